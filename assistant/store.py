@@ -1,0 +1,226 @@
+"""The on-disk index: layout, atomic publication, loading and compatibility checks.
+
+Layout of the index folder::
+
+    index/CURRENT            name of the live version folder (replaced atomically)
+    index/v-<time>-<id>/     one complete, immutable build
+        manifest.json        model, dimension, chunker settings, per-document hashes, …
+        documents.json       cleaned text, metadata, sections and pages of every document
+        chunks.jsonl         one chunk per line (text, offsets, section, page, sentences)
+        vectors.npy          chunk vectors (float32, unit length), row i = chunk line i
+        sentences.npy        sentence vectors, rows in chunk order
+        faiss.index          IndexFlatIP over vectors.npy
+        bm25/                bm25s index and its tokenizer vocabulary and stopwords
+
+A build is written into a fresh version folder and published by replacing CURRENT, so an
+interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from assistant.settings import Settings
+from assistant.types import Chunk, Document, DocumentMeta, PageSpan, Section, Sentence
+
+FORMAT = 1
+POINTER = "CURRENT"
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    """The live manifest, or None when there is no (readable) index."""
+    try:
+        version = (index_dir / POINTER).read_text().strip()
+        return json.loads((index_dir / version / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def check_compatible(manifest: dict, settings: Settings) -> None:
+    """Refuse an index built with another model or other chunker settings."""
+    if manifest.get("format") != FORMAT:
+        raise IndexMismatch(f"The index in {settings.index_dir}/ has an old format. Run `peerqa ingest --rebuild`.")
+    if manifest.get("model_id") != settings.model:
+        raise IndexMismatch(
+            f"The index was built with model {manifest.get('model_id')!r}, not {settings.model!r}. "
+            "Run `peerqa ingest --rebuild` to rebuild it."
+        )
+    if manifest.get("chunking_hash") != settings.chunking_hash():
+        raise IndexMismatch(
+            "The index was built with other chunker settings. Run `peerqa ingest --rebuild` to rebuild it."
+        )
+
+
+@contextmanager
+def writer_lock(index_dir: Path):
+    """One ingest at a time per index folder."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise IndexCorrupt(f"Another `peerqa ingest` is writing {index_dir}/; wait for it to finish.") from None
+        yield
+
+
+def new_version_dir(index_dir: Path) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    path = index_dir / f".building-{stamp}-{os.getpid()}"
+    path.mkdir(parents=True)
+    return path
+
+
+def publish(index_dir: Path, build_dir: Path, version: str) -> Path:
+    """Make ``build_dir`` the live version atomically, then delete older versions."""
+    final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{version}"
+    if final.exists():
+        shutil.rmtree(final)
+    _fsync_tree(build_dir)
+    os.replace(build_dir, final)
+    tmp = index_dir / f".{POINTER}.tmp"
+    with open(tmp, "w") as handle:
+        handle.write(final.name)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / POINTER)
+    _fsync_dir(index_dir)
+    for old in index_dir.iterdir():
+        if old != final and old.is_dir() and (old.name.startswith("v-") or old.name.startswith(".building-")):
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _fsync_tree(path: Path) -> None:
+    for item in path.rglob("*"):
+        if item.is_file():
+            with open(item, "rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def chunk_to_json(chunk: Chunk) -> dict:
+    data = asdict(chunk)
+    data["section"] = list(chunk.section)
+    data["sentences"] = [[s.start, s.end] for s in chunk.sentences]
+    return data
+
+
+def chunk_from_json(data: dict) -> Chunk:
+    return Chunk(
+        chunk_id=data["chunk_id"], doc_id=data["doc_id"], text=data["text"], start=data["start"],
+        end=data["end"], section=tuple(data["section"]), ordinal=data["ordinal"],
+        page=data.get("page"), page_label=data.get("page_label"),
+        sentences=tuple(Sentence(a, b) for a, b in data.get("sentences", [])),
+    )
+
+
+def document_to_json(doc: Document) -> dict:
+    return {
+        "meta": {**asdict(doc.meta), "inferred": list(doc.meta.inferred)},
+        "text": doc.text,
+        "sections": [[list(s.path), s.start, s.end] for s in doc.sections],
+        "pages": [[p.start, p.index, p.label] for p in doc.pages],
+        "content_hash": doc.content_hash,
+    }
+
+
+def document_from_json(data: dict) -> Document:
+    meta = dict(data["meta"])
+    meta["inferred"] = tuple(meta.get("inferred", ()))
+    return Document(
+        meta=DocumentMeta(**meta),
+        text=data["text"],
+        sections=tuple(Section(tuple(p), a, b) for p, a, b in data["sections"]),
+        pages=tuple(PageSpan(a, i, label) for a, i, label in data["pages"]),
+        content_hash=data.get("content_hash", ""),
+    )
+
+
+@dataclass
+class IndexStore:
+    """A loaded index version. Heavy parts (FAISS, BM25) load on first use."""
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    documents: dict[str, Document]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    sentence_offsets: np.ndarray  # row of each chunk's first sentence in sentence_vectors
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("index_version", ""))
+
+    @property
+    def metas(self) -> dict[str, DocumentMeta]:
+        return {doc_id: doc.meta for doc_id, doc in self.documents.items()}
+
+    def chunk_sentence_vectors(self, row: int) -> np.ndarray:
+        start = int(self.sentence_offsets[row])
+        return self.sentence_vectors[start:start + len(self.chunks[row].sentences)]
+
+    @cached_property
+    def faiss_index(self):
+        import faiss
+
+        faiss.omp_set_num_threads(1)  # single queries are faster on one thread
+        try:
+            return faiss.read_index(str(self.path / "faiss.index"))
+        except RuntimeError as exc:
+            raise IndexCorrupt(f"{self.path}/faiss.index is unreadable ({exc}). Run `peerqa ingest --rebuild`.") from exc
+
+    @cached_property
+    def bm25(self):
+        """(retriever, tokenizer) pair."""
+        import bm25s
+
+        from assistant.lexical import load_tokenizer
+
+        path = self.path / "bm25"
+        return bm25s.BM25.load(str(path), mmap=False), load_tokenizer(path)
+
+
+def load_index(settings: Settings, check: bool = True) -> IndexStore:
+    index_dir = Path(settings.index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexNotFound(str(index_dir).rstrip("/"))
+    if check:
+        check_compatible(manifest, settings)
+    path = index_dir / (index_dir / POINTER).read_text().strip()
+    try:
+        with open(path / "chunks.jsonl", encoding="utf-8") as handle:
+            chunks = [chunk_from_json(json.loads(line)) for line in handle if line.strip()]
+        docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
+        documents = {d["meta"]["doc_id"]: document_from_json(d) for d in docs}
+        vectors = np.load(path / "vectors.npy")
+        sentence_vectors = np.load(path / "sentences.npy")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"The index in {index_dir}/ is damaged ({exc.__class__.__name__}). "
+                           "Run `peerqa ingest --rebuild`.") from exc
+    if len(vectors) != len(chunks):
+        raise IndexCorrupt(f"The index in {index_dir}/ is inconsistent. Run `peerqa ingest --rebuild`.")
+    counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
+    return IndexStore(path=path, manifest=manifest, chunks=chunks, documents=documents,
+                      vectors=vectors, sentence_vectors=sentence_vectors, sentence_offsets=offsets)

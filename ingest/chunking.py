@@ -1,0 +1,153 @@
+"""Cleaned text → section-aware, token-sized chunks with exact offsets and sentence spans.
+
+Chunks never cross a heading, carry the section path (``("4. Feedback", "4.3 Organisational
+leadership and governance")``), are at most ``chunk_tokens`` model word pieces long and
+overlap their neighbours. Offsets are computed here, not taken from the splitter (its
+``add_start_index`` is wrong with token lengths and overlap), and
+``cleaned.text[chunk.start:chunk.end] == chunk.text`` always holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.settings import ChunkingSettings
+from assistant.types import Chunk, Document, DocumentMeta, Section, Sentence
+
+TokenCounter = Callable[[str], int]
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "; ", ": ", ", ", " ", ""]
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(•\[]?[A-Z0-9£])|\n+")
+
+
+@lru_cache(maxsize=4)
+def model_tokenizer(model_path: str):
+    """The embedding model's own word-piece tokenizer, without padding or truncation."""
+    from pathlib import Path
+
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
+def token_counter(model_path: str) -> TokenCounter:
+    tokenizer = model_tokenizer(model_path)
+    return lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+def sections_of(text: str, blocks) -> tuple[Section, ...]:
+    """Body spans between headings, each with its heading path (headings themselves excluded)."""
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    body_start: int | None = None
+    body_end = 0
+
+    def flush() -> None:
+        if body_start is not None:
+            sections.append(Section(path=tuple(t for _, t in stack), start=body_start, end=body_end))
+
+    for block in blocks:
+        if block.kind == "heading":
+            flush()
+            body_start = None
+            while stack and stack[-1][0] >= block.level:
+                stack.pop()
+            stack.append((block.level, text[block.start:block.end].rstrip(" |")))
+        else:
+            if body_start is None:
+                body_start = block.start
+            body_end = block.end
+    flush()
+    return tuple(sections)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence (and list-item / table-row) spans in ``text[start:end]``, stripped.
+
+    >>> sentence_spans("One two. Three four.\\n• Five")
+    [(0, 8), (9, 20), (21, 27)]
+    """
+    end = len(text) if end is None else end
+    spans = []
+    cursor = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        spans.append((cursor, match.start()))
+        cursor = match.end()
+    spans.append((cursor, end))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append((a, b))
+    return out
+
+
+def chunk_id(doc_id: str, start: int, end: int, text: str) -> str:
+    payload = f"{doc_id}\x1f{start}\x1f{end}\x1f{text}".encode()
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: TokenCounter) -> list[Chunk]:
+    """Split every section body of ``doc`` into overlapping token-sized chunks."""
+    splitter = RecursiveCharacterTextSplitter(
+        separators=SEPARATORS,
+        keep_separator="end",
+        chunk_size=settings.chunk_tokens,
+        chunk_overlap=settings.overlap_tokens,
+        length_function=count_tokens,
+        strip_whitespace=True,
+    )
+    chunks: list[Chunk] = []
+    for section in doc.sections:
+        body = doc.text[section.start:section.end]
+        sentences = sentence_spans(doc.text, section.start, section.end)
+        cursor = 0
+        for piece in splitter.split_text(body):
+            found = body.find(piece, cursor)
+            if found < 0:  # the splitter only ever returns substrings; guard the invariant
+                raise AssertionError(f"chunk text not found in section {section.path!r}")
+            start = section.start + found
+            end = start + len(piece)
+            cursor = found + 1
+            page = doc.page_at(start)
+            chunks.append(Chunk(
+                chunk_id=chunk_id(doc.meta.doc_id, start, end, piece),
+                doc_id=doc.meta.doc_id,
+                text=piece,
+                start=start,
+                end=end,
+                section=section.path,
+                ordinal=len(chunks),
+                page=page.index if page else None,
+                page_label=page.label if page else None,
+                sentences=tuple(
+                    Sentence(max(a, start), min(b, end)) for a, b in sentences if a < end and b > start
+                ),
+            ))
+    return chunks
+
+
+def embedding_text(chunk: Chunk, meta: DocumentMeta, count_tokens: TokenCounter | None = None,
+                   header_tokens: int = 48) -> str:
+    """The text that is embedded and BM25-indexed: a contextual header, then the chunk."""
+    header = contextual_header(chunk, meta)
+    if count_tokens is not None:
+        while count_tokens(header) > header_tokens and " " in header:
+            header = header.rsplit(" ", 1)[0]
+    return f"{header}\n{chunk.text}"
+
+
+def contextual_header(chunk: Chunk, meta: DocumentMeta) -> str:
+    section = " > ".join(re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", s) for s in chunk.section)
+    # most specific first, so trimming to the token budget drops the least useful part
+    return " | ".join(p for p in (meta.council, section, meta.title) if p)

@@ -1,0 +1,294 @@
+"""Raw extracted text → cleaned text made of typed blocks (headings, paragraphs, items, rows).
+
+What cleaning does, in order:
+  * NFKC-normalises, straightens quotes, drops soft hyphens, turns bullet glyphs into "• "
+    and table tabs into " | ";
+  * drops page furniture: web navigation, comment forms, ``Page N of M``, bare page numbers,
+    and header/footer lines that repeat on most pages of a PDF;
+  * unwraps hard-wrapped lines into paragraphs and rejoins words hyphenated across lines
+    ("organis-/ation" → "organisation", but "decision-/making" keeps its hyphen);
+  * rejoins paragraphs cut by a page break, drops repeated blocks, and keeps headings
+    (numbered like ``4.3 Organisational leadership`` and titled like ``Key recommendations``).
+
+Blocks record offsets into the cleaned text; pages record where each page starts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from assistant.types import PageSpan
+
+BULLET = "• "
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+                         "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"',
+                         "\u00ad": None, "\u200b": None, "\ufeff": None, "\u00a0": " "})
+_BULLET_RE = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►✓\uf0b7\uf0a7\uf0d8\uf076]|[-*–](?=\s))\s*")
+_FURNITURE = re.compile(
+    r"^(?:skip to (?:main )?content|skip navigation|see also:?|leave a reply|"
+    r"leave a comment|post comment|cancel reply|back to top|print this page|share this(?: page)?:?|"
+    r"your email address will not be published\..*|required fields are marked.*|"
+    r"this site uses akismet to reduce spam\..*|save my name, email.*|"
+    r"(?:name|email|website|comment) ?\*?|page \d+(?: of \d+)?|[\W_]{1,3})$",
+    re.IGNORECASE,
+)
+_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.|\d{1,2}(?:\.\d{1,2})+)\s+(\S.*)$")
+_TERMINAL = (".", ",", ";", ":", "!")
+_FUNCTION_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "by",
+                   "from", "at", "as", "that", "which", "is", "are", "be", "its", "their"}
+_KEEP_HYPHEN_PREFIXES = {
+    "sub", "anti", "non", "co", "pre", "post", "re", "multi", "cross", "inter", "self", "well",
+    "long", "short", "high", "low", "mid", "over", "under", "ex", "semi", "pan", "mid", "vice",
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "heading" | "paragraph" | "item" | "row"
+    start: int
+    end: int
+    page: int = 0
+    level: int = 0  # heading depth: "4." → 1, "4.3" → 2; titled headings nest under numbers
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    text: str
+    blocks: tuple[Block, ...]
+    pages: tuple[PageSpan, ...] = ()
+
+
+@dataclass
+class _Para:
+    kind: str
+    lines: list[str]
+    page: int
+    first_page_lines: int = 0  # lines before the first page break inside the paragraph
+    line_pages: list[int] | None = None
+
+
+def normalise_line(line: str) -> str:
+    line = unicodedata.normalize("NFKC", line.translate(_QUOTES))
+    line = line.replace("\r", "")
+    bullet = _BULLET_RE.match(line)
+    if bullet and len(line) > bullet.end():
+        line = BULLET + line[bullet.end():]
+    body = line.lstrip()
+    if re.match(r"\d{1,2}(?:\.\d{1,2})*\.?\t", body):  # "4.1<TAB>There are..." is numbered prose
+        body = body.replace("\t", " ", 1)
+    if "\t" in body:  # a tab after content marks a table row ("None<TAB>", "Action<TAB>Lead")
+        cells = [c.strip() for c in re.split(r"\t+", body)]
+        line = " | ".join(c for c in cells if c)
+        line = line if " | " in line else line + " |"
+    line = re.sub(r"[ \t\f\v]+", " ", line).strip()
+    return line
+
+
+def clean(pages: tuple[str, ...] | list[str], labels: tuple[str, ...] = (),
+          paged: bool = False) -> CleanedText:
+    """Clean raw page texts into one text with blocks and page starts."""
+    page_lines = [[normalise_line(l) for l in page.split("\n")] for page in pages]
+    if paged:
+        _drop_page_furniture(page_lines)
+    lines: list[tuple[str, int]] = []
+    for index, plines in enumerate(page_lines):
+        for line in plines:
+            keep = line and not _FURNITURE.match(line)
+            lines.append((line if keep else "", index))
+        lines.append(("", index))  # a page break ends a block, paragraphs re-merge below
+    vocabulary = _vocabulary(l for l, _ in lines)
+    paragraphs = _merge_broken(_group(lines, vocabulary), vocabulary)
+    return _assemble(_drop_repeats(paragraphs), labels, paged, vocabulary)
+
+
+def _drop_page_furniture(page_lines: list[list[str]]) -> None:
+    """Blank bare page numbers and header/footer lines repeated on most pages."""
+    def edge_indexes(lines: list[str]) -> list[int]:
+        filled = [i for i, l in enumerate(lines) if l]
+        return filled[:2] + filled[-2:]
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", line.lower())
+
+    counts: Counter[str] = Counter()
+    for lines in page_lines:
+        counts.update({key(lines[i]) for i in edge_indexes(lines)})
+    threshold = max(3, int(0.6 * len(page_lines) + 0.5))
+    for lines in page_lines:
+        for i in edge_indexes(lines):
+            if re.fullmatch(r"\d{1,4}", lines[i]) or (len(page_lines) >= 3 and counts[key(lines[i])] >= threshold):
+                lines[i] = ""
+
+
+def _vocabulary(lines) -> set[str]:
+    words: set[str] = set()
+    for line in lines:
+        words.update(w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", line))
+        words.update(w.lower() for w in re.findall(r"[A-Za-z]+", line))
+    return words
+
+
+def _join_hyphenated(left: str, right: str, vocabulary: set[str]) -> str:
+    """Join ``left`` ending in ``x-`` with ``right``: drop the hyphen unless it is a real one."""
+    head = re.search(r"([A-Za-z]+)-$", left)
+    tail = re.match(r"([a-z]+)", right)
+    if not head or not tail:
+        return left + " " + right
+    a, b = head.group(1).lower(), tail.group(1)
+    joined = a + b
+    if joined in vocabulary and f"{a}-{b}" not in vocabulary:
+        return left[:-1] + right
+    keep = (f"{a}-{b}" in vocabulary or a in _KEEP_HYPHEN_PREFIXES
+            or (a in vocabulary and b in vocabulary and len(a) > 2 and len(b) > 2))
+    return left + right if keep else left[:-1] + right
+
+
+def _is_numbered_heading(line: str) -> bool:
+    match = _NUMBERED.match(line)
+    if not match:
+        return False
+    title = match.group(2)
+    return (len(title) <= 90 and len(title.split()) <= 12 and title[0].isupper()
+            and not title.endswith(_TERMINAL))
+
+
+def _group(lines: list[tuple[str, int]], vocabulary: set[str]) -> list[_Para]:
+    """Blank-line separated groups → paragraphs, items, rows; split numbered headings out."""
+    paras: list[_Para] = []
+    current: _Para | None = None
+
+    def close() -> None:
+        nonlocal current
+        if current is not None and current.lines:
+            paras.append(current)
+        current = None
+
+    for i, (line, page) in enumerate(lines):
+        if not line:
+            close()
+            continue
+        next_blank = i + 1 >= len(lines) or not lines[i + 1][0]
+        if line.startswith(BULLET):
+            close()
+            current = _Para("item", [line], page, line_pages=[page])
+        elif " | " in line or line.endswith(" |"):
+            close()
+            paras.append(_Para("row", [line], page, line_pages=[page]))
+        elif _is_numbered_heading(line) and next_blank:
+            close()
+            paras.append(_Para("paragraph", [line], page, line_pages=[page]))
+        elif current is None:
+            current = _Para("paragraph", [line], page, line_pages=[page])
+        else:
+            current.lines.append(line)
+            assert current.line_pages is not None
+            current.line_pages.append(page)
+    close()
+    return paras
+
+
+def _ends_open(para: _Para) -> bool:
+    last = para.lines[-1]
+    return not last.endswith((".", "!", "?", ":", ";", '"', "'", ")")) and para.kind != "row"
+
+
+def _merge_broken(paras: list[_Para], vocabulary: set[str]) -> list[_Para]:
+    """Rejoin a paragraph cut by a page break or a stray blank line mid-sentence."""
+    merged: list[_Para] = []
+    for para in paras:
+        prev = merged[-1] if merged else None
+        continues = para.kind == "paragraph" and (
+            para.lines[0][:1].islower()
+            or (prev is not None and prev.lines[-1].split()[-1].lower() in _FUNCTION_WORDS)
+        )
+        if prev is not None and prev.kind in ("paragraph", "item") and continues and _ends_open(prev):
+            prev.lines.extend(para.lines)
+            assert prev.line_pages is not None and para.line_pages is not None
+            prev.line_pages.extend(para.line_pages)
+        else:
+            merged.append(para)
+    return merged
+
+
+def _drop_repeats(paras: list[_Para]) -> list[_Para]:
+    """Drop a block that repeats an earlier one word for word (extraction duplicates)."""
+    kept: list[_Para] = []
+    recent: list[str] = []  # keys of the last blocks kept; a repeat sits close to its original
+    for para in paras:
+        key = re.sub(r"\W+", " ", " ".join(para.lines)).strip().lower()
+        if len(key) >= 60 and any(key in earlier for earlier in recent):
+            continue
+        recent = (recent + [key])[-60:]
+        kept.append(para)
+    return kept
+
+
+def _heading_level(line: str, numbered_level: int) -> tuple[bool, int, int]:
+    """(is heading, its level, new numbered level) for a one-line block."""
+    if _is_numbered_heading(line):
+        number = _NUMBERED.match(line).group(1).rstrip(".")  # type: ignore[union-attr]
+        level = number.count(".") + 1
+        return True, level, level
+    words = line.split()
+    letters = [c for c in line if c.isalpha()]
+    if not letters or len(words) > 12 or len(line) > 90 or line.startswith(BULLET):
+        return False, 0, numbered_level
+    if not line[0].isupper() or line.endswith(_TERMINAL) or line.count(":") > 1:
+        return False, 0, numbered_level
+    if words[-1].lower() in _FUNCTION_WORDS:  # a title does not end "... arrangements with"
+        return False, 0, numbered_level
+    if ":" in line:
+        label, _, rest = line.partition(":")
+        if len(label.split()) < 3 or not rest.strip()[:1].isupper():
+            return False, 0, numbered_level
+    if "@" in line or re.search(r"\d{4,}", line.replace(" ", "")) and len(letters) < 12:
+        return False, 0, numbered_level
+    return True, numbered_level + 1, numbered_level
+
+
+def _assemble(paras: list[_Para], labels: tuple[str, ...], paged: bool,
+              vocabulary: set[str]) -> CleanedText:
+    parts: list[str] = []
+    blocks: list[Block] = []
+    pages: list[PageSpan] = []
+    seen_pages: set[int] = set()
+    offset = 0
+    numbered_level = 0
+    prev_kind = ""
+    for para in paras:
+        kind = para.kind
+        level = 0
+        if kind == "paragraph" and len(para.lines) == 1:
+            is_heading, level, numbered_level = _heading_level(para.lines[0], numbered_level)
+            if is_heading:
+                kind = "heading"
+        sep = "" if not parts else ("\n" if kind in ("item", "row") and prev_kind == kind else "\n\n")
+        offset += len(sep)
+        parts.append(sep)
+        start = offset
+        text = ""
+        line_pages = para.line_pages or [para.page] * len(para.lines)
+        for j, line in enumerate(para.lines):
+            if j == 0:
+                text = line
+            elif kind == "item" and line.startswith(BULLET):
+                text += "\n" + line
+            elif re.search(r"[A-Za-z]-$", text):
+                text = _join_hyphenated(text, line, vocabulary)
+            else:
+                text += " " + line
+            page = line_pages[j]
+            if paged and page not in seen_pages:
+                seen_pages.add(page)
+                # the line's start in the cleaned text: where its words begin
+                pos = start + max(0, text.rfind(line[: max(1, min(12, len(line)))]))
+                label = labels[page] if page < len(labels) else str(page + 1)
+                pages.append(PageSpan(start=pos if j else start, index=page, label=str(label)))
+        parts.append(text)
+        offset += len(text)
+        blocks.append(Block(kind=kind, start=start, end=offset, page=para.page, level=level))
+        prev_kind = kind
+    return CleanedText(text="".join(parts), blocks=tuple(blocks), pages=tuple(sorted(pages, key=lambda p: p.start)))

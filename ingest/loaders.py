@@ -1,0 +1,170 @@
+"""Path → raw text pages, one loader per format, all with maintained libraries.
+
+Every failure becomes an ``UnreadableDocument`` whose message is the one-line reason that
+ingest prints when it skips the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import UnreadableDocument
+
+SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+MAX_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RawText:
+    pages: tuple[str, ...]  # one entry per page; plain formats have a single page
+    page_labels: tuple[str, ...] = ()  # printed page labels (PDF only)
+    paged: bool = False
+
+
+def load(path: Path) -> RawText:
+    """Read a corpus file into raw text, or raise UnreadableDocument with the reason."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise UnreadableDocument(
+            f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED)}"
+        )
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise UnreadableDocument("empty file")
+        if size > MAX_BYTES:
+            raise UnreadableDocument(f"file too large ({size // 1_000_000} MB; limit 50 MB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(f"cannot read file: {exc.strerror or exc}") from exc
+    loader = {
+        ".txt": _load_text,
+        ".md": _load_text,
+        ".html": _load_html,
+        ".htm": _load_html,
+        ".pdf": _load_pdf,
+        ".docx": _load_docx,
+    }[suffix]
+    raw = loader(data)
+    if not any(page.strip() for page in raw.pages):
+        raise UnreadableDocument("no text found in file")
+    return raw
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else UTF-16 with BOM, else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise UnreadableDocument("binary data in a text file (NUL bytes); is it really text?")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if text.count("\ufffd") + controls > max(8, len(text) // 50):
+        raise UnreadableDocument("not readable as UTF-8 or Windows-1252 text")
+    return text
+
+
+def _load_text(data: bytes) -> RawText:
+    return RawText(pages=(decode_text(data),))
+
+
+_HTML_FURNITURE = ("script", "style", "noscript", "nav", "header", "footer", "form", "aside",
+                   "template", "iframe", "svg", "button")
+
+
+def _load_html(data: bytes) -> RawText:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "lxml")
+    for tag in soup(_HTML_FURNITURE):
+        tag.decompose()
+    body = soup.find("main") or soup.find("article") or soup.body or soup
+    blocks = []
+    for element in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre",
+                                  "blockquote", "dt", "dd"]):
+        if element.find_parent(["li", "tr", "p"]) is not None and element.name != "tr":
+            continue
+        if element.name == "tr":
+            cells = [c.get_text(" ", strip=True) for c in element.find_all(["td", "th"])]
+            text = "\t".join(cells)
+        else:
+            text = element.get_text(" ", strip=True)
+        if text:
+            blocks.append(("• " + text) if element.name == "li" else text)
+    if not blocks:
+        blocks = [body.get_text("\n", strip=True)]
+    return RawText(pages=("\n\n".join(blocks),))
+
+
+def _load_pdf(data: bytes) -> RawText:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise UnreadableDocument("encrypted PDF (needs a password); save an unlocked copy")
+            except UnreadableDocument:
+                raise
+            except Exception as exc:
+                raise UnreadableDocument(f"encrypted PDF that cannot be opened: {exc}") from exc
+        pages = tuple(page.extract_text() or "" for page in reader.pages)
+        try:
+            labels = tuple(reader.page_labels)
+        except Exception:
+            labels = tuple(str(i + 1) for i in range(len(pages)))
+    except UnreadableDocument:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+        raise UnreadableDocument(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # pypdf raises many exception types on hostile input
+        raise UnreadableDocument(f"not a readable PDF ({type(exc).__name__})") from exc
+    if not pages:
+        raise UnreadableDocument("PDF has no pages")
+    if not any(p.strip() for p in pages):
+        raise UnreadableDocument(
+            "PDF has no text layer (scanned or image-only); OCR is not available offline"
+        )
+    return RawText(pages=pages, page_labels=labels, paged=True)
+
+
+def _load_docx(data: bytes) -> RawText:
+    import io
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise UnreadableDocument(f"not a readable .docx file ({type(exc).__name__})") from exc
+    except Exception as exc:
+        raise UnreadableDocument(f"not a readable .docx file ({type(exc).__name__})") from exc
+    from docx.table import Table
+
+    blocks: list[str] = []
+    for item in document.iter_inner_content():  # paragraphs and tables in reading order
+        if isinstance(item, Table):
+            for row in item.rows:
+                cells = [cell.text.strip() for cell in row.cells]
+                if any(cells):
+                    blocks.append("\t".join(cells))
+            continue
+        text = item.text.strip()
+        if not text:
+            continue
+        style = (item.style.name or "").lower() if item.style is not None else ""
+        blocks.append(("• " + text) if "list" in style else text)
+    return RawText(pages=("\n\n".join(blocks),))
