@@ -1,0 +1,226 @@
+"""Retrieved passages → a cited answer: extractive by default, generative when configured.
+
+The extractive answer quotes the 2–5 best sentences verbatim, each followed by the number of
+the passage it comes from. It abstains when the evidence is weak (threshold calibrated on the
+fixture dev split), when the question names a council the corpus does not hold, and — with
+a different message — when the filters exclude every document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from dataclasses import replace
+
+from assistant.errors import UsageError
+from assistant.lexical import stems
+from assistant.retrieval import RetrievalResult, Retriever
+from assistant.settings import Settings
+from assistant.store import IndexStore
+from assistant.types import Answer, Filters, Passage
+
+NO_ANSWER = ("The corpus does not answer this question. The closest passages are listed below "
+             "as possibly related; check them before relying on them.")
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def validate_question(question: str, settings: Settings) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise UsageError("The question is empty; type a question about the peer challenge documents.")
+    limit = settings.answer.max_question_chars
+    if len(question) > limit:
+        raise UsageError(f"The question is {len(question)} characters long; the limit is {limit}. Shorten it.")
+    return question
+
+
+def ask(question: str, store: IndexStore, settings: Settings | None = None,
+        filters: Filters | None = None, k: int | None = None, retriever: Retriever | None = None,
+        generator=None) -> Answer:
+    """Answer ``question`` from ``store``. ``generator`` overrides the configured LLM client."""
+    settings = settings or Settings()
+    question = validate_question(question, settings)
+    filters = filters or Filters()
+    retriever = retriever or Retriever(store, settings)
+    result = retriever.search(question, filters, k)
+    base = Answer(question=question, text="", abstained=True, passages=result.passages, citations=(),
+                  index_version=store.version, filters=filters)
+    if result.reason == "filtered_out":
+        return replace(base, reason="filtered_out", text=(
+            "No document matches the filters you set, so nothing was searched. "
+            "Widen or remove a filter (council, document type, year)."))
+    if result.hints.unknown_councils and not result.hints.councils:
+        names = ", ".join(result.hints.unknown_councils)
+        held = ", ".join(sorted({m.council for m in store.metas.values()}))
+        return replace(base, reason="unknown_council", text=(
+            f"The corpus holds no documents about {names}; it covers {held}. "
+            "The closest passages are listed below as possibly related."))
+    if not result.passages or result.confidence < settings.answer.abstain_threshold:
+        return replace(base, reason="no_evidence", text=NO_ANSWER)
+    answer = replace(extractive_answer(question, result, settings), index_version=store.version,
+                     filters=filters)
+    llm = generator if generator is not None else (
+        OpenAICompatibleGenerator.from_settings(settings) if settings.answer.llm_url else None)
+    if llm is not None:
+        return generative_answer(question, answer, llm)
+    return answer
+
+
+def _sentence_texts(passage: Passage) -> list[str]:
+    chunk = passage.chunk
+    return [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
+
+
+def extractive_answer(question: str, result: RetrievalResult, settings: Settings) -> Answer:
+    """Quote the best sentences of the top passages, each with its passage number."""
+    cfg = settings.answer
+    q_stems = set(stems(question))
+    candidates = []  # (score, passage index, sentence index, text)
+    for p_index, passage in enumerate(result.passages):
+        texts = _sentence_texts(passage)
+        rank_bonus = 0.05 * (len(result.passages) - p_index) / len(result.passages)
+        for s_index, text in enumerate(texts):
+            if len(text) < 25 or not re.search(r"[a-z]{3}", text):
+                continue  # headings, bare labels and fragments do not answer anything
+            dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
+            words = set(stems(text))
+            lexical = len(q_stems & words) / max(1, len(q_stems))
+            candidates.append((dense + 0.25 * lexical + rank_bonus, p_index, s_index, text))
+    if not candidates:
+        candidates = [(p.score, i, -1, p.chunk.text) for i, p in enumerate(result.passages)]
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    best = candidates[0][0]
+    chosen = [c for c in candidates if c[0] >= best - 0.12][: cfg.max_quotes]
+    if len(chosen) < cfg.min_quotes:
+        chosen = candidates[: cfg.min_quotes]
+    chosen.sort(key=lambda c: (c[1], c[2]))
+    quoted: dict[int, list[str]] = {}
+    lines = []
+    for _, p_index, _, text in chosen:
+        quoted.setdefault(p_index, []).append(text)
+        lines.append(f"{text} [{p_index + 1}]")
+    passages = tuple(replace(p, quoted=tuple(quoted.get(i, ()))) for i, p in enumerate(result.passages))
+    return Answer(question=question, text="\n".join(lines), abstained=False, passages=passages,
+                  citations=tuple(sorted(i + 1 for i in quoted)), mode="extractive")
+
+
+# ---------------------------------------------------------------- generative mode
+
+class GenerationError(Exception):
+    pass
+
+
+class OpenAICompatibleGenerator:
+    """Client for an OpenAI-compatible ``/chat/completions`` endpoint (llama.cpp, Ollama, vLLM…)."""
+
+    def __init__(self, url: str, model: str = "local", key: str = "", timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        if not self.url.endswith("/chat/completions"):
+            self.url += "/chat/completions"
+        self.model, self.key, self.timeout = model, key, timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAICompatibleGenerator:
+        a = settings.answer
+        return cls(a.llm_url, a.llm_model, a.llm_key, a.llm_timeout)
+
+    def complete(self, messages: list[dict]) -> str:
+        body = json.dumps({"model": self.model, "messages": messages, "temperature": 0}).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.key:
+            headers["Authorization"] = f"Bearer {self.key}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                payload = json.loads(response.read().decode("utf-8"))
+            return str(payload["choices"][0]["message"]["content"])
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise GenerationError(f"no answer from {self.url} ({getattr(exc, 'reason', exc)})") from exc
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise GenerationError(f"unexpected reply from {self.url} ({exc.__class__.__name__})") from exc
+
+
+SYSTEM_PROMPT = (
+    "You answer questions about local government peer challenge documents using ONLY the numbered "
+    "passages given. Every sentence of your answer must end with the number of the passage that "
+    "supports it, like [1] or [2][3]. If the passages do not answer the question, say so. "
+    "Answer in at most five sentences."
+)
+
+
+def build_messages(question: str, passages: tuple[Passage, ...]) -> list[dict]:
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        where = " › ".join(p.chunk.section) or "start of document"
+        blocks.append(f"[{n}] {p.meta.title} ({p.meta.council}, {p.meta.date}), {where}:\n{p.chunk.text}")
+    user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def check_citations(reply: str, n_passages: int) -> tuple[list[str], list[int], int]:
+    """Keep sentences whose markers all point at given passages; drop the rest.
+
+    Returns (kept sentences, cited numbers, number of sentences dropped).
+    >>> check_citations("Yes [1]. Also [7]. No marker here.", 2)
+    (['Yes [1].'], [1], 2)
+    """
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", reply.strip()) if s.strip()]
+    kept, cited, dropped = [], set(), 0
+    for sentence in sentences:
+        numbers = [int(m) for m in _MARKER.findall(sentence)]
+        if numbers and all(1 <= n <= n_passages for n in numbers):
+            kept.append(sentence)
+            cited.update(numbers)
+        else:
+            dropped += 1
+    return kept, sorted(cited), dropped
+
+
+def generative_answer(question: str, extractive: Answer, generator) -> Answer:
+    """Ask the language model; fall back to ``extractive`` (with a notice) on any failure."""
+    try:
+        reply = generator.complete(build_messages(question, extractive.passages))
+    except GenerationError as exc:
+        return replace(extractive, notice=f"Generative mode failed: {exc}; showing the extractive answer.")
+    kept, cited, dropped = check_citations(reply, len(extractive.passages))
+    if not kept:
+        return replace(extractive, notice="The language model's answer cited no given passage; "
+                                          "showing the extractive answer.")
+    notice = f"{dropped} sentence(s) without a valid citation were removed." if dropped else ""
+    passages = tuple(replace(p, quoted=()) for p in extractive.passages)
+    return replace(extractive, text="\n".join(kept), citations=tuple(cited), mode="generative",
+                   notice=notice, passages=passages)
+
+
+def answer_to_json(answer: Answer) -> dict:
+    """The ``--json`` schema (documented in the README)."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "reason": answer.reason,
+        "mode": answer.mode,
+        "notice": answer.notice,
+        "passages": [
+            {
+                "n": n,
+                "doc_id": p.meta.doc_id,
+                "title": p.meta.title,
+                "council": p.meta.council,
+                "doc_type": p.meta.doc_type,
+                "date": p.meta.date,
+                "section": " › ".join(p.chunk.section),
+                "page": p.chunk.page_label,
+                "start": p.chunk.start,
+                "end": p.chunk.end,
+                "text": p.chunk.text,
+                "score": p.score,
+                "quoted": list(p.quoted),
+            }
+            for n, p in enumerate(answer.passages, start=1)
+        ],
+        "citations": list(answer.citations),
+        "index_version": answer.index_version,
+    }

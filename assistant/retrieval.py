@@ -1,0 +1,306 @@
+"""Question → ranked, distinct passages: dense (FAISS) + BM25, fused, with sentence evidence.
+
+Pipeline: filters → dense and lexical candidates → fusion (pure function, tested) →
+sentence-level evidence and soft council/year hints → collapse overlapping passages → top k.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.errors import UsageError
+from assistant.lexical import bm25_scores
+from assistant.settings import RetrievalSettings, Settings
+from assistant.store import IndexStore
+from assistant.types import DOC_TYPES, DocumentMeta, Filters, Passage
+
+_COUNCIL_NAME = re.compile(
+    r"\b((?:[A-Z][a-z]+(?:[ -](?:and |upon |on )?[A-Z][a-z]+)*) (?:City |County |District |Borough |Town )?Council)\b"
+)
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_COUNCIL_KINDS = ("city", "county", "district", "borough", "town")
+
+
+# ---------------------------------------------------------------- fusion (pure)
+
+def fuse_rankings(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None,
+                  k: int = 60) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: item → Σ weight / (k + rank), ranks from 1.
+
+    >>> fuse_rankings([[7, 3], [3, 9]], k=60)  # 3 is in both lists, so it wins
+    {7: 0.01639344262295082, 3: 0.03252247488101534, 9: 0.016129032258064516}
+    """
+    weights = [1.0] * len(rankings) if weights is None else list(weights)
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def fuse_scores(score_maps: Sequence[dict[int, float]], weights: Sequence[float]) -> dict[int, float]:
+    """Weighted sum of min-max normalised scores (an item missing from a map scores 0 there)."""
+    fused: dict[int, float] = {}
+    for scores, weight in zip(score_maps, weights):
+        if not scores:
+            continue
+        lo, hi = min(scores.values()), max(scores.values())
+        span = (hi - lo) or 1.0
+        for item, value in scores.items():
+            fused[item] = fused.get(item, 0.0) + weight * (value - lo) / span
+    return fused
+
+
+# ---------------------------------------------------------------- hints and filters
+
+@dataclass(frozen=True)
+class QueryHints:
+    councils: tuple[str, ...] = ()  # known councils the question names
+    years: tuple[int, ...] = ()
+    unknown_councils: tuple[str, ...] = ()  # councils named that the corpus does not hold
+
+
+def council_aliases(councils: Sequence[str]) -> dict[str, str]:
+    """Lower-case phrases that name each council: "cambridgeshire", "the county", …"""
+    aliases: dict[str, str] = {}
+    kinds = {}
+    for council in councils:
+        lower = council.lower()
+        aliases[lower] = council
+        words = lower.replace(" council", "").split()
+        if words:
+            aliases[" ".join(words)] = council
+            kind = next((w for w in words if w in _COUNCIL_KINDS), None)
+            place = [w for w in words if w not in _COUNCIL_KINDS]
+            if place:
+                aliases[" ".join(place)] = council
+            if kind:
+                kinds.setdefault(kind, []).append(council)
+    for kind, owners in kinds.items():
+        if len(owners) == 1:
+            aliases[f"{kind} council"] = owners[0]
+            aliases[f"the {kind}"] = owners[0]
+    return aliases
+
+
+def parse_hints(question: str, metas: Sequence[DocumentMeta]) -> QueryHints:
+    councils = sorted({m.council for m in metas})
+    aliases = council_aliases(councils)
+    lower = question.lower()
+    named = {owner for alias, owner in aliases.items() if re.search(rf"\b{re.escape(alias)}\b", lower)}
+    unknown = []
+    for match in _COUNCIL_NAME.finditer(question):
+        phrase = match.group(1)
+        if phrase.lower() in aliases or phrase.lower().removeprefix("the ") in aliases:
+            continue
+        words = phrase.lower().split()
+        if words[0] in ("the", "a", "this", "that", "each", "which", "what", "county", "city"):
+            continue
+        if not any(w in aliases for w in words[:-1]):
+            unknown.append(phrase)
+    years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
+    return QueryHints(councils=tuple(sorted(named)), years=years, unknown_councils=tuple(unknown))
+
+
+def resolve_council(value: str, councils: Sequence[str]) -> str:
+    aliases = council_aliases(councils)
+    owner = aliases.get(value.strip().lower())
+    if owner is None:
+        raise UsageError(f"Unknown council {value!r}; the corpus holds: {', '.join(sorted(councils))}.")
+    return owner
+
+
+def parse_years(value: str | None) -> tuple[int | None, int | None]:
+    """"2013" → (2013, 2013); "2013-2017" → (2013, 2017); None → (None, None)."""
+    if not value:
+        return None, None
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[-–]\s*(\d{4}))?\s*", value)
+    if not match:
+        raise UsageError(f"Year must be YYYY or YYYY-YYYY, not {value!r}.")
+    lo = int(match.group(1))
+    hi = int(match.group(2) or lo)
+    if hi < lo:
+        raise UsageError(f"Year range {value!r} ends before it starts.")
+    return lo, hi
+
+
+def make_filters(store: IndexStore, council: str | None = None, doc_type: str | None = None,
+                 year: str | None = None, doc_id: str | None = None, theme: str | None = None) -> Filters:
+    """Validate user-supplied filter values against the index and build Filters."""
+    metas = list(store.metas.values())
+    resolved_council = resolve_council(council, [m.council for m in metas]) if council else None
+    if doc_type and doc_type.strip().lower() not in DOC_TYPES:
+        raise UsageError(f"Unknown document type {doc_type!r}; use one of: {', '.join(DOC_TYPES)}.")
+    if doc_id and doc_id not in store.metas:
+        raise UsageError(f"Unknown document {doc_id!r}; run `peerqa ask --list-documents` to see them.")
+    lo, hi = parse_years(year)
+    return Filters(council=resolved_council, doc_type=doc_type.strip().lower() if doc_type else None,
+                   year_from=lo, year_to=hi, doc_id=doc_id, theme=theme)
+
+
+def document_matches(meta: DocumentMeta, filters: Filters) -> bool:
+    if filters.council and meta.council != filters.council:
+        return False
+    if filters.doc_type and meta.doc_type != filters.doc_type:
+        return False
+    if filters.doc_id and meta.doc_id != filters.doc_id:
+        return False
+    if filters.year_from is not None or filters.year_to is not None:
+        lo = filters.year_from if filters.year_from is not None else -10**6
+        hi = filters.year_to if filters.year_to is not None else 10**6
+        if not any(lo <= y <= hi for y in meta.years):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- retrieval
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    passages: tuple[Passage, ...]
+    confidence: float  # best dense similarity of the evidence (chunk or sentence) to the question
+    hints: QueryHints = field(default_factory=QueryHints)
+    searched_chunks: int = 0  # chunks left after filters
+    reason: str = ""  # "filtered_out" when filters exclude every document
+
+
+class Retriever:
+    """Hybrid retriever over a loaded index. ``mode`` is "hybrid", "dense" or "bm25"."""
+
+    def __init__(self, store: IndexStore, settings: Settings | None = None, encoder=None,
+                 mode: str = "hybrid"):
+        from assistant.embedding import QueryEncoder
+
+        self.store = store
+        self.settings = settings or Settings()
+        self.encoder = encoder or QueryEncoder(self.settings.model)
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"unknown retriever mode {mode!r}")
+        self.mode = mode
+        doc_ids = sorted(store.documents)
+        self._doc_index = {d: i for i, d in enumerate(doc_ids)}
+        self._row_doc = np.array([self._doc_index[c.doc_id] for c in store.chunks], dtype=np.int32)
+
+    def allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        """Boolean mask of chunks passing the filters, or None when no filter is set."""
+        if not filters.active:
+            return None
+        docs_ok = np.array([document_matches(self.store.documents[d].meta, filters)
+                            for d in sorted(self.store.documents)], dtype=bool)
+        mask = docs_ok[self._row_doc] if len(self._row_doc) else np.zeros(0, bool)
+        if filters.theme:
+            themes = getattr(self.store, "chunk_themes", None)
+            if themes is not None:
+                mask &= np.array([filters.theme in t for t in themes], dtype=bool)
+        return mask
+
+    def _dense(self, qvec: np.ndarray, allowed: np.ndarray | None, n: int) -> dict[int, float]:
+        index = self.store.faiss_index
+        total = index.ntotal
+        if total == 0:
+            return {}
+        query = qvec.reshape(1, -1).astype(np.float32)
+        if allowed is None:
+            scores, ids = index.search(query, min(n, total))
+        else:
+            import faiss
+
+            rows = np.flatnonzero(allowed).astype(np.int64)
+            if not len(rows):
+                return {}
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+            scores, ids = index.search(query, min(n, len(rows)), params=params)
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+
+    def _lexical(self, question: str, allowed: np.ndarray | None, n: int) -> dict[int, float]:
+        retriever, tokenizer = self.store.bm25
+        scores = bm25_scores(retriever, tokenizer, question)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        n = min(n, len(scores))
+        if n <= 0:
+            return {}
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}  # zero = no known word
+
+    def search(self, question: str, filters: Filters | None = None, k: int | None = None) -> RetrievalResult:
+        cfg: RetrievalSettings = self.settings.retrieval
+        filters = filters or Filters()
+        k = k or cfg.k
+        hints = parse_hints(question, list(self.store.metas.values()))
+        allowed = self.allowed_rows(filters)
+        searched = int(allowed.sum()) if allowed is not None else len(self.store.chunks)
+        if searched == 0:
+            return RetrievalResult((), 0.0, hints, 0, "filtered_out" if filters.active else "empty_index")
+        qvec = self.encoder.embed_query(question)
+        dense = self._dense(qvec, allowed, cfg.candidates) if self.mode != "bm25" else {}
+        lexical = self._lexical(question, allowed, cfg.candidates) if self.mode != "dense" else {}
+        rankings = [sorted(d, key=d.get, reverse=True) for d in (dense, lexical)]  # type: ignore[arg-type]
+        weights = [cfg.dense_weight, cfg.bm25_weight]
+        if cfg.fusion == "weighted":
+            fused = fuse_scores([dense, lexical], weights)
+            scale = sum(weights)
+        else:
+            fused = fuse_rankings(rankings, weights, cfg.rrf_k)
+            scale = sum(weights) / (cfg.rrf_k + 1)
+        if not fused:
+            return RetrievalResult((), 0.0, hints, searched)
+        rows = list(fused)
+        best_sentence, sentence_scores = {}, {}
+        for row in rows:
+            sims = self.store.chunk_sentence_vectors(row) @ qvec if self.store.chunks[row].sentences else np.zeros(0)
+            sentence_scores[row] = sims
+            best_sentence[row] = float(sims.max()) if len(sims) else 0.0
+        chunk_sims = self.store.vectors[rows] @ qvec
+        final = {}
+        for row, chunk_sim in zip(rows, chunk_sims):
+            meta = self.store.documents[self.store.chunks[row].doc_id].meta
+            score = fused[row] / scale + cfg.sentence_weight * best_sentence[row]
+            if hints.councils and meta.council in hints.councils:
+                score += cfg.hint_boost
+            if hints.years and any(y in meta.years for y in hints.years):
+                score += cfg.hint_boost
+            final[row] = score
+        ranked = sorted(final, key=final.get, reverse=True)  # type: ignore[arg-type]
+        chosen = self._distinct(ranked, k)
+        passages = tuple(
+            Passage(chunk=self.store.chunks[r], meta=self.store.documents[self.store.chunks[r].doc_id].meta,
+                    score=round(final[r], 4), sentence_scores=tuple(float(s) for s in sentence_scores[r]))
+            for r in chosen
+        )
+        confidence = max((max(best_sentence[r], float(s)) for r, s in zip(rows, chunk_sims) if r in chosen[:3]),
+                         default=0.0)
+        return RetrievalResult(passages, confidence, hints, searched)
+
+    def _distinct(self, ranked: list[int], k: int) -> list[int]:
+        """Drop passages that overlap or nearly duplicate a better-ranked one."""
+        limit = self.settings.retrieval.dedupe_overlap
+        chosen: list[int] = []
+        word_sets = {}
+        for row in ranked:
+            chunk = self.store.chunks[row]
+            words = set(re.findall(r"\w+", chunk.text.lower()))
+            word_sets[row] = words
+            duplicate = False
+            for other in chosen:
+                o = self.store.chunks[other]
+                if o.doc_id == chunk.doc_id:
+                    overlap = min(o.end, chunk.end) - max(o.start, chunk.start)
+                    if overlap > limit * min(len(o.text), len(chunk.text)):
+                        duplicate = True
+                        break
+                ow = word_sets[other]
+                if words and ow and len(words & ow) / len(words | ow) > 0.8:
+                    duplicate = True
+                    break
+            if not duplicate:
+                chosen.append(row)
+            if len(chosen) == k:
+                break
+        return chosen

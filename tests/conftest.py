@@ -1,0 +1,48 @@
+"""Shared fixtures: a fake-embedder index over a small corpus, and the real-model seed index."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from tests.fakes import FakeEmbedder, word_count
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path) -> Settings:
+    """Settings for a fake-model index in a temp folder, with a copy of the seed corpus."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake")
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def fake_index(fake_settings: Settings, fake_embedder: FakeEmbedder):
+    """(settings, store) of a freshly built fake-embedder index over the seed corpus."""
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    ingest(fake_settings, embedder=fake_embedder, count_tokens=word_count, log=lambda m: None)
+    return fake_settings, load_index(fake_settings)
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory) -> tuple[Settings, object]:
+    """The seed corpus indexed with the real bundled model, built once per test session."""
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    settings = Settings(corpus_dir=SEED_CORPUS, index_dir=tmp_path_factory.mktemp("real") / "index")
+    ingest(settings, log=lambda m: None)
+    return settings, load_index(settings)
