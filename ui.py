@@ -1,0 +1,521 @@
+"""The web chat (``peerqa serve``): a Gradio Blocks app over a loaded index.
+
+Rendering rule: document and user text reaches the page only through ``html.escape`` (the HTML
+panels) or ``md_inert`` (chat Markdown). ``gr.HTML`` does not sanitise, and even sanitised
+Markdown would fetch a remote image written as ``![x](http://...)``.
+"""
+
+import assistant  # noqa: F401  -- first: switches every library to offline mode before gradio loads
+
+import hashlib
+import html
+import re
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import gradio as gr
+
+from assistant.answering import ask
+from assistant.errors import IndexNotFound, PeerqaError, UsageError
+from assistant.render import answer_markdown, reference
+from assistant.retrieval import Retriever, make_filters
+from assistant.settings import Settings
+from assistant.store import IndexStore, load_index
+from assistant.types import Answer, Filters, Passage
+
+ALL_COUNCILS, ALL_TYPES = "All councils", "All types"
+CONTEXT_CHARS = 1500  # characters of document shown around a passage opened in context
+EXAMPLES = [
+    "What did the peers say about how quickly the city council makes decisions?",
+    "What were the key recommendations for Cambridge City Council?",
+    "How did Cambridgeshire County Council respond to the 2013 peer review?",
+    "What progress had the county council made by the 2022 progress review?",
+    "What did the peers say about shared services?",
+]
+THEME = gr.themes.Default(primary_hue="blue", neutral_hue="slate",
+                          font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+CSS = """
+#pq-sources { max-height: 640px; overflow-y: auto; }
+.pq-empty { color: var(--body-text-color-subdued); font-style: italic; padding: 8px 2px; }
+.pq-banner { padding: 6px 10px; border-radius: 6px; margin-bottom: 8px; font-weight: 600;
+             background: var(--background-fill-secondary); }
+.pq-banner.pq-abstain { background: #fff4e5; color: #7a4100; border-left: 4px solid #f59e0b; }
+.pq-source { border: 1px solid var(--border-color-primary); border-radius: 8px;
+             padding: 8px 10px; margin-bottom: 8px; }
+.pq-source.pq-cited { border-left: 4px solid var(--color-accent); }
+.pq-head { font-weight: 600; }
+.pq-n { color: var(--color-accent); margin-right: 4px; }
+.pq-meta { font-size: 0.85em; color: var(--body-text-color-subdued); margin: 2px 0 4px; }
+.pq-text, .pq-context-text { white-space: pre-wrap; font-size: 0.92em; line-height: 1.45; }
+mark.pq-quote { background: #fde68a; color: #1f2937; padding: 0 1px; }
+.pq-chunk { background: #dbeafe; color: #1f2937; }
+.pq-context-text { max-height: 420px; overflow-y: auto; border: 1px solid var(--border-color-primary);
+                   border-radius: 8px; padding: 8px 10px; }
+"""
+
+
+# ---------------------------------------------------------------- follow-up questions (pure)
+
+_LEAD = re.compile(r"^(?:(?:and|also|but|so|ok|okay)\b[\s,]*)+", re.I)
+_FOCUS = re.compile(r"^(?:what|how)\s+about\s+(?P<focus>.+)$", re.I)
+_WH = re.compile(r"^(?:what|how|why|who|whom|whose|when|where|which|did|does|do|is|are|was|were|"
+                 r"can|could|should|would|will|has|have|had)\b", re.I)
+_WORD = re.compile(r"[a-z][a-z'-]*", re.I)
+_KINDS = r"(?:city|county|district|borough|town)"
+_GENERIC_COUNCIL = re.compile(rf"\bthe\s+{_KINDS}(?:\s+council)?\b|\b{_KINDS}\s+council\b", re.I)
+_PROPER_COUNCIL = re.compile(r"\b(?:[A-Z][a-z]+[ -])+(?:(?:City|County|District|Borough|Town)\s+)?Council\b")
+_PRONOUNS = {"it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these"}
+_OBJECT_PRONOUNS = ("it", "this", "that", "these", "those")
+_FUNCTION_WORDS = set("""a an the and or but so of in on at to for from with by about as into over than
+then what how why who whom whose when where which did does do done is are was were be been being
+can could should would will shall may might must has have had not no any some more most other else
+same again also just there here me my we our us you your i he she his her peers peer team council
+councils say said says tell told think thought recommend recommended recommendation recommendations
+suggest suggested find found mean means happen happened make made give gave see saw do anything
+something thing things issue issues point points topic area areas matter aspect part one ones detail
+details further exactly really please why""".split())
+
+
+def _council_mention(text: str, councils: Sequence[str] = ()) -> re.Match[str] | None:
+    """The first phrase naming a council: "Cambridge City Council", "the county", "Cambridgeshire"."""
+    places = sorted({w for c in councils for w in re.findall(r"[A-Z][a-z]+", c)} - {"City", "County",
+                    "District", "Borough", "Town", "Council"}, key=len, reverse=True)
+    patterns = [_PROPER_COUNCIL, _GENERIC_COUNCIL]
+    if places:
+        names = "|".join(map(re.escape, places))
+        patterns.append(re.compile(rf"\b(?:{names})(?:\s+{_KINDS})?(?:\s+council)?\b", re.I))
+    found = [m for p in patterns for m in [p.search(text)] if m]
+    leading = re.compile(r"^(?:And|What|Which|How|Why|When|Also|But|So|The)\s+(?=[A-Z])")
+    found = [m for m in found if not leading.match(m.group(0))] or found
+    return min(found, key=lambda m: (m.start(), -len(m.group(0)))) if found else None
+
+
+def _council_phrase(phrase: str, councils: Sequence[str] = ()) -> str:
+    """"the county" → "the county council"; "Cambridgeshire" → "Cambridgeshire County Council"."""
+    if re.fullmatch(rf"the\s+{_KINDS}", phrase, re.I):
+        return phrase + " council"
+    owners = [c for c in councils if phrase.lower() in re.findall(r"[a-z]+", c.lower())]
+    return owners[0] if len(owners) == 1 else phrase
+
+
+def rewrite_followup(question: str, history_questions: Sequence[str], councils: Sequence[str] = ()) -> str:
+    """Turn a follow-up into a standalone question using the previous (standalone) question.
+
+    A follow-up is a short question that starts with "and"/"what about", or leans on a pronoun
+    (it, they, that, …) with no topic word of its own. Examples, after
+    "What did the peers say about the city council's finances?":
+      "and what about the county council?" → "What did the peers say about the county council's finances?"
+      "what about shared services?" → "What did the peers say about shared services at the city council?"
+      "what did they recommend about it?" → "What did they recommend about the city council's finances?"
+    Anything else comes back unchanged.
+    """
+    question = " ".join(question.split())
+    previous = next((q.strip() for q in reversed(history_questions) if q and q.strip()), "")
+    if not previous or not question:
+        return question
+    lead = _LEAD.match(question)
+    rest = question[lead.end():] if lead else question
+    words = [w.lower() for w in _WORD.findall(rest)]
+    if len(words) > 14 or not words:
+        return question
+    focus_match = _FOCUS.match(rest)
+    if focus_match or (lead and not _WH.match(rest)):
+        focus = (focus_match.group("focus") if focus_match else rest).strip(" ?.!")
+        focus = re.sub(r"^(?:for|at|in|on|regarding|with)\s+", "", focus, flags=re.I)
+        return _combine_focus(previous, focus, councils)
+    mention = _council_mention(rest, councils)
+    topic = {w for w in words if w not in _FUNCTION_WORDS and w not in _PRONOUNS}
+    if mention:
+        topic -= {w.lower() for w in _WORD.findall(mention.group(0))}
+    if topic or not (lead or len(words) <= 3 or _PRONOUNS & set(words)):
+        return question
+    if mention:  # "is that the same for the county council?"
+        return _combine_focus(previous, mention.group(0), councils)
+    return _resolve_pronouns(rest, previous)
+
+
+def _strip_q(text: str) -> str:
+    return text.strip().rstrip("?.! ")
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _combine_focus(previous: str, focus: str, councils: Sequence[str]) -> str:
+    """Previous question with its council swapped for ``focus``, or its topic swapped."""
+    old = _council_mention(previous, councils)
+    if _council_mention(focus, councils):
+        new = _council_phrase(focus, councils)
+        if old:
+            return _capitalise(previous[:old.start()] + new + previous[old.end():])
+        return f"{_strip_q(previous)} for {new}?"
+    about = previous.lower().rfind(" about ")
+    if about >= 0:
+        head, tail = previous[:about + 7], previous[about + 7:]
+        where = ""
+        tail_mention = _council_mention(tail, councils)
+        if tail_mention:
+            where = f" at {_council_phrase(tail_mention.group(0), councils)}"
+        return f"{head}{focus}{where}?"
+    return f"{_strip_q(previous)} — what about {focus}?"
+
+
+def _resolve_pronouns(question: str, previous: str) -> str:
+    """Put the previous question's topic (its "about …" part) where the pronoun stands.
+
+    "what did they recommend about it?" → "… about <topic>?"; "what did they recommend?" →
+    "… recommend about <topic>?"; anything else ("why is that?") is appended to the previous one.
+    """
+    body = _strip_q(question)
+    about = previous.lower().rfind(" about ")
+    objects = "|".join(_OBJECT_PRONOUNS)
+    if about >= 0:
+        topic = _strip_q(previous[about + 7:])
+        after_preposition = re.compile(rf"\b(about|on|for|with|to|of|regarding|into)\s+(?:{objects})\b", re.I)
+        if after_preposition.search(body):
+            return _capitalise(after_preposition.sub(lambda m: f"{m.group(1)} {topic}", body, count=1)) + "?"
+        if not re.search(rf"\b(?:{objects})\b", body, re.I) and re.match(r"(?:what|which)\b", body, re.I):
+            return _capitalise(body) + f" about {topic}?"
+    return f"{_strip_q(previous)} — {body[:1].lower() + body[1:]}?"
+
+
+# ---------------------------------------------------------------- rendering (pure)
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~$&])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.M)  # list items, setext headings
+
+
+def md_inert(text: str) -> str:
+    """Backslash-escape Markdown/HTML syntax so the text renders as itself: no images, links, tags.
+
+    >>> md_inert("![x](http://e/x.png) <b>")
+    '\\!\\[x\\](http://e/x.png) \\<b\\>'
+    """
+    return _MD_LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def highlight(text: str, quotes: Sequence[str], css_class: str = "pq-quote") -> str:
+    """Escaped ``text`` with each quoted sentence wrapped in ``<mark>`` (quotes never nest)."""
+    spans = []
+    for quote in quotes:
+        start = text.find(quote) if quote else -1
+        if start >= 0 and not any(a < start + len(quote) and start < b for a, b in spans):
+            spans.append((start, start + len(quote)))
+    out, pos = [], 0
+    for a, b in sorted(spans):
+        out += [_esc(text[pos:a]), f'<mark class="{css_class}">', _esc(text[a:b]), "</mark>"]
+        pos = b
+    out.append(_esc(text[pos:]))
+    return "".join(out)
+
+
+def _meta_line(p: Passage) -> str:
+    parts = [p.meta.council, p.meta.doc_type, p.meta.date or "undated"]
+    if p.chunk.section:
+        parts.append(p.chunk.section_title)
+    if p.chunk.page_label:
+        parts.append(f"p. {p.chunk.page_label}")
+    return " · ".join(_esc(x) for x in parts) + f" · score {p.score:.2f}"
+
+
+def sources_html(answer: Answer | None) -> str:
+    if answer is None:
+        return '<div class="pq-empty">Sources for the answer appear here.</div>'
+    if not answer.passages:
+        return '<div class="pq-empty">No passage was retrieved.</div>'
+    banner = ('<div class="pq-banner pq-abstain">Possibly related passages — not an answer</div>'
+              if answer.abstained else '<div class="pq-banner">Sources</div>')
+    cards = []
+    for n, p in enumerate(answer.passages, start=1):
+        cited = " pq-cited" if n in answer.citations else ""
+        cards.append(
+            f'<div class="pq-source{cited}" id="pq-source-{n}">'
+            f'<div class="pq-head"><span class="pq-n">[{n}]</span>{_esc(p.meta.title)}</div>'
+            f'<div class="pq-meta">{_meta_line(p)}</div>'
+            f'<div class="pq-text">{highlight(p.chunk.text, p.quoted)}</div></div>'
+        )
+    return banner + "".join(cards)
+
+
+def context_html(store: IndexStore, answer: Answer | None, n: int | None) -> str:
+    """About CONTEXT_CHARS of the source document around passage ``n``, the passage highlighted."""
+    if answer is None or not n or not 1 <= int(n) <= len(answer.passages):
+        return '<div class="pq-empty">Choose a passage above to read it in its document.</div>'
+    p = answer.passages[int(n) - 1]
+    doc = store.documents.get(p.chunk.doc_id)
+    if doc is None:
+        return '<div class="pq-empty">That document is no longer in the index.</div>'
+    text, start, end = doc.text, p.chunk.start, p.chunk.end
+    pad = max(200, (CONTEXT_CHARS - (end - start)) // 2)
+    lo, hi = max(0, start - pad), min(len(text), end + pad)
+    if lo > 0:  # start and end on word boundaries
+        lo = min(start, text.find(" ", lo) + 1 or lo)
+    if hi < len(text):
+        hi = max(end, text.rfind(" ", end, hi) if text.rfind(" ", end, hi) > 0 else hi)
+    body = ("…" if lo > 0 else "") + _esc(text[lo:start]) + '<span class="pq-chunk">' \
+        + highlight(text[start:end], p.quoted) + "</span>" + _esc(text[end:hi]) \
+        + ("…" if hi < len(text) else "")
+    return (f'<div class="pq-head"><span class="pq-n">[{int(n)}]</span>{_esc(p.meta.title)}</div>'
+            f'<div class="pq-meta">{_meta_line(p)} · characters {start}–{end} of {len(text)}</div>'
+            f'<div class="pq-context-text" id="pq-context-text">{body}</div>')
+
+
+_CITE = re.compile(r"\\\[(\d{1,2})\\\]")
+
+
+def answer_chat_markdown(answer: Answer, understood_as: str = "") -> str:
+    """The assistant's chat message: label, cited answer (document text made inert), notice."""
+    out = []
+    if understood_as:
+        out.append(f"*Understood as: “{md_inert(understood_as)}”*\n")
+    if answer.abstained:
+        out.append("### ⚠️ No answer in the corpus\n")
+        out.append(md_inert(answer.text))
+    else:
+        label = ("**Generated answer** — written by a language model from the passages; check the "
+                 "citations." if answer.mode == "generative" else "**Answer** — quoted from the documents:")
+        out.append(label + "\n")
+        for line in answer.text.splitlines():  # one quote per paragraph, its citation in bold
+            out.append(_CITE.sub(r"**[\1]**", md_inert(line)) + "\n")
+    if answer.notice:
+        out.append(f"\n*Note: {md_inert(answer.notice)}*")
+    return "\n".join(out)
+
+
+def corpus_rows(store: IndexStore) -> list[list[Any]]:
+    counts = Counter(c.doc_id for c in store.chunks)
+    rows = []
+    for doc_id, meta in sorted(store.metas.items(), key=lambda kv: (kv[1].council, kv[1].date)):
+        rows.append([meta.title, meta.council, meta.doc_type, meta.date or "undated", meta.visit_date,
+                     ", ".join(meta.inferred) or "—", counts.get(doc_id, 0), meta.source])
+    return rows
+
+
+def corpus_summary(store: IndexStore) -> str:
+    metas = list(store.metas.values())
+    years = sorted(y for m in metas for y in m.years)
+    span = f"{years[0]}–{years[-1]}" if years else "undated"
+    councils = ", ".join(sorted({m.council for m in metas}))
+    return (f"{len(metas)} documents ({len(store.chunks)} passages), {span}, about: {councils}. "
+            f"Index version {store.version or 'unknown'}.")
+
+
+# ---------------------------------------------------------------- handlers
+
+class Turn(NamedTuple):
+    """Outputs of one chat turn, in the order of the event's outputs."""
+
+    textbox: Any
+    chat: Any
+    asked: Any  # standalone questions so far (for follow-ups)
+    answer: Any  # the last Answer
+    sources: Any
+    passage: Any  # the "show passage in context" selector
+    context: Any
+    download: Any
+    markdown: Any
+
+
+def _short_label(p: Passage) -> str:
+    """Selector label: the passage's own section heading (more telling than the title), short."""
+    label = p.chunk.section[-1] if p.chunk.section else p.meta.title
+    return label if len(label) <= 42 else label[:40].rstrip() + "…"
+
+
+def _skip_turn() -> Turn:
+    return Turn(*(gr.skip() for _ in Turn._fields))
+
+
+class ChatHandlers:
+    """The app's event handlers as plain methods, so tests can call them without a server."""
+
+    def __init__(self, store: IndexStore, settings: Settings, retriever: Retriever,
+                 export_dir: Path | None = None):
+        self.store, self.settings, self.retriever = store, settings, retriever
+        self.councils = sorted({m.council for m in store.metas.values()})
+        self.export_dir = export_dir or Path(tempfile.mkdtemp(prefix="peerqa-exports-"))
+
+    def filters(self, council: str | None, doc_type: str | None, years: str | None) -> Filters:
+        return make_filters(self.store, council=None if council in (None, "", ALL_COUNCILS) else council,
+                            doc_type=None if doc_type in (None, "", ALL_TYPES) else doc_type,
+                            year=(years or "").strip() or None)
+
+    def ask(self, message: str, history: list | None, asked: list[str] | None, council: str | None = None,
+            doc_type: str | None = None, years: str | None = None) -> Turn:
+        """Answer ``message``; empty input changes nothing and sends nothing to the retriever."""
+        history, asked = list(history or []), list(asked or [])
+        message = (message or "").strip()
+        if not message:
+            return _skip_turn()
+        shown = message if len(message) <= 300 else message[:300] + "…"
+        user_msg = {"role": "user", "content": md_inert(shown)}
+        try:
+            limit = self.settings.answer.max_question_chars
+            if len(message) > limit:
+                raise UsageError(f"Your question is {len(message)} characters long; the limit is {limit}. "
+                                 "Shorten it and ask again.")
+            filters = self.filters(council, doc_type, years)
+            standalone = rewrite_followup(message, asked, self.councils)
+            answer = ask(standalone, self.store, self.settings, filters, retriever=self.retriever)
+        except PeerqaError as exc:
+            reply = {"role": "assistant", "content": f"**Cannot ask that:** {md_inert(str(exc))}"}
+            skip = gr.skip()
+            return Turn(skip, history + [user_msg, reply], skip, skip, skip, skip, skip, skip, skip)
+        understood = standalone if standalone != message else ""
+        reply = {"role": "assistant", "content": answer_chat_markdown(answer, understood)}
+        markdown = answer_markdown(answer)
+        choices = [(f"[{n}] {_short_label(p)}", n) for n, p in enumerate(answer.passages, start=1)]
+        return Turn(
+            textbox="", chat=history + [user_msg, reply], asked=asked + [standalone], answer=answer,
+            sources=sources_html(answer), passage=gr.update(choices=choices, value=None),
+            context=context_html(self.store, None, None),
+            download=gr.update(value=str(self.export(markdown)), interactive=True), markdown=markdown,
+        )
+
+    def show_context(self, n: int | None, answer: Answer | None) -> str:
+        return context_html(self.store, answer, n)
+
+    def clear(self) -> tuple:
+        return ([], [], None, sources_html(None), gr.update(choices=[], value=None),
+                context_html(self.store, None, None), gr.update(value=None, interactive=False), "")
+
+    def export(self, markdown: str) -> Path:
+        """Write the Markdown export; names are content hashes, so one file per distinct answer."""
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        path = self.export_dir / f"peerqa-answer-{hashlib.sha256(markdown.encode()).hexdigest()[:12]}.md"
+        path.write_text(markdown, encoding="utf-8")
+        old = sorted(self.export_dir.glob("*.md"), key=lambda f: f.stat().st_mtime)
+        for stale in old[:-200]:  # a long-running server must not fill the disk
+            stale.unlink(missing_ok=True)
+        return path
+
+
+# ---------------------------------------------------------------- the app
+
+HELP = """**Reading an answer.** Each sentence of an answer is quoted word for word from a document
+and ends with a number such as **[1]**: the passage it comes from, listed under *Sources* with the
+document's title, council, date, section and page. Quoted sentences are highlighted there. Pick a
+passage under *Show passage in context* to read the text around it.
+
+**When the corpus does not answer**, the reply says *No answer in the corpus* and the passages
+listed are only possibly related. A *Generated answer* (only when a language model is configured)
+is written by the model from the passages: check it against the citations.
+
+**Follow-up questions** such as "and the county council?" or "what did they recommend about it?"
+are completed from your previous question; the reply shows how it was understood.
+
+**What is in the corpus:** {summary} See the *Corpus* tab for the list."""
+
+
+def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None = None) -> gr.Blocks:
+    """The Blocks app. ``retriever`` defaults to one with the real query encoder."""
+    handlers = ChatHandlers(store, settings, retriever or Retriever(store, settings))
+    metas = list(store.metas.values())
+    councils = [ALL_COUNCILS] + sorted({m.council for m in metas})
+    doc_types = [ALL_TYPES] + sorted({m.doc_type for m in metas})
+    years = sorted(y for m in metas for y in m.years)
+    with gr.Blocks(title="peerqa — peer challenge documents", analytics_enabled=False,
+                   delete_cache=(3600, 3600)) as app:
+        gr.Markdown("## peerqa — ask the peer challenge documents\n"
+                    "Answers quote the documents and cite each passage; nothing leaves this machine.")
+        asked = gr.State([])
+        last_answer = gr.State(None)
+        with gr.Tab("Ask"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(label="Conversation", elem_id="pq-chat", height=520,
+                                      buttons=["copy"], feedback_options=None,
+                                      placeholder="Ask about the LGA corporate peer challenges in the "
+                                                  "corpus. Answers cite their sources as [1], [2], …")
+                    with gr.Row():
+                        question = gr.Textbox(show_label=False, scale=5, elem_id="pq-question", autofocus=True,
+                                              placeholder="Type a question and press Enter",
+                                              max_lines=4)
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                        clear = gr.Button("New conversation", scale=1, min_width=80)
+                    gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
+                    with gr.Accordion("Filters", open=False):
+                        with gr.Row():
+                            council = gr.Dropdown(councils, value=ALL_COUNCILS, label="Council")
+                            doc_type = gr.Dropdown(doc_types, value=ALL_TYPES, label="Document type")
+                            year = gr.Textbox(label="Years", placeholder="e.g. 2013 or 2013-2017",
+                                              info=f"Documents span {years[0]}–{years[-1]}" if years else None)
+                    with gr.Accordion("How to read the answers", open=False):
+                        gr.Markdown(HELP.format(summary=md_inert(corpus_summary(store))))
+                with gr.Column(scale=2):
+                    sources = gr.HTML(sources_html(None), elem_id="pq-sources")
+                    passage = gr.Radio([], label="Show passage in context", elem_id="pq-passage")
+                    context = gr.HTML(context_html(store, None, None), elem_id="pq-context")
+                    download = gr.DownloadButton("Download answer with references (.md)", value=None,
+                                                 interactive=False, size="sm", elem_id="pq-download")
+                    with gr.Accordion("Answer as Markdown (copy)", open=False):
+                        markdown = gr.Textbox(show_label=False, lines=8, max_lines=20, buttons=["copy"],
+                                              interactive=False)
+        with gr.Tab("Corpus"):
+            gr.Markdown(md_inert(corpus_summary(store)))
+            gr.Dataframe(corpus_rows(store), headers=["Title", "Council", "Type", "Date", "Visit",
+                                                       "Inferred fields", "Passages", "File"],
+                         datatype="str", interactive=False, wrap=True, elem_id="pq-corpus")
+
+        turn_inputs = [question, chat, asked, council, doc_type, year]
+        turn_outputs = [question, chat, asked, last_answer, sources, passage, context, download, markdown]
+        # Enter and the button share one queue slot: answering embeds the question (CPU-bound).
+        question.submit(handlers.ask, turn_inputs, turn_outputs, api_name="ask", concurrency_id="answer")
+        send.click(handlers.ask, turn_inputs, turn_outputs, api_visibility="private", concurrency_id="answer")
+        passage.change(handlers.show_context, [passage, last_answer], context, api_visibility="private")
+        clear_outputs = [chat, asked, last_answer, sources, passage, context, download, markdown]
+        clear.click(handlers.clear, None, clear_outputs, api_visibility="private")
+        chat.clear(handlers.clear, None, clear_outputs, api_visibility="private")
+    app.queue(default_concurrency_limit=1, max_size=64)  # 2 cores: one embedding at a time
+    return app
+
+
+def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
+          auth: Callable[[str, str], bool] | None = None, *, prevent_thread_lock: bool = False,
+          quiet: bool = False) -> Any:
+    """Launch with this project's fixed options (local only, no share link, no remote resources)."""
+    return app.launch(
+        server_name=host, server_port=port, share=False, auth=auth, max_threads=8,
+        auth_message="Sign in with the name and password set by `peerqa users add`." if auth else None,
+        prevent_thread_lock=prevent_thread_lock, quiet=quiet, footer_links=["api"], ssr_mode=False,
+        pwa=False, mcp_server=False, enable_monitoring=False, theme=THEME, css=CSS,
+    )
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_file: str | None = None) -> int:
+    """Load (or build) the index, warm the query encoder, and serve until interrupted."""
+    auth = None
+    if auth_file:
+        from assistant.users import load_users, make_auth
+
+        auth = make_auth(load_users(Path(auth_file)))
+    try:
+        store = load_index(settings)
+    except IndexNotFound:
+        if not Path(settings.corpus_dir).is_dir():
+            print(f"peerqa: no index at {settings.index_dir}/ and no corpus folder at {settings.corpus_dir}/. "
+                  "Put documents in a corpus folder and run `peerqa ingest` first.", file=sys.stderr)
+            return 3
+        from ingest.build import ingest
+
+        print(f"peerqa: no index yet; building it from {settings.corpus_dir}/ …", file=sys.stderr)
+        print(ingest(settings).summary(), file=sys.stderr)
+        store = load_index(settings)
+    retriever = Retriever(store, settings)
+    retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
+    if auth is None and host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"peerqa: warning: serving on {host} without --auth-file; anyone who can reach it can ask.",
+              file=sys.stderr)
+    print(f"peerqa: serving {len(store.documents)} documents on http://{host}:{port} (Ctrl-C to stop)",
+          file=sys.stderr)
+    start(build_app(store, settings, retriever), host, port, auth=auth)
+    return 0

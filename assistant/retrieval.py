@@ -64,6 +64,7 @@ class QueryHints:
     councils: tuple[str, ...] = ()  # known councils the question names
     years: tuple[int, ...] = ()
     unknown_councils: tuple[str, ...] = ()  # councils named that the corpus does not hold
+    unknown_years: tuple[int, ...] = ()  # years named that no document speaks for
 
 
 def council_aliases(councils: Sequence[str]) -> dict[str, str]:
@@ -92,9 +93,8 @@ def council_aliases(councils: Sequence[str]) -> dict[str, str]:
 def parse_hints(question: str, metas: Sequence[DocumentMeta]) -> QueryHints:
     councils = sorted({m.council for m in metas})
     aliases = council_aliases(councils)
-    lower = question.lower()
-    named = {owner for alias, owner in aliases.items() if re.search(rf"\b{re.escape(alias)}\b", lower)}
     unknown = []
+    masked = question
     for match in _COUNCIL_NAME.finditer(question):
         phrase = match.group(1)
         if phrase.lower() in aliases or phrase.lower().removeprefix("the ") in aliases:
@@ -104,8 +104,14 @@ def parse_hints(question: str, metas: Sequence[DocumentMeta]) -> QueryHints:
             continue
         if not any(w in aliases for w in words[:-1]):
             unknown.append(phrase)
+            # "Peterborough City Council" must not also count as "city council" (a known alias)
+            masked = masked.replace(phrase, " ")
+    lower = masked.lower()
+    named = {owner for alias, owner in aliases.items() if re.search(rf"\b{re.escape(alias)}\b", lower)}
     years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
-    return QueryHints(councils=tuple(sorted(named)), years=years, unknown_councils=tuple(unknown))
+    known_years = {y for m in metas for y in m.years}
+    return QueryHints(councils=tuple(sorted(named)), years=years, unknown_councils=tuple(unknown),
+                      unknown_years=tuple(y for y in years if y not in known_years))
 
 
 def resolve_council(value: str, councils: Sequence[str]) -> str:
@@ -165,6 +171,7 @@ def document_matches(meta: DocumentMeta, filters: Filters) -> bool:
 class RetrievalResult:
     passages: tuple[Passage, ...]
     confidence: float  # best dense similarity of the evidence (chunk or sentence) to the question
+    coverage: float = 0.0  # IDF-weighted share of the question's content words found in the top passages
     hints: QueryHints = field(default_factory=QueryHints)
     searched_chunks: int = 0  # chunks left after filters
     reason: str = ""  # "filtered_out" when filters exclude every document
@@ -183,6 +190,8 @@ class Retriever:
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"unknown retriever mode {mode!r}")
         self.mode = mode
+        self.last_confidence = 0.0  # evidence of the latest search (for evaluation/calibration)
+        self.last_coverage = 0.0
         doc_ids = sorted(store.documents)
         self._doc_index = {d: i for i, d in enumerate(doc_ids)}
         self._row_doc = np.array([self._doc_index[c.doc_id] for c in store.chunks], dtype=np.int32)
@@ -236,8 +245,9 @@ class Retriever:
         hints = parse_hints(question, list(self.store.metas.values()))
         allowed = self.allowed_rows(filters)
         searched = int(allowed.sum()) if allowed is not None else len(self.store.chunks)
+        self.last_confidence = 0.0
         if searched == 0:
-            return RetrievalResult((), 0.0, hints, 0, "filtered_out" if filters.active else "empty_index")
+            return RetrievalResult((), 0.0, hints=hints, reason="filtered_out" if filters.active else "empty_index")
         qvec = self.encoder.embed_query(question)
         dense = self._dense(qvec, allowed, cfg.candidates) if self.mode != "bm25" else {}
         lexical = self._lexical(question, allowed, cfg.candidates) if self.mode != "dense" else {}
@@ -250,7 +260,7 @@ class Retriever:
             fused = fuse_rankings(rankings, weights, cfg.rrf_k)
             scale = sum(weights) / (cfg.rrf_k + 1)
         if not fused:
-            return RetrievalResult((), 0.0, hints, searched)
+            return RetrievalResult((), 0.0, hints=hints, searched_chunks=searched)
         rows = list(fused)
         best_sentence, sentence_scores = {}, {}
         for row in rows:
@@ -276,7 +286,40 @@ class Retriever:
         )
         confidence = max((max(best_sentence[r], float(s)) for r, s in zip(rows, chunk_sims) if r in chosen[:3]),
                          default=0.0)
-        return RetrievalResult(passages, confidence, hints, searched)
+        coverage = self.term_coverage(question, chosen[:3])
+        self.last_confidence = confidence
+        self.last_coverage = coverage
+        return RetrievalResult(passages, confidence, coverage=coverage, hints=hints, searched_chunks=searched)
+
+    def term_coverage(self, question: str, rows: Sequence[int]) -> float:
+        """IDF-weighted share of the question's content words present in the given chunks.
+
+        A word the corpus never uses weighs most: "Ofsted" in a question about a corpus without
+        Ofsted pulls coverage down, which is what abstention needs.
+        """
+        import math
+
+        from assistant.lexical import stems
+
+        words = set(stems(question))
+        if not words:
+            return 1.0
+        retriever, tokenizer = self.store.bm25
+        indptr = retriever.scores["indptr"]
+        n = float(retriever.scores["num_docs"])
+        present: set[str] = set()
+        for row in rows:
+            chunk = self.store.chunks[row]
+            meta = self.store.documents[chunk.doc_id].meta
+            present.update(stems(" ".join((chunk.text, " ".join(chunk.section), meta.title, meta.council))))
+        total = covered = 0.0
+        for word in words:
+            sid = tokenizer.stem_to_sid.get(word)
+            df = float(indptr[sid + 1] - indptr[sid]) if sid is not None and sid + 1 < len(indptr) else 0.0
+            weight = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            total += weight
+            covered += weight if word in present else 0.0
+        return covered / total if total else 1.0
 
     def _distinct(self, ranked: list[int], k: int) -> list[int]:
         """Drop passages that overlap or nearly duplicate a better-ranked one."""

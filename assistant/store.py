@@ -76,16 +76,31 @@ def writer_lock(index_dir: Path):
 
 def new_version_dir(index_dir: Path) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    path = index_dir / f".building-{stamp}-{os.getpid()}"
-    path.mkdir(parents=True)
-    return path
+    index_dir.mkdir(parents=True, exist_ok=True)
+    # Fix (tests): the name was only time + pid, so retrying in the same second after a failed
+    # build (its folder left behind) raised FileExistsError. Add a suffix until the name is free.
+    base = f".building-{stamp}-{os.getpid()}"
+    suffix = 0
+    while True:
+        path = index_dir / (f"{base}-{suffix}" if suffix else base)
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            suffix += 1
 
 
 def publish(index_dir: Path, build_dir: Path, version: str) -> Path:
     """Make ``build_dir`` the live version atomically, then delete older versions."""
-    final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{version}"
-    if final.exists():
-        shutil.rmtree(final)
+    stamp = time.strftime('%Y%m%dT%H%M%S')
+    final = index_dir / f"v-{stamp}-{version}"
+    # Fix (tests): the same version published twice in one second (`ingest --rebuild` with
+    # nothing changed) used to rmtree the folder CURRENT still pointed at, so a crash before
+    # the pointer swap left no loadable index. Pick a fresh name instead; never delete here.
+    suffix = 1
+    while final.exists():
+        final = index_dir / f"v-{stamp}-{version}-{suffix}"
+        suffix += 1
     _fsync_tree(build_dir)
     os.replace(build_dir, final)
     tmp = index_dir / f".{POINTER}.tmp"

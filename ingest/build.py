@@ -124,13 +124,21 @@ def _plan(files: list[Path], catalog: dict[str, dict], previous: dict | None) ->
     prev_docs = previous["documents"] if previous else {}
     prev_skipped = previous.get("skipped", {}) if previous else {}
     seen_hashes: dict[str, str] = {}
+    hashes: dict[Path, str] = {}
     for path in files:
         try:
-            data = path.read_bytes()
+            hashes[path] = _hash(path.read_bytes())
         except OSError as exc:
             plan.skipped[path.name] = ("", f"cannot read file: {exc.strerror or exc}")
-            continue
-        content_hash = _hash(data)
+    # Fix (tests): of identical files the first by name was indexed, so adding "a-copy.txt" of
+    # an indexed, catalogued document removed that document and indexed the uncatalogued copy.
+    # Prefer the file already indexed with this content, then a catalogued one, then by name.
+    def preference(path: Path) -> tuple[bool, bool]:
+        old = prev_docs.get(doc_id_for(path))
+        return (not (old and old["content_hash"] == hashes[path]), path.name not in catalog)
+
+    for path in sorted(hashes, key=preference):  # sorted() is stable: name order within a group
+        content_hash = hashes[path]
         entry = catalog.get(path.name, {})
         meta_hash = _hash(json.dumps(entry, sort_keys=True, default=str).encode())[:16]
         if content_hash in seen_hashes:
@@ -215,7 +223,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     metas = {d.meta.doc_id: d.meta for d in new_docs}
     texts, spans = [], []
     for chunk in new_chunks:
-        text = embedding_text(chunk, metas[chunk.doc_id], count_tokens, settings.chunking.header_tokens)
+        text = embedding_text(chunk, metas[chunk.doc_id], count_tokens, settings.chunking.header_budget)
         offset = len(text) - len(chunk.text)
         texts.append(text)
         spans.append([(offset + s.start - chunk.start, offset + s.end - chunk.start) for s in chunk.sentences])

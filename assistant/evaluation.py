@@ -1,0 +1,352 @@
+"""Retrieval evaluation on a question file: metrics, failures, baseline, JSON and a chart.
+
+A retrieved passage is a *hit* for a question when it comes from a gold document and contains
+at least one of that document's key phrases. Metrics per retriever:
+
+* Recall@k — share of answerable questions with a hit in the top k;
+* MRR@10 — mean of 1 / rank of the first hit (0 when none in the top 10);
+* nDCG@10 — binary gain for the first hit of each gold document, ideal = all gold documents
+  at the top;
+* evidence coverage — share of a question's key phrases present in its top 5 passages;
+* abstention precision / recall — over the unanswerable questions, from the full ``ask``;
+* latency p50 / p95 — one ``ask`` (retrieval + extractive answer), warm.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from assistant.errors import UsageError
+from assistant.settings import Settings
+from assistant.types import Passage
+
+K_VALUES = (1, 3, 5, 10)
+
+
+@dataclass(frozen=True)
+class Gold:
+    doc: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    type: str
+    split: str
+    answerable: bool
+    gold: tuple[Gold, ...] = ()
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Parse and validate a question file (format: tests/fixtures/README.md)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"Cannot read question file {path}: {exc.strerror}.") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not valid YAML ({exc.__class__.__name__}).") from exc
+    if not isinstance(data, list) or not data:
+        raise UsageError(f"{path} must be a YAML list of questions (see tests/fixtures/README.md).")
+    questions, seen = [], set()
+    for i, item in enumerate(data, start=1):
+        where = f"{path}: item {i}"
+        if not isinstance(item, dict) or not str(item.get("question", "")).strip():
+            raise UsageError(f"{where} needs a non-empty 'question'.")
+        qid = str(item.get("id") or f"q{i:03d}")
+        if qid in seen:
+            raise UsageError(f"{where}: duplicate id {qid!r}.")
+        seen.add(qid)
+        answerable = bool(item.get("answerable", True))
+        gold = tuple(
+            Gold(doc=str(g["doc"]), phrases=tuple(str(p) for p in g.get("phrases", ())))
+            for g in item.get("gold") or ()
+        )
+        if answerable and (not gold or not all(g.phrases for g in gold)):
+            raise UsageError(f"{where} ({qid}) is answerable but has no gold doc with phrases.")
+        questions.append(EvalQuestion(id=qid, question=str(item["question"]).strip(),
+                                      type=str(item.get("type", "unanswerable" if not answerable else "theme")),
+                                      split=str(item.get("split", "dev")), answerable=answerable, gold=gold))
+    return questions
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).lower()
+
+
+def is_hit(passage: Passage | tuple[str, str], gold: Sequence[Gold]) -> str | None:
+    """The gold doc id this passage is evidence for, or None."""
+    doc_id, text = (passage.meta.doc_id, passage.chunk.text) if isinstance(passage, Passage) else passage
+    text = _norm(text)
+    for g in gold:
+        if g.doc == doc_id and any(_norm(p) in text for p in g.phrases):
+            return g.doc
+    return None
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: str
+    type: str
+    split: str
+    answerable: bool
+    first_hit: int | None  # 1-based rank of the first hit in the top 10
+    ndcg: float
+    coverage: float
+    abstained: bool
+    confidence: float
+    term_coverage: float
+    latency_ms: float
+    retrieved: tuple[tuple[str, str, str], ...]  # (doc_id, section, text start) of the top 5
+
+
+def score_ranking(ranked: Sequence[tuple[str, str]], gold: Sequence[Gold]) -> tuple[int | None, float, float]:
+    """(first hit rank, nDCG@10, evidence coverage@5) for (doc_id, text) pairs in rank order.
+
+    >>> g = [Gold("a", ("x y",)), Gold("b", ("z",))]
+    >>> score_ranking([("c", "x y"), ("a", "x y"), ("b", "z")], g)[0]
+    2
+    """
+    import math
+
+    first, dcg, seen_docs = None, 0.0, set()
+    for rank, item in enumerate(ranked[:10], start=1):
+        doc = is_hit(item, gold)
+        if doc is None:
+            continue
+        first = first or rank
+        if doc not in seen_docs:
+            seen_docs.add(doc)
+            dcg += 1 / math.log2(rank + 1)
+    ideal = sum(1 / math.log2(r + 1) for r in range(1, min(len(gold), 10) + 1))
+    phrases = [(g.doc, p) for g in gold for p in g.phrases]
+    top5 = [(d, _norm(t)) for d, t in ranked[:5]]
+    found = sum(1 for doc, p in phrases if any(d == doc and _norm(p) in t for d, t in top5))
+    return first, (dcg / ideal if ideal else 0.0), (found / len(phrases) if phrases else 0.0)
+
+
+def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode: str = "hybrid",
+             encoder=None) -> list[QuestionResult]:
+    """Run ``ask`` for every question with one retriever mode and score it."""
+    from assistant.answering import ask
+    from assistant.retrieval import Retriever
+
+    retriever = Retriever(store, settings, encoder=encoder, mode=mode)
+    retriever.search("warm up the encoder and indexes")
+    results = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = ask(q.question, store, settings, k=10, retriever=retriever)
+        latency = (time.perf_counter() - started) * 1000
+        ranked = [(p.meta.doc_id, p.chunk.text) for p in answer.passages]
+        first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
+        confidence = retriever.last_confidence
+        results.append(QuestionResult(
+            id=q.id, type=q.type, split=q.split, answerable=q.answerable, first_hit=first, ndcg=ndcg,
+            coverage=coverage, abstained=answer.abstained, confidence=confidence,
+            term_coverage=retriever.last_coverage, latency_ms=latency,
+            retrieved=tuple((p.meta.doc_id, " › ".join(p.chunk.section), p.chunk.text[:90])
+                            for p in answer.passages[:5]),
+        ))
+    return results
+
+
+def baseline_results(questions: Sequence[EvalQuestion], store, settings: Settings) -> list[QuestionResult]:
+    """The common tutorial pipeline: raw text, 1000/200-character chunks, dense only, no abstention."""
+    import numpy as np
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from assistant.embedding import SentenceTransformerEmbedder
+    from ingest.loaders import load
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    chunks: list[tuple[str, str]] = []
+    for doc_id, doc in sorted(store.documents.items()):
+        raw = "\n".join(load(Path(settings.corpus_dir) / doc.meta.source).pages)
+        chunks += [(doc_id, piece) for piece in splitter.split_text(raw)]
+    model = SentenceTransformerEmbedder(settings.model)
+    vectors = np.asarray(model.embed_texts([t for _, t in chunks]), dtype=np.float32)
+    results = []
+    for q in questions:
+        started = time.perf_counter()
+        qvec = model.embed_query(q.question)
+        order = np.argsort(-(vectors @ qvec))[:10]
+        latency = (time.perf_counter() - started) * 1000
+        ranked = [chunks[i] for i in order]
+        first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
+        results.append(QuestionResult(q.id, q.type, q.split, q.answerable, first, ndcg, coverage, False,
+                                      0.0, 0.0, latency, tuple((d, "", t[:90]) for d, t in ranked[:5])))
+    return results
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str
+    questions: int
+    recall: dict[int, float]
+    mrr: float
+    ndcg: float
+    coverage: float
+    abstain_precision: float | None
+    abstain_recall: float | None
+    latency_p50: float
+    latency_p95: float
+    by_type: dict[str, float] = field(default_factory=dict)  # Recall@5 per question type
+
+
+def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
+    answerable = [r for r in results if r.answerable]
+    n = max(1, len(answerable))
+    recall = {k: sum(1 for r in answerable if r.first_hit and r.first_hit <= k) / n for k in K_VALUES}
+    mrr = sum(1 / r.first_hit for r in answerable if r.first_hit) / n
+    abstained = [r for r in results if r.abstained]
+    unanswerable = [r for r in results if not r.answerable]
+    precision = (sum(1 for r in abstained if not r.answerable) / len(abstained)) if abstained else None
+    recall_abs = (sum(1 for r in unanswerable if r.abstained) / len(unanswerable)) if unanswerable else None
+    latencies = sorted(r.latency_ms for r in results) or [0.0]
+    by_type = {}
+    for t in sorted({r.type for r in answerable}):
+        group = [r for r in answerable if r.type == t]
+        by_type[t] = sum(1 for r in group if r.first_hit and r.first_hit <= 5) / len(group)
+    return Summary(
+        name=name, questions=len(results), recall=recall, mrr=mrr,
+        ndcg=sum(r.ndcg for r in answerable) / n, coverage=sum(r.coverage for r in answerable) / n,
+        abstain_precision=precision, abstain_recall=recall_abs,
+        latency_p50=statistics.median(latencies),
+        latency_p95=latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))],
+        by_type=by_type,
+    )
+
+
+def calibrate_threshold(results: Sequence[QuestionResult]) -> tuple[float, float]:
+    """Abstention threshold maximising F1 of "abstain" on these results: (threshold, F1)."""
+    best = (0.0, -1.0)
+    for t in sorted({round(r.confidence, 3) for r in results}):
+        tp = sum(1 for r in results if not r.answerable and r.confidence < t)
+        fp = sum(1 for r in results if r.answerable and r.confidence < t)
+        fn = sum(1 for r in results if not r.answerable and r.confidence >= t)
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best[1]:
+            best = (t, f1)
+    return best
+
+
+def format_table(summaries: Sequence[Summary]) -> str:
+    def pct(x: float | None) -> str:
+        return "  n/a" if x is None else f"{x:5.3f}"
+
+    head = (f"{'retriever':<10} {'R@1':>5} {'R@3':>5} {'R@5':>5} {'R@10':>5} {'MRR@10':>6} {'nDCG@10':>7} "
+            f"{'cover@5':>7} {'abs-P':>5} {'abs-R':>5} {'p50 ms':>7} {'p95 ms':>7}")
+    lines = [head, "-" * len(head)]
+    for s in summaries:
+        lines.append(
+            f"{s.name:<10} {s.recall[1]:5.3f} {s.recall[3]:5.3f} {s.recall[5]:5.3f} {s.recall[10]:5.3f} "
+            f"{s.mrr:6.3f} {s.ndcg:7.3f} {s.coverage:7.3f} {pct(s.abstain_precision)} "
+            f"{pct(s.abstain_recall)} {s.latency_p50:7.1f} {s.latency_p95:7.1f}"
+        )
+    return "\n".join(lines)
+
+
+def format_failures(name: str, questions: Sequence[EvalQuestion], results: Sequence[QuestionResult]) -> str:
+    by_id = {q.id: q for q in questions}
+    lines = []
+    for r in results:
+        q = by_id[r.id]
+        if r.answerable and not (r.first_hit and r.first_hit <= 5):
+            lines.append(f"- {r.id} [{r.type}] {q.question}")
+            lines.append(f"    wanted: {'; '.join(g.doc + ': ' + ' / '.join(g.phrases) for g in q.gold)}")
+            for doc, section, text in r.retrieved[:3]:
+                lines.append(f"    got: {doc} › {section[:50]} :: {text[:70]!r}")
+        elif r.answerable and r.abstained:
+            lines.append(f"- {r.id} [{r.type}] abstained on an answerable question "
+                         f"(confidence {r.confidence:.3f}): {q.question}")
+        elif not r.answerable and not r.abstained:
+            lines.append(f"- {r.id} [unanswerable] answered instead of abstaining "
+                         f"(confidence {r.confidence:.3f}): {q.question}")
+    if not lines:
+        return f"{name}: no failures"
+    return f"{name}: {sum(1 for l in lines if l.startswith('- '))} failures\n" + "\n".join(lines)
+
+
+def plot(summaries: Sequence[Summary], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [("R@1", lambda s: s.recall[1]), ("R@5", lambda s: s.recall[5]), ("MRR@10", lambda s: s.mrr),
+               ("nDCG@10", lambda s: s.ndcg), ("cover@5", lambda s: s.coverage),
+               ("abs-P", lambda s: s.abstain_precision or 0.0), ("abs-R", lambda s: s.abstain_recall or 0.0)]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / max(1, len(summaries))
+    for i, s in enumerate(summaries):
+        xs = [j + i * width for j in range(len(metrics))]
+        ax.bar(xs, [f(s) for _, f in metrics], width, label=s.name)
+    ax.set_xticks([j + width * (len(summaries) - 1) / 2 for j in range(len(metrics))])
+    ax.set_xticklabels([m for m, _ in metrics])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title("peerqa retrieval evaluation")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run_eval_command(args, settings: Settings) -> int:
+    from assistant.store import load_index
+
+    questions = load_questions(Path(args.questions))
+    if args.split != "all":
+        questions = [q for q in questions if q.split == args.split]
+    if not questions:
+        raise UsageError(f"No questions in split {args.split!r}.")
+    store = load_index(settings)
+    modes = ["dense", "bm25", "hybrid"] if args.retriever == "all" else [args.retriever]
+    per_mode = {m: evaluate(questions, store, settings, m) for m in modes}
+    summaries = [summarise(m, per_mode[m]) for m in modes]
+    if not args.no_baseline:
+        base = baseline_results(questions, store, settings)
+        per_mode["baseline"] = base
+        summaries.insert(0, summarise("baseline", base))
+    answerable = sum(q.answerable for q in questions)
+    print(f"{len(questions)} questions ({answerable} answerable, {len(questions) - answerable} unanswerable), "
+          f"split {args.split}, index {store.version}, settings {settings.digest()}\n")
+    print(format_table(summaries))
+    main = "hybrid" if "hybrid" in per_mode else modes[0]
+    s = next(x for x in summaries if x.name == main)
+    print("\nRecall@5 by question type (" + main + "): "
+          + ", ".join(f"{t} {v:.3f}" for t, v in s.by_type.items()))
+    threshold, f1 = calibrate_threshold(per_mode[main])
+    print(f"abstention: threshold in use {settings.answer.abstain_threshold:.3f}; "
+          f"best on these questions {threshold:.3f} (F1 {f1:.3f})\n")
+    print(format_failures(main, questions, per_mode[main]))
+    if args.json_out:
+        payload = {
+            "questions_file": str(args.questions), "split": args.split, "index_version": store.version,
+            "settings": json.loads(json.dumps(asdict(settings), default=str)), "settings_digest": settings.digest(),
+            "summaries": [asdict(x) for x in summaries],
+            "results": {m: [asdict(r) for r in rs] for m, rs in per_mode.items()},
+        }
+        Path(args.json_out).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        print(f"\nwrote {args.json_out}")
+    if args.plot:
+        plot(summaries, Path(args.plot))
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def with_retrieval(settings: Settings, **changes) -> Settings:
+    """Settings with some retrieval fields changed (for tuning experiments)."""
+    return replace(settings, retrieval=replace(settings.retrieval, **changes))

@@ -1,0 +1,144 @@
+"""The login file for ``peerqa serve --auth-file``: names and salted scrypt password hashes.
+
+Format (JSON, mode 0600)::
+
+    {"format": 1, "users": {"alice": {"salt": "<hex>", "hash": "<hex>", "n": 16384, "r": 8, "p": 1}}}
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import PeerqaError, UsageError
+
+FORMAT = 1
+MIN_PASSWORD = 8
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+_N, _R, _P = 2**14, 8, 1  # scrypt cost: ~16 MB and a few tens of ms per check
+
+
+class UsersFileError(PeerqaError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    salt: bytes
+    hash: bytes
+    n: int = _N
+    r: int = _R
+    p: int = _P
+
+
+Users = dict[str, UserRecord]
+
+
+def hash_password(password: str, salt: bytes, n: int = _N, r: int = _R, p: int = _P) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024,
+                          dklen=32)
+
+
+def new_record(password: str) -> UserRecord:
+    salt = secrets.token_bytes(16)
+    return UserRecord(salt=salt, hash=hash_password(password, salt))
+
+
+def check_password(users: Users, name: str, password: str) -> bool:
+    """True when ``password`` is ``name``'s. Unknown names cost the same hash (no timing oracle)."""
+    record = users.get(name)
+    if record is None:
+        hash_password(password, b"\0" * 16)
+        return False
+    candidate = hash_password(password, record.salt, record.n, record.r, record.p)
+    return hmac.compare_digest(candidate, record.hash)
+
+
+def make_auth(users: Users) -> Callable[[str, str], bool]:
+    """The callable ``gr.Blocks.launch(auth=...)`` expects."""
+    return lambda name, password: check_password(users, name or "", password or "")
+
+
+def load_users(path: Path) -> Users:
+    """Read a users file; any problem is one UsersFileError sentence saying what to do."""
+    fix = f"Create it with `peerqa users add NAME --file {path}`."
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsersFileError(f"No users file at {path}. {fix}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsersFileError(f"Cannot read users file {path} ({exc.__class__.__name__}).") from None
+    except ValueError:
+        raise UsersFileError(f"{path} is not valid JSON, so it is not a peerqa users file. {fix}") from None
+    try:
+        if data.get("format") != FORMAT:
+            raise ValueError("unknown format")
+        users = {str(name): UserRecord(salt=bytes.fromhex(rec["salt"]), hash=bytes.fromhex(rec["hash"]),
+                                       n=int(rec.get("n", _N)), r=int(rec.get("r", _R)), p=int(rec.get("p", _P)))
+                 for name, rec in data["users"].items()}
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise UsersFileError(f"{path} is not a peerqa users file (bad structure). {fix}") from None
+    if not users:
+        raise UsersFileError(f"{path} lists no users. Add one with `peerqa users add NAME --file {path}`.")
+    return users
+
+
+def save_users(path: Path, users: Users) -> None:
+    """Write atomically (temp file in the same folder, then os.replace), readable by the owner only."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT, "users": {
+        name: {"salt": rec.salt.hex(), "hash": rec.hash.hex(), "n": rec.n, "r": rec.r, "p": rec.p}
+        for name, rec in sorted(users.items())}}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def add_user(path: Path, name: str, password: str) -> None:
+    """Add ``name`` or replace their password."""
+    if not _NAME.fullmatch(name or ""):
+        raise UsageError("User names are 1–64 letters, digits, '.', '_', '@' or '-', starting with a letter "
+                         "or digit.")
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"The password must be at least {MIN_PASSWORD} characters long.")
+    users = load_users(path) if Path(path).exists() else {}
+    users[name] = new_record(password)
+    save_users(path, users)
+
+
+def add_user_interactive(path: Path, name: str) -> int:
+    """``peerqa users add NAME``: ask for the password twice (not echoed) and save it."""
+    try:
+        first = getpass.getpass(f"Password for {name}: ")
+        second = getpass.getpass("Repeat the password: ")
+    except (EOFError, KeyboardInterrupt):
+        print("\npeerqa: cancelled; nothing saved.", file=sys.stderr)
+        return 1
+    if first != second:
+        print("peerqa: the passwords differ; nothing saved.", file=sys.stderr)
+        return 2
+    existed = Path(path).exists()
+    add_user(path, name, first)  # UsageError / UsersFileError reach the CLI as one line
+    print(f"{'Updated' if existed else 'Created'} {path}: user {name!r} saved (file readable by you only).",
+          file=sys.stderr)
+    return 0

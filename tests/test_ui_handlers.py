@@ -1,0 +1,233 @@
+"""The web UI's handlers and renderers as plain functions (fake embedder, no server)."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import ui
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+from assistant.types import Answer
+from tests.fakes import FakeEmbedder, word_count
+
+HOSTILE_DIR = Path(__file__).parent / "fixtures" / "hostile"
+HOSTILE_QUESTION = "What did the peers recommend about the recycling strategy?"
+COUNCILS = ["Cambridge City Council", "Cambridgeshire County Council"]
+
+
+def build_hostile_index(tmp_path: Path):
+    """(settings, store) of a fake-embedder index over tests/fixtures/hostile."""
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    corpus = tmp_path / "hostile-corpus"
+    shutil.copytree(HOSTILE_DIR, corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "hostile-index", model="fake")
+    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
+    return settings, load_index(settings)
+
+
+class CountingRetriever(Retriever):
+    """A fake-embedder retriever that counts searches, to prove some inputs never reach it."""
+
+    def __init__(self, store, settings):
+        super().__init__(store, settings, encoder=FakeEmbedder())
+        self.searches = 0
+
+    def search(self, *args, **kwargs):
+        self.searches += 1
+        return super().search(*args, **kwargs)
+
+
+def answering(settings: Settings) -> Settings:
+    """Fake vectors are weaker than the real model's: accept any evidence so answers do not abstain."""
+    return replace(settings, answer=replace(settings.answer, abstain_threshold=0.0))
+
+
+@pytest.fixture
+def handlers(fake_index, tmp_path) -> ui.ChatHandlers:
+    settings, store = fake_index
+    settings = answering(settings)
+    return ui.ChatHandlers(store, settings, CountingRetriever(store, settings), export_dir=tmp_path / "out")
+
+
+@pytest.fixture
+def hostile(tmp_path) -> ui.ChatHandlers:
+    settings, store = build_hostile_index(tmp_path)
+    settings = answering(settings)
+    return ui.ChatHandlers(store, settings, CountingRetriever(store, settings), export_dir=tmp_path / "out")
+
+
+# ---------------------------------------------------------------- answering turns
+
+def test_answer_turn_has_cited_message_sources_and_export(handlers):
+    turn = handlers.ask("What are the key recommendations for Cambridge City Council?", [], [])
+    assert turn.textbox == ""
+    user, reply = turn.chat
+    assert user["role"] == "user" and reply["role"] == "assistant"
+    assert re.search(r"\*\*\[\d\]\*\*", reply["content"]), reply["content"]
+    assert "quoted from the documents" in reply["content"]
+    assert turn.asked == ["What are the key recommendations for Cambridge City Council?"]
+    assert isinstance(turn.answer, Answer) and not turn.answer.abstained
+    n = len(turn.answer.passages)
+    assert turn.sources.count('class="pq-source') == n
+    assert '<mark class="pq-quote">' in turn.sources
+    assert [value for _, value in turn.passage["choices"]] == list(range(1, n + 1))
+    exported = Path(turn.download["value"]).read_text(encoding="utf-8")
+    assert exported == turn.markdown
+    assert exported.startswith("# What are the key recommendations for Cambridge City Council?")
+    assert "## References" in exported and f"Index version: {handlers.store.version}" in exported
+    assert "   - “" in exported  # the quotes are listed under their references
+
+
+def test_context_view_shows_the_chunk_inside_its_document(handlers):
+    answer = handlers.ask("What did the peers say about shared services?", [], []).answer
+    chunk = answer.passages[0].chunk
+    shown = handlers.show_context(1, answer)
+    doc_text = handlers.store.documents[chunk.doc_id].text
+    visible = re.sub(r"<[^>]+>", "", shown)
+    assert '<span class="pq-chunk">' in shown
+    assert html.escape(chunk.text[:40]) in shown
+    assert len(visible) >= min(len(doc_text), ui.CONTEXT_CHARS) * 0.8
+    assert "Choose a passage" in handlers.show_context(None, answer)
+    assert "Choose a passage" in handlers.show_context(1, None)
+
+
+def test_abstention_is_labelled_differently(handlers):
+    turn = handlers.ask("What did peers say about Oxford City Council's housing company?", [], [])
+    assert turn.answer.abstained and turn.answer.reason == "unknown_council"
+    reply = turn.chat[-1]["content"]
+    assert "No answer in the corpus" in reply and "quoted from the documents" not in reply
+    assert "Possibly related passages" in turn.sources and "pq-abstain" in turn.sources
+
+
+def test_generative_answers_are_labelled():
+    answer = Answer(question="q", text="It grew [1].", abstained=False, passages=(), citations=(1,),
+                    mode="generative")
+    text = ui.answer_chat_markdown(answer)
+    assert "Generated answer" in text and "language model" in text and "**[1]**" in text
+
+
+def test_empty_input_is_ignored_without_a_search(handlers):
+    for empty in ("", "   ", "\n", None):
+        turn = handlers.ask(empty, [{"role": "user", "content": "earlier"}], ["earlier"])
+        assert all(value == ui.gr.skip() for value in turn)
+    assert handlers.retriever.searches == 0
+
+
+def test_overlong_question_gets_a_clear_message_and_no_search(handlers):
+    limit = handlers.settings.answer.max_question_chars
+    turn = handlers.ask("why " * (limit // 4 + 10), [], [])
+    reply = turn.chat[-1]["content"]
+    assert "Cannot ask that" in reply and f"the limit is {limit}" in reply
+    assert turn.textbox == ui.gr.skip()  # the text stays, so it can be shortened
+    assert handlers.retriever.searches == 0
+    assert len(turn.chat[0]["content"]) < 400  # the echoed question is cut short
+
+
+def test_bad_year_filter_is_reported_in_the_chat(handlers):
+    turn = handlers.ask("What about finances?", [], [], years="twenty")
+    assert "Year must be YYYY or YYYY-YYYY" in turn.chat[-1]["content"]
+    assert handlers.retriever.searches == 0
+
+
+def test_filters_from_the_dropdowns(handlers):
+    assert not handlers.filters(ui.ALL_COUNCILS, ui.ALL_TYPES, "").active
+    f = handlers.filters("Cambridge City Council", "progress review", "2013-2017")
+    assert (f.council, f.doc_type, f.year_from, f.year_to) == ("Cambridge City Council", "progress review",
+                                                               2013, 2017)
+
+
+def test_followup_is_rewritten_and_shown(handlers):
+    first = handlers.ask("What did the peers say about the city council's finances?", [], [])
+    second = handlers.ask("and what about the county council?", first.chat, first.asked)
+    expected = "What did the peers say about the county council's finances?"
+    assert second.asked[-1] == expected and second.answer.question == expected
+    assert "Understood as:" in second.chat[-1]["content"]
+    assert len(second.chat) == 4
+    cleared = handlers.clear()
+    assert cleared[0] == [] and cleared[1] == []
+
+
+def test_corpus_table_lists_every_document(handlers):
+    rows = ui.corpus_rows(handlers.store)
+    assert len(rows) == len(handlers.store.documents)
+    assert sum(row[6] for row in rows) == len(handlers.store.chunks)
+
+
+# ---------------------------------------------------------------- hostile documents
+
+def test_hostile_document_renders_inert(hostile):
+    turn = hostile.ask(HOSTILE_QUESTION, [], [])
+    assert any("hostile" in p.meta.doc_id for p in turn.answer.passages), "payload not retrieved"
+    views = {"sources": turn.sources, "chat": turn.chat[-1]["content"],
+             "context": hostile.show_context(1, turn.answer),
+             "corpus": ui.corpus_summary(hostile.store) + str(ui.corpus_rows(hostile.store))}
+    payload_n = next(n for n, p in enumerate(turn.answer.passages, 1) if "hostile" in p.meta.doc_id)
+    views["payload context"] = hostile.show_context(payload_n, turn.answer)
+    for name in ("sources", "context", "payload context"):
+        page = views[name]
+        assert "<script" not in page.lower(), name
+        assert not re.search(r"<[^>]*\son\w+\s*=", page, re.I), name  # no live event-handler attribute
+        assert not re.search(r"<(img|iframe|svg|a)\b", page, re.I), name
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in views["sources"]  # shown as text
+    assert "onerror=alert(1)" in views["sources"].replace("&#x27;", "'")  # …inside escaped text
+    chat = views["chat"]
+    assert "<script" not in chat and "<img" not in chat and "![" not in chat
+    assert "](" not in chat, "a live Markdown link or image survived"
+
+
+def test_md_inert_neutralises_markdown_and_html():
+    text = "![x](http://evil.example/x.png) <img src=x onerror=alert(1)> [a](javascript:alert(1)) **b**"
+    inert = ui.md_inert(text)
+    assert "![" not in inert and "<img" not in inert and "](" not in inert and "**" not in inert
+    assert re.sub(r"\\(.)", r"\1", inert) == text  # unescaping gives back exactly the text
+
+
+def test_highlight_escapes_around_and_inside_quotes():
+    out = ui.highlight("a <b> said: <i>yes</i>. end", ["<i>yes</i>."])
+    assert out == 'a &lt;b&gt; said: <mark class="pq-quote">&lt;i&gt;yes&lt;/i&gt;.</mark> end'
+
+
+# ---------------------------------------------------------------- follow-up rewriting (pure)
+
+PREVIOUS = "What did the peers say about the city council's finances?"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("and what about the county council?", "What did the peers say about the county council's finances?"),
+    ("what about the county?", "What did the peers say about the county council's finances?"),
+    ("And Cambridgeshire?", "What did the peers say about Cambridgeshire County Council's finances?"),
+    ("is that the same for the county council?", "What did the peers say about the county council's finances?"),
+    ("what about shared services?", "What did the peers say about shared services at the city council?"),
+    ("what did they recommend about it?", "What did they recommend about the city council's finances?"),
+    ("what did they recommend?", "What did they recommend about the city council's finances?"),
+    ("why is that?", "What did the peers say about the city council's finances — why is that?"),
+])
+def test_followups_become_standalone(question, expected):
+    assert ui.rewrite_followup(question, ["Earlier question?", PREVIOUS], COUNCILS) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "What did the peers say about housing?",
+    "What did they say about how the council engages residents through consultation?",
+    "How is Cambridgeshire County Council governed?",
+    "What were the key recommendations?",
+])
+def test_standalone_questions_are_left_alone(question):
+    assert ui.rewrite_followup(question, [PREVIOUS], COUNCILS) == question
+
+
+def test_followup_without_history_or_council_in_previous():
+    assert ui.rewrite_followup("and the county council?", [], COUNCILS) == "and the county council?"
+    assert ui.rewrite_followup("and for the county council?", ["What were the key recommendations?"],
+                               COUNCILS) == "What were the key recommendations for the county council?"
+    assert ui.rewrite_followup("And Cambridgeshire County Council?",
+                               ["How quickly does Cambridge City Council make decisions?"], COUNCILS) \
+        == "How quickly does Cambridgeshire County Council make decisions?"
