@@ -1,0 +1,37 @@
+"""Regression gate: hybrid retrieval on the fixture questions must not fall below today's level.
+
+Thresholds sit just under the values measured on 2026-11-24 with the default settings
+(all 178 questions, hybrid): Recall@5 0.906, MRR@10 0.758. Raise them when retrieval improves;
+never lower them to make a change pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation import evaluate, format_failures, load_questions, summarise
+
+RECALL_AT_5_MIN = 0.89
+MRR_AT_10_MIN = 0.74
+
+pytestmark = pytest.mark.slow
+
+
+def test_hybrid_retrieval_does_not_regress(real_index):
+    settings, store = real_index
+    questions = load_questions(Path(__file__).parent / "fixtures" / "questions.yaml")
+    results = evaluate(questions, store, settings, "hybrid")
+    summary = summarise("hybrid", results)
+    report = format_failures("hybrid", questions, results)
+    assert summary.recall[5] >= RECALL_AT_5_MIN, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
+    assert summary.mrr >= MRR_AT_10_MIN, f"MRR@10 {summary.mrr:.3f}\n{report}"
+
+
+def test_hybrid_beats_each_single_retriever_and_the_baseline_shape(real_index):
+    """Fusion must be worth it: hybrid Recall@5 at least that of dense and of BM25 alone."""
+    settings, store = real_index
+    questions = [q for q in load_questions(Path(__file__).parent / "fixtures" / "questions.yaml") if q.answerable]
+    recall = {m: summarise(m, evaluate(questions, store, settings, m)).recall[5] for m in ("dense", "bm25", "hybrid")}
+    assert recall["hybrid"] >= max(recall["dense"], recall["bm25"]), recall
