@@ -90,7 +90,8 @@ def council_aliases(councils: Sequence[str]) -> dict[str, str]:
     return aliases
 
 
-def parse_hints(question: str, metas: Sequence[DocumentMeta]) -> QueryHints:
+def parse_hints(question: str, metas: Sequence[DocumentMeta], text_years: Sequence[int] = ()) -> QueryHints:
+    """Councils and years the question names. ``text_years`` are years the documents mention."""
     councils = sorted({m.council for m in metas})
     aliases = council_aliases(councils)
     unknown = []
@@ -109,7 +110,7 @@ def parse_hints(question: str, metas: Sequence[DocumentMeta]) -> QueryHints:
     lower = masked.lower()
     named = {owner for alias, owner in aliases.items() if re.search(rf"\b{re.escape(alias)}\b", lower)}
     years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
-    known_years = {y for m in metas for y in m.years}
+    known_years = {y for m in metas for y in m.years} | set(text_years)
     return QueryHints(councils=tuple(sorted(named)), years=years, unknown_councils=tuple(unknown),
                       unknown_years=tuple(y for y in years if y not in known_years))
 
@@ -195,6 +196,7 @@ class Retriever:
         doc_ids = sorted(store.documents)
         self._doc_index = {d: i for i, d in enumerate(doc_ids)}
         self._row_doc = np.array([self._doc_index[c.doc_id] for c in store.chunks], dtype=np.int32)
+        self._text_years = sorted({int(y) for d in store.documents.values() for y in _YEAR.findall(d.text)})
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         """Boolean mask of chunks passing the filters, or None when no filter is set."""
@@ -242,7 +244,7 @@ class Retriever:
         cfg: RetrievalSettings = self.settings.retrieval
         filters = filters or Filters()
         k = k or cfg.k
-        hints = parse_hints(question, list(self.store.metas.values()))
+        hints = parse_hints(question, list(self.store.metas.values()), self._text_years)
         allowed = self.allowed_rows(filters)
         searched = int(allowed.sum()) if allowed is not None else len(self.store.chunks)
         self.last_confidence = 0.0
