@@ -145,7 +145,9 @@ def make_filters(store: IndexStore, council: str | None = None, doc_type: str | 
     if doc_type and doc_type.strip().lower() not in DOC_TYPES:
         raise UsageError(f"Unknown document type {doc_type!r}; use one of: {', '.join(DOC_TYPES)}.")
     if doc_id and doc_id not in store.metas:
-        raise UsageError(f"Unknown document {doc_id!r}; run `peerqa ask --list-documents` to see them.")
+        known = sorted(store.metas)
+        listed = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+        raise UsageError(f"Unknown document {doc_id!r}; the index holds: {listed}.")
     lo, hi = parse_years(year)
     return Filters(council=resolved_council, doc_type=doc_type.strip().lower() if doc_type else None,
                    year_from=lo, year_to=hi, doc_id=doc_id, theme=theme)
