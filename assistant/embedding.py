@@ -96,24 +96,27 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if not texts:
             return Embedded(np.zeros((0, self.dim), np.float32), ())
-        outputs = model.encode(list(texts), batch_size=self.batch_size, output_value=None,
+        # One forward pass: token embeddings give both the chunk vector (mean pooling, as the
+        # model's own Pooling + Normalize modules do) and the sentence vectors (late pooling).
+        outputs = model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
                                show_progress_bar=show_progress and sys.stderr.isatty(),
                                convert_to_numpy=False)
-        tokenizer = model.tokenizer
+        from ingest.chunking import model_tokenizer
+
+        tokenizer = model_tokenizer(self.model_path)
+        encodings = tokenizer.encode_batch(list(texts))  # Rust, parallel; offsets per token
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         span_vectors = []
-        for i, (text, out) in enumerate(zip(texts, outputs)):
-            vectors[i] = out["sentence_embedding"].float().numpy()
-            tokens = out["token_embeddings"].float().numpy()
-            mask = out["attention_mask"].numpy().astype(bool)
-            tokens = tokens[mask] if mask.shape[0] == tokens.shape[0] else tokens
-            enc = tokenizer(text, truncation=True, max_length=model.max_seq_length,
-                            return_offsets_mapping=True)
-            offsets = enc["offset_mapping"]
+        for i, (enc, out) in enumerate(zip(encodings, outputs)):
+            tokens = out.float().numpy()
+            offsets = enc.offsets
+            if len(offsets) > model.max_seq_length:  # truncated like the model: keep [SEP] last
+                offsets = offsets[: model.max_seq_length - 1] + offsets[-1:]
+            vectors[i] = tokens.mean(axis=0)
             if len(offsets) != tokens.shape[0]:  # should not happen; degrade to chunk vector
-                span_vectors.append(np.tile(vectors[i], (len(spans[i]), 1)))
+                span_vectors.append(np.tile(_normalise(vectors[i]), (len(spans[i]), 1)))
                 continue
-            span_vectors.append(pool_spans(tokens, offsets, spans[i], vectors[i]))
+            span_vectors.append(pool_spans(tokens, offsets, spans[i], _normalise(vectors[i])))
         return Embedded(_normalise(vectors), tuple(span_vectors))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
