@@ -97,6 +97,12 @@ def extractive_answer(question: str, result: RetrievalResult, settings: Settings
     if not candidates:
         candidates = [(p.score, i, -1, p.chunk.text) for i, p in enumerate(result.passages)]
     candidates.sort(key=lambda c: c[0], reverse=True)
+    # Fix (tests): overlapping chunks share sentences, so one sentence could be quoted twice
+    # (once per passage); keep only its best-scored occurrence.
+    first_by_text: dict[str, tuple] = {}
+    for candidate in candidates:
+        first_by_text.setdefault(candidate[3], candidate)
+    candidates = list(first_by_text.values())
     best = candidates[0][0]
     chosen = [c for c in candidates if c[0] >= best - 0.12][: cfg.max_quotes]
     if len(chosen) < cfg.min_quotes:

@@ -91,7 +91,9 @@ def _interactive(one) -> int:
     print("Ask about the peer challenge documents (empty line or Ctrl-D to quit).", file=sys.stderr)
     while True:
         try:
-            question = input("question> ").strip()
+            # Fix (tests): input() writes its prompt to stdout, so piped `ask --json` printed
+            # "question> {...}" lines that no JSON reader accepts; prompt only at a terminal.
+            question = input("question> " if sys.stdin.isatty() else "").strip()
         except (EOFError, KeyboardInterrupt):
             print(file=sys.stderr)
             return 0

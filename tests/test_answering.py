@@ -1,0 +1,338 @@
+"""Answers: question checks, extractive quotes with citations, abstention, JSON, rendering."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from assistant.answering import (
+    NO_ANSWER,
+    answer_to_json,
+    ask,
+    check_citations,
+    extractive_answer,
+    validate_question,
+)
+from assistant.errors import UsageError
+from assistant.render import answer_markdown, render_answer
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+from assistant.types import Answer, Filters
+from tests.conftest import SEED_CORPUS
+from tests.fakes import FakeEmbedder, word_count
+
+ANSWERABLE = [
+    "What did the peers say about shared services?",
+    "What did peers say about the pace of decision making at the city council?",
+    "What did the action plan say about the organisational development strategy?",
+    "How did the county respond to the peer review recommendations on finance?",
+]
+LINE = re.compile(r"^(?P<sentence>.+) \[(?P<n>\d+)\]$")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    """(settings, store) of a fake-embedder index over the seed corpus, shared by read-only tests."""
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    root = tmp_path_factory.mktemp("fake-answering")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", model="fake")
+    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
+    return settings, load_index(settings)
+
+
+@pytest.fixture(scope="module")
+def retriever(index) -> Retriever:
+    settings, store = index
+    return Retriever(store, settings, encoder=FakeEmbedder())
+
+
+def answer(index, retriever, question: str, **kwargs) -> Answer:
+    settings, store = index
+    return ask(question, store, settings, retriever=retriever, **kwargs)
+
+
+# ---------------------------------------------------------------- question checks
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t ", None])
+def test_empty_question_is_a_usage_error(index, retriever, question):
+    with pytest.raises(UsageError) as info:
+        answer(index, retriever, question)
+    assert "empty" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_over_long_question_is_a_usage_error(index, retriever):
+    with pytest.raises(UsageError) as info:
+        answer(index, retriever, "x" * 1001)
+    message = str(info.value)
+    assert "1001" in message and "1000" in message
+    assert "\n" not in message
+
+
+def test_question_at_the_limit_is_accepted(index):
+    settings = index[0]
+    question = ("shared services " * 100)[:1000]
+    assert validate_question(question, settings) == question.strip()
+    assert validate_question("  What?  ", settings) == "What?"
+
+
+def test_usage_error_never_reaches_the_retriever(index):
+    settings, store = index
+
+    class Exploding(Retriever):
+        def search(self, *args, **kwargs):
+            raise AssertionError("searched")
+
+    with pytest.raises(UsageError):
+        ask(" ", store, settings, retriever=Exploding(store, settings, encoder=FakeEmbedder()))
+
+
+# ---------------------------------------------------------------- extractive answers
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_extractive_answer_quotes_cited_passages_verbatim(index, retriever, question):
+    result = answer(index, retriever, question)
+    assert not result.abstained, result.text
+    assert result.mode == "extractive" and result.reason == ""
+    lines = result.text.splitlines()
+    assert 2 <= len(lines) <= 5
+    cited = set()
+    for line in lines:
+        match = LINE.match(line)
+        assert match, line
+        n = int(match["n"])
+        assert 1 <= n <= len(result.passages)
+        passage = result.passages[n - 1]
+        assert match["sentence"] in passage.chunk.text
+        assert match["sentence"] in passage.quoted
+        cited.add(n)
+    assert set(result.citations) == cited
+    assert list(result.citations) == sorted(cited)
+    for n, passage in enumerate(result.passages, start=1):
+        assert all(quote in passage.chunk.text for quote in passage.quoted)
+        assert bool(passage.quoted) == (n in cited)  # only cited passages carry quotes
+
+
+@pytest.mark.parametrize("question", ANSWERABLE + [
+    "shared services",  # these two quoted one sentence twice, from two overlapping chunks
+    "What did the action plan say about shared services?",
+])
+def test_extractive_answer_quotes_each_sentence_once(index, retriever, question):
+    """Overlapping chunks share sentences; the answer must not quote one twice."""
+    sentences = [LINE.match(line)["sentence"] for line in answer(index, retriever, question).text.splitlines()]
+    assert len(sentences) == len(set(sentences))
+
+
+def test_extractive_answer_respects_quote_limits(index, retriever):
+    settings = index[0]
+    result = retriever.search(ANSWERABLE[0])
+    for low, high in ((2, 2), (3, 5), (1, 1)):
+        narrow = replace(settings, answer=replace(settings.answer, min_quotes=low, max_quotes=high))
+        lines = extractive_answer(ANSWERABLE[0], result, narrow).text.splitlines()
+        assert low <= len(lines) <= high
+
+
+def test_answer_records_index_version_and_filters(index, retriever):
+    store = index[1]
+    filters = Filters(council="Cambridge City Council")
+    result = answer(index, retriever, ANSWERABLE[0], filters=filters)
+    assert result.index_version == store.version != ""
+    assert result.filters == filters
+    assert all(p.meta.council == "Cambridge City Council" for p in result.passages)
+
+
+def test_k_sets_the_number_of_passages(index, retriever):
+    assert len(answer(index, retriever, ANSWERABLE[0], k=3).passages) == 3
+    assert len(answer(index, retriever, ANSWERABLE[0], k=8).passages) == 8
+
+
+# ---------------------------------------------------------------- abstention
+
+def _abstained_with_related_passages(result: Answer):
+    assert result.abstained
+    assert result.citations == ()
+    assert result.passages  # still listed, as possibly related
+    assert all(p.quoted == () for p in result.passages)
+
+
+def test_unknown_council_abstains(index, retriever):
+    result = answer(index, retriever, "What did peers say about Oxford City Council's housing company?")
+    _abstained_with_related_passages(result)
+    assert result.reason == "unknown_council"
+    assert "Oxford City Council" in result.text
+    assert "Cambridge City Council" in result.text  # says what the corpus does cover
+
+
+def test_unknown_year_abstains(index, retriever):
+    result = answer(index, retriever, "2019 peer challenge of the county")
+    _abstained_with_related_passages(result)
+    assert result.reason == "unknown_year"
+    assert "2019" in result.text
+
+
+def test_weak_evidence_abstains(index, retriever):
+    result = answer(index, retriever, "zzzz qqqq")
+    _abstained_with_related_passages(result)
+    assert result.reason == "no_evidence"
+    assert result.text == NO_ANSWER
+
+
+def test_filters_excluding_everything_say_so(index, retriever):
+    filters = Filters(council="Cambridge City Council", year_from=2022, year_to=2022)
+    result = answer(index, retriever, ANSWERABLE[0], filters=filters)
+    assert result.abstained
+    assert result.reason == "filtered_out"
+    assert result.passages == () and result.citations == ()
+    assert result.text != NO_ANSWER
+    assert "filter" in result.text
+
+
+def test_known_council_with_unknown_one_does_not_abstain_for_council(index, retriever):
+    """Naming a held council alongside one that is not held is not an unknown-council question."""
+    result = answer(index, retriever,
+                    "How did Cambridge City Council's shared services compare with Peterborough City Council?")
+    assert result.reason != "unknown_council"
+
+
+# ---------------------------------------------------------------- citations check (pure)
+
+def test_check_citations():
+    assert check_citations("Yes [1]. Also [7]. No marker here.", 2) == (["Yes [1]."], [1], 2)
+    kept, cited, dropped = check_citations("A [1][2]. B [2] and [3].\nC [0].", 3)
+    assert kept == ["A [1][2].", "B [2] and [3]."]
+    assert cited == [1, 2, 3] and dropped == 1
+    assert check_citations("", 3) == ([], [], 0)
+
+
+# ---------------------------------------------------------------- JSON schema
+
+PASSAGE_KEYS = {"n", "doc_id", "title", "council", "doc_type", "date", "section", "page", "start",
+                "end", "text", "score", "quoted"}
+ANSWER_KEYS = {"question", "answer", "abstained", "reason", "mode", "notice", "passages", "citations",
+               "index_version"}
+
+
+def test_answer_to_json_schema(index, retriever):
+    import json
+
+    store = index[1]
+    result = answer(index, retriever, ANSWERABLE[0])
+    data = answer_to_json(result)
+    assert set(data) == ANSWER_KEYS
+    assert json.loads(json.dumps(data)) == data  # plain JSON types only
+    assert data["question"] == ANSWERABLE[0]
+    assert data["answer"] == result.text
+    assert data["abstained"] is False and data["reason"] == "" and data["mode"] == "extractive"
+    assert data["citations"] == list(result.citations)
+    assert data["index_version"] == store.version
+    assert [p["n"] for p in data["passages"]] == list(range(1, len(result.passages) + 1))
+    for item, passage in zip(data["passages"], result.passages):
+        assert set(item) == PASSAGE_KEYS
+        document = store.documents[item["doc_id"]]
+        assert document.text[item["start"]:item["end"]] == item["text"]
+        assert item["council"] == passage.meta.council and item["doc_type"] == passage.meta.doc_type
+        assert item["section"] == " › ".join(passage.chunk.section)
+        assert item["quoted"] == list(passage.quoted)
+        assert isinstance(item["score"], float)
+
+
+def test_answer_to_json_of_an_abstention(index, retriever):
+    data = answer_to_json(answer(index, retriever, "2019 peer challenge of the county"))
+    assert set(data) == ANSWER_KEYS
+    assert data["abstained"] is True and data["reason"] == "unknown_year"
+    assert data["citations"] == [] and data["passages"]
+    assert all(p["quoted"] == [] for p in data["passages"])
+
+
+# ---------------------------------------------------------------- rendering
+
+def test_render_answer_lists_sources_and_marks_quotes(index, retriever):
+    result = answer(index, retriever, ANSWERABLE[0])
+    text = render_answer(result)
+    assert f"Q: {ANSWERABLE[0]}" in text
+    assert "Sources:" in text and "\033[" not in text  # no colour codes unless asked
+    for n in range(1, len(result.passages) + 1):
+        assert f"\n[{n}] " in text
+    for n in result.citations:
+        assert f"[{n}]" in text
+    quoted = [q for p in result.passages for q in p.quoted]
+    body = " ".join(text.split())
+    assert any(f"»{' '.join(q.split())}«" in body for q in quoted)
+    uncited = [n for n in range(1, len(result.passages) + 1) if n not in result.citations]
+    assert text.count("(not quoted)") == len(uncited)
+    assert f"index {result.index_version}" in text
+
+
+def test_render_answer_in_colour_bolds_quotes(index, retriever):
+    text = render_answer(answer(index, retriever, ANSWERABLE[0]), color=True)
+    assert "\033[1m" in text and "»" not in text
+
+
+def test_render_abstention(index, retriever):
+    text = render_answer(answer(index, retriever, "zzzz qqqq"))
+    assert "No answer in the corpus." in text
+    assert "Possibly related passages:" in text and "Sources:" not in text
+
+
+def test_render_generative_label_and_notice(index, retriever):
+    result = replace(answer(index, retriever, ANSWERABLE[0]), mode="generative", notice="1 sentence removed.")
+    text = render_answer(result)
+    assert "generated by a language model" in text
+    assert "Note: 1 sentence removed." in text
+
+
+def test_answer_markdown_references(index, retriever):
+    result = answer(index, retriever, ANSWERABLE[0])
+    md = answer_markdown(result)
+    assert md.startswith("# ")
+    assert "## References" in md
+    assert md.count("\n> ") == len(result.text.splitlines())
+    for n, p in enumerate(result.passages, start=1):
+        assert f"\n{n}. " in md
+        assert f"(characters {p.chunk.start}–{p.chunk.end})" in md
+    assert f"Index version: {result.index_version}" in md
+
+
+HOSTILE = "What about <script>alert(1)</script> and ![x](http://evil/x.png) and [click](http://evil/)?"
+
+
+def test_answer_markdown_neutralises_hostile_text(index, retriever):
+    from markdown_it import MarkdownIt
+
+    result = answer(index, retriever, HOSTILE)
+    # hostile text in document quotes and notices too, not only in the question
+    passages = tuple(replace(p, quoted=p.quoted + ("<img src=x onerror=alert(1)> ![y](http://evil/y.png)",))
+                     for p in result.passages)
+    result = replace(result, passages=passages, notice="<b>bold</b> ![z](http://evil/z.png)")
+    md = answer_markdown(result)
+    assert "<script>" not in md and "![x](" not in md and "![y](" not in md
+    html = MarkdownIt("commonmark", {"html": True}).render(md)
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "<b>" not in html
+    assert "<a " not in html
+    assert "evil/x.png" in html  # neutralised, not silently removed
+
+
+def test_render_answer_keeps_hostile_question_as_text(index, retriever):
+    text = render_answer(answer(index, retriever, HOSTILE))
+    assert HOSTILE in text  # terminal output is plain text: shown, not interpreted
+
+
+def test_readme_schema_matches_answer_to_json():
+    """The README's `--json` example documents exactly the keys answer_to_json emits."""
+    import json
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"JSON answer schema.*?```json\n(.*?)```", readme, re.DOTALL)
+    assert match, "README lost its JSON answer schema section"
+    example = json.loads(match.group(1))
+    assert set(example) == ANSWER_KEYS
+    assert all(set(p) == PASSAGE_KEYS for p in example["passages"])
