@@ -82,14 +82,20 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         spans.append((cursor, match.start()))
         cursor = match.end()
     spans.append((cursor, end))
-    out = []
+    out: list[tuple[int, int]] = []
+    pending: int | None = None  # start of a bare list number ("3.") waiting for its sentence
     for a, b in spans:
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b > a:
-            out.append((a, b))
+        if b <= a:
+            continue
+        if re.fullmatch(r"(?:•\s*)?\d{1,2}(?:\.\d{1,2})*\.?", text[a:b]):
+            pending = a if pending is None else pending
+            continue
+        out.append((a if pending is None else pending, b))
+        pending = None
     return out
 
 
@@ -126,10 +132,12 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
             cursor = found + len(piece)
             pieces.append((found, cursor))
         sentence_starts = {a - section.start for a, _ in sentences}
+        prev_start = 0
         for i, (found, stop) in enumerate(pieces):
             if i:
-                found = _overlap_start(body, pieces[i - 1][0], found, stop, sentence_starts,
-                                       settings, count_tokens)
+                found = _overlap_start(body, pieces[i - 1][0], prev_start, found, stop,
+                                       sentence_starts, settings, count_tokens)
+            prev_start = found
             piece = body[found:stop]
             start = section.start + found
             end = start + len(piece)
@@ -151,11 +159,13 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
     return chunks
 
 
-def _overlap_start(body: str, prev_start: int, start: int, stop: int, sentence_starts: set[int],
-                   settings: ChunkingSettings, count_tokens: TokenCounter) -> int:
+def _overlap_start(body: str, prev_piece: int, prev_chunk: int, start: int, stop: int,
+                   sentence_starts: set[int], settings: ChunkingSettings,
+                   count_tokens: TokenCounter) -> int:
     """The earliest sentence start (else word start) in the previous piece that keeps the overlap
-    within ``overlap_tokens`` and the chunk within ``chunk_tokens``; ``start`` if there is none."""
-    words = [m.start() for m in _WORD_START.finditer(body, prev_start, start)]
+    within ``overlap_tokens`` and the chunk within ``chunk_tokens``; ``start`` if there is none.
+    The chunk starts after the previous chunk's start, so it never swallows that chunk whole."""
+    words = [m.start() for m in _WORD_START.finditer(body, max(prev_piece, prev_chunk + 1), start)]
     fits = []
     for pos in reversed(words):  # latest first: the overlap only grows going back
         if (count_tokens(body[pos:start]) > settings.overlap_tokens
