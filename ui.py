@@ -5,7 +5,9 @@ panels) or ``md_inert`` (chat Markdown). ``gr.HTML`` does not sanitise, and even
 Markdown would fetch a remote image written as ``![x](http://...)``.
 """
 
+# isort: off
 import assistant  # noqa: F401  -- first: switches every library to offline mode before gradio loads
+# isort: on
 
 import hashlib
 import html
@@ -21,7 +23,7 @@ import gradio as gr
 
 from assistant.answering import ask
 from assistant.errors import IndexNotFound, PeerqaError, UsageError
-from assistant.render import answer_markdown, reference
+from assistant.render import answer_markdown
 from assistant.retrieval import Retriever, make_filters
 from assistant.settings import Settings
 from assistant.store import IndexStore, load_index
@@ -39,7 +41,7 @@ EXAMPLES = [
 THEME = gr.themes.Default(primary_hue="blue", neutral_hue="slate",
                           font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 CSS = """
-#pq-sources { max-height: 640px; overflow-y: auto; }
+.pq-scroll { max-height: 560px; overflow-y: auto; padding-right: 4px; }
 .pq-empty { color: var(--body-text-color-subdued); font-style: italic; padding: 8px 2px; }
 .pq-banner { padding: 6px 10px; border-radius: 6px; margin-bottom: 8px; font-weight: 600;
              background: var(--background-fill-secondary); }
@@ -60,14 +62,16 @@ mark.pq-quote { background: #fde68a; color: #1f2937; padding: 0 1px; }
 
 # ---------------------------------------------------------------- follow-up questions (pure)
 
-_LEAD = re.compile(r"^(?:(?:and|also|but|so|ok|okay)\b[\s,]*)+", re.I)
-_FOCUS = re.compile(r"^(?:what|how)\s+about\s+(?P<focus>.+)$", re.I)
+_LEAD = re.compile(r"^(?:(?:and|also|but|so|ok|okay)\b[\s,]*)+", re.IGNORECASE)
+_FOCUS = re.compile(r"^(?:what|how)\s+about\s+(?P<focus>.+)$", re.IGNORECASE)
 _WH = re.compile(r"^(?:what|how|why|who|whom|whose|when|where|which|did|does|do|is|are|was|were|"
-                 r"can|could|should|would|will|has|have|had)\b", re.I)
-_WORD = re.compile(r"[a-z][a-z'-]*", re.I)
+                 r"can|could|should|would|will|has|have|had)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z][a-z'-]*", re.IGNORECASE)
 _KINDS = r"(?:city|county|district|borough|town)"
-_GENERIC_COUNCIL = re.compile(rf"\bthe\s+{_KINDS}(?:\s+council)?\b|\b{_KINDS}\s+council\b", re.I)
-_PROPER_COUNCIL = re.compile(r"\b(?:[A-Z][a-z]+[ -])+(?:(?:City|County|District|Borough|Town)\s+)?Council\b")
+_GENERIC_COUNCIL = re.compile(rf"\bthe\s+{_KINDS}(?:\s+council)?\b|\b{_KINDS}\s+council\b",
+                              re.IGNORECASE)
+_PROPER_COUNCIL = re.compile(
+    r"\b(?:[A-Z][a-z]+[ -])+(?:(?:City|County|District|Borough|Town)\s+)?Council\b")
 _PRONOUNS = {"it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these"}
 _OBJECT_PRONOUNS = ("it", "this", "that", "these", "those")
 _FUNCTION_WORDS = set("""a an the and or but so of in on at to for from with by about as into over than
@@ -77,7 +81,7 @@ same again also just there here me my we our us you your i he she his her peers 
 councils say said says tell told think thought recommend recommended recommendation recommendations
 suggest suggested find found mean means happen happened make made give gave see saw do anything
 something thing things issue issues point points topic area areas matter aspect part one ones detail
-details further exactly really please why""".split())
+details further exactly really please why""".split())  # noqa: SIM905 -- easier to read as prose
 
 
 def _council_mention(text: str, councils: Sequence[str] = ()) -> re.Match[str] | None:
@@ -87,7 +91,7 @@ def _council_mention(text: str, councils: Sequence[str] = ()) -> re.Match[str] |
     patterns = [_PROPER_COUNCIL, _GENERIC_COUNCIL]
     if places:
         names = "|".join(map(re.escape, places))
-        patterns.append(re.compile(rf"\b(?:{names})(?:\s+{_KINDS})?(?:\s+council)?\b", re.I))
+        patterns.append(re.compile(rf"\b(?:{names})(?:\s+{_KINDS})?(?:\s+council)?\b", re.IGNORECASE))
     found = [m for p in patterns for m in [p.search(text)] if m]
     leading = re.compile(r"^(?:And|What|Which|How|Why|When|Also|But|So|The)\s+(?=[A-Z])")
     found = [m for m in found if not leading.match(m.group(0))] or found
@@ -96,21 +100,25 @@ def _council_mention(text: str, councils: Sequence[str] = ()) -> re.Match[str] |
 
 def _council_phrase(phrase: str, councils: Sequence[str] = ()) -> str:
     """"the county" → "the county council"; "Cambridgeshire" → "Cambridgeshire County Council"."""
-    if re.fullmatch(rf"the\s+{_KINDS}", phrase, re.I):
+    if re.fullmatch(rf"the\s+{_KINDS}", phrase, re.IGNORECASE):
         return phrase + " council"
     owners = [c for c in councils if phrase.lower() in re.findall(r"[a-z]+", c.lower())]
     return owners[0] if len(owners) == 1 else phrase
 
 
-def rewrite_followup(question: str, history_questions: Sequence[str], councils: Sequence[str] = ()) -> str:
+def rewrite_followup(question: str, history_questions: Sequence[str],
+                     councils: Sequence[str] = ()) -> str:
     """Turn a follow-up into a standalone question using the previous (standalone) question.
 
     A follow-up is a short question that starts with "and"/"what about", or leans on a pronoun
-    (it, they, that, …) with no topic word of its own. Examples, after
+    (it, they, that, …) with no topic word of its own. After
     "What did the peers say about the city council's finances?":
-      "and what about the county council?" → "What did the peers say about the county council's finances?"
-      "what about shared services?" → "What did the peers say about shared services at the city council?"
-      "what did they recommend about it?" → "What did they recommend about the city council's finances?"
+      "and what about the county council?"
+        → "What did the peers say about the county council's finances?"
+      "what about shared services?"
+        → "What did the peers say about shared services at the city council?"
+      "what did they recommend about it?"
+        → "What did they recommend about the city council's finances?"
     Anything else comes back unchanged.
     """
     question = " ".join(question.split())
@@ -125,7 +133,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str], councils: 
     focus_match = _FOCUS.match(rest)
     if focus_match or (lead and not _WH.match(rest)):
         focus = (focus_match.group("focus") if focus_match else rest).strip(" ?.!")
-        focus = re.sub(r"^(?:for|at|in|on|regarding|with)\s+", "", focus, flags=re.I)
+        focus = re.sub(r"^(?:for|at|in|on|regarding|with)\s+", "", focus, flags=re.IGNORECASE)
         return _combine_focus(previous, focus, councils)
     mention = _council_mention(rest, councils)
     topic = {w for w in words if w not in _FUNCTION_WORDS and w not in _PRONOUNS}
@@ -176,10 +184,13 @@ def _resolve_pronouns(question: str, previous: str) -> str:
     objects = "|".join(_OBJECT_PRONOUNS)
     if about >= 0:
         topic = _strip_q(previous[about + 7:])
-        after_preposition = re.compile(rf"\b(about|on|for|with|to|of|regarding|into)\s+(?:{objects})\b", re.I)
+        after_preposition = re.compile(
+            rf"\b(about|on|for|with|to|of|regarding|into)\s+(?:{objects})\b", re.IGNORECASE)
         if after_preposition.search(body):
-            return _capitalise(after_preposition.sub(lambda m: f"{m.group(1)} {topic}", body, count=1)) + "?"
-        if not re.search(rf"\b(?:{objects})\b", body, re.I) and re.match(r"(?:what|which)\b", body, re.I):
+            resolved = after_preposition.sub(lambda m: f"{m.group(1)} {topic}", body, count=1)
+            return _capitalise(resolved) + "?"
+        has_object = re.search(rf"\b(?:{objects})\b", body, re.IGNORECASE)
+        if not has_object and re.match(r"(?:what|which)\b", body, re.IGNORECASE):
             return _capitalise(body) + f" about {topic}?"
     return f"{_strip_q(previous)} — {body[:1].lower() + body[1:]}?"
 
@@ -187,16 +198,22 @@ def _resolve_pronouns(question: str, previous: str) -> str:
 # ---------------------------------------------------------------- rendering (pure)
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~$&])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.M)  # list items, setext headings
+_AUTOLINK = re.compile(r"\b(?:https?|ftp|mailto):|\bwww\.", re.IGNORECASE)  # GFM would link these
+# list items and setext headings at a line start
+_MD_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))", re.MULTILINE)
 
 
 def md_inert(text: str) -> str:
-    """Backslash-escape Markdown/HTML syntax so the text renders as itself: no images, links, tags.
+    r"""Backslash-escape Markdown/HTML syntax so the text renders as itself: no images, links, tags.
 
-    >>> md_inert("![x](http://e/x.png) <b>")
-    '\\!\\[x\\](http://e/x.png) \\<b\\>'
+    >>> print(md_inert("![x](http://e/x.png) <b>\n1. one"))
+    \!\[x\](http\://e/x.png) \<b\>
+    1\. one
     """
-    return _MD_LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", text))
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text)  # bare URLs stay text
+    return _MD_LINE_START.sub(lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else
+                                                      f"{m.group(3)}\\{m.group(4)}"), text)
 
 
 def _esc(text: str) -> str:
@@ -243,7 +260,7 @@ def sources_html(answer: Answer | None) -> str:
             f'<div class="pq-meta">{_meta_line(p)}</div>'
             f'<div class="pq-text">{highlight(p.chunk.text, p.quoted)}</div></div>'
         )
-    return banner + "".join(cards)
+    return banner + '<div class="pq-scroll">' + "".join(cards) + "</div>"
 
 
 def context_html(store: IndexStore, answer: Answer | None, n: int | None) -> str:
@@ -257,10 +274,10 @@ def context_html(store: IndexStore, answer: Answer | None, n: int | None) -> str
     text, start, end = doc.text, p.chunk.start, p.chunk.end
     pad = max(200, (CONTEXT_CHARS - (end - start)) // 2)
     lo, hi = max(0, start - pad), min(len(text), end + pad)
-    if lo > 0:  # start and end on word boundaries
-        lo = min(start, text.find(" ", lo) + 1 or lo)
-    if hi < len(text):
-        hi = max(end, text.rfind(" ", end, hi) if text.rfind(" ", end, hi) > 0 else hi)
+    cut = text.find(" ", lo, start) if lo > 0 else -1  # cut at spaces, not inside words
+    lo = cut + 1 if cut >= 0 else lo
+    cut = text.rfind(" ", end, hi) if hi < len(text) else -1
+    hi = cut if cut > end else hi
     body = ("…" if lo > 0 else "") + _esc(text[lo:start]) + '<span class="pq-chunk">' \
         + highlight(text[start:end], p.quoted) + "</span>" + _esc(text[end:hi]) \
         + ("…" if hi < len(text) else "")
@@ -281,8 +298,9 @@ def answer_chat_markdown(answer: Answer, understood_as: str = "") -> str:
         out.append("### ⚠️ No answer in the corpus\n")
         out.append(md_inert(answer.text))
     else:
-        label = ("**Generated answer** — written by a language model from the passages; check the "
-                 "citations." if answer.mode == "generative" else "**Answer** — quoted from the documents:")
+        label = ("**Generated answer** — written by a language model from the passages; check "
+                 "the citations." if answer.mode == "generative"
+                 else "**Answer** — quoted from the documents:")
         out.append(label + "\n")
         for line in answer.text.splitlines():  # one quote per paragraph, its citation in bold
             out.append(_CITE.sub(r"**[\1]**", md_inert(line)) + "\n")
@@ -349,8 +367,8 @@ class ChatHandlers:
                             doc_type=None if doc_type in (None, "", ALL_TYPES) else doc_type,
                             year=(years or "").strip() or None)
 
-    def ask(self, message: str, history: list | None, asked: list[str] | None, council: str | None = None,
-            doc_type: str | None = None, years: str | None = None) -> Turn:
+    def ask(self, message: str, history: list | None, asked: list[str] | None,
+            council: str | None = None, doc_type: str | None = None, years: str | None = None) -> Turn:
         """Answer ``message``; empty input changes nothing and sends nothing to the retriever."""
         history, asked = list(history or []), list(asked or [])
         message = (message or "").strip()
@@ -361,8 +379,8 @@ class ChatHandlers:
         try:
             limit = self.settings.answer.max_question_chars
             if len(message) > limit:
-                raise UsageError(f"Your question is {len(message)} characters long; the limit is {limit}. "
-                                 "Shorten it and ask again.")
+                raise UsageError(f"Your question is {len(message)} characters long; the limit is "
+                                 f"{limit}. Shorten it and ask again.")
             filters = self.filters(council, doc_type, years)
             standalone = rewrite_followup(message, asked, self.councils)
             answer = ask(standalone, self.store, self.settings, filters, retriever=self.retriever)
@@ -370,7 +388,7 @@ class ChatHandlers:
             reply = {"role": "assistant", "content": f"**Cannot ask that:** {md_inert(str(exc))}"}
             skip = gr.skip()
             return Turn(skip, history + [user_msg, reply], skip, skip, skip, skip, skip, skip, skip)
-        understood = standalone if standalone != message else ""
+        understood = standalone if standalone != " ".join(message.split()) else ""
         reply = {"role": "assistant", "content": answer_chat_markdown(answer, understood)}
         markdown = answer_markdown(answer)
         choices = [(f"[{n}] {_short_label(p)}", n) for n, p in enumerate(answer.passages, start=1)]
@@ -420,61 +438,62 @@ def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None
     """The Blocks app. ``retriever`` defaults to one with the real query encoder."""
     handlers = ChatHandlers(store, settings, retriever or Retriever(store, settings))
     metas = list(store.metas.values())
-    councils = [ALL_COUNCILS] + sorted({m.council for m in metas})
-    doc_types = [ALL_TYPES] + sorted({m.doc_type for m in metas})
+    councils = [ALL_COUNCILS, *sorted({m.council for m in metas})]
+    doc_types = [ALL_TYPES, *sorted({m.doc_type for m in metas})]
     years = sorted(y for m in metas for y in m.years)
+    span = f"Documents span {years[0]}–{years[-1]}" if years else None
     with gr.Blocks(title="peerqa — peer challenge documents", analytics_enabled=False,
                    delete_cache=(3600, 3600)) as app:
-        gr.Markdown("## peerqa — ask the peer challenge documents\n"
-                    "Answers quote the documents and cite each passage; nothing leaves this machine.")
+        gr.Markdown("## peerqa — ask the peer challenge documents\nAnswers quote the documents "
+                    "and cite each passage; nothing leaves this machine.")
         asked = gr.State([])
         last_answer = gr.State(None)
-        with gr.Tab("Ask"):
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3):
-                    chat = gr.Chatbot(label="Conversation", elem_id="pq-chat", height=520,
-                                      buttons=["copy"], feedback_options=None,
-                                      placeholder="Ask about the LGA corporate peer challenges in the "
-                                                  "corpus. Answers cite their sources as [1], [2], …")
-                    with gr.Row():
-                        question = gr.Textbox(show_label=False, scale=5, elem_id="pq-question", autofocus=True,
-                                              placeholder="Type a question and press Enter",
-                                              max_lines=4)
-                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                        clear = gr.Button("New conversation", scale=1, min_width=80)
-                    gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
-                    with gr.Accordion("Filters", open=False):
-                        with gr.Row():
-                            council = gr.Dropdown(councils, value=ALL_COUNCILS, label="Council")
-                            doc_type = gr.Dropdown(doc_types, value=ALL_TYPES, label="Document type")
-                            year = gr.Textbox(label="Years", placeholder="e.g. 2013 or 2013-2017",
-                                              info=f"Documents span {years[0]}–{years[-1]}" if years else None)
-                    with gr.Accordion("How to read the answers", open=False):
-                        gr.Markdown(HELP.format(summary=md_inert(corpus_summary(store))))
-                with gr.Column(scale=2):
-                    sources = gr.HTML(sources_html(None), elem_id="pq-sources")
-                    passage = gr.Radio([], label="Show passage in context", elem_id="pq-passage")
-                    context = gr.HTML(context_html(store, None, None), elem_id="pq-context")
-                    download = gr.DownloadButton("Download answer with references (.md)", value=None,
-                                                 interactive=False, size="sm", elem_id="pq-download")
-                    with gr.Accordion("Answer as Markdown (copy)", open=False):
-                        markdown = gr.Textbox(show_label=False, lines=8, max_lines=20, buttons=["copy"],
-                                              interactive=False)
+        with gr.Tab("Ask"), gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Conversation", elem_id="pq-chat", height=520,
+                                  buttons=["copy"], feedback_options=None,
+                                  placeholder="Ask about the LGA corporate peer challenges in the "
+                                              "corpus. Answers cite their sources as [1], [2], …")
+                with gr.Row():
+                    question = gr.Textbox(show_label=False, scale=5, elem_id="pq-question",
+                                          autofocus=True, max_lines=4,
+                                          placeholder="Type a question and press Enter")
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    clear = gr.Button("New chat", scale=1, min_width=80)
+                gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
+                with gr.Accordion("Filters", open=False), gr.Row():
+                    council = gr.Dropdown(councils, value=ALL_COUNCILS, label="Council")
+                    doc_type = gr.Dropdown(doc_types, value=ALL_TYPES, label="Document type")
+                    year = gr.Textbox(label="Years", placeholder="e.g. 2013 or 2013-2017", info=span)
+                with gr.Accordion("How to read the answers", open=False):
+                    gr.Markdown(HELP.format(summary=md_inert(corpus_summary(store))))
+            with gr.Column(scale=2):
+                sources = gr.HTML(sources_html(None), elem_id="pq-sources")
+                passage = gr.Radio([], label="Show passage in context", elem_id="pq-passage")
+                context = gr.HTML(context_html(store, None, None), elem_id="pq-context")
+                download = gr.DownloadButton("Download answer with references (.md)", value=None,
+                                             interactive=False, size="sm", elem_id="pq-download")
+                with gr.Accordion("Answer as Markdown (copy)", open=False):
+                    markdown = gr.Textbox(show_label=False, lines=8, max_lines=20, buttons=["copy"],
+                                          interactive=False)
         with gr.Tab("Corpus"):
             gr.Markdown(md_inert(corpus_summary(store)))
             gr.Dataframe(corpus_rows(store), headers=["Title", "Council", "Type", "Date", "Visit",
-                                                       "Inferred fields", "Passages", "File"],
-                         datatype="str", interactive=False, wrap=True, elem_id="pq-corpus")
+                                                       "Inferred fields", "Chunks", "File"],
+                         datatype="str", interactive=False, wrap=True, elem_id="pq-corpus",
+                         max_height=900,
+                         column_widths=["28%", "14%", "11%", "9%", "8%", "9%", "7%", "14%"])
 
-        turn_inputs = [question, chat, asked, council, doc_type, year]
-        turn_outputs = [question, chat, asked, last_answer, sources, passage, context, download, markdown]
+        turn_in = [question, chat, asked, council, doc_type, year]
+        turn_out = [question, chat, asked, last_answer, sources, passage, context, download, markdown]
         # Enter and the button share one queue slot: answering embeds the question (CPU-bound).
-        question.submit(handlers.ask, turn_inputs, turn_outputs, api_name="ask", concurrency_id="answer")
-        send.click(handlers.ask, turn_inputs, turn_outputs, api_visibility="private", concurrency_id="answer")
-        passage.change(handlers.show_context, [passage, last_answer], context, api_visibility="private")
-        clear_outputs = [chat, asked, last_answer, sources, passage, context, download, markdown]
-        clear.click(handlers.clear, None, clear_outputs, api_visibility="private")
-        chat.clear(handlers.clear, None, clear_outputs, api_visibility="private")
+        question.submit(handlers.ask, turn_in, turn_out, api_name="ask", concurrency_id="answer")
+        send.click(handlers.ask, turn_in, turn_out, api_visibility="private", concurrency_id="answer")
+        passage.input(handlers.show_context, [passage, last_answer], context,  # user picks only
+                      api_visibility="private")
+        cleared = [chat, asked, last_answer, sources, passage, context, download, markdown]
+        clear.click(handlers.clear, None, cleared, api_visibility="private")
+        chat.clear(handlers.clear, None, cleared, api_visibility="private")
     app.queue(default_concurrency_limit=1, max_size=64)  # 2 cores: one embedding at a time
     return app
 
@@ -491,7 +510,8 @@ def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
     )
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_file: str | None = None) -> int:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
+          auth_file: str | None = None) -> int:
     """Load (or build) the index, warm the query encoder, and serve until interrupted."""
     auth = None
     if auth_file:
@@ -502,8 +522,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_fi
         store = load_index(settings)
     except IndexNotFound:
         if not Path(settings.corpus_dir).is_dir():
-            print(f"peerqa: no index at {settings.index_dir}/ and no corpus folder at {settings.corpus_dir}/. "
-                  "Put documents in a corpus folder and run `peerqa ingest` first.", file=sys.stderr)
+            print(f"peerqa: no index at {settings.index_dir}/ and no corpus folder at "
+                  f"{settings.corpus_dir}/. Put documents in a corpus folder and run "
+                  "`peerqa ingest` first.", file=sys.stderr)
             return 3
         from ingest.build import ingest
 
@@ -513,9 +534,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_fi
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
     if auth is None and host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"peerqa: warning: serving on {host} without --auth-file; anyone who can reach it can ask.",
-              file=sys.stderr)
+        print(f"peerqa: warning: serving on {host} without --auth-file; anyone who can reach "
+              "it can ask.", file=sys.stderr)
     print(f"peerqa: serving {len(store.documents)} documents on http://{host}:{port} (Ctrl-C to stop)",
           file=sys.stderr)
-    start(build_app(store, settings, retriever), host, port, auth=auth)
+    # quiet: gradio's banner suggests share=True, which this project never uses
+    start(build_app(store, settings, retriever), host, port, auth=auth, quiet=True)
     return 0

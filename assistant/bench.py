@@ -183,4 +183,4 @@ def run(args, settings: Settings) -> int:
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
     print(json.dumps(result))
-    return 0
+    return 1 if result.get("errors") else 0

@@ -79,17 +79,19 @@ def load_users(path: Path) -> Users:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsersFileError(f"Cannot read users file {path} ({exc.__class__.__name__}).") from None
     except ValueError:
-        raise UsersFileError(f"{path} is not valid JSON, so it is not a peerqa users file. {fix}") from None
+        raise UsersFileError(f"{path} is not valid JSON, so not a peerqa users file. {fix}") from None
     try:
         if data.get("format") != FORMAT:
             raise ValueError("unknown format")
         users = {str(name): UserRecord(salt=bytes.fromhex(rec["salt"]), hash=bytes.fromhex(rec["hash"]),
-                                       n=int(rec.get("n", _N)), r=int(rec.get("r", _R)), p=int(rec.get("p", _P)))
+                                       n=int(rec.get("n", _N)), r=int(rec.get("r", _R)),
+                                       p=int(rec.get("p", _P)))
                  for name, rec in data["users"].items()}
     except (AttributeError, KeyError, TypeError, ValueError):
         raise UsersFileError(f"{path} is not a peerqa users file (bad structure). {fix}") from None
     if not users:
-        raise UsersFileError(f"{path} lists no users. Add one with `peerqa users add NAME --file {path}`.")
+        raise UsersFileError(f"{path} lists no users. Add one with "
+                             f"`peerqa users add NAME --file {path}`.")
     return users
 
 
@@ -117,8 +119,8 @@ def save_users(path: Path, users: Users) -> None:
 def add_user(path: Path, name: str, password: str) -> None:
     """Add ``name`` or replace their password."""
     if not _NAME.fullmatch(name or ""):
-        raise UsageError("User names are 1–64 letters, digits, '.', '_', '@' or '-', starting with a letter "
-                         "or digit.")
+        raise UsageError("User names are 1–64 letters, digits, '.', '_', '@' or '-', starting "
+                         "with a letter or digit.")
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"The password must be at least {MIN_PASSWORD} characters long.")
     users = load_users(path) if Path(path).exists() else {}
@@ -139,6 +141,6 @@ def add_user_interactive(path: Path, name: str) -> int:
         return 2
     existed = Path(path).exists()
     add_user(path, name, first)  # UsageError / UsersFileError reach the CLI as one line
-    print(f"{'Updated' if existed else 'Created'} {path}: user {name!r} saved (file readable by you only).",
-          file=sys.stderr)
+    print(f"{'Updated' if existed else 'Created'} {path}: user {name!r} saved "
+          "(file readable by you only).", file=sys.stderr)
     return 0

@@ -45,6 +45,15 @@ class CountingRetriever(Retriever):
         return super().search(*args, **kwargs)
 
 
+def live_markup(markdown: str) -> list[str]:
+    """Unescaped Markdown image/link openers, HTML tags or auto-linked URLs left in chat Markdown."""
+    return re.findall(r"(?<!\\)(?:!\[|\]\(|<[a-zA-Z/!])|https?://|www\.", markdown)
+
+
+def plain(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def answering(settings: Settings) -> Settings:
     """Fake vectors are weaker than the real model's: accept any evidence so answers do not abstain."""
     return replace(settings, answer=replace(settings.answer, abstain_threshold=0.0))
@@ -54,14 +63,16 @@ def answering(settings: Settings) -> Settings:
 def handlers(fake_index, tmp_path) -> ui.ChatHandlers:
     settings, store = fake_index
     settings = answering(settings)
-    return ui.ChatHandlers(store, settings, CountingRetriever(store, settings), export_dir=tmp_path / "out")
+    return ui.ChatHandlers(store, settings, CountingRetriever(store, settings),
+                           export_dir=tmp_path / "out")
 
 
 @pytest.fixture
 def hostile(tmp_path) -> ui.ChatHandlers:
     settings, store = build_hostile_index(tmp_path)
     settings = answering(settings)
-    return ui.ChatHandlers(store, settings, CountingRetriever(store, settings), export_dir=tmp_path / "out")
+    return ui.ChatHandlers(store, settings, CountingRetriever(store, settings),
+                           export_dir=tmp_path / "out")
 
 
 # ---------------------------------------------------------------- answering turns
@@ -125,7 +136,7 @@ def test_overlong_question_gets_a_clear_message_and_no_search(handlers):
     limit = handlers.settings.answer.max_question_chars
     turn = handlers.ask("why " * (limit // 4 + 10), [], [])
     reply = turn.chat[-1]["content"]
-    assert "Cannot ask that" in reply and f"the limit is {limit}" in reply
+    assert "Cannot ask that" in reply and f"the limit is {limit}" in plain(reply)
     assert turn.textbox == ui.gr.skip()  # the text stays, so it can be shortened
     assert handlers.retriever.searches == 0
     assert len(turn.chat[0]["content"]) < 400  # the echoed question is cut short
@@ -133,15 +144,15 @@ def test_overlong_question_gets_a_clear_message_and_no_search(handlers):
 
 def test_bad_year_filter_is_reported_in_the_chat(handlers):
     turn = handlers.ask("What about finances?", [], [], years="twenty")
-    assert "Year must be YYYY or YYYY-YYYY" in turn.chat[-1]["content"]
+    assert "Year must be YYYY or YYYY-YYYY" in plain(turn.chat[-1]["content"])
     assert handlers.retriever.searches == 0
 
 
 def test_filters_from_the_dropdowns(handlers):
     assert not handlers.filters(ui.ALL_COUNCILS, ui.ALL_TYPES, "").active
     f = handlers.filters("Cambridge City Council", "progress review", "2013-2017")
-    assert (f.council, f.doc_type, f.year_from, f.year_to) == ("Cambridge City Council", "progress review",
-                                                               2013, 2017)
+    assert (f.council, f.doc_type, f.year_from, f.year_to) == (
+        "Cambridge City Council", "progress review", 2013, 2017)
 
 
 def test_followup_is_rewritten_and_shown(handlers):
@@ -174,20 +185,20 @@ def test_hostile_document_renders_inert(hostile):
     for name in ("sources", "context", "payload context"):
         page = views[name]
         assert "<script" not in page.lower(), name
-        assert not re.search(r"<[^>]*\son\w+\s*=", page, re.I), name  # no live event-handler attribute
-        assert not re.search(r"<(img|iframe|svg|a)\b", page, re.I), name
+        assert not re.search(r"<[^>]*\son\w+\s*=", page, re.IGNORECASE), name  # live handler
+        assert not re.search(r"<(img|iframe|svg|a)\b", page, re.IGNORECASE), name
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in views["sources"]  # shown as text
     assert "onerror=alert(1)" in views["sources"].replace("&#x27;", "'")  # …inside escaped text
     chat = views["chat"]
-    assert "<script" not in chat and "<img" not in chat and "![" not in chat
-    assert "](" not in chat, "a live Markdown link or image survived"
+    assert live_markup(chat) == [], "a live Markdown image, link or HTML tag survived"
+    assert "![tracking pixel](http://evil.example/x.png)" in plain(chat)  # shown as text
 
 
 def test_md_inert_neutralises_markdown_and_html():
     text = "![x](http://evil.example/x.png) <img src=x onerror=alert(1)> [a](javascript:alert(1)) **b**"
     inert = ui.md_inert(text)
-    assert "![" not in inert and "<img" not in inert and "](" not in inert and "**" not in inert
-    assert re.sub(r"\\(.)", r"\1", inert) == text  # unescaping gives back exactly the text
+    assert live_markup(inert) == [] and "**" not in inert
+    assert plain(inert) == text  # unescaping gives back exactly the text
 
 
 def test_highlight_escapes_around_and_inside_quotes():
@@ -198,13 +209,14 @@ def test_highlight_escapes_around_and_inside_quotes():
 # ---------------------------------------------------------------- follow-up rewriting (pure)
 
 PREVIOUS = "What did the peers say about the city council's finances?"
+COUNTY = "What did the peers say about the county council's finances?"
 
 
 @pytest.mark.parametrize("question, expected", [
-    ("and what about the county council?", "What did the peers say about the county council's finances?"),
-    ("what about the county?", "What did the peers say about the county council's finances?"),
+    ("and what about the county council?", COUNTY),
+    ("what about the county?", COUNTY),
     ("And Cambridgeshire?", "What did the peers say about Cambridgeshire County Council's finances?"),
-    ("is that the same for the county council?", "What did the peers say about the county council's finances?"),
+    ("is that the same for the county council?", COUNTY),
     ("what about shared services?", "What did the peers say about shared services at the city council?"),
     ("what did they recommend about it?", "What did they recommend about the city council's finances?"),
     ("what did they recommend?", "What did they recommend about the city council's finances?"),

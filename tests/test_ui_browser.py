@@ -1,0 +1,157 @@
+"""The app in headless Chromium: ask, read sources, open a passage in context, stay local, stay inert.
+
+Needs Debian's ``chromium`` at /usr/bin/chromium (CI installs it). Without it these tests fail,
+on purpose: a skipped browser test would hide a broken UI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+import ui
+from assistant.retrieval import Retriever
+from tests.conftest import ROOT
+from tests.fakes import FakeEmbedder
+from tests.test_ui_handlers import HOSTILE_QUESTION, answering, build_hostile_index
+from tests.test_ui_server import free_port
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+TIMEOUT_MS = 60_000
+
+
+@contextmanager
+def browser_page(url: str) -> Iterator[tuple[object, list[str], list[str]]]:
+    """(page, requested URLs, dialog messages) for ``url`` in a fresh headless Chromium."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install the Debian package `chromium` "
+                    "(apt-get install -y chromium) to run the browser tests.")
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    dialogs: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.on("request", lambda request: requests.append(request.url))
+            page.on("websocket", lambda ws: requests.append(ws.url))
+
+            def on_dialog(dialog) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", on_dialog)
+            page.goto(url)
+            page.wait_for_selector("#pq-question textarea")
+            yield page, requests, dialogs
+        finally:
+            browser.close()
+
+
+@contextmanager
+def served(store, settings, retriever) -> Iterator[str]:
+    app = ui.build_app(store, settings, retriever)
+    ui.start(app, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield app.local_url
+    finally:
+        app.close()
+
+
+def ask_in_page(page, question: str) -> None:
+    box = page.locator("#pq-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_selector("#pq-chat [data-testid='bot']")
+    page.wait_for_selector("#pq-sources .pq-source")
+
+
+def outside(requests: list[str]) -> list[str]:
+    """URLs that would leave the machine (data:/blob: never hit the network)."""
+    return [u for u in requests if urlparse(u).scheme not in ("data", "blob")
+            and urlparse(u).hostname not in LOCAL_HOSTS]
+
+
+def test_ask_read_sources_open_context_and_stay_local(real_index):
+    settings, store = real_index
+    retriever = Retriever(store, settings)
+    with served(store, settings, retriever) as url, browser_page(url) as (page, requests, dialogs):
+        page.locator("#pq-question textarea").press("Enter")  # empty input: ignored, no error
+        page.wait_for_timeout(700)
+        assert page.locator("#pq-chat [data-testid='bot'], #pq-chat [data-testid='user']").count() == 0
+        assert page.locator(".toast-body").count() == 0
+
+        ask_in_page(page, "What were the key recommendations for Cambridge City Council?")
+        bot = page.locator("#pq-chat [data-testid='bot']").last.inner_text()
+        assert "[1]" in bot and "quoted from the documents" in bot, bot
+        assert page.locator("#pq-sources .pq-source").count() >= 2
+        assert "[1]" in page.locator("#pq-source-1 .pq-head").inner_text()
+        assert page.locator("#pq-sources mark.pq-quote").count() >= 1
+
+        page.locator("#pq-passage label").nth(1).click()  # "[2] …": open passage 2 in context
+        page.wait_for_selector("#pq-context .pq-chunk")
+        chunk = page.locator("#pq-context .pq-chunk").inner_text().strip()
+        card = page.locator("#pq-source-2 .pq-text").inner_text().strip()
+        assert chunk[:80] == card[:80]
+        context = page.locator("#pq-context-text").inner_text()
+        assert len(context) > len(chunk) + 200  # the text around the passage is shown too
+
+        artifacts = ROOT / "artifacts"
+        artifacts.mkdir(exist_ok=True)
+        page.screenshot(path=str(artifacts / "ui-answer.png"), full_page=True)
+
+        page.get_by_role("tab", name="Corpus").click()
+        page.wait_for_selector("#pq-corpus")
+        assert "Cambridgeshire County Council" in page.locator("#pq-corpus").inner_text()
+    assert dialogs == []
+    assert requests, "no request recorded"
+    assert outside(requests) == [], f"requests left the machine: {outside(requests)[:5]}"
+
+
+def test_hostile_document_is_shown_as_text_and_runs_nothing(tmp_path):
+    settings, store = build_hostile_index(tmp_path)
+    settings = answering(settings)
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    with served(store, settings, retriever) as url, browser_page(url) as (page, requests, dialogs):
+        ask_in_page(page, HOSTILE_QUESTION)
+        sources = page.locator("#pq-sources").inner_text()
+        assert "<script>alert(1)</script>" in sources and "<img src=x onerror=alert(1)>" in sources
+        assert "${alert(5)}" in sources or "{{constructor" in sources or "evil.example" in sources
+        bot = page.locator("#pq-chat [data-testid='bot']").last.inner_text()
+        assert "![tracking pixel](http://evil.example/x.png)" in bot
+        assert '<img src="http://evil.example/pixel.gif">' in bot
+
+        hostile = [n for n, title in enumerate(page.locator("#pq-sources .pq-head").all_inner_texts(), 1)
+                   if "<script>" in title]
+        page.locator("#pq-passage label").nth(hostile[0] - 1).click()
+        page.wait_for_selector("#pq-context .pq-chunk")
+        assert "<svg onload=alert(3)></svg>" in page.locator("#pq-context-text").inner_text()
+
+        page.get_by_role("tab", name="Corpus").click()
+        page.wait_for_selector("#pq-corpus")
+        assert "<script>alert(1)</script>" in page.locator("#pq-corpus").inner_text()
+        page.wait_for_timeout(1500)  # give any injected handler (onerror, onload) time to fire
+
+        live = page.evaluate("""() => Array.from(
+                document.querySelectorAll('img, iframe, svg, a, script'))
+            .map(e => e.getAttribute('src') || e.getAttribute('href') || '')
+            .filter(u => /evil\\.example|javascript:/.test(u))""")
+        assert live == [], f"live elements from the payload: {live}"
+        handlers = "() => document.querySelectorAll('[onerror], [onload], [onmouseover]').length"
+        assert page.evaluate(handlers) == 0
+    assert dialogs == [], f"the payload ran: {dialogs}"
+    assert not [u for u in requests if "evil.example" in u]
+    assert outside(requests) == []
+    assert re.search(r"\bTestshire\b", sources)
