@@ -88,8 +88,8 @@ def extractive_answer(question: str, result: RetrievalResult, settings: Settings
         texts = _sentence_texts(passage)
         rank_bonus = 0.05 * (len(result.passages) - p_index) / len(result.passages)
         for s_index, text in enumerate(texts):
-            if len(text) < 25 or not re.search(r"[a-z]{3}", text):
-                continue  # headings, bare labels and fragments do not answer anything
+            if len(text) < 25 or not re.search(r"[a-z]{3}", text) or text.rstrip().endswith(":"):
+                continue  # headings, labels, fragments and lead-ins ("… are:") answer nothing
             dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
             words = set(stems(text))
             lexical = len(q_stems & words) / max(1, len(q_stems))

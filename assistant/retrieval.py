@@ -130,6 +130,16 @@ def parse_hints(question: str, metas: Sequence[DocumentMeta], text_years: Sequen
                       unknown_years=tuple(y for y in years if y not in known_years))
 
 
+def strip_council_mentions(question: str, metas: Sequence[DocumentMeta]) -> str:
+    """The question without the names of the corpus's councils ("for Cambridge City Council")."""
+    aliases = sorted(council_aliases(sorted({m.council for m in metas})), key=len, reverse=True)
+    stripped = question
+    for alias in aliases:
+        stripped = re.sub(rf"(?i)\b(?:(?:at|for|of|by|from|in) )?(?:the )?{re.escape(alias)}(?:'s)?\b", " ", stripped)
+    stripped = re.sub(r"\s+", " ", stripped).strip()
+    return stripped if len(stripped) >= 8 else question
+
+
 def resolve_council(value: str, councils: Sequence[str]) -> str:
     aliases = council_aliases(councils)
     key = value.strip().lower()
@@ -273,6 +283,10 @@ class Retriever:
         if searched == 0:
             return RetrievalResult((), 0.0, hints=hints, reason="filtered_out" if filters.active else "empty_index")
         qvec = self.encoder.embed_query(question)
+        # Sentences are scored on what the question asks, not on the council it names: every
+        # sentence saying "Cambridge City Council …" would otherwise outrank the answer.
+        topic = strip_council_mentions(question, list(self.store.metas.values())) if hints.councils else question
+        svec = self.encoder.embed_query(topic) if topic != question else qvec
         dense = self._dense(qvec, allowed, cfg.candidates) if self.mode != "bm25" else {}
         lexical = self._lexical(question, allowed, cfg.candidates) if self.mode != "dense" else {}
         rankings = [sorted(d, key=d.get, reverse=True) for d in (dense, lexical)]  # type: ignore[arg-type]
@@ -288,7 +302,7 @@ class Retriever:
         rows = list(fused)
         best_sentence, sentence_scores = {}, {}
         for row in rows:
-            sims = self.store.chunk_sentence_vectors(row) @ qvec if self.store.chunks[row].sentences else np.zeros(0)
+            sims = self.store.chunk_sentence_vectors(row) @ svec if self.store.chunks[row].sentences else np.zeros(0)
             sentence_scores[row] = sims
             best_sentence[row] = float(sims.max()) if len(sims) else 0.0
         chunk_sims = self.store.vectors[rows] @ qvec
