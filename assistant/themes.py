@@ -3,19 +3,24 @@
 A text is tagged with zero or more themes by adding three kinds of evidence per theme:
 
 * zero-shot similarity: the cosine between the text's vector and the theme's written
-  description (each description sentence is embedded on its own; the best one counts);
+  description (each description sentence is embedded on its own; the best one counts),
+  minus the corpus's mean cosine for that theme (calibration: raw cosines favour the
+  broadest descriptions). A chunk counts its own vector and its sentences' mean equally;
 * the section path: a heading that names a theme ("4.4 Financial planning and viability",
   "Finance and Budget Strategy") is strong evidence for the whole section;
 * keywords: a few theme words ("MTFS", "shared services", "scrutiny") add a little.
 
 The theme with the highest score is the primary one; others whose score is within
 ``MARGIN`` of it are kept too. Texts about the peer challenge itself (who the peers were,
-the timetable, contact details) are closest to ``PROCESS`` and get no theme.
+the timetable, contact details) are closest to ``PROCESS``, or below the corpus average for
+every theme, and get no theme.
 
-Worked example (real model)::
+Accuracy on the hand-labelled sample (tests/fixtures/theme_labels.yaml) is measured by
+tests/test_themes.py. Worked example (real model)::
 
     >>> tag_text("The current MTFS is a five year projection and the Budget Setting Report "
-    ...          "could be strengthened", section=("4. Feedback", "4.4 Financial planning and viability"))
+    ...          "could be strengthened",
+    ...          section=("4. Feedback", "4.4 Financial planning and viability"))
     ('finance',)
 """
 
@@ -40,82 +45,101 @@ class Theme:
     keywords: str  # regex: words that point to this theme anywhere in the text
 
 
-THEMES: dict[str, Theme] = {t.id: t for t in (
-    Theme(
-        "place-priorities", "Local priorities and outcomes",
-        "Understanding of the local place and priority setting. The council understands its local "
-        "context, its residents' needs and the challenges the area faces. It has a clear vision, "
-        "narrative and set of priorities for the city or county, and targets its resources at its "
-        "priorities, aims and objectives. It engages and consults residents and stakeholders about "
-        "its priorities and the outcomes it wants, such as tackling poverty and inequality.",
-        r"understanding of the local place|priority setting|priorities|local priorities and outcomes",
-        r"\bpriorit(?:y|ies|ise|ising)\b|\bvision\b|\bnarrative\b|aims and objectives|anti-poverty"
-        r"|\bconsultation|\boutcomes\b",
-    ),
-    Theme(
-        "leadership-of-place", "Leadership of place",
-        "Leadership of place: the council leads and shapes its wider area with residents, "
-        "communities, businesses, universities and the voluntary sector. It is the voice of the "
-        "place and influences the area's future, growth and development. It manages residents' "
-        "expectations and builds community resilience. Place shaping with local stakeholders.",
-        r"leadership of place|place[- ]shaping",
-        r"place[- ]shaping|leadership of place|\bcommunit(?:y|ies)\b|\bvoluntary\b|\bresidents\b"
-        r"|\bstakeholders\b|\bdecentrali[sz]ation\b",
-    ),
-    Theme(
-        "governance", "Organisational and political leadership and governance",
-        "Organisational and political leadership and governance: the leader, the chief executive and "
-        "senior managers lead the organisation. Councillors and officers work together with clear "
-        "roles. Decision-making, committees, scrutiny and member briefings are effective, "
-        "transparent and quick enough. Governance arrangements are robust.",
-        r"governance|political leadership|organisational leadership|decision[- ]making",
-        r"\bgovernance\b|decision[- ]making|\bscrutiny\b|\bcommittees?\b|\bcouncillors\b"
-        r"|member\s*/\s*officer|officer\s*/\s*member|\bbriefings?\b|\bopposition\b|\bconstitution\b",
-    ),
-    Theme(
-        "finance", "Financial planning and management",
-        "Financial planning and management: the council has a financial plan and a medium-term "
-        "financial strategy (MTFS) to ensure long-term financial viability. Budget setting, "
-        "savings, reserves, funding, income, spending and financial pressures.",
-        r"financ|budget",
-        r"\bbudget|\bMTFS\b|medium[- ]term financial|\bfinancial\b|\bfinances\b|\bsavings\b"
-        r"|\breserves?\b|\bfunding\b|\boverspends?\b|\bunderspends?\b|\bincome\b",
-    ),
-    Theme(
-        "capacity", "Capacity for improvement",
-        "Capacity to deliver and capacity for improvement: the organisation has the staff, skills, "
-        "systems and resources to deliver its priorities. Workforce, organisational development "
-        "and people strategy, recruitment, culture and innovation. Transformation programme, "
-        "modernising ICT and systems.",
-        r"capacity|workforce|people strategy|organisational development",
-        r"\bworkforce\b|\bstaff\b|\bOD strategy\b|organisational development|\bskills\b|\bICT\b"
-        r"|\bIT\b|\btransformation\b|\binnovation\b|\bcapacity\b|\bsecondments?\b|\bemployees\b",
-    ),
-    Theme(
-        "partnerships", "Partnerships and shared services",
-        "Partnerships and shared services: the council works in partnership with other councils, "
-        "public bodies and agencies. Shared services arrangements with neighbouring councils. "
-        "The combined authority, joint working and the value of partnerships.",
-        r"partnership|shared services?|partners\b",
-        r"\bpartnerships?\b|shared services?|combined authority|joint working|\bLGSS\b"
-        r"|integrated care system|public service board",
-    ),
-)}
+THEMES: dict[str, Theme] = {
+    t.id: t
+    for t in (
+        Theme(
+            "place-priorities",
+            "Local priorities and outcomes",
+            "Understanding of the local place and priority setting. "
+            "The council understands its local context, its residents' needs and the "
+            "challenges the area faces. "
+            "A clear vision, narrative and set of priorities for the city or county. "
+            "Resources are targeted at the council's priorities, aims and objectives. "
+            "Tackling poverty and inequality and improving outcomes for residents.",
+            r"understanding of the local place|priority setting|priorities"
+            r"|local priorities and outcomes",
+            r"\bpriorit(?:y|ies|ise|ising)\b|\bvision\b|\bnarrative\b|aims and objectives"
+            r"|anti-poverty",
+        ),
+        Theme(
+            "leadership-of-place",
+            "Leadership of place",
+            "Leadership of place: the council leads and shapes its wider area. "
+            "Relationships with residents, communities, businesses, universities and the "
+            "voluntary sector. "
+            "The council is the voice of the place and influences the area's future, growth and "
+            "development. "
+            "Managing residents' expectations and building community resilience. "
+            "Place shaping with local stakeholders.",
+            r"leadership of place|place[- ]shaping",
+            r"place[- ]shaping|leadership of place|community resilience|\bvoluntary\b"
+            r"|\bcommunities\b",
+        ),
+        Theme(
+            "governance",
+            "Organisational and political leadership and governance",
+            "Organisational and political leadership and governance. "
+            "The leader, the chief executive and senior managers lead the organisation. "
+            "Relationships between councillors and officers, member and officer roles. "
+            "Decision-making processes, committees, scrutiny and member briefings. "
+            "Robust and transparent governance arrangements.",
+            r"governance|political leadership|organisational leadership|decision[- ]making",
+            r"\bgovernance\b|decision[- ]making|\bscrutiny\b|\bcommittees?\b|\bbriefings?\b"
+            r"|member\s*/\s*officer|officer\s*/\s*member",
+        ),
+        Theme(
+            "finance",
+            "Financial planning and management",
+            "Financial planning and management. "
+            "The medium-term financial strategy (MTFS) and long-term financial viability. "
+            "Budget setting, savings, reserves and funding. "
+            "Financial pressures, income and spending.",
+            r"financ|budget",
+            r"\bbudget|\bMTFS\b|medium[- ]term financial|\bfinancial\b|\bsavings\b|\breserves?\b"
+            r"|\boverspends?\b|\bunderspends?\b",
+        ),
+        Theme(
+            "capacity",
+            "Capacity for improvement",
+            "Capacity to deliver and capacity for improvement. "
+            "Staff, workforce, skills and organisational development. "
+            "People strategy, recruitment, careers and organisational culture. "
+            "Transformation programme and modernising ICT and systems. "
+            "Innovation and the resources to deliver priorities.",
+            r"capacity|workforce|people strategy|organisational development",
+            r"\bworkforce\b|\bOD strategy\b|organisational development|\bskills\b|\bICT\b"
+            r"|\btransformation\b|\bsecondments?\b|people strategy",
+        ),
+        Theme(
+            "partnerships",
+            "Partnerships and shared services",
+            "Partnerships and shared services. "
+            "Partnership working with other councils, public bodies and agencies. "
+            "Shared services arrangements with neighbouring councils. "
+            "The combined authority and joint working.",
+            r"partnership|shared services?|partners\b",
+            r"\bpartnerships?\b|shared services?|combined authority|joint working",
+        ),
+    )
+}
 
 # Texts about the peer challenge itself rather than about the council: they get no theme.
-PROCESS = ("The peer challenge process: the peer team members, their visit, interviews and meetings, "
-           "the scope and focus, the report, next steps, follow up visit and contact details. "
-           "Publication of the report, the date and who the letter is addressed to.")
+PROCESS = (
+    "The peer challenge process: the peer team, their visit, interviews and meetings. "
+    "The scope and focus of the peer challenge. "
+    "The report, next steps, the follow up visit and contact details."
+)
 
-HEADING_WEIGHT = 0.15  # a heading naming the theme
-KEYWORD_WEIGHT = 0.02  # per distinct keyword found, up to three
-MARGIN = 0.04  # secondary themes must score within this of the primary one
+HEADING_WEIGHT = 0.10  # a section heading that names the theme
+KEYWORD_WEIGHT = 0.01  # per distinct theme keyword in the text, up to three
+MARGIN = 0.05  # secondary themes must score within this of the primary one
 
 
 def resolve_theme(value: str) -> str:
     """A theme id from an id or a label, case-insensitively; UsageError otherwise.
 
-    >>> resolve_theme("Financial planning and management"), resolve_theme("FINANCE")
+    >>> resolve_theme("Financial planning and management"), resolve_theme(" FINANCE ")
     ('finance', 'finance')
     """
     wanted = " ".join((value or "").lower().replace("_", "-").split())
@@ -126,36 +150,48 @@ def resolve_theme(value: str) -> str:
     raise UsageError(f"Unknown theme {value!r}; use one of: {choices}.")
 
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.:])\s+", text) if s]
+def theme_label(theme_id: str) -> str:
+    return THEMES[theme_id].label
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def _description_sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=\.)\s+", text.strip()) if s]
 
 
 class _Prototypes:
-    """The description-sentence vectors of every theme (and of PROCESS), for one encoder."""
+    """Unit vectors of every description sentence of every theme, then of PROCESS."""
 
     def __init__(self, encoder) -> None:
-        self.names = [*THEMES, "process"]
-        texts = [THEMES[t].description for t in THEMES] + [PROCESS]
-        self.vectors = [np.stack([encoder.embed_query(s) for s in _sentences(t)]) for t in texts]
+        texts = [t.description for t in THEMES.values()] + [PROCESS]
+        self.blocks = [
+            np.stack([encoder.embed_query(s) for s in _description_sentences(t)]) for t in texts
+        ]
 
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
-        """(n texts, themes + 1) best cosine per theme."""
-        return np.stack([(vectors @ p.T).max(axis=1) for p in self.vectors], axis=1)
+        """(n, len(THEMES) + 1): for each vector, its best cosine with each theme's sentences."""
+        vectors = np.asarray(vectors, np.float32).reshape(-1, self.blocks[0].shape[1])
+        return np.stack([(vectors @ block.T).max(axis=1) for block in self.blocks], axis=1)
 
 
-_PROTOTYPES: dict[int, tuple[object, _Prototypes]] = {}
+_PROTOTYPES: dict[str, _Prototypes] = {}  # model id → description vectors (small)
 
 
 def _prototypes(encoder) -> _Prototypes:
-    cached = _PROTOTYPES.get(id(encoder))
-    if cached is None or cached[0] is not encoder:  # id() may be reused by a new encoder
-        cached = (encoder, _Prototypes(encoder))
-        _PROTOTYPES[id(encoder)] = cached
-    return cached[1]
+    key = str(getattr(encoder, "model_id", "") or id(encoder))
+    if key not in _PROTOTYPES:
+        _PROTOTYPES[key] = _Prototypes(encoder)
+    return _PROTOTYPES[key]
 
 
 def rule_scores(text: str, section: Sequence[str] = ()) -> np.ndarray:
-    """Heading and keyword evidence per theme, in THEMES order."""
+    """Heading and keyword evidence per theme, in THEMES order.
+
+    >>> rule_scores("The MTFS and the budget", ("4.4 Financial planning and viability",)).round(2)
+    array([0.  , 0.  , 0.  , 0.12, 0.  , 0.  ], dtype=float32)
+    """
     heading = " / ".join(section)
     scores = np.zeros(len(THEMES), dtype=np.float32)
     for i, theme in enumerate(THEMES.values()):
@@ -167,21 +203,52 @@ def rule_scores(text: str, section: Sequence[str] = ()) -> np.ndarray:
 
 
 def choose(similarity: np.ndarray, rules: np.ndarray) -> tuple[str, ...]:
-    """Themes from one row of similarities (themes + process) and rule scores.
+    """Themes from calibrated similarities (themes, then PROCESS) and rule scores, best first.
 
-    >>> choose(np.array([0.30, 0.20, 0.28, 0.10, 0.10, 0.10, 0.25]), np.zeros(6))
-    ('place-priorities', 'governance')
+    No theme when PROCESS fits best and no rule fired, or when the text is less similar to
+    every theme than the corpus average is.
+
+    >>> choose(np.array([0.06, 0.01, 0.03, -0.02, 0.0, 0.0, 0.02]), np.zeros(6))
+    ('place-priorities', 'governance', 'leadership-of-place')
+    >>> choose(np.array([0.06, 0.01, 0.03, -0.02, 0.0, 0.0, 0.08]), np.zeros(6))
+    ()
     """
     scores = similarity[:-1] + rules
-    if similarity[-1] >= scores.max() and not rules.any():
-        return ()  # about the peer challenge process, not the council
-    order = np.argsort(-scores, kind="stable")
+    best = float(scores.max())
+    if best <= 0 or (similarity[-1] >= best and not rules.any()):
+        return ()
     names = list(THEMES)
-    best = scores[order[0]]
+    order = np.argsort(-scores, kind="stable")
     return tuple(names[i] for i in order if scores[i] >= best - MARGIN)
 
 
-def _default_encoder(store: IndexStore | None = None):
+@dataclass(frozen=True)
+class Calibration:
+    """Mean similarity of a store's chunk and sentence vectors to each prototype.
+
+    Zero-shot similarities are biased: every chunk of a council report is fairly close to a
+    description that mentions "the council" and "partners". Subtracting the corpus mean per
+    theme ("contextual calibration") makes the themes comparable.
+    """
+
+    chunk: np.ndarray
+    sentence: np.ndarray
+
+    @classmethod
+    def none(cls) -> Calibration:
+        zero = np.zeros(len(THEMES) + 1, np.float32)
+        return cls(zero, zero)
+
+
+@dataclass(frozen=True)
+class _StoreThemes:
+    encoder: object
+    calibration: Calibration
+    tags: list[tuple[str, ...]]
+
+
+def index_encoder(store: IndexStore | None = None):
+    """A query encoder for the model the index was built with (default model without index)."""
     from assistant.embedding import QueryEncoder
     from assistant.settings import Settings
 
@@ -189,26 +256,83 @@ def _default_encoder(store: IndexStore | None = None):
     return QueryEncoder(model)
 
 
-def tag_text(text: str, section: Sequence[str] = (), vector: np.ndarray | None = None,
-             encoder=None) -> tuple[str, ...]:
-    """Themes of one text; ``vector`` (unit, same space as the encoder) saves an encoding."""
-    encoder = encoder or _default_encoder()
-    if vector is None:
-        vector = encoder.embed_query(text)
-    similarity = _prototypes(encoder).similarities(np.asarray(vector, np.float32).reshape(1, -1))[0]
-    return choose(similarity, rule_scores(text, section))
+def _store_themes(store: IndexStore, encoder=None) -> _StoreThemes:
+    cached = getattr(store, "_peerqa_themes", None)
+    if cached is not None:
+        return cached
+    encoder = encoder or index_encoder(store)
+    prototypes = _prototypes(encoder)
+    n = len(store.chunks)
+    chunk_sims = prototypes.similarities(store.vectors) if n else np.zeros((0, len(THEMES) + 1))
+    sentence_sims = (
+        prototypes.similarities(store.sentence_vectors)
+        if len(store.sentence_vectors)
+        else np.zeros((0, len(THEMES) + 1))
+    )
+    calibration = Calibration(
+        chunk=chunk_sims.mean(axis=0) if n > 1 else Calibration.none().chunk,
+        sentence=sentence_sims.mean(axis=0)
+        if len(sentence_sims) > 1
+        else Calibration.none().sentence,
+    )
+    tags = []
+    for row, chunk in enumerate(store.chunks):
+        score = chunk_sims[row] - calibration.chunk
+        first = int(store.sentence_offsets[row])
+        sentences = sentence_sims[first : first + len(chunk.sentences)]
+        if len(sentences):  # the chunk as a whole and its sentences on average count equally
+            score = (score + (sentences - calibration.sentence).mean(axis=0)) / 2
+        tags.append(choose(score, rule_scores(chunk.text, chunk.section)))
+    result = _StoreThemes(encoder, calibration, tags)
+    store._peerqa_themes = result  # type: ignore[attr-defined]  # computed once per loaded store
+    return result
 
 
 def chunk_themes(store: IndexStore, encoder=None) -> list[tuple[str, ...]]:
-    """One tuple of theme ids per chunk of ``store``, in chunk order; computed once per store."""
-    cached = getattr(store, "_theme_tags", None)
-    if cached is not None:
-        return cached
-    encoder = encoder or _default_encoder(store)
-    if not store.chunks:
-        tags: list[tuple[str, ...]] = []
+    """One tuple of theme ids per chunk of ``store`` (chunk order, best first); cached per store.
+
+    ``encoder`` must embed into the space of the store's vectors (default: the index's model).
+    """
+    return _store_themes(store, encoder).tags
+
+
+def tag_text(
+    text: str,
+    section: Sequence[str] = (),
+    vector: np.ndarray | None = None,
+    encoder=None,
+    store: IndexStore | None = None,
+) -> tuple[str, ...]:
+    """Themes of one text, best first.
+
+    ``vector`` (unit, the encoder's space) saves an encoding. With ``store`` the similarities
+    are calibrated against that corpus's sentences (recommended); without, raw similarities
+    are used, which favour the broader descriptions.
+    """
+    if store is not None:
+        known = _store_themes(store, encoder)
+        encoder, calibration = encoder or known.encoder, known.calibration
     else:
-        sims = _prototypes(encoder).similarities(np.asarray(store.vectors, np.float32))
-        tags = [choose(sims[i], rule_scores(c.text, c.section)) for i, c in enumerate(store.chunks)]
-    store._theme_tags = tags  # type: ignore[attr-defined]
-    return tags
+        encoder, calibration = encoder or index_encoder(), Calibration.none()
+    if vector is None:
+        vector = encoder.embed_query(text)
+    similarity = _prototypes(encoder).similarities(vector)[0] - calibration.sentence
+    return choose(similarity, rule_scores(text, section))
+
+
+def tag_batch(
+    texts: Sequence[str], sections: Sequence[Sequence[str]], vectors: np.ndarray, encoder
+) -> list[tuple[str, ...]]:
+    """Themes of many texts of one kind (e.g. register records), calibrated on the batch itself.
+
+    Short texts embedded on their own sit differently from chunk vectors, so their own mean
+    similarity per theme is the fairer baseline (falls back to none for fewer than two texts).
+    """
+    if not len(texts):
+        return []
+    sims = _prototypes(encoder).similarities(vectors)
+    baseline = sims.mean(axis=0) if len(texts) > 1 else Calibration.none().sentence
+    return [
+        choose(row - baseline, rule_scores(text, section))
+        for row, text, section in zip(sims, texts, sections)
+    ]

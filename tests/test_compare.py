@@ -1,0 +1,225 @@
+"""Comparisons across councils and exhaustive listings of mentions."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from assistant.compare import (
+    compare,
+    comparison_to_json,
+    is_comparison,
+    is_listing,
+    list_mentions,
+    listing_term,
+    listing_to_json,
+    phrase_pattern,
+    render_comparison,
+    render_listing,
+)
+from assistant.retrieval import Retriever
+
+COUNCILS = ["Cambridge City Council", "Cambridgeshire County Council"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the peers say about shared services at each council?",
+        "Compare the finances of the two councils",
+        "How do both councils approach partnerships?",
+        "What do the city and county say about the Combined Authority?",
+        "Shared services: Cambridge City Council versus Cambridgeshire County Council",
+        "What did Cambridge City Council and Cambridgeshire County Council say about governance?",
+    ],
+)
+def test_is_comparison(question):
+    assert is_comparison(question, COUNCILS)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the peers say about the city council's finances?",
+        "How fast does Cambridge City Council make decisions?",
+        "Which reports mention the Combined Authority?",
+    ],
+)
+def test_is_not_comparison(question):
+    assert not is_comparison(question, COUNCILS)
+
+
+@pytest.mark.parametrize(
+    "question, term",
+    [
+        ("Which reports mention the Combined Authority?", "Combined Authority"),
+        ("which documents discuss shared services", "shared services"),
+        ("Where is 'This Land' mentioned?", "This Land"),
+        ("In which reports is devolution mentioned?", "devolution"),
+        ("List documents about the MTFS", "MTFS"),
+        ("Find all mentions of the Greater Cambridge Partnership", "Greater Cambridge Partnership"),
+    ],
+)
+def test_listing_term(question, term):
+    assert is_listing(question)
+    assert listing_term(question) == term
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did peers say about the Combined Authority?",
+        "How is the council doing on shared services?",
+    ],
+)
+def test_not_a_listing(question):
+    assert not is_listing(question)
+
+
+def test_phrase_pattern_is_case_whitespace_and_plural_insensitive():
+    pattern = phrase_pattern("shared service")
+    assert pattern.search("the Shared\nServices agenda") and pattern.search("a shared service")
+    assert not pattern.search("unshared services")
+    assert phrase_pattern("services").search("one service")
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def test_exact_listing_counts_chunks_and_occurrences(fake_index):
+    _, store = fake_index
+    listing = list_mentions("which reports mention shared services?", store)
+    assert listing.mode == "exact" and listing.term == "shared services"
+    expected = {
+        d
+        for d, doc in store.documents.items()
+        if re.search(r"shared services?", _normalised(doc.text))
+    }
+    assert {m.doc_id for m in listing.mentions} == expected
+    for mention in listing.mentions:
+        assert mention.exact and mention.occurrences >= 1 and mention.chunk_count >= 1
+        assert "shared service" in _normalised(mention.best.chunk.text)
+    assert (
+        listing.summary()
+        == f"searched {len(store.documents)} of {len(store.documents)} documents, "
+        f"{len(store.chunks)} chunks"
+    )
+
+
+# ---------------------------------------------------------------- real model
+
+
+@pytest.fixture(scope="module")
+def seed(real_index):
+    settings, store = real_index
+    return settings, store, Retriever(store, settings)
+
+
+@pytest.mark.slow
+def test_shared_services_at_each_council(seed):
+    settings, store, retriever = seed
+    comp = compare(
+        "What did the peers say about shared services at each council?", store, settings, retriever
+    )
+    assert set(comp.councils) == set(COUNCILS)
+    answered = {g.council for g in comp.groups if not g.abstained}
+    assert answered == set(COUNCILS)
+    numbers = [n for g in comp.groups for n in g.numbers]
+    assert numbers == list(range(1, len(numbers) + 1))  # numbered across the whole comparison
+    for group in comp.groups:
+        assert group.passages and len(group.numbers) == len(group.passages)
+        for passage in group.passages:  # each group's passages come from its council only
+            assert passage.meta.council == group.council
+            assert passage.meta.year == group.year
+            doc = store.documents[passage.meta.doc_id]
+            assert doc.text[passage.chunk.start : passage.chunk.end] == passage.chunk.text
+        if not group.abstained:
+            cited = {int(n) for n in re.findall(r"\[(\d+)\]$", group.text, flags=re.MULTILINE)}
+            assert cited and cited == set(group.citations) and cited <= set(group.numbers)
+            for line in group.text.splitlines():  # quotes are verbatim from the cited passage
+                quote, n = re.match(r"(.*) \[(\d+)\]$", line).groups()
+                passage = group.passages[group.numbers.index(int(n))]
+                assert quote in passage.chunk.text
+    shared = [g for g in comp.groups if not g.abstained]
+    assert all("shared service" in g.text.lower() for g in shared)
+    text = render_comparison(comp)
+    assert "Cambridge City Council" in text and "Cambridgeshire County Council" in text
+    json.dumps(comparison_to_json(comp))
+
+
+@pytest.mark.slow
+def test_one_named_council_compares_its_years(seed):
+    settings, store, retriever = seed
+    comp = compare(
+        "Compare the county council's peer reviews on capacity", store, settings, retriever
+    )
+    assert comp.councils == ("Cambridgeshire County Council",)
+    assert {g.council for g in comp.groups} == {"Cambridgeshire County Council"}
+
+
+@pytest.mark.slow
+def test_which_reports_mention_the_combined_authority(seed):
+    _, store, _ = seed
+    listing = list_mentions("Which reports mention the Combined Authority?", store)
+    expected = {
+        d for d, doc in store.documents.items() if "combined authority" in _normalised(doc.text)
+    }
+    assert listing.mode == "exact"
+    assert {m.doc_id for m in listing.mentions} == expected and len(expected) >= 2
+    for mention in listing.mentions:
+        doc = store.documents[mention.doc_id]
+        forms = [phrase_pattern("Combined Authority")]
+        forms += [
+            re.compile(rf"\b{a}\b")
+            for a in re.findall(r"Combined Authority \(([A-Z]{2,6})\)", doc.text)
+        ]
+        assert mention.occurrences == sum(len(p.findall(doc.text)) for p in forms)
+        chunks = [
+            c
+            for c in store.chunks
+            if c.doc_id == mention.doc_id and any(p.search(c.text) for p in forms)
+        ]
+        assert mention.chunk_count == len(chunks)
+        assert mention.best.chunk in chunks
+    assert listing.searched_documents == listing.total_documents == len(store.documents)
+    assert listing.searched_chunks == len(store.chunks)
+    rendered = render_listing(listing)
+    assert (
+        f"searched {len(store.documents)} of {len(store.documents)} documents, "
+        f"{len(store.chunks)} chunks" in rendered
+    )
+    data = listing_to_json(listing)
+    assert data["searched"] == {
+        "documents": len(store.documents),
+        "of_documents": len(store.documents),
+        "chunks": len(store.chunks),
+    }
+
+
+@pytest.mark.slow
+def test_semantic_fallback_is_marked_as_not_exact(seed):
+    _, store, _ = seed
+    listing = list_mentions(
+        "Which documents discuss staff retention and career development?", store
+    )
+    assert not any(
+        "staff retention and career development" in _normalised(d.text)
+        for d in store.documents.values()
+    )
+    assert listing.mode == "semantic" and listing.mentions
+    assert all(
+        not m.exact and m.occurrences == 0 and m.best.score >= listing.threshold
+        for m in listing.mentions
+    )
+    assert "only possibly related" in render_listing(listing)
+
+
+@pytest.mark.slow
+def test_listing_of_an_absent_term_says_so(seed):
+    _, store, _ = seed
+    listing = list_mentions("which reports mention Ofsted?", store)
+    assert listing.mode == "none" and not listing.mentions
+    assert "No document mentions it." in render_listing(listing)
