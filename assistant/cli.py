@@ -39,7 +39,11 @@ def _filters(args, store):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.answering import answer_to_json, ask
+    from assistant.answering import answer_to_json, ask, validate_question
+    from assistant.compare import (
+        compare, comparison_to_json, is_comparison, is_listing, list_mentions, listing_to_json,
+        render_comparison, render_listing,
+    )
     from assistant.render import render_answer
     from assistant.retrieval import Retriever
     from assistant.store import load_index
@@ -51,7 +55,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.k is not None and not 1 <= args.k <= 50:
         raise UsageError("-k must be between 1 and 50.")
 
+    councils = sorted({m.council for m in store.metas.values()})
+
     def one(question: str) -> int:
+        question = validate_question(question, settings)
+        if is_listing(question):  # "which reports mention X?": exhaustive, not top-k
+            listing = list_mentions(question, store, encoder=retriever.encoder, filters=filters)
+            print(json.dumps(listing_to_json(listing), ensure_ascii=False) if args.json
+                  else render_listing(listing), flush=True)
+            return 0
+        if is_comparison(question, councils):  # "… at each council?": grouped by council and year
+            comparison = compare(question, store, settings, retriever, filters)
+            print(json.dumps(comparison_to_json(comparison), ensure_ascii=False) if args.json
+                  else render_comparison(comparison), flush=True)
+            return 0
         answer = ask(question, store, settings, filters, args.k, retriever=retriever)
         if args.json:
             print(json.dumps(answer_to_json(answer), ensure_ascii=False), flush=True)
@@ -209,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("peerqa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

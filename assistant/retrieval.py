@@ -176,6 +176,10 @@ def make_filters(store: IndexStore, council: str | None = None, doc_type: str | 
         listed = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
         raise UsageError(f"Unknown document {doc_id!r}; the index holds: {listed}.")
     lo, hi = parse_years(year)
+    if theme:
+        from assistant.themes import resolve_theme
+
+        theme = resolve_theme(theme)
     return Filters(council=resolved_council, doc_type=doc_type.strip().lower() if doc_type else None,
                    year_from=lo, year_to=hi, doc_id=doc_id, theme=theme)
 
@@ -238,9 +242,10 @@ class Retriever:
                             for d in sorted(self.store.documents)], dtype=bool)
         mask = docs_ok[self._row_doc] if len(self._row_doc) else np.zeros(0, bool)
         if filters.theme:
-            themes = getattr(self.store, "chunk_themes", None)
-            if themes is not None:
-                mask &= np.array([filters.theme in t for t in themes], dtype=bool)
+            from assistant.themes import chunk_themes
+
+            themes = chunk_themes(self.store, self.encoder)
+            mask &= np.array([filters.theme in t for t in themes], dtype=bool)
         return mask
 
     def _dense(self, qvec: np.ndarray, allowed: np.ndarray | None, n: int) -> dict[int, float]:
