@@ -215,24 +215,26 @@ def answer_to_json(answer: Answer) -> dict:
         "reason": answer.reason,
         "mode": answer.mode,
         "notice": answer.notice,
-        "passages": [
-            {
-                "n": n,
-                "doc_id": p.meta.doc_id,
-                "title": p.meta.title,
-                "council": p.meta.council,
-                "doc_type": p.meta.doc_type,
-                "date": p.meta.date,
-                "section": " › ".join(p.chunk.section),
-                "page": p.chunk.page_label,
-                "start": p.chunk.start,
-                "end": p.chunk.end,
-                "text": p.chunk.text,
-                "score": p.score,
-                "quoted": list(p.quoted),
-            }
-            for n, p in enumerate(answer.passages, start=1)
-        ],
+        "passages": [passage_to_json(n, p) for n, p in enumerate(answer.passages, start=1)],
         "citations": list(answer.citations),
         "index_version": answer.index_version,
+    }
+
+
+def passage_to_json(n: int, p: Passage) -> dict:
+    """One numbered passage in the ``--json`` schema."""
+    return {
+        "n": n,
+        "doc_id": p.meta.doc_id,
+        "title": p.meta.title,
+        "council": p.meta.council,
+        "doc_type": p.meta.doc_type,
+        "date": p.meta.date,
+        "section": " › ".join(p.chunk.section),
+        "page": p.chunk.page_label,
+        "start": p.chunk.start,
+        "end": p.chunk.end,
+        "text": p.chunk.text,
+        "score": p.score,
+        "quoted": list(p.quoted),
     }

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answering import extractive_answer, validate_question
+from assistant.answering import extractive_answer, passage_to_json, validate_question
 from assistant.render import reference
 from assistant.retrieval import Retriever, council_aliases, document_matches
 from assistant.settings import Settings
@@ -210,23 +210,6 @@ def render_comparison(comp: Comparison) -> str:
     return "\n".join(lines)
 
 
-def _passage_json(n: int, p: Passage) -> dict:
-    return {
-        "n": n,
-        "doc_id": p.meta.doc_id,
-        "title": p.meta.title,
-        "council": p.meta.council,
-        "date": p.meta.date,
-        "section": " › ".join(p.chunk.section),
-        "page": p.chunk.page_label,
-        "start": p.chunk.start,
-        "end": p.chunk.end,
-        "text": p.chunk.text,
-        "score": p.score,
-        "quoted": list(p.quoted),
-    }
-
-
 def comparison_to_json(comp: Comparison) -> dict:
     return {
         "type": "comparison",
@@ -239,7 +222,7 @@ def comparison_to_json(comp: Comparison) -> dict:
                 "answer": g.text,
                 "abstained": g.abstained,
                 "citations": list(g.citations),
-                "passages": [_passage_json(n, p) for n, p in zip(g.numbers, g.passages)],
+                "passages": [passage_to_json(n, p) for n, p in zip(g.numbers, g.passages)],
             }
             for g in comp.groups
         ],
@@ -534,7 +517,7 @@ def listing_to_json(listing: Listing) -> dict:
                 "chunks": m.chunk_count,
                 "occurrences": m.occurrences,
                 "forms": list(m.forms),
-                "best": _passage_json(1, m.best),
+                "best": passage_to_json(1, m.best),
             }
             for m in listing.mentions
         ],

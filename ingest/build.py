@@ -187,7 +187,9 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
             doc = prepare_document(path, entry, content_hash)
             chunks = chunk_document(doc, settings.chunking, count_tokens)
         except UnreadableDocument as exc:
-            plan.skipped[path.name] = (content_hash, str(exc))
+            # Fix (tests): a reason is printed as one line of the summary; never let a
+            # loader's message spread over several.
+            plan.skipped[path.name] = (content_hash, " ".join(str(exc).split()))
             for bucket in (plan.added, plan.updated):
                 if doc_id in bucket:
                     bucket.remove(doc_id)

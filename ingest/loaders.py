@@ -127,7 +127,11 @@ def _load_pdf(data: bytes) -> RawText:
     except UnreadableDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
-        raise UnreadableDocument(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+        # Fix (tests): pypdf messages may quote raw bytes of the file (hundreds of characters of
+        # escapes); keep the skip reason one short line.
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 80 else detail[:77] + "..."
+        raise UnreadableDocument(f"not a readable PDF ({type(exc).__name__}: {detail})") from exc
     except Exception as exc:  # pypdf raises many exception types on hostile input
         raise UnreadableDocument(f"not a readable PDF ({type(exc).__name__})") from exc
     if not pages:

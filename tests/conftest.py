@@ -46,3 +46,16 @@ def real_index(tmp_path_factory) -> tuple[Settings, object]:
     settings = Settings(corpus_dir=SEED_CORPUS, index_dir=tmp_path_factory.mktemp("real") / "index")
     ingest(settings, log=lambda m: None)
     return settings, load_index(settings)
+
+
+@pytest.fixture(scope="module")
+def shared_fake_index(tmp_path_factory):
+    """(settings, store) of a fake-embedder index over the seed corpus, for read-only tests."""
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    root = tmp_path_factory.mktemp("fake-shared")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", model="fake")
+    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
+    return settings, load_index(settings)

@@ -34,16 +34,8 @@ LINE = re.compile(r"^(?P<sentence>.+) \[(?P<n>\d+)\]$")
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    """(settings, store) of a fake-embedder index over the seed corpus, shared by read-only tests."""
-    from assistant.store import load_index
-    from ingest.build import ingest
-
-    root = tmp_path_factory.mktemp("fake-answering")
-    shutil.copytree(SEED_CORPUS, root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", model="fake")
-    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
-    return settings, load_index(settings)
+def index(shared_fake_index):
+    return shared_fake_index
 
 
 @pytest.fixture(scope="module")

@@ -353,7 +353,7 @@ def test_unreadable_inputs_raise_one_line_reason(tmp_path: Path, name: str, data
 
 
 def test_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ingest.loaders as loaders
+    from ingest import loaders
 
     monkeypatch.setattr(loaders, "MAX_BYTES", 100)
     path = tmp_path / "big.txt"

@@ -1,0 +1,528 @@
+"""Ingest and the on-disk index: incremental updates, compatibility checks, catalogue
+inference, atomic publication (including a real kill -9) and save → load round trips."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.errors import CatalogError, IndexCorrupt, IndexMismatch, IndexNotFound, PeerqaError
+from assistant.settings import ChunkingSettings, Settings
+from assistant.store import POINTER, load_index, read_manifest
+from ingest.build import EXIT_SKIPPED, IngestReport, ingest, prepare_document
+from ingest.catalog import load_catalog
+from ingest.chunking import chunk_document, embedding_text
+from tests.fakes import DIM, FakeEmbedder, fake_vector, word_count
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_IDS = (
+    "cambridge-city-2017-corporate-peer-challenge-report",
+    "cambridge-city-peer-challenge-action-plan-page",
+    "cambridgeshire-county-2014-cabinet-peer-review-action-plan",
+    "cambridgeshire-county-2022-progress-review-letter",
+    "cambridgeshire-county-2022-progress-review-news",
+)
+NEWS = "cambridgeshire-county-2022-progress-review-news"
+NORFOLK = """Norfolk County Council: corporate peer challenge progress review
+
+In 2019 the peers returned to Norfolk County Council for a progress review of the corporate
+peer challenge. The progress review found that the council had acted on most of the
+recommendations and that its finances were stable.
+"""
+
+
+class ExplodingEmbedder:
+    """Fails the test if anything is embedded."""
+
+    model_id = "fake"
+    dim = DIM
+
+    def embed_passages(self, texts, spans, show_progress=False):
+        raise AssertionError(f"embedder called with {len(texts)} texts")
+
+    def embed_query(self, text):
+        raise AssertionError("embedder called")
+
+
+def exploding_counter(text: str) -> int:
+    raise AssertionError("token counter called: something was chunked")
+
+
+def run(settings: Settings, embedder=None, **kwargs) -> IngestReport:
+    return ingest(settings, embedder=embedder if embedder is not None else FakeEmbedder(),
+                  count_tokens=kwargs.pop("count_tokens", word_count), log=lambda m: None, **kwargs)
+
+
+def snapshot(index_dir: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the index folder with its size and modification time."""
+    return {str(p.relative_to(index_dir)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(index_dir.rglob("*")) if p.is_file()}
+
+
+def leftovers(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(".building-"))
+
+
+def versions(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("v-"))
+
+
+def chunk_ids(store) -> list[str]:
+    return [c.chunk_id for c in store.chunks]
+
+
+# --- first build --------------------------------------------------------------------------
+
+def test_first_ingest_indexes_the_seed_corpus(fake_settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    report = run(fake_settings, fake_embedder)
+    assert report.added == SEED_IDS
+    assert (report.updated, report.removed, report.unchanged, report.skipped) == ((), (), (), ())
+    assert report.wrote_index and report.exit_code == 0
+    store = load_index(fake_settings)
+    assert sorted(store.documents) == list(SEED_IDS)
+    assert report.chunk_count == len(store.chunks) == fake_embedder.texts_embedded
+    assert fake_embedder.passage_calls == 1
+    assert store.version == report.index_version and len(store.version) == 12
+    assert store.vectors.shape == (len(store.chunks), DIM)
+    assert np.allclose(np.linalg.norm(store.vectors, axis=1), 1.0, atol=1e-5)
+    assert store.faiss_index.ntotal == len(store.chunks)
+    assert len(store.sentence_vectors) == sum(len(c.sentences) for c in store.chunks)
+    manifest = store.manifest
+    assert manifest["model_id"] == "fake" and manifest["dim"] == DIM
+    assert manifest["chunking_hash"] == fake_settings.chunking_hash()
+    assert set(manifest["documents"]) == set(SEED_IDS)
+    summary = report.summary()
+    assert "added 5, updated 0, removed 0, unchanged 0, skipped 0" in summary
+    assert f"index written: {report.chunk_count} chunks, version {report.index_version}" in summary
+    assert (fake_settings.index_dir / POINTER).read_text().strip() == store.path.name
+    assert leftovers(fake_settings.index_dir) == []
+
+
+def test_chunks_are_ordered_by_document_then_position(fake_index) -> None:
+    _, store = fake_index
+    keys = [(c.doc_id, c.ordinal) for c in store.chunks]
+    assert keys == sorted(keys)
+
+
+def test_missing_corpus_folder_says_what_to_do(tmp_path: Path) -> None:
+    settings = Settings(corpus_dir=tmp_path / "nope", index_dir=tmp_path / "index", model="fake")
+    with pytest.raises(PeerqaError, match="No corpus folder"):
+        run(settings)
+
+
+def test_hidden_files_readme_and_catalogue_are_not_documents(fake_settings: Settings) -> None:
+    corpus = Path(fake_settings.corpus_dir)
+    (corpus / ".DS_Store").write_bytes(b"\x00\x01binary")
+    (corpus / "README.md").write_text("# About this folder\n\nNot a document.", encoding="utf-8")
+    (corpus / "subfolder").mkdir()
+    report = run(fake_settings)
+    assert report.added == SEED_IDS and report.skipped == ()
+
+
+def test_empty_corpus_builds_an_empty_index(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", model="fake")
+    report = run(settings, ExplodingEmbedder())
+    assert report.wrote_index and report.chunk_count == 0
+    store = load_index(settings)
+    assert store.chunks == [] and len(store.vectors) == 0
+    shutil.copy(ROOT / "corpus" / f"{NEWS}.txt", tmp_path / "corpus")
+    assert run(settings).added == (NEWS,)
+    assert len(load_index(settings).chunks) > 0
+
+
+# --- incremental behaviour ----------------------------------------------------------------
+
+def test_unchanged_corpus_writes_nothing_and_embeds_nothing(fake_index, monkeypatch) -> None:
+    settings, store = fake_index
+    import assistant.embedding
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the embedding model was constructed")
+
+    monkeypatch.setattr(assistant.embedding, "SentenceTransformerEmbedder", no_model)
+    before = snapshot(Path(settings.index_dir))
+    report = ingest(settings, embedder=None, count_tokens=exploding_counter, log=lambda m: None)
+    assert not report.wrote_index
+    assert report.unchanged == SEED_IDS and report.added == report.updated == report.removed == ()
+    assert report.index_version == store.version and report.chunk_count == len(store.chunks)
+    assert report.exit_code == 0
+    assert "nothing changed; index left as it was" in report.summary()
+    assert snapshot(Path(settings.index_dir)) == before
+
+
+def test_modified_document_reembeds_only_its_chunks(fake_index) -> None:
+    settings, old = fake_index
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA brand new closing paragraph about "
+                    "waste collection contracts.\n", encoding="utf-8")
+    embedder = FakeEmbedder()
+    report = run(settings, embedder)
+    assert report.updated == (NEWS,) and report.added == () and report.removed == ()
+    assert report.unchanged == tuple(d for d in SEED_IDS if d != NEWS)
+    new = load_index(settings)
+    news_chunks = [c for c in new.chunks if c.doc_id == NEWS]
+    assert embedder.texts_embedded == len(news_chunks) and embedder.passage_calls == 1
+    assert "waste collection contracts" in new.documents[NEWS].text
+    assert new.version != old.version
+    # every other document keeps its chunks, vectors and sentence vectors exactly
+    old_rows = {c.chunk_id: i for i, c in enumerate(old.chunks)}
+    for row, chunk in enumerate(new.chunks):
+        if chunk.doc_id == NEWS:
+            continue
+        old_row = old_rows[chunk.chunk_id]
+        assert old.chunks[old_row] == chunk
+        assert np.array_equal(new.vectors[row], old.vectors[old_row])
+        assert np.array_equal(new.chunk_sentence_vectors(row), old.chunk_sentence_vectors(old_row))
+    assert len(new.chunks) == len(old.chunks) - sum(c.doc_id == NEWS for c in old.chunks) + len(news_chunks)
+
+
+def test_catalogue_change_updates_only_that_document(fake_index) -> None:
+    settings, _old = fake_index
+    catalog = Path(settings.corpus_dir) / "catalog.yaml"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(
+        "Positive from 'Peers' for Cambridgeshire County Council (news)", "Peers praise the county (news)"),
+        encoding="utf-8")
+    embedder = FakeEmbedder()
+    report = run(settings, embedder)
+    assert report.updated == (NEWS,)
+    store = load_index(settings)
+    assert store.documents[NEWS].meta.title == "Peers praise the county (news)"
+    assert embedder.texts_embedded == sum(c.doc_id == NEWS for c in store.chunks)
+
+
+def test_deleted_document_is_removed(fake_index) -> None:
+    settings, old = fake_index
+    (Path(settings.corpus_dir) / f"{NEWS}.txt").unlink()
+    report = run(settings, ExplodingEmbedder())
+    assert report.removed == (NEWS,) and report.wrote_index
+    store = load_index(settings)
+    assert NEWS not in store.documents and all(c.doc_id != NEWS for c in store.chunks)
+    assert len(store.chunks) == len(old.chunks) - sum(c.doc_id == NEWS for c in old.chunks)
+    assert len(store.vectors) == len(store.chunks) == store.faiss_index.ntotal
+    assert NEWS not in store.manifest["documents"]
+
+
+@pytest.mark.parametrize("copy_name", ["zz-copy-of-news.txt", "aaa-copy-of-news.txt"])
+def test_identical_copy_is_indexed_once(fake_index, copy_name: str) -> None:
+    settings, old = fake_index
+    corpus = Path(settings.corpus_dir)
+    shutil.copy(corpus / f"{NEWS}.txt", corpus / copy_name)
+    report = run(settings, ExplodingEmbedder())
+    assert report.skipped == ((copy_name, f"identical to {NEWS}.txt; indexed once"),)
+    assert report.removed == () and report.added == ()
+    assert report.exit_code == EXIT_SKIPPED
+    store = load_index(settings)
+    assert sorted(store.documents) == list(SEED_IDS)
+    assert store.documents[NEWS].meta.inferred == ()  # still the catalogued document
+    assert chunk_ids(store) == chunk_ids(old)
+    # and the next run has nothing to do
+    again = run(settings, ExplodingEmbedder(), count_tokens=exploding_counter)
+    assert not again.wrote_index and again.skipped == report.skipped
+
+
+def test_identical_files_on_first_build_prefer_the_catalogued_one(fake_settings: Settings) -> None:
+    corpus = Path(fake_settings.corpus_dir)
+    shutil.copy(corpus / f"{NEWS}.txt", corpus / "aaa-copy-of-news.txt")
+    report = run(fake_settings)
+    assert report.added == SEED_IDS
+    assert report.skipped == (("aaa-copy-of-news.txt", f"identical to {NEWS}.txt; indexed once"),)
+
+
+def test_rebuild_reembeds_everything(fake_index) -> None:
+    settings, old = fake_index
+    embedder = FakeEmbedder()
+    report = run(settings, embedder, rebuild=True)
+    assert report.wrote_index and report.added == SEED_IDS
+    assert embedder.texts_embedded == len(old.chunks)
+    store = load_index(settings)
+    assert store.version == old.version  # same content, same settings: same version id
+    assert chunk_ids(store) == chunk_ids(old)
+    assert np.array_equal(store.vectors, old.vectors)
+    # rebuilding twice within one second must not delete the live version
+    again = run(settings, FakeEmbedder(), rebuild=True)
+    assert again.index_version == old.version
+    assert chunk_ids(load_index(settings)) == chunk_ids(old)
+    assert len(versions(Path(settings.index_dir))) == 1 and leftovers(Path(settings.index_dir)) == []
+
+
+# --- compatibility ------------------------------------------------------------------------
+
+def test_changed_chunk_settings_refuse_the_old_index(fake_index) -> None:
+    settings, _old = fake_index
+    other = dataclasses.replace(settings, chunking=ChunkingSettings(chunk_tokens=100, overlap_tokens=20))
+    with pytest.raises(IndexMismatch) as caught:
+        load_index(other)
+    message = str(caught.value)
+    assert "chunker settings" in message and "peerqa ingest" in message and "\n" not in message
+    assert caught.value.exit_code == 3
+    # ingest with the new settings rebuilds everything and says so
+    embedder = FakeEmbedder()
+    report = run(other, embedder)
+    assert any(n.startswith("rebuilding everything") for n in report.notices)
+    assert report.added == SEED_IDS and embedder.texts_embedded == report.chunk_count
+    assert load_index(other).manifest["chunking"]["chunk_tokens"] == 100
+    with pytest.raises(IndexMismatch):
+        load_index(settings)
+
+
+def test_changed_model_refuses_the_old_index(fake_index) -> None:
+    settings, _ = fake_index
+    with pytest.raises(IndexMismatch) as caught:
+        load_index(dataclasses.replace(settings, model="another-model"))
+    message = str(caught.value)
+    assert "'fake'" in message and "'another-model'" in message and "peerqa ingest" in message
+
+
+def test_old_format_refuses_the_index(fake_index) -> None:
+    import json
+
+    settings, store = fake_index
+    manifest_path = store.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format"] = 0
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="peerqa ingest --rebuild"):
+        load_index(settings)
+    assert load_index(settings, check=False).version == store.version
+
+
+def test_missing_index_says_run_ingest(tmp_path: Path) -> None:
+    settings = Settings(corpus_dir=tmp_path, index_dir=tmp_path / "index", model="fake")
+    with pytest.raises(IndexNotFound) as caught:
+        load_index(settings)
+    message = str(caught.value)
+    assert message == f"No index at {tmp_path / 'index'}/. Run `peerqa ingest` first."
+    assert caught.value.exit_code == 3
+
+
+def test_damaged_index_says_rebuild(fake_index) -> None:
+    settings, store = fake_index
+    (store.path / "vectors.npy").unlink()
+    with pytest.raises(IndexCorrupt, match="peerqa ingest --rebuild"):
+        load_index(settings)
+
+
+# --- catalogue ----------------------------------------------------------------------------
+
+def test_uncatalogued_document_gets_inferred_metadata(fake_index) -> None:
+    settings, _ = fake_index
+    (Path(settings.corpus_dir) / "norfolk-2019-review.txt").write_text(NORFOLK, encoding="utf-8")
+    report = run(settings)
+    assert report.added == ("norfolk-2019-review",)
+    meta = load_index(settings).documents["norfolk-2019-review"].meta
+    assert meta.council == "Norfolk County Council"
+    assert meta.date == "2019" and meta.year == 2019
+    assert meta.doc_type == "progress review"
+    assert meta.title == "Norfolk County Council: corporate peer challenge progress review"
+    assert set(meta.inferred) == {"title", "council", "doc_type", "date"}
+    assert meta.source == "norfolk-2019-review.txt"
+    catalogued = load_index(settings).documents[NEWS].meta
+    assert catalogued.inferred == () and catalogued.council == "Cambridgeshire County Council"
+
+
+def test_partial_catalogue_entry_infers_only_missing_fields(fake_index) -> None:
+    settings, _ = fake_index
+    corpus = Path(settings.corpus_dir)
+    (corpus / "norfolk-2019-review.txt").write_text(NORFOLK, encoding="utf-8")
+    with open(corpus / "catalog.yaml", "a", encoding="utf-8") as handle:
+        handle.write('norfolk-2019-review.txt:\n  title: "Norfolk progress review"\n  date: "2019-11"\n')
+    run(settings)
+    meta = load_index(settings).documents["norfolk-2019-review"].meta
+    assert (meta.title, meta.date) == ("Norfolk progress review", "2019-11")
+    assert set(meta.inferred) == {"council", "doc_type"} and meta.council == "Norfolk County Council"
+
+
+def test_bad_catalogue_type_stops_ingest_and_keeps_the_index(fake_index) -> None:
+    settings, store = fake_index
+    corpus = Path(settings.corpus_dir)
+    (corpus / "norfolk-2019-review.txt").write_text(NORFOLK, encoding="utf-8")
+    with open(corpus / "catalog.yaml", "a", encoding="utf-8") as handle:
+        handle.write("norfolk-2019-review.txt:\n  doc_type: memo\n")
+    with pytest.raises(CatalogError) as caught:
+        run(settings)
+    assert "norfolk-2019-review.txt" in str(caught.value) and "'memo'" in str(caught.value)
+    assert caught.value.exit_code == 2
+    assert load_index(settings).version == store.version
+
+
+def test_invalid_catalogue_yaml(fake_settings: Settings) -> None:
+    (Path(fake_settings.corpus_dir) / "catalog.yaml").write_text("a: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="not valid YAML"):
+        run(fake_settings)
+    assert load_catalog(ROOT / "corpus")[f"{NEWS}.txt"]["doc_type"] == "news"
+
+
+# --- save → load --------------------------------------------------------------------------
+
+def test_save_load_round_trip_is_exact(fake_index) -> None:
+    settings, store = fake_index
+    catalog = load_catalog(Path(settings.corpus_dir))
+    expected_chunks = []
+    for doc_id in SEED_IDS:
+        path = Path(settings.corpus_dir) / f"{doc_id}.txt"
+        doc = prepare_document(path, catalog[path.name], hashlib.sha256(path.read_bytes()).hexdigest())
+        assert store.documents[doc_id] == doc  # text, meta, sections, pages, hash
+        expected_chunks.extend((doc, c) for c in chunk_document(doc, settings.chunking, word_count))
+    assert store.chunks == [c for _, c in expected_chunks]
+    for row, (doc, chunk) in enumerate(expected_chunks):
+        text = embedding_text(chunk, doc.meta, word_count, settings.chunking.header_budget)
+        assert np.array_equal(store.vectors[row], fake_vector(text))
+        sentences = store.chunk_sentence_vectors(row)
+        assert len(sentences) == len(chunk.sentences)
+        for vector, sentence in zip(sentences, chunk.sentences):
+            assert np.array_equal(vector, fake_vector(doc.text[sentence.start:sentence.end]))
+    assert store.vectors.dtype == np.float32 and store.sentence_vectors.dtype == np.float32
+
+
+# --- atomicity ----------------------------------------------------------------------------
+
+def _add_document(settings: Settings) -> None:
+    (Path(settings.corpus_dir) / "norfolk-2019-review.txt").write_text(NORFOLK, encoding="utf-8")
+
+
+def test_failure_before_publish_keeps_the_previous_index(fake_index, monkeypatch) -> None:
+    settings, old = fake_index
+    import ingest.build
+
+    def broken_publish(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ingest.build, "publish", broken_publish)
+    _add_document(settings)
+    with pytest.raises(OSError, match="disk full"):
+        run(settings)
+    store = load_index(settings)
+    assert store.version == old.version and chunk_ids(store) == chunk_ids(old)
+    assert np.array_equal(store.vectors, old.vectors)
+    assert len(leftovers(Path(settings.index_dir))) == 1
+    monkeypatch.undo()
+    report = run(settings)  # retrying at once works and clears the leftover build
+    assert report.added == ("norfolk-2019-review",)
+    assert leftovers(Path(settings.index_dir)) == [] and len(versions(Path(settings.index_dir))) == 1
+
+
+@pytest.mark.parametrize("failing_call", [1, 2], ids=["renaming-build", "swapping-pointer"])
+def test_failure_inside_publish_keeps_the_previous_index(fake_index, monkeypatch, failing_call: int) -> None:
+    """Crash at either rename in publish, with the same version and time stamp as the live
+    folder (``--rebuild`` of an unchanged corpus within one second): the live folder survives."""
+    settings, old = fake_index
+    import assistant.store as store_module
+
+    monkeypatch.setattr(store_module.time, "strftime", lambda fmt, *a: "20250101T000000")
+    run(settings, rebuild=True)  # live folder now has the frozen time stamp
+    live = load_index(settings)
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == failing_call:
+            raise OSError("power cut")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store_module.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="power cut"):
+        run(settings, rebuild=True)
+    monkeypatch.setattr(store_module.os, "replace", real_replace)
+    store = load_index(settings)
+    assert store.path == live.path and store.version == old.version
+    assert chunk_ids(store) == chunk_ids(old) and np.array_equal(store.vectors, old.vectors)
+    run(settings, rebuild=True)
+    assert len(versions(Path(settings.index_dir))) == 1 and leftovers(Path(settings.index_dir)) == []
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+
+    stage, corpus, index, flag = sys.argv[1:5]
+
+    def block():
+        Path(flag).write_text(stage)
+        time.sleep(600)  # killed here
+
+    import numpy
+    import assistant.store
+    from assistant.settings import Settings
+    from ingest.build import ingest
+    from tests.fakes import FakeEmbedder, word_count
+
+    class SlowEmbedder(FakeEmbedder):
+        def embed_passages(self, texts, spans, show_progress=False):
+            if stage == "embedding":
+                block()
+            return super().embed_passages(texts, spans, show_progress)
+
+    if stage == "writing":  # after documents.json and chunks.jsonl, before the vectors
+        real_save = numpy.save
+        numpy.save = lambda *a, **k: (block(), real_save(*a, **k))
+    if stage == "swapping":  # build folder renamed to v-..., CURRENT not yet replaced
+        real_replace = os.replace
+        calls = []
+        def replace(src, dst):
+            calls.append(dst)
+            if len(calls) == 2:
+                block()
+            return real_replace(src, dst)
+        assistant.store.os.replace = replace
+
+    settings = Settings(corpus_dir=Path(corpus), index_dir=Path(index), model="fake")
+    ingest(settings, embedder=SlowEmbedder(), count_tokens=word_count, log=lambda m: None)
+    print("finished without being killed")
+""")
+
+
+@pytest.mark.parametrize("stage", ["embedding", "writing", "swapping"])
+def test_kill_9_during_ingest_keeps_the_previous_index(fake_index, tmp_path: Path, stage: str) -> None:
+    settings, old = fake_index
+    index_dir = Path(settings.index_dir)
+    _add_document(settings)
+    script = tmp_path / "slow_ingest.py"
+    script.write_text(KILL_SCRIPT)
+    flag = tmp_path / "flag"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, str(script), stage, str(settings.corpus_dir), str(index_dir),
+                             str(flag)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            if proc.poll() is not None:
+                pytest.fail(f"ingest ended before the kill point: {proc.communicate()}")
+            if time.monotonic() > deadline:
+                pytest.fail("ingest never reached the kill point")
+            time.sleep(0.05)
+        # while it runs: readers see the old version, a second writer is refused
+        assert load_index(settings).version == old.version
+        with pytest.raises(IndexCorrupt, match="Another `peerqa ingest`"):
+            run(settings)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    store = load_index(settings)
+    assert store.version == old.version and chunk_ids(store) == chunk_ids(old)
+    assert np.array_equal(store.vectors, old.vectors)
+    if stage == "writing":
+        assert len(leftovers(index_dir)) == 1
+    if stage == "swapping":
+        assert len(versions(index_dir)) == 2  # the unpublished folder is left behind
+    # the next ingest finishes the job and clears whatever the killed one left
+    report = run(settings)
+    assert report.added == ("norfolk-2019-review",) and report.unchanged == SEED_IDS
+    assert leftovers(index_dir) == [] and len(versions(index_dir)) == 1
+    assert read_manifest(index_dir)["index_version"] == report.index_version != old.version

