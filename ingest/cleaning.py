@@ -35,6 +35,7 @@ _FURNITURE = re.compile(
     r"(?:name|email|website|comment) ?\*?|page \d+(?: of \d+)?|[\W_]{1,3})$",
     re.IGNORECASE,
 )
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.|\d{1,2}(?:\.\d{1,2})+)\s+(\S.*)$")
 _TERMINAL = (".", ",", ";", ":", "!")
 _FUNCTION_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "by",
@@ -66,7 +67,7 @@ class _Para:
     kind: str
     lines: list[str]
     page: int
-    first_page_lines: int = 0  # lines before the first page break inside the paragraph
+    level: int = 0  # markdown heading level (number of "#")
     line_pages: list[int] | None = None
 
 
@@ -100,7 +101,7 @@ def clean(pages: tuple[str, ...] | list[str], labels: tuple[str, ...] = (),
             lines.append((line if keep else "", index))
         lines.append(("", index))  # a page break ends a block, paragraphs re-merge below
     vocabulary = _vocabulary(l for l, _ in lines)
-    paragraphs = _merge_broken(_group(lines, vocabulary), vocabulary)
+    paragraphs = _merge_broken(_group(lines, vocabulary, paged), vocabulary)
     return _assemble(_drop_repeats(paragraphs), labels, paged, vocabulary)
 
 
@@ -166,7 +167,7 @@ def _is_numbered_heading(line: str) -> bool:
             and not title.endswith(_TERMINAL))
 
 
-def _group(lines: list[tuple[str, int]], vocabulary: set[str]) -> list[_Para]:
+def _group(lines: list[tuple[str, int]], vocabulary: set[str], paged: bool = False) -> list[_Para]:
     """Blank-line separated groups → paragraphs, items, rows; split numbered headings out."""
     paras: list[_Para] = []
     current: _Para | None = None
@@ -182,13 +183,22 @@ def _group(lines: list[tuple[str, int]], vocabulary: set[str]) -> list[_Para]:
             close()
             continue
         next_blank = i + 1 >= len(lines) or not lines[i + 1][0]
-        if line.startswith(BULLET):
+        prev_closed = i == 0 or not lines[i - 1][0] or lines[i - 1][0].endswith((".", ":", "?", "!"))
+        next_starts = not next_blank and lines[i + 1][0][:1].isupper()
+        markdown = _MD_HEADING.match(line)
+        if markdown:  # "## Shared services" in a .md file
+            close()
+            paras.append(_Para("heading", [markdown.group(2)], page, line_pages=[page],
+                               level=len(markdown.group(1))))
+        elif line.startswith(BULLET):
             close()
             current = _Para("item", [line], page, line_pages=[page])
         elif " | " in line or line.endswith(" |"):
             close()
             paras.append(_Para("row", [line], page, line_pages=[page]))
-        elif _is_numbered_heading(line) and next_blank:
+        elif _is_numbered_heading(line) and (next_blank or (paged and prev_closed and next_starts)):
+            # PDF text has no blank lines: a numbered title between a finished sentence and a
+            # capitalised line is a heading there too
             close()
             paras.append(_Para("paragraph", [line], page, line_pages=[page]))
         elif current is None:
@@ -272,7 +282,9 @@ def _assemble(paras: list[_Para], labels: tuple[str, ...], paged: bool,
     for para in paras:
         kind = para.kind
         level = 0
-        if kind == "paragraph" and len(para.lines) == 1:
+        if kind == "heading":  # markdown: the level is the number of '#'
+            level = numbered_level = para.level
+        elif kind == "paragraph" and len(para.lines) == 1:
             is_heading, level, numbered_level = _heading_level(para.lines[0], numbered_level)
             if is_heading:
                 kind = "heading"

@@ -35,7 +35,7 @@ def load(path: Path) -> RawText:
         if size == 0:
             raise UnreadableDocument("empty file")
         if size > MAX_BYTES:
-            raise UnreadableDocument(f"file too large ({size // 1_000_000} MB; limit 50 MB)")
+            raise UnreadableDocument(f"file too large ({size / 1e6:.1f} MB; limit {MAX_BYTES / 1e6:.0f} MB)")
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableDocument(f"cannot read file: {exc.strerror or exc}") from exc

@@ -254,7 +254,8 @@ def test_rebuild_reembeds_everything(fake_index) -> None:
     again = run(settings, FakeEmbedder(), rebuild=True)
     assert again.index_version == old.version
     assert chunk_ids(load_index(settings)) == chunk_ids(old)
-    assert len(versions(Path(settings.index_dir))) == 1 and leftovers(Path(settings.index_dir)) == []
+    # the live version plus the one it replaced (kept for readers that are mid-load)
+    assert len(versions(Path(settings.index_dir))) == 2 and leftovers(Path(settings.index_dir)) == []
 
 
 # --- compatibility ------------------------------------------------------------------------
@@ -410,7 +411,8 @@ def test_failure_before_publish_keeps_the_previous_index(fake_index, monkeypatch
     monkeypatch.undo()
     report = run(settings)  # retrying at once works and clears the leftover build
     assert report.added == ("norfolk-2019-review",)
-    assert leftovers(Path(settings.index_dir)) == [] and len(versions(Path(settings.index_dir))) == 1
+    # live + the version it replaced (kept for readers mid-load); nothing else
+    assert leftovers(Path(settings.index_dir)) == [] and len(versions(Path(settings.index_dir))) == 2
 
 
 @pytest.mark.parametrize("failing_call", [1, 2], ids=["renaming-build", "swapping-pointer"])
@@ -440,7 +442,8 @@ def test_failure_inside_publish_keeps_the_previous_index(fake_index, monkeypatch
     assert store.path == live.path and store.version == old.version
     assert chunk_ids(store) == chunk_ids(old) and np.array_equal(store.vectors, old.vectors)
     run(settings, rebuild=True)
-    assert len(versions(Path(settings.index_dir))) == 1 and leftovers(Path(settings.index_dir)) == []
+    # the live version plus the one it replaced (kept for readers that are mid-load)
+    assert len(versions(Path(settings.index_dir))) == 2 and leftovers(Path(settings.index_dir)) == []
 
 
 KILL_SCRIPT = textwrap.dedent("""
@@ -524,5 +527,7 @@ def test_kill_9_during_ingest_keeps_the_previous_index(fake_index, tmp_path: Pat
     # the next ingest finishes the job and clears whatever the killed one left
     report = run(settings)
     assert report.added == ("norfolk-2019-review",) and report.unchanged == SEED_IDS
-    assert leftovers(index_dir) == [] and len(versions(index_dir)) == 1
+    # live + the version it replaced; the killed run's orphan is gone
+    assert leftovers(index_dir) == [] and len(versions(index_dir)) == 2
+    assert (index_dir / store.path.name).exists()
     assert read_manifest(index_dir)["index_version"] == report.index_version != old.version

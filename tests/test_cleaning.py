@@ -367,3 +367,21 @@ def test_seed_corpus_cleaning_is_idempotent() -> None:
         assert twice.text == once.text, path.name
         assert [(b.kind, b.start, b.end, b.level) for b in twice.blocks] == \
             [(b.kind, b.start, b.end, b.level) for b in once.blocks], path.name
+
+
+def test_markdown_headings_are_headings_with_their_level():
+    cleaned = clean(["# Report\n\nOpening text here.\n\n## Shared services\n\nText about sharing.\n"])
+    headings = [(b.level, cleaned.text[b.start:b.end]) for b in cleaned.blocks if b.kind == "heading"]
+    assert headings == [(1, "Report"), (2, "Shared services")]
+
+
+def test_pdf_numbered_heading_without_blank_lines_is_split_out():
+    """pypdf text has no blank lines; a numbered title between sentences is still a heading."""
+    pages = ["The intro ends here.\n4.3 Organisational leadership and governance\nThe council is led well.",
+             "Second page text.\n5. Next steps\nWe will follow up."]
+    cleaned = clean(pages, ("1", "2"), paged=True)
+    headings = [(b.level, cleaned.text[b.start:b.end]) for b in cleaned.blocks if b.kind == "heading"]
+    assert headings == [(2, "4.3 Organisational leadership and governance"), (1, "5. Next steps")]
+    # the same lines in a plain-text file (which has blank lines when it means them) stay prose
+    plain = clean(["\n".join(pages)])
+    assert not any(b.kind == "heading" for b in plain.blocks)
