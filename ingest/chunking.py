@@ -166,16 +166,24 @@ def _overlap_start(body: str, prev_piece: int, prev_chunk: int, start: int, stop
     within ``overlap_tokens`` and the chunk within ``chunk_tokens``; ``start`` if there is none.
     The chunk starts after the previous chunk's start, so it never swallows that chunk whole."""
     words = [m.start() for m in _WORD_START.finditer(body, max(prev_piece, prev_chunk + 1), start)]
-    fits = []
-    for pos in reversed(words):  # latest first: the overlap only grows going back
-        if (count_tokens(body[pos:start]) > settings.overlap_tokens
-                or count_tokens(body[pos:stop]) > settings.chunk_tokens):
-            break
-        fits.append(pos)
-    if not fits:
+
+    def fits(pos: int) -> bool:
+        return (count_tokens(body[pos:start]) <= settings.overlap_tokens
+                and count_tokens(body[pos:stop]) <= settings.chunk_tokens)
+
+    # Going back, token counts only grow, so the positions that fit are a suffix of ``words``:
+    # binary-search its first element instead of counting tokens at every word.
+    lo, hi = 0, len(words)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits(words[mid]):
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo == len(words):
         return start
-    at_sentence = [p for p in fits if p in sentence_starts]
-    return min(at_sentence) if at_sentence else min(fits)
+    at_sentence = [p for p in words[lo:] if p in sentence_starts]
+    return min(at_sentence) if at_sentence else words[lo]
 
 
 def embedding_text(chunk: Chunk, meta: DocumentMeta, count_tokens: TokenCounter | None = None,
