@@ -62,8 +62,7 @@ def ask(question: str, store: IndexStore, settings: Settings | None = None,
         return replace(base, reason="unknown_year", text=(
             f"No document in the corpus covers {years}. "
             "The closest passages are listed below as possibly related."))
-    if not result.passages or result.confidence < settings.answer.abstain_threshold \
-            or result.coverage < settings.answer.min_term_coverage:
+    if not result.passages or result.confidence < settings.answer.abstain_threshold:
         return replace(base, reason="no_evidence", text=NO_ANSWER)
     answer = replace(extractive_answer(question, result, settings), index_version=store.version,
                      filters=filters)

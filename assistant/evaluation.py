@@ -104,7 +104,6 @@ class QuestionResult:
     coverage: float
     abstained: bool
     confidence: float
-    term_coverage: float
     latency_ms: float
     retrieved: tuple[tuple[str, str, str], ...]  # (doc_id, section, text start) of the top 5
 
@@ -153,7 +152,7 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
         results.append(QuestionResult(
             id=q.id, type=q.type, split=q.split, answerable=q.answerable, first_hit=first, ndcg=ndcg,
             coverage=coverage, abstained=answer.abstained, confidence=confidence,
-            term_coverage=retriever.last_coverage, latency_ms=latency,
+            latency_ms=latency,
             retrieved=tuple((p.meta.doc_id, " › ".join(p.chunk.section), p.chunk.text[:90])
                             for p in answer.passages[:5]),
         ))
@@ -184,7 +183,7 @@ def baseline_results(questions: Sequence[EvalQuestion], store, settings: Setting
         ranked = [chunks[i] for i in order]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
         results.append(QuestionResult(q.id, q.type, q.split, q.answerable, first, ndcg, coverage, False,
-                                      0.0, 0.0, latency, tuple((d, "", t[:90]) for d, t in ranked[:5])))
+                                      0.0, latency, tuple((d, "", t[:90]) for d, t in ranked[:5])))
     return results
 
 

@@ -205,7 +205,6 @@ def document_matches(meta: DocumentMeta, filters: Filters) -> bool:
 class RetrievalResult:
     passages: tuple[Passage, ...]
     confidence: float  # best dense similarity of the evidence (chunk or sentence) to the question
-    coverage: float = 0.0  # IDF-weighted share of the question's content words found in the top passages
     hints: QueryHints = field(default_factory=QueryHints)
     searched_chunks: int = 0  # chunks left after filters
     reason: str = ""  # "filtered_out" when filters exclude every document
@@ -225,7 +224,6 @@ class Retriever:
             raise ValueError(f"unknown retriever mode {mode!r}")
         self.mode = mode
         self.last_confidence = 0.0  # evidence of the latest search (for evaluation/calibration)
-        self.last_coverage = 0.0
         doc_ids = sorted(store.documents)
         self._doc_index = {d: i for i, d in enumerate(doc_ids)}
         self._row_doc = np.array([self._doc_index[c.doc_id] for c in store.chunks], dtype=np.int32)
@@ -310,9 +308,8 @@ class Retriever:
             sims = self.store.chunk_sentence_vectors(row) @ svec if self.store.chunks[row].sentences else np.zeros(0)
             sentence_scores[row] = sims
             best_sentence[row] = float(sims.max()) if len(sims) else 0.0
-        chunk_sims = self.store.vectors[rows] @ qvec
         final = {}
-        for row, chunk_sim in zip(rows, chunk_sims):
+        for row in rows:
             meta = self.store.documents[self.store.chunks[row].doc_id].meta
             score = fused[row] / scale + cfg.sentence_weight * best_sentence[row]
             if hints.councils and meta.council in hints.councils:
@@ -327,42 +324,14 @@ class Retriever:
                     score=round(final[r], 4), sentence_scores=tuple(float(s) for s in sentence_scores[r]))
             for r in chosen
         )
-        confidence = max((max(best_sentence[r], float(s)) for r, s in zip(rows, chunk_sims) if r in chosen[:3]),
-                         default=0.0)
-        coverage = self.term_coverage(question, chosen[:3])
+        # abstention evidence: the best chunk or sentence similarity among the top three
+        top = chosen[:3]
+        chunk_sims = self.store.vectors[top] @ qvec if top else np.zeros(0)
+        confidence = max((max(best_sentence[r], float(s)) for r, s in zip(top, chunk_sims)), default=0.0)
+        if self.mode != "dense" and not lexical:
+            confidence = 0.0  # not one word of the question occurs in the corpus
         self.last_confidence = confidence
-        self.last_coverage = coverage
-        return RetrievalResult(passages, confidence, coverage=coverage, hints=hints, searched_chunks=searched)
-
-    def term_coverage(self, question: str, rows: Sequence[int]) -> float:
-        """IDF-weighted share of the question's content words present in the given chunks.
-
-        A word the corpus never uses weighs most: "Ofsted" in a question about a corpus without
-        Ofsted pulls coverage down, which is what abstention needs.
-        """
-        import math
-
-        from assistant.lexical import stems
-
-        words = set(stems(question))
-        if not words:
-            return 1.0
-        retriever, tokenizer = self.store.bm25
-        indptr = retriever.scores["indptr"]
-        n = float(retriever.scores["num_docs"])
-        present: set[str] = set()
-        for row in rows:
-            chunk = self.store.chunks[row]
-            meta = self.store.documents[chunk.doc_id].meta
-            present.update(stems(" ".join((chunk.text, " ".join(chunk.section), meta.title, meta.council))))
-        total = covered = 0.0
-        for word in words:
-            sid = tokenizer.stem_to_sid.get(word)
-            df = float(indptr[sid + 1] - indptr[sid]) if sid is not None and sid + 1 < len(indptr) else 0.0
-            weight = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            total += weight
-            covered += weight if word in present else 0.0
-        return covered / total if total else 1.0
+        return RetrievalResult(passages, confidence, hints=hints, searched_chunks=searched)
 
     def _distinct(self, ranked: list[int], k: int) -> list[int]:
         """Drop passages that overlap or nearly duplicate a better-ranked one."""

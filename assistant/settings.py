@@ -63,8 +63,9 @@ class RetrievalSettings:
 class AnswerSettings:
     max_quotes: int = 4
     min_quotes: int = 2
-    abstain_threshold: float = 0.39  # best dense evidence below this → abstain (calibrated, see README)
-    min_term_coverage: float = 0.12  # IDF-weighted question-word coverage below this → abstain
+    # Best chunk/sentence similarity below this → abstain. Calibrated on the fixture dev split
+    # (max F1 of abstaining: P 0.80, R 0.40 on dev; P 0.75, R 0.33 on test; see closing notes).
+    abstain_threshold: float = 0.34
     max_question_chars: int = 1000
     llm_url: str = ""
     llm_model: str = "local"

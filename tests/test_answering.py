@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import replace
 
 import pytest
@@ -19,10 +18,8 @@ from assistant.answering import (
 from assistant.errors import UsageError
 from assistant.render import answer_markdown, render_answer
 from assistant.retrieval import Retriever
-from assistant.settings import Settings
 from assistant.types import Answer, Filters
-from tests.conftest import SEED_CORPUS
-from tests.fakes import FakeEmbedder, word_count
+from tests.fakes import FakeEmbedder
 
 ANSWERABLE = [
     "What did the peers say about shared services?",

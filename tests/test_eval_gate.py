@@ -1,7 +1,7 @@
 """Regression gate: hybrid retrieval on the fixture questions must not fall below today's level.
 
 Thresholds sit just under the values measured on 2026-11-24 with the default settings
-(all 178 questions, hybrid): Recall@5 0.906, MRR@10 0.758. Raise them when retrieval improves;
+(all 178 questions, hybrid, `peerqa eval --retriever hybrid`): Recall@5 0.912, MRR@10 0.768. Raise them when retrieval improves;
 never lower them to make a change pass.
 """
 
@@ -13,8 +13,8 @@ import pytest
 
 from assistant.evaluation import evaluate, format_failures, load_questions, summarise
 
-RECALL_AT_5_MIN = 0.89
-MRR_AT_10_MIN = 0.74
+RECALL_AT_5_MIN = 0.90
+MRR_AT_10_MIN = 0.755
 
 pytestmark = pytest.mark.slow
 

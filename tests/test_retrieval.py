@@ -5,7 +5,6 @@ Fast tests use a fake-embedder index built once per module; the ``slow`` ones us
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 
 import pytest
@@ -24,10 +23,8 @@ from assistant.retrieval import (
     parse_hints,
     parse_years,
 )
-from assistant.settings import Settings
 from assistant.types import DOC_TYPES, DocumentMeta, Filters
-from tests.conftest import SEED_CORPUS
-from tests.fakes import FakeEmbedder, word_count
+from tests.fakes import FakeEmbedder
 
 CITY = "Cambridge City Council"
 COUNTY = "Cambridgeshire County Council"
@@ -403,7 +400,7 @@ def test_query_with_no_known_word(index):
     assert hybrid._lexical("zzzz qqqq", None, 40) == {}
     result = hybrid.search("zzzz qqqq")  # dense still ranks something; nothing crashes
     _check_passages(result, store, settings.retrieval.k)
-    assert result.coverage == 0.0
+    assert result.confidence == 0.0  # no word of the question is in the corpus: no evidence
 
 
 def test_rrf_fusion_mode_also_works(index):
