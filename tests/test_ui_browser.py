@@ -1,4 +1,5 @@
-"""The app in headless Chromium: ask, read sources, open a passage in context, stay local, stay inert.
+"""The app in headless Chromium: ask, read sources, open a passage in context, read the register,
+stay local, stay inert.
 
 Needs Debian's ``chromium`` at /usr/bin/chromium (CI installs it). Without it these tests fail,
 on purpose: a skipped browser test would hide a broken UI.
@@ -19,6 +20,7 @@ from assistant.retrieval import Retriever
 from tests.conftest import ROOT
 from tests.fakes import FakeEmbedder
 from tests.test_ui_handlers import HOSTILE_QUESTION, answering, build_hostile_index
+from tests.test_ui_intelligence import KEY_2017
 from tests.test_ui_server import free_port
 
 pytestmark = pytest.mark.browser
@@ -115,6 +117,19 @@ def test_ask_read_sources_open_context_and_stay_local(real_index):
         page.get_by_role("tab", name="Corpus").click()
         page.wait_for_selector("#pq-corpus")
         assert "Cambridgeshire County Council" in page.locator("#pq-corpus").inner_text()
+
+        page.get_by_role("tab", name="Recommendations").click()  # computes the register now
+        table = page.locator("#pq-register")
+        table.get_by_text(KEY_2017[0]).first.wait_for()
+        shown = table.inner_text()
+        assert all(text in shown for text in KEY_2017), shown[:2000]
+        assert "possibly related" in shown and "2. Key recommendations" in shown
+        page.wait_for_selector("#pq-register-csv:not([disabled])")
+        with page.expect_download() as download:
+            page.locator("#pq-register-csv").click()
+        exported = Path(download.value.path()).read_text(encoding="utf-8")
+        assert exported.startswith("number,council,date,kind,status,text") and KEY_2017[4] in exported
+        page.screenshot(path=str(artifacts / "ui-recommendations.png"), full_page=True)
     assert dialogs == []
     assert requests, "no request recorded"
     assert outside(requests) == [], f"requests left the machine: {outside(requests)[:5]}"

@@ -50,8 +50,9 @@ def running_app(fake_index, auth=None):
         app.close()
 
 
-def ask(client: Client, question: str, history: list | None = None):
-    return client.predict(question, history or [], ui.ALL_COUNCILS, ui.ALL_TYPES, "", api_name="/ask")
+def ask(client: Client, question: str, history: list | None = None, theme: str = ui.ANY_THEME):
+    return client.predict(question, history or [], ui.ALL_COUNCILS, ui.ALL_TYPES, "", theme,
+                          api_name="/ask")
 
 
 def message_text(message: dict) -> str:
@@ -74,6 +75,25 @@ def test_client_gets_a_cited_answer_with_sources(fake_index):
         # the session keeps the standalone questions, so a follow-up is completed server-side
         follow = ask(client, "and what about the county council?", chat)
         assert "Understood as:" in message_text(follow[1][-1])
+
+
+def test_client_gets_listing_comparison_theme_and_register(fake_index):
+    with running_app(fake_index) as app:
+        client = Client(app.local_url, verbose=False, download_files=False)
+        listing = ask(client, "Which reports mention the Combined Authority?")
+        assert "searched 5 of 5 documents" in message_text(listing[1][-1])
+        assert listing[-1].startswith("# Which reports mention") and "pq-source-4" in listing[2]
+        comparison = ask(client, "What did the peers say about shared services at each council?")
+        assert "### Cambridgeshire County Council" in message_text(comparison[1][-1])
+        assert comparison[2].count('class="pq-group"') >= 2
+        themed = ask(client, "What did the peers say about the budget?",
+                     theme="Financial planning and management")
+        assert CITATION.search(message_text(themed[1][-1]))
+        table, summary, csv_file = client.predict("Cambridge City Council", ui.ALL,
+                                                  api_name="/recommendations")
+        assert table["headers"] == ui.REGISTER_HEADERS and len(table["data"]) == 18
+        assert "Prioritise what's important to you and focus on delivery." in table["data"][0]
+        assert "18 records" in summary and csv_file["value"]["path"].endswith(".csv")
 
 
 def test_login_is_required_when_auth_is_on(fake_index, tmp_path):
