@@ -42,7 +42,7 @@ _FUNCTION_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for",
                    "from", "at", "as", "that", "which", "is", "are", "be", "its", "their"}
 _KEEP_HYPHEN_PREFIXES = {
     "sub", "anti", "non", "co", "pre", "post", "re", "multi", "cross", "inter", "self", "well",
-    "long", "short", "high", "low", "mid", "over", "under", "ex", "semi", "pan", "mid", "vice",
+    "long", "short", "high", "low", "mid", "over", "under", "ex", "semi", "pan", "vice",
 }
 
 
