@@ -597,9 +597,6 @@ class ChatHandlers:
             return Turn(skip, history + [user_msg, reply], skip, skip, skip, skip, skip, skip, skip)
         understood = standalone if standalone != " ".join(message.split()) else ""
         content = chat_markdown(result, understood)
-        if isinstance(result, Listing) and filters.theme:
-            content += "\n*Note: a listing searches every passage of the filtered documents; the " \
-                       "theme filter does not narrow it.*"
         markdown = export_markdown(result, self.store.version)
         return Turn(
             textbox="", chat=history + [user_msg, {"role": "assistant", "content": content}],

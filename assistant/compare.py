@@ -380,6 +380,13 @@ def list_mentions(
     docs = [d for d in store.documents.values() if document_matches(d.meta, filters)]
     doc_ids = {d.meta.doc_id for d in docs}
     rows = [i for i, c in enumerate(store.chunks) if c.doc_id in doc_ids]
+    if filters.theme:  # only passages tagged with the theme count, and only their documents
+        from assistant.themes import chunk_themes
+
+        themes = chunk_themes(store, encoder)
+        rows = [i for i in rows if filters.theme in themes[i]]
+        doc_ids = {store.chunks[i].doc_id for i in rows}
+        docs = [d for d in docs if d.meta.doc_id in doc_ids]
     base = {
         "query": query,
         "term": term,
@@ -391,14 +398,16 @@ def list_mentions(
     mentions = []
     for doc in sorted(docs, key=lambda d: (d.meta.date, d.meta.doc_id)):
         forms_re = [term_re] + [re.compile(rf"\b{a}\b") for a in _abbreviations(term_re, doc.text)]
-        occurrences = sum(len(p.findall(doc.text)) for p in forms_re)
-        if not occurrences:
-            continue
         counts = {
             i: sum(len(p.findall(store.chunks[i].text)) for p in forms_re)
             for i in rows
             if store.chunks[i].doc_id == doc.meta.doc_id
         }
+        # whole-document count, unless a theme limits the search to some of its passages
+        occurrences = (sum(len(p.findall(doc.text)) for p in forms_re) if not filters.theme
+                       else sum(1 for n in counts.values() if n))
+        if not occurrences:
+            continue
         matching = {i: n for i, n in counts.items() if n}
         best = max(matching, key=lambda i: (matching[i], -i)) if matching else None
         forms = tuple(dict.fromkeys(m.group(0) for p in forms_re for m in p.finditer(doc.text)))

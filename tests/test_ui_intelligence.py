@@ -183,9 +183,20 @@ def test_unknown_theme_is_reported_in_the_chat(handlers):
     assert handlers.retriever.searches == 0
 
 
-def test_theme_filter_on_a_listing_is_explained(handlers):
-    reply = handlers.ask(LISTING, [], [], theme="Financial planning and management").chat[-1]["content"]
-    assert "theme filter does not narrow it" in reply
+def test_theme_filter_narrows_a_listing(handlers, shared_fake_index):
+    """A listing under a theme counts only passages tagged with it."""
+    from assistant.compare import list_mentions
+    from assistant.themes import chunk_themes, resolve_theme
+    from assistant.types import Filters
+
+    _settings, store = shared_fake_index
+    theme = resolve_theme("Financial planning and management")
+    every = list_mentions(LISTING, store, encoder=FakeEmbedder())
+    themed = list_mentions(LISTING, store, encoder=FakeEmbedder(), filters=Filters(theme=theme))
+    themes = chunk_themes(store, FakeEmbedder())
+    tagged = sum(1 for i, _ in enumerate(store.chunks) if theme in themes[i])
+    assert themed.searched_chunks == tagged < every.searched_chunks
+    assert all(theme in themes[store.chunks.index(m.best.chunk)] for m in themed.mentions)
 
 
 # ---------------------------------------------------------------- Recommendations tab
