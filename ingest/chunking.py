@@ -39,8 +39,15 @@ def model_tokenizer(model_path: str):
 
 
 def token_counter(model_path: str) -> TokenCounter:
+    """Word pieces in a text, as the model counts them (the splitter asks about the same
+    pieces again and again while merging, hence the cache)."""
     tokenizer = model_tokenizer(model_path)
-    return lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    @lru_cache(maxsize=8192)
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    return count
 
 
 def sections_of(text: str, blocks) -> tuple[Section, ...]:
