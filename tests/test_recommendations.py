@@ -11,17 +11,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant import recommendation_records as record_module
 from assistant import recommendations as rec
 from assistant.errors import UsageError
+from assistant.recommendation_records import extract_records, starts_with_verb, status_of
 from assistant.recommendations import (
     build_register,
     csv_cell,
-    extract_records,
     register_csv,
     register_rows,
     run_command,
-    starts_with_verb,
-    status_of,
 )
 from assistant.types import Document, DocumentMeta, Section
 from tests.fakes import FakeEmbedder
@@ -307,7 +306,7 @@ def test_every_citation_slices_back_to_its_text(real_index, register):
     for record in register:
         doc = store.documents[record.source.doc_id]
         assert doc.text[record.source.start : record.source.end] == record.text
-        assert record.kind in rec.KINDS and record.status in rec.STATUSES + ("",)
+        assert record.kind in record_module.KINDS and record.status in record_module.STATUSES + ("",)
         assert any(s.path == record.source.section for s in doc.sections)
         for link in record.links:
             later = store.documents[link.source.doc_id]
