@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import threading
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,8 +13,7 @@ import pytest
 from assistant.answering import OpenAICompatibleGenerator, ask
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
-from tests.conftest import SEED_CORPUS
-from tests.fakes import FakeEmbedder, word_count
+from tests.fakes import FakeEmbedder
 
 QUESTION = "What did the peers say about shared services?"
 
@@ -88,16 +86,8 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    """(settings, store) of a fake-embedder index over the seed corpus."""
-    from assistant.store import load_index
-    from ingest.build import ingest
-
-    root = tmp_path_factory.mktemp("fake-generative")
-    shutil.copytree(SEED_CORPUS, root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", model="fake")
-    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
-    return settings, load_index(settings)
+def index(shared_fake_index):
+    return shared_fake_index
 
 
 def llm_settings(index, server, **env) -> Settings:

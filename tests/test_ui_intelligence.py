@@ -20,7 +20,9 @@ from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.themes import chunk_themes, theme_label
 from tests.fakes import FakeEmbedder, word_count
-from tests.test_ui_handlers import CountingRetriever, answering, live_markup, plain
+from tests.test_ui_handlers import (  # noqa: F401 - `handlers` is a shared fixture
+    CountingRetriever, answering, handlers, live_markup, plain,
+)
 
 CITY, COUNTY = "Cambridge City Council", "Cambridgeshire County Council"
 LISTING = "Which reports mention the Combined Authority?"
@@ -49,14 +51,6 @@ Formulashire District Council is a well run council with stable finances.
 
 3. Improve scrutiny <img src=x onerror=alert(1)> of decisions. The committees should meet monthly.
 """
-
-
-@pytest.fixture
-def handlers(fake_index, tmp_path) -> ui.ChatHandlers:
-    settings, store = fake_index
-    settings = answering(settings)
-    return ui.ChatHandlers(store, settings, CountingRetriever(store, settings),
-                           export_dir=tmp_path / "out")
 
 
 @pytest.fixture
