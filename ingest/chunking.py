@@ -9,6 +9,7 @@ overlap their neighbours. Offsets are computed here, not taken from the splitter
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable
@@ -47,7 +48,24 @@ def token_counter(model_path: str) -> TokenCounter:
     def count(text: str) -> int:
         return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
+    count.token_spans = lambda text: tokenizer.encode(text, add_special_tokens=False).offsets  # type: ignore[attr-defined]
     return count
+
+
+def span_counter(body: str, count_tokens: TokenCounter) -> Callable[[int, int], int]:
+    """Token count of ``body[a:b]`` for word-aligned a, b.
+
+    With the model tokenizer (``count_tokens.token_spans``) the body is tokenised once and
+    counts come from its token offsets: BERT splits at spaces and punctuation first, so a
+    word-aligned slice has exactly the tokens that lie inside it. Other counters are called.
+    """
+    spans_of = getattr(count_tokens, "token_spans", None)
+    if spans_of is None:
+        return lambda a, b: count_tokens(body[a:b])
+    spans = spans_of(body)
+    starts = [a for a, _ in spans]
+    ends = [b for _, b in spans]
+    return lambda a, b: max(0, bisect.bisect_right(ends, b) - bisect.bisect_left(starts, a))
 
 
 def sections_of(text: str, blocks) -> tuple[Section, ...]:
@@ -139,11 +157,12 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
             cursor = found + len(piece)
             pieces.append((found, cursor))
         sentence_starts = {a - section.start for a, _ in sentences}
+        count_span = span_counter(body, count_tokens) if len(pieces) > 1 else None
         prev_start = 0
         for i, (found, stop) in enumerate(pieces):
             if i:
                 found = _overlap_start(body, pieces[i - 1][0], prev_start, found, stop,
-                                       sentence_starts, settings, count_tokens)
+                                       sentence_starts, settings, count_span)  # type: ignore[arg-type]
             prev_start = found
             piece = body[found:stop]
             start = section.start + found
@@ -168,15 +187,15 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
 
 def _overlap_start(body: str, prev_piece: int, prev_chunk: int, start: int, stop: int,
                    sentence_starts: set[int], settings: ChunkingSettings,
-                   count_tokens: TokenCounter) -> int:
+                   count_span: Callable[[int, int], int]) -> int:
     """The earliest sentence start (else word start) in the previous piece that keeps the overlap
     within ``overlap_tokens`` and the chunk within ``chunk_tokens``; ``start`` if there is none.
     The chunk starts after the previous chunk's start, so it never swallows that chunk whole."""
     words = [m.start() for m in _WORD_START.finditer(body, max(prev_piece, prev_chunk + 1), start)]
 
     def fits(pos: int) -> bool:
-        return (count_tokens(body[pos:start]) <= settings.overlap_tokens
-                and count_tokens(body[pos:stop]) <= settings.chunk_tokens)
+        return (count_span(pos, start) <= settings.overlap_tokens
+                and count_span(pos, stop) <= settings.chunk_tokens)
 
     # Going back, token counts only grow, so the positions that fit are a suffix of ``words``:
     # binary-search its first element instead of counting tokens at every word.
