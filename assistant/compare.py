@@ -281,6 +281,19 @@ def listing_term(question: str) -> str | None:
     return None
 
 
+def _split_council(term: str, councils: Sequence[str]) -> tuple[str, str | None]:
+    """("Combined Authority for the county council", …) → ("Combined Authority", county).
+
+    A follow-up such as "and the county council?" after a listing arrives glued to its term.
+    """
+    aliases = council_aliases(councils)
+    for alias in sorted(aliases, key=len, reverse=True):
+        match = re.search(rf"\s+(?:for|at|in|by|from|of)\s+(?:the\s+)?{re.escape(alias)}$", term, re.IGNORECASE)
+        if match and match.start() > 0:
+            return term[:match.start()].strip(), aliases[alias]
+    return term, None
+
+
 def is_listing(question: str) -> bool:
     return listing_term(question) is not None
 
@@ -377,6 +390,9 @@ def list_mentions(
             'Say what to look for, e.g. "which reports mention the Combined Authority?".'
         )
     filters = filters or Filters()
+    term, council = _split_council(term, sorted({m.council for m in store.metas.values()}))
+    if council and not filters.council:  # "… the Combined Authority for the county council"
+        filters = replace(filters, council=council)
     docs = [d for d in store.documents.values() if document_matches(d.meta, filters)]
     doc_ids = {d.meta.doc_id for d in docs}
     rows = [i for i, c in enumerate(store.chunks) if c.doc_id in doc_ids]

@@ -223,3 +223,14 @@ def test_listing_of_an_absent_term_says_so(seed):
     listing = list_mentions("which reports mention Ofsted?", store)
     assert listing.mode == "none" and not listing.mentions
     assert "No document mentions it." in render_listing(listing)
+
+
+def test_listing_follow_up_for_a_council_becomes_a_council_filter(real_index):
+    """"… the Combined Authority for the county council" lists county documents only."""
+    from assistant.compare import list_mentions
+
+    _settings, store = real_index
+    listing = list_mentions("Which reports mention the Combined Authority for the county council?", store)
+    assert listing.term == "Combined Authority"
+    assert listing.mentions and {m.council for m in listing.mentions} == {"Cambridgeshire County Council"}
+    assert listing.searched_documents < listing.total_documents
