@@ -794,8 +794,19 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     if auth is None and host not in ("127.0.0.1", "localhost", "::1"):
         print(f"peerqa: warning: serving on {host} without --auth-file; anyone who can reach "
               "it can ask.", file=sys.stderr)
+    # quiet: gradio's banner suggests share=True, which this project never uses
+    app = build_app(store, settings, retriever)
+    try:
+        start(app, host, port, auth=auth, quiet=True, prevent_thread_lock=True)
+    except OSError as exc:  # e.g. the port is taken
+        raise PeerqaError(f"Cannot serve on {host}:{port} ({str(exc).split('. ')[0]}); "
+                          "pick another port with --port.") from exc
     print(f"peerqa: serving {len(store.documents)} documents on http://{host}:{port} (Ctrl-C to stop)",
           file=sys.stderr)
-    # quiet: gradio's banner suggests share=True, which this project never uses
-    start(build_app(store, settings, retriever), host, port, auth=auth, quiet=True)
+    try:
+        app.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()
     return 0

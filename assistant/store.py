@@ -215,7 +215,8 @@ class IndexStore:
         try:
             return faiss.read_index(str(self.path / "faiss.index"))
         except RuntimeError as exc:
-            raise IndexCorrupt(f"{self.path}/faiss.index is unreadable ({exc}). Run `peerqa ingest --rebuild`.") from exc
+            raise IndexCorrupt(f"{self.path}/faiss.index is unreadable ({str(exc).splitlines()[0][:80]}…). "
+                               "Run `peerqa ingest --rebuild`.") from exc
 
     @cached_property
     def bm25(self):
@@ -225,7 +226,11 @@ class IndexStore:
         from assistant.lexical import load_tokenizer
 
         path = self.path / "bm25"
-        return bm25s.BM25.load(str(path), mmap=False), load_tokenizer(path)
+        try:
+            return bm25s.BM25.load(str(path), mmap=False), load_tokenizer(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorrupt(f"{path}/ is unreadable ({exc.__class__.__name__}). "
+                               "Run `peerqa ingest --rebuild`.") from exc
 
 
 def load_index(settings: Settings, check: bool = True) -> IndexStore:
