@@ -192,7 +192,9 @@ def test_serve_builds_a_missing_index_then_launches(fake_settings, monkeypatch):
     monkeypatch.setattr(ui, "Retriever",
                         lambda store, settings: Retriever(store, settings, encoder=FakeEmbedder()))
     monkeypatch.setattr(ui, "start",
-                        lambda app, host, port, auth=None, quiet=False: launched.update(app=app, port=port))
+                        lambda app, host, port, auth=None, **kw: launched.update(app=app, port=port))
+    monkeypatch.setattr(ui.gr.Blocks, "block_thread", lambda self: launched.update(blocked=True))
     port = free_port()
     assert ui.serve(fake_settings, port=port) == 0
     assert launched["port"] == port and Path(fake_settings.index_dir, "CURRENT").exists()
+    assert launched["blocked"]  # serves until interrupted
