@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant import __version__
 from assistant.embedding import Embedder
-from assistant.errors import IndexMismatch, PeerqaError, UnreadableDocument
+from assistant.errors import IndexCorrupt, IndexMismatch, PeerqaError, UnreadableDocument
 from assistant.settings import Settings, resolve_model_path
 from assistant.store import (
     FORMAT, check_compatible, chunk_to_json, document_to_json, load_index, new_version_dir,
@@ -115,6 +115,13 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
             chunk_count=int(previous.get("chunk_count", 0)), index_version=previous.get("index_version", ""),
             notices=tuple(notices), seconds=time.perf_counter() - started,
         )
+    if plan.keep:  # unchanged documents are copied from the live index: it must be readable
+        try:
+            load_index(settings, check=False)
+        except IndexCorrupt as exc:
+            notices.append(f"rebuilding everything: the live index is damaged ({exc.args[0].split(' (')[0]})")
+            previous, removed = None, []
+            plan = _plan(files, catalog, None)
     with writer_lock(index_dir):
         return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log, started)
 

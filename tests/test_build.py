@@ -531,3 +531,16 @@ def test_kill_9_during_ingest_keeps_the_previous_index(fake_index, tmp_path: Pat
     assert leftovers(index_dir) == [] and len(versions(index_dir)) == 2
     assert (index_dir / store.path.name).exists()
     assert read_manifest(index_dir)["index_version"] == report.index_version != old.version
+
+
+def test_a_damaged_live_index_is_rebuilt_not_fatal(fake_index) -> None:
+    """If the live index's files are damaged, the next ingest rebuilds everything with a notice."""
+    settings, old = fake_index
+    (old.path / "chunks.jsonl").write_text("{not json\n")
+    (Path(settings.corpus_dir) / "extra.txt").write_text("Shared services were discussed at length here.\n")
+    embedder = FakeEmbedder()
+    report = run(settings, embedder)
+    assert any("damaged" in n for n in report.notices)
+    assert embedder.texts_embedded == report.chunk_count  # everything re-embedded
+    store = load_index(settings)
+    assert "extra" in store.documents and len(store.documents) == len(old.documents) + 1
