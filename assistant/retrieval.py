@@ -324,10 +324,13 @@ class Retriever:
                     score=round(final[r], 4), sentence_scores=tuple(float(s) for s in sentence_scores[r]))
             for r in chosen
         )
-        # abstention evidence: the best chunk or sentence similarity among the top three
+        # Abstention evidence: the best single sentence of the top three passages, scored on
+        # the question's topic. Chosen on the dev split over chunk similarity and over the max
+        # of both (abstention F1 0.59 against 0.40 and 0.43); a chunk similarity is inflated
+        # by the council named in both the question and the contextual header.
         top = chosen[:3]
-        chunk_sims = self.store.vectors[top] @ qvec if top else np.zeros(0)
-        confidence = max((max(best_sentence[r], float(s)) for r, s in zip(top, chunk_sims)), default=0.0)
+        confidence = max((best_sentence[r] if self.store.chunks[r].sentences
+                          else float(self.store.vectors[r] @ qvec) for r in top), default=0.0)
         if self.mode != "dense" and not lexical:
             confidence = 0.0  # not one word of the question occurs in the corpus
         self.last_confidence = confidence
