@@ -85,7 +85,7 @@ def sections_of(text: str, blocks) -> tuple[Section, ...]:
             body_start = None
             while stack and stack[-1][0] >= block.level:
                 stack.pop()
-            stack.append((block.level, text[block.start:block.end].rstrip(" |")))
+            stack.append((block.level, text[block.start:block.end].rstrip(" |").lstrip("# ")))
         else:
             if body_start is None:
                 body_start = block.start

@@ -188,8 +188,9 @@ def _group(lines: list[tuple[str, int]], vocabulary: set[str], paged: bool = Fal
         markdown = _MD_HEADING.match(line)
         if markdown:  # "## Shared services" in a .md file
             close()
-            paras.append(_Para("heading", [markdown.group(2)], page, line_pages=[page],
-                               level=len(markdown.group(1))))
+            # keep the '#'s: the cleaned text stays markdown, so cleaning it again is stable
+            paras.append(_Para("heading", [f"{markdown.group(1)} {markdown.group(2)}"], page,
+                               line_pages=[page], level=len(markdown.group(1))))
         elif line.startswith(BULLET):
             close()
             current = _Para("item", [line], page, line_pages=[page])

@@ -372,7 +372,11 @@ def test_seed_corpus_cleaning_is_idempotent() -> None:
 def test_markdown_headings_are_headings_with_their_level():
     cleaned = clean(["# Report\n\nOpening text here.\n\n## Shared services\n\nText about sharing.\n"])
     headings = [(b.level, cleaned.text[b.start:b.end]) for b in cleaned.blocks if b.kind == "heading"]
-    assert headings == [(1, "Report"), (2, "Shared services")]
+    assert headings == [(1, "# Report"), (2, "## Shared services")]
+    from ingest.chunking import sections_of
+
+    assert [sec.path for sec in sections_of(cleaned.text, cleaned.blocks)] == [
+        ("Report",), ("Report", "Shared services")]
 
 
 def test_pdf_numbered_heading_without_blank_lines_is_split_out():
