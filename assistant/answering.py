@@ -57,6 +57,12 @@ def ask(question: str, store: IndexStore, settings: Settings | None = None,
         return replace(base, reason="unknown_council", text=(
             f"The corpus holds no documents about {names}; it covers {held}. "
             "The closest passages are listed below as possibly related."))
+    unknown = ", ".join(result.hints.unknown_names)
+    if unknown and result.confidence < settings.answer.unknown_name_threshold:
+        # a name the corpus never uses, and only middling evidence: say so rather than guess
+        return replace(base, reason="unknown_name", text=(
+            f"The documents never mention {unknown}, so they cannot answer this. "
+            "The closest passages are listed below as possibly related."))
     if result.hints.years and len(result.hints.unknown_years) == len(result.hints.years):
         years = ", ".join(str(y) for y in result.hints.unknown_years)
         return replace(base, reason="unknown_year", text=(
@@ -65,7 +71,8 @@ def ask(question: str, store: IndexStore, settings: Settings | None = None,
     if not result.passages or result.confidence < settings.answer.abstain_threshold:
         return replace(base, reason="no_evidence", text=NO_ANSWER)
     answer = replace(extractive_answer(question, result, settings), index_version=store.version,
-                     filters=filters)
+                     filters=filters,
+                     notice=f"The documents never mention {unknown}; check the quotes answer it." if unknown else "")
     llm = generator if generator is not None else (
         OpenAICompatibleGenerator.from_settings(settings) if settings.answer.llm_url else None)
     if llm is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -68,6 +68,7 @@ class QueryHints:
     years: tuple[int, ...] = ()
     unknown_councils: tuple[str, ...] = ()  # councils named that the corpus does not hold
     unknown_years: tuple[int, ...] = ()  # years named that no document speaks for
+    unknown_names: tuple[str, ...] = ()  # proper nouns / acronyms no document ever uses
 
 
 def council_aliases(councils: Sequence[str]) -> dict[str, str]:
@@ -138,6 +139,27 @@ def strip_council_mentions(question: str, metas: Sequence[DocumentMeta]) -> str:
         stripped = re.sub(rf"(?i)\b(?:(?:at|for|of|by|from|in) )?(?:the )?{re.escape(alias)}(?:'s)?\b", " ", stripped)
     stripped = re.sub(r"\s+", " ", stripped).strip()
     return stripped if len(stripped) >= 8 else question
+
+
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}s?)\b")
+
+
+def unknown_names(question: str, vocabulary: set[str]) -> tuple[str, ...]:
+    """Capitalised words and acronyms in the question that the corpus never uses.
+
+    Sentence-initial words are skipped (capitalised for grammar, not as names).
+    >>> unknown_names("What Ofsted rating did Cambridge get? And PFI?", {"cambridge", "rating"})
+    ('Ofsted', 'PFI')
+    """
+    found = []
+    for match in _NAME.finditer(question):
+        before = question[:match.start()].rstrip()
+        if not before or before[-1] in ".?!:;\"'(":
+            continue
+        word = re.sub(r"'s$", "", match.group(0))
+        if word.lower() not in vocabulary and word.lower().rstrip("s") not in vocabulary:
+            found.append(word)
+    return tuple(dict.fromkeys(found))
 
 
 def resolve_council(value: str, councils: Sequence[str]) -> str:
@@ -231,6 +253,7 @@ class Retriever:
         self._text_years = sorted({int(y) for t in texts for y in _YEAR.findall(t)})
         names = {m.group(1).lower() for t in texts for m in _COUNCIL_NAME.finditer(t)}
         self._mentioned = sorted(names | {part.strip() for n in names for part in n.split(" and ")})
+        self._vocabulary = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         """Boolean mask of chunks passing the filters, or None when no filter is set."""
@@ -280,6 +303,7 @@ class Retriever:
         filters = filters or Filters()
         k = k or cfg.k
         hints = parse_hints(question, list(self.store.metas.values()), self._text_years, self._mentioned)
+        hints = replace(hints, unknown_names=unknown_names(question, self._vocabulary))
         allowed = self.allowed_rows(filters)
         searched = int(allowed.sum()) if allowed is not None else len(self.store.chunks)
         self.last_confidence = 0.0

@@ -325,3 +325,23 @@ def test_readme_schema_matches_answer_to_json():
     example = json.loads(match.group(1))
     assert set(example) == ANSWER_KEYS
     assert all(set(p) == PASSAGE_KEYS for p in example["passages"])
+
+
+def test_unknown_names_are_found_and_sentence_starts_skipped():
+    from assistant.retrieval import unknown_names
+
+    vocabulary = {"cambridge", "rating", "what", "did", "get", "and", "lga"}
+    assert unknown_names("What Ofsted rating did Cambridge get? And PFI?", vocabulary) == ("Ofsted", "PFI")
+    assert unknown_names("Did the LGA's team visit Cambridge?", vocabulary) == ()
+
+
+@pytest.mark.slow
+def test_a_name_the_corpus_never_uses_lowers_trust(real_index):
+    """Weak evidence + a name the documents never mention → abstain and say which name; strong
+    evidence → answer, with a notice naming it."""
+    settings, store = real_index
+    refused = ask("What Ofsted rating did Cambridgeshire's children's social care get?", store, settings)
+    assert refused.abstained and refused.reason == "unknown_name" and "Ofsted" in refused.text
+    answered = ask("How should the city council protect itself against uncertainty over how Whitehall "
+                   "funds councils?", store, settings)
+    assert not answered.abstained and "Whitehall" in answered.notice
