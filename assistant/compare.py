@@ -368,6 +368,12 @@ def _best_sentence(store: IndexStore, row: int, query_vector: np.ndarray) -> flo
     return float(store.vectors[row] @ query_vector)
 
 
+def _mention(doc, exact: bool, chunks: int, occurrences: int, forms: tuple[str, ...],
+             best: Passage) -> Mention:
+    meta = doc.meta
+    return Mention(meta.doc_id, meta.title, meta.council, meta.date, exact, chunks, occurrences, forms, best)
+
+
 def list_mentions(
     term_or_question: str,
     store: IndexStore,
@@ -429,19 +435,7 @@ def list_mentions(
         forms = tuple(dict.fromkeys(m.group(0) for p in forms_re for m in p.finditer(doc.text)))
         if best is not None:
             passage = Passage(store.chunks[best], doc.meta, float(matching[best]))
-            mentions.append(
-                Mention(
-                    doc.meta.doc_id,
-                    doc.meta.title,
-                    doc.meta.council,
-                    doc.meta.date,
-                    True,
-                    len(matching),
-                    occurrences,
-                    forms,
-                    passage,
-                )
-            )
+            mentions.append(_mention(doc, True, len(matching), occurrences, forms, passage))
     if mentions:
         return Listing(mode="exact", mentions=tuple(mentions), **base)
     if not rows:
@@ -461,19 +455,7 @@ def list_mentions(
         if hits:
             score, best = max(hits)
             passage = Passage(store.chunks[best], doc.meta, round(score, 4))
-            mentions.append(
-                Mention(
-                    doc.meta.doc_id,
-                    doc.meta.title,
-                    doc.meta.council,
-                    doc.meta.date,
-                    False,
-                    len(hits),
-                    0,
-                    (),
-                    passage,
-                )
-            )
+            mentions.append(_mention(doc, False, len(hits), 0, (), passage))
     mentions.sort(key=lambda m: -m.best.score)
     return Listing(
         mode="semantic" if mentions else "none",

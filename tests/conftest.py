@@ -66,3 +66,18 @@ def shared_fake_index(tmp_path_factory):
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", model="fake")
     ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
     return settings, load_index(settings)
+
+
+@pytest.fixture(scope="module")
+def index(shared_fake_index):
+    """Short name for the shared read-only fake index: (settings, store)."""
+    return shared_fake_index
+
+
+@pytest.fixture(scope="module")
+def retriever(index):
+    """A hybrid retriever over the shared fake index, with the fake query encoder."""
+    from assistant.retrieval import Retriever
+
+    settings, store = index
+    return Retriever(store, settings, encoder=FakeEmbedder())

@@ -30,17 +30,6 @@ ANSWERABLE = [
 LINE = re.compile(r"^(?P<sentence>.+) \[(?P<n>\d+)\]$")
 
 
-@pytest.fixture(scope="module")
-def index(shared_fake_index):
-    return shared_fake_index
-
-
-@pytest.fixture(scope="module")
-def retriever(index) -> Retriever:
-    settings, store = index
-    return Retriever(store, settings, encoder=FakeEmbedder())
-
-
 def answer(index, retriever, question: str, **kwargs) -> Answer:
     settings, store = index
     return ask(question, store, settings, retriever=retriever, **kwargs)

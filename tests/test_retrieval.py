@@ -31,17 +31,6 @@ COUNTY = "Cambridgeshire County Council"
 REPORT_2017 = "cambridge-city-2017-corporate-peer-challenge-report"
 
 
-@pytest.fixture(scope="module")
-def index(shared_fake_index):
-    return shared_fake_index
-
-
-@pytest.fixture(scope="module")
-def retriever(index) -> Retriever:
-    settings, store = index
-    return Retriever(store, settings, encoder=FakeEmbedder())
-
-
 def metas(store) -> list[DocumentMeta]:
     return list(store.metas.values())
 
