@@ -18,6 +18,7 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -213,17 +214,23 @@ class NumpyMiniLM:
         return _normalise(tokens.mean(axis=0, keepdims=True))[0]
 
 
+@lru_cache(maxsize=2)
+def _query_model(model: str):
+    """One loaded query model per model name for the whole process (weights are ~90 MB)."""
+    try:
+        return NumpyMiniLM(model)
+    except (ValueError, KeyError, OSError):
+        return SentenceTransformerEmbedder(model)
+
+
 class QueryEncoder:
-    """Embeds queries with NumpyMiniLM when the model is BERT, else with sentence-transformers."""
+    """Embeds queries with NumpyMiniLM when the model is BERT, else with sentence-transformers.
+
+    Loads on first use; every encoder of the same model shares the one loaded copy.
+    """
 
     def __init__(self, model: str):
         self.model_id = model
-        self._impl = None
 
     def embed_query(self, text: str) -> np.ndarray:
-        if self._impl is None:
-            try:
-                self._impl = NumpyMiniLM(self.model_id)
-            except (ValueError, KeyError, OSError):
-                self._impl = SentenceTransformerEmbedder(self.model_id)
-        return self._impl.embed_query(text)
+        return _query_model(self.model_id).embed_query(text)

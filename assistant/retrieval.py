@@ -249,6 +249,7 @@ class Retriever:
         doc_ids = sorted(store.documents)
         self._doc_index = {d: i for i, d in enumerate(doc_ids)}
         self._row_doc = np.array([self._doc_index[c.doc_id] for c in store.chunks], dtype=np.int32)
+        self._metas = [d.meta for d in store.documents.values()]  # built once, read per query
         texts = {d.text for d in store.documents.values()}  # distinct texts only
         self._text_years = sorted({int(y) for t in texts for y in _YEAR.findall(t)})
         names = {m.group(1).lower() for t in texts for m in _COUNCIL_NAME.finditer(t)}
@@ -302,7 +303,7 @@ class Retriever:
         cfg: RetrievalSettings = self.settings.retrieval
         filters = filters or Filters()
         k = k or cfg.k
-        hints = parse_hints(question, list(self.store.metas.values()), self._text_years, self._mentioned)
+        hints = parse_hints(question, self._metas, self._text_years, self._mentioned)
         hints = replace(hints, unknown_names=unknown_names(question, self._vocabulary))
         allowed = self.allowed_rows(filters)
         searched = int(allowed.sum()) if allowed is not None else len(self.store.chunks)
@@ -312,7 +313,7 @@ class Retriever:
         qvec = self.encoder.embed_query(question)
         # Sentences are scored on what the question asks, not on the council it names: every
         # sentence saying "Cambridge City Council …" would otherwise outrank the answer.
-        topic = strip_council_mentions(question, list(self.store.metas.values())) if hints.councils else question
+        topic = strip_council_mentions(question, self._metas) if hints.councils else question
         svec = self.encoder.embed_query(topic) if topic != question else qvec
         dense = self._dense(qvec, allowed, cfg.candidates) if self.mode != "bm25" else {}
         lexical = self._lexical(question, allowed, cfg.candidates) if self.mode != "dense" else {}

@@ -115,15 +115,17 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
             chunk_count=int(previous.get("chunk_count", 0)), index_version=previous.get("index_version", ""),
             notices=tuple(notices), seconds=time.perf_counter() - started,
         )
+    live = None
     if plan.keep:  # unchanged documents are copied from the live index: it must be readable
         try:
-            load_index(settings, check=False)
+            live = load_index(settings, check=False)
         except IndexCorrupt as exc:
             notices.append(f"rebuilding everything: the live index is damaged ({exc.args[0].split(' (')[0]})")
             previous, removed = None, []
             plan = _plan(files, catalog, None)
     with writer_lock(index_dir):
-        return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log, started)
+        return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log, started,
+                      live)
 
 
 def _plan(files: list[Path], catalog: dict[str, dict], previous: dict | None) -> _Plan:
@@ -182,7 +184,8 @@ def prepare_document(path: Path, entry: dict, content_hash: str) -> Document:
 
 def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list[str],
            embedder: Embedder | None, count_tokens: TokenCounter | None, notices: list[str],
-           log: Callable[[str], None], started: float) -> IngestReport:
+           log: Callable[[str], None], started: float, live=None) -> IngestReport:
+    """Write a new version: new/changed documents embedded, unchanged ones copied from ``live``."""
     if count_tokens is None:
         count_tokens = token_counter(resolve_model_path(settings.model))
     new_docs: list[Document] = []
@@ -217,7 +220,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     kept_vecs = np.zeros((0, 0), np.float32)
     kept_sents = np.zeros((0, 0), np.float32)
     if plan.keep:
-        old = load_index(settings, check=False)
+        old = live if live is not None else load_index(settings, check=False)
         rows = [i for i, c in enumerate(old.chunks) if c.doc_id in plan.keep]
         kept_chunks = [old.chunks[i] for i in rows]
         kept_docs = [old.documents[d] for d in sorted(plan.keep)]
