@@ -34,14 +34,23 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
-@pytest.fixture
-def fake_index(fake_settings: Settings, fake_embedder: FakeEmbedder):
-    """(settings, store) of a freshly built fake-embedder index over the seed corpus."""
+def build_fake_index(root: Path, embedder: FakeEmbedder | None = None):
+    """Copy the seed corpus under ``root``, index it with the fake embedder: (settings, store)."""
     from assistant.store import load_index
     from ingest.build import ingest
 
-    ingest(fake_settings, embedder=fake_embedder, count_tokens=word_count, log=lambda m: None)
-    return fake_settings, load_index(fake_settings)
+    corpus = root / "corpus"
+    if not corpus.exists():
+        shutil.copytree(SEED_CORPUS, corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index", model="fake")
+    ingest(settings, embedder=embedder or FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
+    return settings, load_index(settings)
+
+
+@pytest.fixture
+def fake_index(fake_settings: Settings, fake_embedder: FakeEmbedder):
+    """(settings, store) of a freshly built fake-embedder index over the seed corpus."""
+    return build_fake_index(Path(fake_settings.corpus_dir).parent, fake_embedder)
 
 
 @pytest.fixture(scope="session")
@@ -58,14 +67,7 @@ def real_index(tmp_path_factory) -> tuple[Settings, object]:
 @pytest.fixture(scope="module")
 def shared_fake_index(tmp_path_factory):
     """(settings, store) of a fake-embedder index over the seed corpus, for read-only tests."""
-    from assistant.store import load_index
-    from ingest.build import ingest
-
-    root = tmp_path_factory.mktemp("fake-shared")
-    shutil.copytree(SEED_CORPUS, root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", model="fake")
-    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
-    return settings, load_index(settings)
+    return build_fake_index(tmp_path_factory.mktemp("fake-shared"))
 
 
 @pytest.fixture(scope="module")
