@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(sub.add_parser("eval", help="measure retrieval on a question file"))
     p.add_argument("--questions", default="tests/fixtures/questions.yaml")
     p.add_argument("--retriever", default="all", choices=["dense", "bm25", "hybrid", "all"])
-    p.add_argument("--split", default="all", choices=["dev", "test", "all"])
+    p.add_argument("--split", default="all", choices=["dev", "test", "holdout", "all"])
     p.add_argument("--json", metavar="FILE", dest="json_out", help="write aggregate and per-question results")
     p.add_argument("--plot", metavar="FILE", help="write a PNG bar chart of the table")
     p.add_argument("--no-baseline", action="store_true", help="skip the tutorial-pipeline baseline row")

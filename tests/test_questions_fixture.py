@@ -33,7 +33,7 @@ def test_set_size_and_types(questions):
     assert sum(not q.answerable for q in questions) >= 12
     types = Counter(q.type for q in answerable)
     assert {"fact", "theme", "cross", "disambiguation"} <= set(types)
-    assert {q.split for q in questions} == {"dev", "test"}
+    assert {q.split for q in questions} == {"dev", "test", "holdout"}
 
 
 def test_every_document_is_covered(questions, cleaned_texts):
