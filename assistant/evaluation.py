@@ -106,6 +106,7 @@ class QuestionResult:
     confidence: float
     latency_ms: float
     retrieved: tuple[tuple[str, str, str], ...]  # (doc_id, section, text start) of the top 5
+    quote_hit: bool = False  # the answer quotes a sentence holding a gold phrase (answerable only)
 
 
 def score_ranking(ranked: Sequence[tuple[str, str]], gold: Sequence[Gold]) -> tuple[int | None, float, float]:
@@ -149,12 +150,16 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
         ranked = [(p.meta.doc_id, p.chunk.text) for p in answer.passages]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
         confidence = retriever.last_confidence
+        quotes = [(p.meta.doc_id, _norm(" ".join(p.quoted))) for p in answer.passages if p.quoted]
+        quote_hit = q.answerable and not answer.abstained and any(
+            d == g.doc and _norm(phrase) in t for d, t in quotes for g in q.gold for phrase in g.phrases)
         results.append(QuestionResult(
             id=q.id, type=q.type, split=q.split, answerable=q.answerable, first_hit=first, ndcg=ndcg,
             coverage=coverage, abstained=answer.abstained, confidence=confidence,
             latency_ms=latency,
             retrieved=tuple((p.meta.doc_id, " › ".join(p.chunk.section), p.chunk.text[:90])
                             for p in answer.passages[:5]),
+            quote_hit=quote_hit,
         ))
     return results
 
@@ -200,6 +205,7 @@ class Summary:
     latency_p50: float
     latency_p95: float
     by_type: dict[str, float] = field(default_factory=dict)  # Recall@5 per question type
+    quote_rate: float | None = None  # answerable questions whose answer quotes a gold phrase
 
 
 def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
@@ -223,6 +229,7 @@ def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
         latency_p50=statistics.median(latencies),
         latency_p95=latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))],
         by_type=by_type,
+        quote_rate=(sum(1 for r in answerable if r.quote_hit) / n) if name != "baseline" else None,
     )
 
 
@@ -244,12 +251,12 @@ def format_table(summaries: Sequence[Summary]) -> str:
         return "  n/a" if x is None else f"{x:5.3f}"
 
     head = (f"{'retriever':<10} {'R@1':>5} {'R@3':>5} {'R@5':>5} {'R@10':>5} {'MRR@10':>6} {'nDCG@10':>7} "
-            f"{'cover@5':>7} {'abs-P':>5} {'abs-R':>5} {'p50 ms':>7} {'p95 ms':>7}")
+            f"{'cover@5':>7} {'quote':>5} {'abs-P':>5} {'abs-R':>5} {'p50 ms':>7} {'p95 ms':>7}")
     lines = [head, "-" * len(head)]
     for s in summaries:
         lines.append(
             f"{s.name:<10} {s.recall[1]:5.3f} {s.recall[3]:5.3f} {s.recall[5]:5.3f} {s.recall[10]:5.3f} "
-            f"{s.mrr:6.3f} {s.ndcg:7.3f} {s.coverage:7.3f} {pct(s.abstain_precision)} "
+            f"{s.mrr:6.3f} {s.ndcg:7.3f} {s.coverage:7.3f} {pct(s.quote_rate)} {pct(s.abstain_precision)} "
             f"{pct(s.abstain_recall)} {s.latency_p50:7.1f} {s.latency_p95:7.1f}"
         )
     return "\n".join(lines)
