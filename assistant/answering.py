@@ -2,8 +2,10 @@
 
 The extractive answer quotes the 2–5 best sentences verbatim, each followed by the number of
 the passage it comes from. It abstains when the evidence is weak (threshold calibrated on the
-fixture dev split), when the question names a council the corpus does not hold, and — with
-a different message — when the filters exclude every document.
+fixture dev split); when the question is about a council, year or kind of document the corpus
+does not hold; when it asks for a date, figure, amount or post holder that none of the top
+passages gives (answer_type.py); and — with a different message — when the filters exclude
+every document.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import replace
+from typing import Sequence
 
+from assistant.answer_type import Expected, expected_answer, gives
 from assistant.errors import UsageError
 from assistant.lexical import stems
 from assistant.retrieval import RetrievalResult, Retriever
@@ -57,6 +61,14 @@ def ask(question: str, store: IndexStore, settings: Settings | None = None,
         return replace(base, reason="unknown_council", text=(
             f"The corpus holds no documents about {names}; it covers {held}. "
             "The closest passages are listed below as possibly related."))
+    if result.hints.other_councils and not result.hints.councils:
+        # "What did the peers conclude about Peterborough City Council's finances?": the
+        # documents mention Peterborough (a shared-services partner) but no peer team reviewed it
+        names = ", ".join(result.hints.other_councils)
+        held = ", ".join(sorted({m.council for m in store.metas.values()}))
+        return replace(base, reason="unknown_council", text=(
+            f"The corpus holds no peer challenge documents about {names}; it covers {held}, whose "
+            f"documents mention {names} in passing. Those passages are listed below."))
     unknown = ", ".join(result.hints.unknown_names)
     if unknown and result.confidence < settings.answer.unknown_name_threshold:
         # a name the corpus never uses, and only middling evidence: say so rather than guess
@@ -68,9 +80,26 @@ def ask(question: str, store: IndexStore, settings: Settings | None = None,
         return replace(base, reason="unknown_year", text=(
             f"No document in the corpus covers {years}. "
             "The closest passages are listed below as possibly related."))
+    if result.hints.missing_doc_types:
+        kinds = " or ".join(result.hints.missing_doc_types)
+        named = " or ".join(result.hints.councils)
+        return replace(base, reason="unknown_document", text=(
+            f"The corpus holds no {kinds} of {named}, so it cannot say what one found. "
+            "The closest passages are listed below as possibly related."))
     if not result.passages or result.confidence < settings.answer.abstain_threshold:
         return replace(base, reason="no_evidence", text=NO_ANSWER)
-    answer = replace(extractive_answer(question, result, settings), index_version=store.version,
+    expected = expected_answer(question)
+    councils = [c.lower() for c in result.hints.councils]
+    if expected and not any(gives(texts, i, expected, councils)
+                            for p in result.passages[:settings.answer.answer_type_passages]
+                            for texts in [_sentence_texts(p)] for i in range(len(texts))):
+        # e.g. "How much did the city council pay the LGA?" finds passages about the LGA and
+        # the city council, none of which states an amount
+        return replace(base, reason="not_stated", text=(
+            f"The closest passages do not give {expected.label}, so the documents do not seem to "
+            "answer this. They are listed below as possibly related."))
+    answer = replace(extractive_answer(question, result, settings, expected, councils),
+                     index_version=store.version,
                      filters=filters,
                      notice=f"The documents never mention {unknown}; check the quotes answer it." if unknown else "")
     llm = generator if generator is not None else (
@@ -85,8 +114,13 @@ def _sentence_texts(passage: Passage) -> list[str]:
     return [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
 
 
-def extractive_answer(question: str, result: RetrievalResult, settings: Settings) -> Answer:
-    """Quote the best sentences of the top passages, each with its passage number."""
+def extractive_answer(question: str, result: RetrievalResult, settings: Settings,
+                      expected: Expected | None = None, councils: Sequence[str] = ()) -> Answer:
+    """Quote the best sentences of the top passages, each with its passage number.
+
+    With an ``expected`` kind of answer ("when …?" → a date), sentences that give one are
+    preferred, so "When did the peers visit?" quotes the sentence with the date.
+    """
     cfg = settings.answer
     q_stems = set(stems(question))
     candidates = []  # (score, passage index, sentence index, text)
@@ -99,7 +133,8 @@ def extractive_answer(question: str, result: RetrievalResult, settings: Settings
             dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
             words = set(stems(text))
             lexical = len(q_stems & words) / max(1, len(q_stems))
-            candidates.append((dense + 0.25 * lexical + rank_bonus, p_index, s_index, text))
+            typed = cfg.answer_type_bonus if expected and gives(texts, s_index, expected, councils) else 0.0
+            candidates.append((dense + 0.25 * lexical + rank_bonus + typed, p_index, s_index, text))
     if not candidates:
         candidates = [(p.score, i, -1, p.chunk.text) for i, p in enumerate(result.passages)]
     candidates.sort(key=lambda c: c[0], reverse=True)

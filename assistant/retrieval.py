@@ -22,6 +22,11 @@ _COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+(?:[ -](?:and |upon |on )?[A-Z][a-z]+)*) (?:City |County |District |Borough |Town )?Council)\b"
 )
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+# Words that ask about a kind of document. Only past-tense "came back" wording counts as a
+# progress review: "when should the city expect a return visit?" is answered by the 2017 report.
+_DOC_TYPE_CUES = {
+    "progress review": re.compile(r"(?i)\bprogress reviews?\b|\b(?:came|went|got) back\b|\breturned to\b"),
+}
 _COUNCIL_KINDS = ("city", "county", "district", "borough", "town")
 _LEADING_WORDS = {"the", "a", "an", "this", "that", "each", "which", "what", "has", "have", "had",
                   "did", "does", "do", "is", "was", "were", "are", "how", "why", "when", "where",
@@ -69,6 +74,8 @@ class QueryHints:
     unknown_councils: tuple[str, ...] = ()  # councils named that the corpus does not hold
     unknown_years: tuple[int, ...] = ()  # years named that no document speaks for
     unknown_names: tuple[str, ...] = ()  # proper nouns / acronyms no document ever uses
+    other_councils: tuple[str, ...] = ()  # councils named that the documents mention but do not cover
+    missing_doc_types: tuple[str, ...] = ()  # document kinds asked about that no named council has
 
 
 def council_aliases(councils: Sequence[str]) -> dict[str, str]:
@@ -106,7 +113,7 @@ def parse_hints(question: str, metas: Sequence[DocumentMeta], text_years: Sequen
     mentioned_set = set(mentioned)
     councils = sorted({m.council for m in metas})
     aliases = council_aliases(councils)
-    unknown = []
+    unknown, other = [], []
     masked = question
     for match in _COUNCIL_NAME.finditer(question):
         words = match.group(1).split()
@@ -116,6 +123,7 @@ def parse_hints(question: str, metas: Sequence[DocumentMeta], text_years: Sequen
         if len(words) < 2 or phrase.lower() in aliases or words[0].lower() in _COUNCIL_KINDS:
             continue
         if phrase.lower() in mentioned_set:  # e.g. a shared-services partner named in the text
+            other.append(phrase)
             masked = masked.replace(phrase, " ")
             continue
         # a full council name that is not one of ours, even if it contains one of our place
@@ -127,8 +135,11 @@ def parse_hints(question: str, metas: Sequence[DocumentMeta], text_years: Sequen
     named = {owner for alias, owner in aliases.items() if re.search(rf"\b{re.escape(alias)}\b", lower)}
     years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
     known_years = {y for m in metas for y in m.years} | set(text_years)
+    held_types = {m.doc_type for m in metas if m.council in named}
+    missing = tuple(t for t, cue in _DOC_TYPE_CUES.items() if named and cue.search(question) and t not in held_types)
     return QueryHints(councils=tuple(sorted(named)), years=years, unknown_councils=tuple(unknown),
-                      unknown_years=tuple(y for y in years if y not in known_years))
+                      unknown_years=tuple(y for y in years if y not in known_years),
+                      other_councils=tuple(dict.fromkeys(other)), missing_doc_types=missing)
 
 
 def strip_council_mentions(question: str, metas: Sequence[DocumentMeta]) -> str:

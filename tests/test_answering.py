@@ -178,6 +178,25 @@ def test_known_council_with_unknown_one_does_not_abstain_for_council(index, retr
     assert result.reason != "unknown_council"
 
 
+def test_a_council_the_documents_only_mention_is_not_covered(index, retriever):
+    """Peterborough is a shared-services partner in the county's documents; no peer team reviewed it."""
+    result = answer(index, retriever, "What were the main findings of Peterborough City Council's own peer challenge?")
+    _abstained_with_related_passages(result)
+    assert result.reason == "unknown_council"
+    assert "Peterborough City Council" in result.text and "in passing" in result.text
+
+
+def test_a_progress_review_of_a_council_that_has_none_abstains(index, retriever):
+    result = answer(index, retriever, "What did the peers find when they came back to Cambridge City Council?")
+    _abstained_with_related_passages(result)
+    assert result.reason == "unknown_document"
+    assert "progress review of Cambridge City Council" in result.text
+    # the county has one, and "expect a return visit" is answered by the city's own report
+    for question in ("What did the peers find when they came back to Cambridgeshire County Council?",
+                     "When should the city council expect a return visit from the peers?"):
+        assert answer(index, retriever, question).reason != "unknown_document"
+
+
 # ---------------------------------------------------------------- citations check (pure)
 
 def test_check_citations():
@@ -334,3 +353,19 @@ def test_a_name_the_corpus_never_uses_lowers_trust(real_index):
     answered = ask("How should the city council protect itself against uncertainty over how Whitehall "
                    "funds councils?", store, settings)
     assert not answered.abstained and "Whitehall" in answered.notice
+
+
+@pytest.mark.slow
+def test_a_typed_question_needs_its_kind_of_answer(real_index):
+    """"How much did … pay?" over passages stating no amount abstains and says what is missing;
+    "when …?" quotes a dated sentence; "who is the deputy leader …?" quotes the named holder."""
+    settings, store = real_index
+    refused = ask("How much did the city council pay the LGA for its peer challenge?", store, settings)
+    assert refused.abstained and refused.reason == "not_stated" and "amount of money" in refused.text
+    assert refused.passages  # still listed as possibly related
+    refused = ask("Who was leader of Cambridge City Council at the time of its 2017 peer challenge?", store, settings)
+    assert refused.abstained and refused.reason == "not_stated"
+    dated = ask("When did the LGA team visit Cambridge City Council?", store, settings)
+    assert not dated.abstained and re.search(r"20\d\d|December|October", dated.text)
+    named = ask("Who is the deputy leader of Cambridgeshire County Council?", store, settings)
+    assert not named.abstained and "Elisa Meschini" in named.text

@@ -1,0 +1,154 @@
+"""What kind of answer a question asks for, and whether a sentence gives one.
+
+"When …?" wants a date or a time, "how many …?" a figure, "how much did … pay?" an amount of
+money, "how long …?" a length of time, and "who is the chief executive of …?" a named person in
+that post. The extractive answer prefers sentences that give the expected kind, and `ask`
+abstains when none of the retrieved sentences gives it: a passage about the follow-up visit
+that states no date does not answer "when did the peers come back?".
+
+Pure functions of text; no model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from assistant.lexical import stems
+
+
+@dataclass(frozen=True)
+class Expected:
+    kind: str  # date | number | money | duration | post_holder
+    label: str  # for messages: "a date", "the name of the leader", …
+    post: str = ""  # post_holder only, lower case: "chief executive"
+    counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
+
+
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                 r"thirty|forty|fifty|hundred|thousand|million|billion|half|dozen|several|a few")
+_MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
+           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_UNITS = r"days?|weeks?|months?|years?|hours?|decades?"
+
+_GIVES = {
+    "number": re.compile(rf"\d|%|\b(?:{_NUMBER_WORDS})\b", re.I),
+    "money": re.compile(r"£\s?\d|\d\s?(?:m|bn|k)\b|\b(?:million|billion|thousand) pounds\b|\bpounds\b|"
+                        r"\b\d[\d,.]*\s?(?:million|billion)\b", re.I),
+    "date": re.compile(rf"\b(?:19|20)\d\d\b|\b(?:{_MONTHS})\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|"
+                       rf"\b(?:spring|summer|autumn|winter)\b|\b(?:next|last|this|previous|following) "
+                       rf"(?:year|month|week|financial year)\b|\bwithin (?:the )?(?:next )?\S+ (?:{_UNITS})\b|"
+                       rf"\b(?:{_UNITS}) (?:ago|later|after)\b", re.I),
+    "duration": re.compile(rf"\b(?:\d[\d.,]*|{_NUMBER_WORDS}|a|an)[ -](?:{_UNITS})\b|"
+                           rf"\b(?:{_UNITS}) long\b", re.I),
+}
+
+_NOT_COUNTS = re.compile(r"^[\s•*-]*\d+(?:\.\d+)*\.?\s|\b(?:19|20)\d\d(?:/\d\d)?\b|"
+                         rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b", re.I)
+_POSTS = (r"deputy leader|leader|chief executive|chair(?:man|woman|person)?|mayor|monitoring officer|"
+          r"section 151 officer|finance director|director of [a-z]+|principal adviser|"
+          r"peer challenge manager|programme manager")
+_POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
+                            rf"(?P<peer>\s+peer)?", re.I)
+_MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget|sav(?:e|ed|ing|ings)|fund(?:s|ing|ed)?|"
+                         r"invest(?:ed|ment)?|grants?|income|overspend|deficit|gap|lost|lose|charge[ds]?|fee)\b",
+                         re.I)
+
+# Capitalised words that are not people's names: posts, organisations, places, sentence openers.
+_NOT_NAMES = set("""the a an this that these those it its our your their we they he she there here peer peers team
+lead member members council councils city county district borough government association local lga cpc
+chief executive officer leader deputy chair chairman mayor director principal adviser manager programme
+challenge corporate review progress cabinet committee board partnership authority combined cambridge
+cambridgeshire peterborough east west north south of and for in on at by to from with name post portfolio
+email tel head communications strategy policy deputy cex services service finance group groups joint
+administration independent labour conservative liberal democrat green party cllr councillor mr mrs ms dr
+january february march april may june july august september october november december""".split())
+_TITLE_NAME = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+[A-Z][\w'’-]+")
+_CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
+
+
+def expected_answer(question: str) -> Expected | None:
+    """The kind of answer ``question`` asks for, or None when any statement may answer it.
+
+    >>> expected_answer("When did the peers visit?").kind
+    'date'
+    >>> expected_answer("Who is the county council's chief executive now?").post
+    'chief executive'
+    >>> expected_answer("What did the peers say about culture?") is None
+    True
+    """
+    q = question.strip().lower()
+    post = _POST_QUESTION.match(question.strip())
+    if post:
+        name = post.group("post").lower() + (" peer" if post.group("peer") else "")
+        return Expected("post_holder", f"the name of the {name}", name)
+    if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
+                r"which year|on what date)\b", q):
+        return Expected("date", "a date")
+    if re.match(r"how long\b", q) or re.match(r"how much time\b", q):
+        return Expected("duration", "a length of time")
+    if re.match(r"how much\b", q):
+        if _MONEY_CUES.search(q):
+            return Expected("money", "an amount of money")
+        return Expected("number", "a figure")
+    many = re.match(r"how many\s+((?:[\w'-]+\s+){0,3}?[\w'-]+?)\s+(?:did|does|do|were|was|are|is|has|have|had|"
+                    r"will|would|should|can|could|in|on|at|from|for|sit|work)\b", q)
+    if many:
+        return Expected("number", "a figure", counted=tuple(stems(many.group(1))))
+    if re.match(r"(?:how many|what (?:number|percentage|proportion|share) of|what percentage|"
+                r"what proportion)\b", q):
+        return Expected("number", "a figure")
+    return None
+
+
+def _names(text: str) -> list[str]:
+    found = [m.group(0) for m in _TITLE_NAME.finditer(text)]
+    for m in _CAPITALISED_PAIR.finditer(text):
+        if m.group(1).lower() not in _NOT_NAMES and m.group(2).lower() not in _NOT_NAMES:
+            found.append(m.group(0))
+    return found
+
+
+def _post_is_elsewhere(after: str, councils: Sequence[str]) -> bool:
+    """Does the text right after a post name another body ("Leader, Milton Keynes")?"""
+    m = re.match(r"\s*(?:,|–|-|of|at|for)\s+(?:the\s+)?([A-Z][\w'’]+(?:\s+[A-Z][\w'’]+)*)", after)
+    if not m:
+        return False
+    body = m.group(1).lower()
+    if body in {"council", "authority", "county council", "city council"}:
+        return False
+    return not any(body in c or c in body or body.split()[0] in c for c in councils)
+
+
+def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Sequence[str] = ()) -> bool:
+    """Does sentence ``index`` of a passage give the expected kind of answer?
+
+    For a post holder the post must be named in the sentence with a person's name in it or in a
+    neighbouring sentence (a table row "Name: Mark Lloyd" above "Post: Chief Executive"), and,
+    when the question names councils (lower-case, ``councils``), the post must not belong to
+    another body ("Cllr Pete Marland Leader, Milton Keynes" does not say who leads Cambridge).
+    """
+    text = sentences[index]
+    if expected.kind == "number":
+        # a year, a financial year or a paragraph number ("2.5 The experience …") is not a count
+        text = _NOT_COUNTS.sub(" ", text)
+    if expected.kind == "number" and expected.counted:
+        # "how many staff": a figure counting staff ("more than 95 people" does not count staff)
+        for m in _GIVES["number"].finditer(text):
+            following = " ".join(re.split(r"[\s-]+", text[m.end():].lstrip(" -"))[:4])
+            if set(stems(following)) & set(expected.counted):
+                return True
+        return False
+    if expected.kind != "post_holder":
+        return bool(_GIVES[expected.kind].search(text))
+    core = expected.post.removesuffix(" peer")
+    for m in re.finditer(rf"\b{re.escape(core)}\b", text, re.I):
+        if text[:m.start()].lower().rstrip().endswith("deputy") and core == "leader":
+            continue  # "Deputy Leader" does not name the leader
+        if councils and not expected.post.endswith(" peer") and _post_is_elsewhere(text[m.end():], councils):
+            continue
+        window = sentences[max(0, index - 1):index + 2]
+        if any(_names(s) for s in window):
+            return True
+    return False

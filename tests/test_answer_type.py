@@ -1,0 +1,106 @@
+"""Expected answer types: what a question asks for, and whether a sentence gives it (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer_type import expected_answer, gives
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("When did the LGA team visit Cambridge City Council?", "date"),
+    ("By when should the city council have its next peer challenge?", "date"),
+    ("Since when has the county had a management team of its own?", "date"),
+    ("What date is on the county council's progress review letter?", "date"),
+    ("how long were the peers on site at the city council?", "duration"),
+    ("How much time did the peer team put into the review?", "duration"),
+    ("How much did the city council pay the LGA for its peer challenge?", "money"),
+    ("How much does the city council put into grants for community groups?", "money"),
+    ("How many staff does Cambridgeshire County Council employ?", "number"),
+    ("What percentage of residents were satisfied?", "number"),
+    ("Who is the county council's chief executive now?", "post_holder"),
+    ("Who was leader of Cambridge City Council in 2017?", "post_holder"),
+])
+def test_question_kinds(question, kind):
+    assert expected_answer(question).kind == kind
+
+
+@pytest.mark.parametrize("question", [
+    "What did the peers say about decision-making pace?",
+    "Who were the peers on the county council's 2022 progress review?",  # any names will do
+    "Who keeps track of delivery of the action plan?",  # a team may answer
+    "Did the county act on the shared services recommendation?",
+    "",
+])
+def test_open_questions_expect_nothing_in_particular(question):
+    assert expected_answer(question) is None
+
+
+def test_posts_and_what_is_counted_are_extracted():
+    assert expected_answer("Who is the deputy leader of Cambridgeshire County Council?").post == "deputy leader"
+    assert expected_answer("Who was the chief executive peer on the 2022 review?").post == "chief executive peer"
+    assert expected_answer("How many staff does the county employ?").counted == ("staff",)
+    assert expected_answer("How many people did the peers talk to in Cambridge?").counted == ("peopl",)
+
+
+def one(text: str, question: str, councils=()) -> bool:
+    return gives([text], 0, expected_answer(question), councils)
+
+
+def test_dates_and_time_spans():
+    when = "When is the follow-up visit?"
+    assert one("Our expectation is that it will occur within the next 2 years.", when)
+    assert one("Their initial findings were presented on 18th October 2013.", when)
+    assert one("The council welcomed the team in December 2017.", when)
+    assert not one("The timing of the visit is determined by the Council.", when)
+
+
+def test_a_year_or_a_paragraph_number_is_not_a_count():
+    how_many = "How many areas did the county ask the peers to look at?"
+    assert one("• 2.3 In addition, the Council asked the Peer Team to focus on four specific areas.", how_many)
+    assert not one("• 2.5 The team commented on areas of strength in 2013.", how_many)
+    assert not one("The team visited in December 2017 and in 2022/23.", "What percentage were satisfied?")
+    assert one("76% of residents were satisfied", "What percentage were satisfied?")
+
+
+def test_a_count_must_count_what_was_asked_about():
+    staff = "How many staff does the county employ?"
+    assert not one("Spoke to more than 95 people including a range of council staff.", staff)
+    assert one("The council employs around 5,000 staff.", staff)
+    assert one("agree a 3-year MTFS", "How many years does the plan cover?")
+
+
+def test_money_needs_an_amount_not_just_a_number():
+    pay = "How much did the city council pay the LGA?"
+    assert not one("Councils should have a peer challenge every 4 to 5 years.", pay)
+    assert one("The council's £900,000 grants programme.", pay)
+    assert one("A budget gap of 12 million pounds.", pay)
+
+
+def test_a_post_holder_needs_a_name_and_the_right_body():
+    leader_city = "Who was leader of Cambridge City Council?"
+    city = ["cambridge city council"]
+    assert not one("• Cllr Pete Marland Leader, Milton Keynes", leader_city, city)
+    assert not one("The leader and chief executive are well respected.", leader_city, city)
+    assert not one('"We must act," said Cllr Lucy Nethsingha, Leader of Cambridgeshire County Council.',
+                   leader_city, city)
+    county = ["cambridgeshire county council"]
+    assert one('"We must act," said Cllr Lucy Nethsingha, Leader of Cambridgeshire County Council.',
+               "Who is the leader of the county council?", county)
+    assert not one('"More work," added Cllr Elisa Meschini, Deputy Leader of the Council.',
+                   "Who is the leader of the county council?", county)
+    assert one('"More work," added Cllr Elisa Meschini, Deputy Leader of the Council.',
+               "Who is the deputy leader of the county council?", county)
+
+
+def test_a_post_holder_name_may_sit_in_the_neighbouring_row():
+    rows = ["Name: | Mark Lloyd | Name: | Councillor Martin Curtis",
+            "Post: | Chief Executive | Portfolio: | Leader of the Council"]
+    question = expected_answer("Who was Leader of Cambridgeshire County Council in 2014?")
+    assert gives(rows, 1, question, ["cambridgeshire county council"])
+    assert not gives(rows[1:], 0, question, ["cambridgeshire county council"])
+
+
+def test_a_peer_post_belongs_to_another_council_by_definition():
+    assert one("• Chief Executive Peer, Kath O'Dwyer - St Helens Council",
+               "Who was the chief executive peer on the county's 2022 review?", ["cambridgeshire county council"])
