@@ -220,11 +220,17 @@ def _ends_open(para: _Para) -> bool:
 def _merge_broken(paras: list[_Para], vocabulary: set[str]) -> list[_Para]:
     """Rejoin a paragraph cut by a page break or a stray blank line mid-sentence."""
     merged: list[_Para] = []
-    for para in paras:
+    for i, para in enumerate(paras):
         prev = merged[-1] if merged else None
+        following = paras[i + 1] if i + 1 < len(paras) else None
         continues = para.kind == "paragraph" and (
             para.lines[0][:1].islower()
             or (prev is not None and prev.lines[-1].split()[-1].lower() in _FUNCTION_WORDS)
+            # one wrapped line between two bullets of a list ("• Receive the report compiled by
+            # the Local Government" / "Association Peer Review Team" / "• Note its content") is
+            # the rest of the first bullet, not a heading
+            or (prev is not None and prev.kind == "item" and len(para.lines) == 1
+                and following is not None and following.kind == "item")
         )
         if prev is not None and prev.kind in ("paragraph", "item") and continues and _ends_open(prev):
             prev.lines.extend(para.lines)

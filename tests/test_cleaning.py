@@ -389,3 +389,13 @@ def test_pdf_numbered_heading_without_blank_lines_is_split_out():
     # the same lines in a plain-text file (which has blank lines when it means them) stay prose
     plain = clean(["\n".join(pages)])
     assert not any(b.kind == "heading" for b in plain.blocks)
+
+
+def test_a_wrapped_line_between_two_bullets_is_not_a_heading() -> None:
+    """The 2014 cabinet paper wraps a bullet onto its own line; it once became the section
+    "Association Peer Review Team" and hid the leader's name from "who was leader" questions."""
+    cleaned = clean(["Cabinet is recommended to:\n\n• Receive the report compiled by the Local Government\n\n"
+                     "Association Peer Review Team\n\n• Note its content\n\n• Approve the action plan.\n"])
+    assert headings(cleaned) == []
+    assert "• Receive the report compiled by the Local Government Association Peer Review Team\n" in cleaned.text
+    assert clean([cleaned.text]).text == cleaned.text
