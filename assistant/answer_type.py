@@ -148,7 +148,14 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
             continue  # "Deputy Leader" does not name the leader
         if councils and not expected.post.endswith(" peer") and _post_is_elsewhere(text[m.end():], councils):
             continue
-        window = sentences[max(0, index - 1):index + 2]
-        if any(_names(s) for s in window):
+        if name_sentence(sentences, index) is not None:
             return True
     return False
+
+
+def name_sentence(sentences: Sequence[str], index: int) -> int | None:
+    """The sentence naming a person: ``index`` itself, else the one before, else the one after."""
+    for j in (index, index - 1, index + 1):
+        if 0 <= j < len(sentences) and _names(sentences[j]):
+            return j
+    return None

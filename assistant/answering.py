@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import replace
 from typing import Sequence
 
-from assistant.answer_type import Expected, expected_answer, gives
+from assistant.answer_type import Expected, expected_answer, gives, name_sentence
 from assistant.errors import UsageError
 from assistant.lexical import stems
 from assistant.retrieval import RetrievalResult, Retriever
@@ -127,14 +127,17 @@ def extractive_answer(question: str, result: RetrievalResult, settings: Settings
     for p_index, passage in enumerate(result.passages):
         texts = _sentence_texts(passage)
         rank_bonus = 0.05 * (len(result.passages) - p_index) / len(result.passages)
+        typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils)}
+        if expected and expected.kind == "post_holder":  # the post and the name may be two rows
+            typed |= {j for i in typed for j in [name_sentence(texts, i)] if j is not None}
         for s_index, text in enumerate(texts):
             if len(text) < 25 or not re.search(r"[a-z]{3}", text) or text.rstrip().endswith(":"):
                 continue  # headings, labels, fragments and lead-ins ("… are:") answer nothing
             dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
             words = set(stems(text))
             lexical = len(q_stems & words) / max(1, len(q_stems))
-            typed = cfg.answer_type_bonus if expected and gives(texts, s_index, expected, councils) else 0.0
-            candidates.append((dense + 0.25 * lexical + rank_bonus + typed, p_index, s_index, text))
+            bonus = cfg.answer_type_bonus if s_index in typed else 0.0
+            candidates.append((dense + 0.25 * lexical + rank_bonus + bonus, p_index, s_index, text))
     if not candidates:
         candidates = [(p.score, i, -1, p.chunk.text) for i, p in enumerate(result.passages)]
     candidates.sort(key=lambda c: c[0], reverse=True)
@@ -148,6 +151,15 @@ def extractive_answer(question: str, result: RetrievalResult, settings: Settings
     chosen = [c for c in candidates if c[0] >= best - 0.12][: cfg.max_quotes]
     if len(chosen) < cfg.min_quotes:
         chosen = candidates[: cfg.min_quotes]
+    if expected and expected.kind == "post_holder":
+        # "Post: Leader of the Council" answers nothing without the "Name: …" row beside it
+        by_position = {(c[1], c[2]): c for c in candidates}
+        for _, p_index, s_index, _ in list(chosen):
+            texts = _sentence_texts(result.passages[p_index])
+            j = name_sentence(texts, s_index) if s_index >= 0 and gives(texts, s_index, expected, councils) else None
+            partner = by_position.get((p_index, j))
+            if partner is not None and partner not in chosen and len(chosen) < cfg.max_quotes + 1:
+                chosen.append(partner)
     chosen.sort(key=lambda c: (c[1], c[2]))
     quoted: dict[int, list[str]] = {}
     lines = []

@@ -369,3 +369,6 @@ def test_a_typed_question_needs_its_kind_of_answer(real_index):
     assert not dated.abstained and re.search(r"20\d\d|December|October", dated.text)
     named = ask("Who is the deputy leader of Cambridgeshire County Council?", store, settings)
     assert not named.abstained and "Elisa Meschini" in named.text
+    row = ask("Who was Leader of Cambridgeshire County Council when cabinet received the 2013 peer review "
+              "report?", store, settings)  # "Post: … Leader of the Council" is quoted with its "Name:" row
+    assert not row.abstained and "Martin Curtis" in row.text and "Leader of the Council" in row.text
