@@ -65,10 +65,11 @@ def ask(question: str, store: IndexStore, settings: Settings | None = None,
         # "What did the peers conclude about Peterborough City Council's finances?": the
         # documents mention Peterborough (a shared-services partner) but no peer team reviewed it
         names = ", ".join(result.hints.other_councils)
-        held = ", ".join(sorted({m.council for m in store.metas.values()}))
+        held = " and ".join(sorted({m.council for m in store.metas.values()}))
         return replace(base, reason="unknown_council", text=(
-            f"The corpus holds no peer challenge documents about {names}; it covers {held}, whose "
-            f"documents mention {names} in passing. Those passages are listed below."))
+            f"The corpus holds no peer challenge documents about {names}, which its documents only "
+            f"mention in passing; it covers {held}. The closest passages are listed below as possibly "
+            "related."))
     unknown = ", ".join(result.hints.unknown_names)
     if unknown and result.confidence < settings.answer.unknown_name_threshold:
         # a name the corpus never uses, and only middling evidence: say so rather than guess
