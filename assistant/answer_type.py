@@ -51,6 +51,9 @@ _POSTS = (r"deputy leader|leader|chief executive|chair(?:man|woman|person)?|mayo
           r"peer challenge manager|programme manager")
 _POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
                             rf"(?P<peer>\s+peer)?", re.I)
+# "county council leader in 2022?": a search-box question that is only a post and a time
+_TERSE_POST = re.compile(rf"^\s*(?!.*\b(?:and|between|with|versus|vs)\b)(?:the\s+)?(?:[\w']+\s+){{0,3}}?(?P<post>{_POSTS})(?:\s+(?:in|of)\s+[\w' ]{{1,40}})?\s*\??\s*$",
+                         re.I)
 _MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget|sav(?:e|ed|ing|ings)|fund(?:s|ing|ed)?|"
                          r"invest(?:ed|ment)?|grants?|income|overspend|deficit|gap|lost|lose|charge[ds]?|fee)\b",
                          re.I)
@@ -80,8 +83,11 @@ def expected_answer(question: str) -> Expected | None:
     """
     q = question.strip().lower()
     post = _POST_QUESTION.match(question.strip())
+    terse = _TERSE_POST.match(question) if not re.match(r"\s*(?:what|how|why|did|does|do|is|was|has|have|which|where)\b",
+                                                        question, re.I) else None
+    post = post or terse
     if post:
-        name = post.group("post").lower() + (" peer" if post.group("peer") else "")
+        name = post.group("post").lower() + (" peer" if post.groupdict().get("peer") else "")
         return Expected("post_holder", f"the name of the {name}", name)
     if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
                 r"which year|on what date)\b", q):

