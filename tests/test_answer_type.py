@@ -20,6 +20,7 @@ from assistant.answer_type import expected_answer, gives
     ("What percentage of residents were satisfied?", "number"),
     ("Who is the county council's chief executive now?", "post_holder"),
     ("Who was leader of Cambridge City Council in 2017?", "post_holder"),
+    ("county council leader in 2022?", "post_holder"),  # typed into a search box
 ])
 def test_question_kinds(question, kind):
     assert expected_answer(question).kind == kind
@@ -30,6 +31,8 @@ def test_question_kinds(question, kind):
     "Who were the peers on the county council's 2022 progress review?",  # any names will do
     "Who keeps track of delivery of the action plan?",  # a team may answer
     "Did the county act on the shared services recommendation?",
+    "relationship between the leader and chief executive",
+    "What did the leader say about the review?",
     "",
 ])
 def test_open_questions_expect_nothing_in_particular(question):
