@@ -52,8 +52,10 @@ _POSTS = (r"deputy leader|leader|chief executive|chair(?:man|woman|person)?|mayo
 _POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
                             rf"(?P<peer>\s+peer)?", re.I)
 # "county council leader in 2022?": a search-box question that is only a post and a time
-_TERSE_POST = re.compile(rf"^\s*(?!.*\b(?:and|between|with|versus|vs)\b)(?:the\s+)?(?:[\w']+\s+){{0,3}}?(?P<post>{_POSTS})(?:\s+(?:in|of)\s+[\w' ]{{1,40}})?\s*\??\s*$",
-                         re.I)
+_TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|which|where)\b)"
+                         rf"(?!.*\b(?:and|between|with|versus|vs)\b)"
+                         rf"(?:the\s+)?(?:[\w']+\s+){{0,3}}?(?P<post>{_POSTS})"
+                         rf"(?:\s+(?:in|of)\s+[\w' ]{{1,40}})?\s*\??\s*$", re.I)
 _MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget|sav(?:e|ed|ing|ings)|fund(?:s|ing|ed)?|"
                          r"invest(?:ed|ment)?|grants?|income|overspend|deficit|gap|lost|lose|charge[ds]?|fee)\b",
                          re.I)
@@ -82,10 +84,7 @@ def expected_answer(question: str) -> Expected | None:
     True
     """
     q = question.strip().lower()
-    post = _POST_QUESTION.match(question.strip())
-    terse = _TERSE_POST.match(question) if not re.match(r"\s*(?:what|how|why|did|does|do|is|was|has|have|which|where)\b",
-                                                        question, re.I) else None
-    post = post or terse
+    post = _POST_QUESTION.match(question.strip()) or _TERSE_POST.match(question)
     if post:
         name = post.group("post").lower() + (" peer" if post.groupdict().get("peer") else "")
         return Expected("post_holder", f"the name of the {name}", name)
@@ -157,6 +156,11 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         if name_sentence(sentences, index) is not None:
             return True
     return False
+
+
+def passage_gives(sentences: Sequence[str], expected: Expected, councils: Sequence[str] = ()) -> bool:
+    """Does any sentence of a passage give the expected kind of answer?"""
+    return any(gives(sentences, i, expected, councils) for i in range(len(sentences)))
 
 
 def name_sentence(sentences: Sequence[str], index: int) -> int | None:

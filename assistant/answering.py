@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import replace
 from typing import Sequence
 
-from assistant.answer_type import Expected, expected_answer, gives, name_sentence
+from assistant.answer_type import Expected, expected_answer, gives, name_sentence, passage_gives
 from assistant.errors import UsageError
 from assistant.lexical import stems
 from assistant.retrieval import RetrievalResult, Retriever
@@ -25,6 +25,7 @@ from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import Answer, Filters, Passage
 
+RELATED = "The closest passages are listed below as possibly related."
 NO_ANSWER = ("The corpus does not answer this question. The closest passages are listed below "
              "as possibly related; check them before relying on them.")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -55,43 +56,35 @@ def ask(question: str, store: IndexStore, settings: Settings | None = None,
         return replace(base, reason="filtered_out", text=(
             "No document matches the filters you set, so nothing was searched. "
             "Widen or remove a filter (council, document type, year)."))
+    held = sorted({m.council for m in store.metas.values()})
     if result.hints.unknown_councils and not result.hints.councils:
-        names = ", ".join(result.hints.unknown_councils)
-        held = ", ".join(sorted({m.council for m in store.metas.values()}))
         return replace(base, reason="unknown_council", text=(
-            f"The corpus holds no documents about {names}; it covers {held}. "
-            "The closest passages are listed below as possibly related."))
+            f"The corpus holds no documents about {', '.join(result.hints.unknown_councils)}; "
+            f"it covers {', '.join(held)}. {RELATED}"))
     if result.hints.other_councils and not result.hints.councils:
         # "What did the peers conclude about Peterborough City Council's finances?": the
         # documents mention Peterborough (a shared-services partner) but no peer team reviewed it
-        names = ", ".join(result.hints.other_councils)
-        held = " and ".join(sorted({m.council for m in store.metas.values()}))
         return replace(base, reason="unknown_council", text=(
-            f"The corpus holds no peer challenge documents about {names}, which its documents only "
-            f"mention in passing; it covers {held}. The closest passages are listed below as possibly "
-            "related."))
+            f"The corpus holds no peer challenge documents about {', '.join(result.hints.other_councils)}, "
+            f"which its documents only mention in passing; it covers {' and '.join(held)}. {RELATED}"))
     unknown = ", ".join(result.hints.unknown_names)
     if unknown and result.confidence < settings.answer.unknown_name_threshold:
         # a name the corpus never uses, and only middling evidence: say so rather than guess
         return replace(base, reason="unknown_name", text=(
-            f"The documents never mention {unknown}, so they cannot answer this. "
-            "The closest passages are listed below as possibly related."))
+            f"The documents never mention {unknown}, so they cannot answer this. {RELATED}"))
     if result.hints.years and len(result.hints.unknown_years) == len(result.hints.years):
         years = ", ".join(str(y) for y in result.hints.unknown_years)
         return replace(base, reason="unknown_year", text=(
-            f"No document in the corpus covers {years}. "
-            "The closest passages are listed below as possibly related."))
+            f"No document in the corpus covers {years}. {RELATED}"))
     if result.hints.missing_doc_types:
         kinds = " or ".join(result.hints.missing_doc_types)
         named = " or ".join(result.hints.councils)
         return replace(base, reason="unknown_document", text=(
-            f"The corpus holds no {kinds} of {named}, so it cannot say what one found. "
-            "The closest passages are listed below as possibly related."))
+            f"The corpus holds no {kinds} of {named}, so it cannot say what one found. {RELATED}"))
     expected = expected_answer(question)
     councils = [c.lower() for c in result.hints.councils]
-    given = bool(expected) and any(gives(texts, i, expected, councils)
-                                   for p in result.passages[:settings.answer.answer_type_passages]
-                                   for texts in [_sentence_texts(p)] for i in range(len(texts)))
+    given = bool(expected) and any(passage_gives(_sentence_texts(p), expected, councils)
+                                   for p in result.passages[:settings.answer.answer_type_passages])
     # A passage naming the holder of the very post asked about answers a terse "county council
     # leader in 2022?" even when its similarity to so short a question is low.
     named_holder = given and expected.kind == "post_holder"
@@ -129,12 +122,15 @@ def extractive_answer(question: str, result: RetrievalResult, settings: Settings
     cfg = settings.answer
     q_stems = set(stems(question))
     candidates = []  # (score, passage index, sentence index, text)
+    name_rows: dict[tuple[int, int], int] = {}  # post sentence → the sentence naming its holder
     for p_index, passage in enumerate(result.passages):
         texts = _sentence_texts(passage)
         rank_bonus = 0.05 * (len(result.passages) - p_index) / len(result.passages)
         typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils)}
         if expected and expected.kind == "post_holder":  # the post and the name may be two rows
-            typed |= {j for i in typed for j in [name_sentence(texts, i)] if j is not None}
+            names = {i: j for i in typed for j in [name_sentence(texts, i)] if j is not None}
+            name_rows.update({(p_index, i): j for i, j in names.items()})
+            typed |= set(names.values())
         for s_index, text in enumerate(texts):
             if len(text) < 25 or not re.search(r"[a-z]{3}", text) or text.rstrip().endswith(":"):
                 continue  # headings, labels, fragments and lead-ins ("… are:") answer nothing
@@ -156,13 +152,11 @@ def extractive_answer(question: str, result: RetrievalResult, settings: Settings
     chosen = [c for c in candidates if c[0] >= best - 0.12][: cfg.max_quotes]
     if len(chosen) < cfg.min_quotes:
         chosen = candidates[: cfg.min_quotes]
-    if expected and expected.kind == "post_holder":
+    if name_rows:
         # "Post: Leader of the Council" answers nothing without the "Name: …" row beside it
         by_position = {(c[1], c[2]): c for c in candidates}
         for _, p_index, s_index, _ in list(chosen):
-            texts = _sentence_texts(result.passages[p_index])
-            j = name_sentence(texts, s_index) if s_index >= 0 and gives(texts, s_index, expected, councils) else None
-            partner = by_position.get((p_index, j))
+            partner = by_position.get((p_index, name_rows.get((p_index, s_index), -1)))
             if partner is not None and partner not in chosen and len(chosen) < cfg.max_quotes + 1:
                 chosen.append(partner)
     chosen.sort(key=lambda c: (c[1], c[2]))

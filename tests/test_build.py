@@ -333,12 +333,17 @@ def test_uncatalogued_document_gets_inferred_metadata(fake_index) -> None:
     assert catalogued.inferred == () and catalogued.council == "Cambridgeshire County Council"
 
 
-def test_partial_catalogue_entry_infers_only_missing_fields(fake_index) -> None:
-    settings, _ = fake_index
+def add_norfolk(settings, catalogue_entry: str) -> None:
+    """Drop the Norfolk review into the corpus with ``catalogue_entry`` under its name."""
     corpus = Path(settings.corpus_dir)
     (corpus / "norfolk-2019-review.txt").write_text(NORFOLK, encoding="utf-8")
     with open(corpus / "catalog.yaml", "a", encoding="utf-8") as handle:
-        handle.write('norfolk-2019-review.txt:\n  title: "Norfolk progress review"\n  date: "2019-11"\n')
+        handle.write(f"norfolk-2019-review.txt:\n{catalogue_entry}")
+
+
+def test_partial_catalogue_entry_infers_only_missing_fields(fake_index) -> None:
+    settings, _ = fake_index
+    add_norfolk(settings, '  title: "Norfolk progress review"\n  date: "2019-11"\n')
     run(settings)
     meta = load_index(settings).documents["norfolk-2019-review"].meta
     assert (meta.title, meta.date) == ("Norfolk progress review", "2019-11")
@@ -347,10 +352,7 @@ def test_partial_catalogue_entry_infers_only_missing_fields(fake_index) -> None:
 
 def test_bad_catalogue_type_stops_ingest_and_keeps_the_index(fake_index) -> None:
     settings, store = fake_index
-    corpus = Path(settings.corpus_dir)
-    (corpus / "norfolk-2019-review.txt").write_text(NORFOLK, encoding="utf-8")
-    with open(corpus / "catalog.yaml", "a", encoding="utf-8") as handle:
-        handle.write("norfolk-2019-review.txt:\n  doc_type: memo\n")
+    add_norfolk(settings, "  doc_type: memo\n")
     with pytest.raises(CatalogError) as caught:
         run(settings)
     assert "norfolk-2019-review.txt" in str(caught.value) and "'memo'" in str(caught.value)
