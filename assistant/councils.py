@@ -270,20 +270,19 @@ def _longest_first(mentions: list[CouncilMention]) -> list[CouncilMention]:
     return sorted(chosen, key=lambda m: m.start)
 
 
-def council_names_in(texts: Iterable[str], domain: Domain | None = None) -> list[str]:
-    """Council names written out in full in ``texts`` (for the registry's ``mentioned``)."""
+def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts: bool = False) -> list[str]:
+    """Council names written out in full in ``texts``, each once in order of appearance, or
+    every occurrence with ``counts``."""
     registry = CouncilRegistry((), (), domain)
-    names: dict[str, None] = {}
+    names: list[str] = []
     for text in texts:
         for match in registry._full_name.finditer(text):
             phrase = re.sub(rf"{_POSSESSIVE}$", "", match.group(0))
             words = phrase.split()
             while len(words) > 2 and words[0].lower() in registry.domain.leading_words:
                 words.pop(0)
-            for part in _split_joined(" ".join(words), registry):
-                if registry.names_a_place(part):
-                    names[part] = None
-    return list(names)
+            names += [p for p in _split_joined(" ".join(words), registry) if registry.names_a_place(p)]
+    return names if counts else list(dict.fromkeys(names))
 
 
 def _split_joined(phrase: str, registry: CouncilRegistry) -> list[str]:

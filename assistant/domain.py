@@ -38,6 +38,7 @@ class CouncilKind:
 class DocumentType:
     type: str
     cues: tuple[re.Pattern[str], ...]  # words in a question that ask about this kind of document
+    evidence: tuple[tuple[str, float], ...] = ()  # (lower-case phrase, weight per occurrence)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,11 @@ def _document_types(items: object, where: str) -> tuple[DocumentType, ...]:
             cues = tuple(re.compile(c, re.I) for c in item.get("cues") or ())
         except re.error as exc:
             raise DomainError(f"{where} ({item['type']}): bad cue pattern ({exc})") from exc
-        types.append(DocumentType(item["type"], cues))
+        evidence = item.get("evidence") or {}
+        if not isinstance(evidence, dict) or not all(isinstance(v, (int, float)) for v in evidence.values()):
+            raise DomainError(f"{where} ({item['type']}): 'evidence' maps phrases to weights")
+        types.append(DocumentType(item["type"], cues, tuple((str(k).lower(), float(v))
+                                                             for k, v in evidence.items())))
     return tuple(types)
 
 
