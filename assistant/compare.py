@@ -262,70 +262,73 @@ def list_mentions(
     filters = filters or Filters()
     if query.councils and not filters.council:  # "… the combined authority for the county council"
         filters = replace(filters, council=query.councils[0])
+    docs, rows = _scope(store, filters, encoder)
+    base = {"query": query.text, "term": term, "searched_documents": len(docs),
+            "total_documents": len(store.documents), "searched_chunks": len(rows)}
+    mentions = _exact_mentions(store, term, docs, rows, whole_documents=not filters.theme)
+    if mentions:
+        return Listing(mode="exact", mentions=tuple(mentions), **base)
+    if not rows:
+        return Listing(mode="none", mentions=(), **base)
+    mentions = _semantic_mentions(store, term, docs, rows, encoder, threshold)
+    return Listing(mode="semantic" if mentions else "none", mentions=tuple(mentions),
+                   threshold=threshold, **base)
+
+
+def _scope(store: IndexStore, filters: Filters, encoder) -> tuple[list, list[int]]:
+    """(documents, chunk rows) the filters leave; a theme keeps only passages tagged with it."""
     docs = [d for d in store.documents.values() if document_matches(d.meta, filters)]
     doc_ids = {d.meta.doc_id for d in docs}
     rows = [i for i, c in enumerate(store.chunks) if c.doc_id in doc_ids]
-    if filters.theme:  # only passages tagged with the theme count, and only their documents
+    if filters.theme:
         from assistant.themes import chunk_themes
 
         themes = chunk_themes(store, encoder)
         rows = [i for i in rows if filters.theme in themes[i]]
         doc_ids = {store.chunks[i].doc_id for i in rows}
         docs = [d for d in docs if d.meta.doc_id in doc_ids]
-    base = {
-        "query": query.text,
-        "term": term,
-        "searched_documents": len(docs),
-        "total_documents": len(store.documents),
-        "searched_chunks": len(rows),
-    }
+    return sorted(docs, key=lambda d: (d.meta.date, d.meta.doc_id)), rows
+
+
+def _exact_mentions(store: IndexStore, term: str, docs: list, rows: list[int],
+                    whole_documents: bool) -> list[Mention]:
+    """Documents containing the term (or an abbreviation they define for it), counted per
+    document, or per passage when a theme limits the search to some passages."""
     term_re = phrase_pattern(term)
     mentions = []
-    for doc in sorted(docs, key=lambda d: (d.meta.date, d.meta.doc_id)):
+    for doc in docs:
         forms_re = [term_re] + [re.compile(rf"\b{a}\b") for a in _abbreviations(term_re, doc.text)]
-        counts = {
-            i: sum(len(p.findall(store.chunks[i].text)) for p in forms_re)
-            for i in rows
-            if store.chunks[i].doc_id == doc.meta.doc_id
-        }
-        # whole-document count, unless a theme limits the search to some of its passages
-        occurrences = (sum(len(p.findall(doc.text)) for p in forms_re) if not filters.theme
+        counts = {i: sum(len(p.findall(store.chunks[i].text)) for p in forms_re)
+                  for i in rows if store.chunks[i].doc_id == doc.meta.doc_id}
+        occurrences = (sum(len(p.findall(doc.text)) for p in forms_re) if whole_documents
                        else sum(1 for n in counts.values() if n))
-        if not occurrences:
-            continue
         matching = {i: n for i, n in counts.items() if n}
-        best = max(matching, key=lambda i: (matching[i], -i)) if matching else None
+        if not occurrences or not matching:
+            continue
+        best = max(matching, key=lambda i: (matching[i], -i))
         forms = tuple(dict.fromkeys(m.group(0) for p in forms_re for m in p.finditer(doc.text)))
-        if best is not None:
-            passage = Passage(store.chunks[best], doc.meta, float(matching[best]))
-            mentions.append(_mention(doc, True, len(matching), occurrences, forms, passage))
-    if mentions:
-        return Listing(mode="exact", mentions=tuple(mentions), **base)
-    if not rows:
-        return Listing(mode="none", mentions=(), **base)
+        passage = Passage(store.chunks[best], doc.meta, float(matching[best]))
+        mentions.append(_mention(doc, True, len(matching), occurrences, forms, passage))
+    return mentions
+
+
+def _semantic_mentions(store: IndexStore, term: str, docs: list, rows: list[int], encoder,
+                       threshold: float) -> list[Mention]:
+    """Documents with a sentence at least ``threshold`` similar to the term, best first."""
     if encoder is None:
         from assistant.themes import index_encoder
 
         encoder = index_encoder(store)
     query_vector = encoder.embed_query(term)
     sims = [_best_sentence(store, row, query_vector) for row in rows]
-    for doc in sorted(docs, key=lambda d: (d.meta.date, d.meta.doc_id)):
-        hits = [
-            (s, r)
-            for s, r in zip(sims, rows)
-            if store.chunks[r].doc_id == doc.meta.doc_id and s >= threshold
-        ]
+    mentions = []
+    for doc in docs:
+        hits = [(s, r) for s, r in zip(sims, rows) if store.chunks[r].doc_id == doc.meta.doc_id and s >= threshold]
         if hits:
             score, best = max(hits)
             passage = Passage(store.chunks[best], doc.meta, round(score, 4))
             mentions.append(_mention(doc, False, len(hits), 0, (), passage))
-    mentions.sort(key=lambda m: -m.best.score)
-    return Listing(
-        mode="semantic" if mentions else "none",
-        mentions=tuple(mentions),
-        threshold=threshold,
-        **base,
-    )
+    return sorted(mentions, key=lambda m: -m.best.score)
 
 
 def render_listing(listing: Listing) -> str:

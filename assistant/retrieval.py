@@ -194,31 +194,14 @@ class Retriever:
         svec = self.encoder.embed_query(topic) if topic != question else qvec
         dense = self._dense(qvec, allowed, cfg.candidates) if self.mode != "bm25" else {}
         lexical = self._lexical(question, allowed, cfg.candidates) if self.mode != "dense" else {}
-        rankings = [sorted(d, key=d.get, reverse=True) for d in (dense, lexical)]  # type: ignore[arg-type]
-        weights = [cfg.dense_weight, cfg.bm25_weight]
-        if cfg.fusion == "weighted":
-            fused = fuse_scores([dense, lexical], weights)
-            scale = sum(weights)
-        else:
-            fused = fuse_rankings(rankings, weights, cfg.rrf_k)
-            scale = sum(weights) / (cfg.rrf_k + 1)
+        fused = self._fuse(dense, lexical)
         if not fused:
             return RetrievalResult((), 0.0, searched_chunks=searched)
-        rows = list(fused)
-        best_sentence, sentence_scores = {}, {}
-        for row in rows:
-            sims = self.store.chunk_sentence_vectors(row) @ svec if self.store.chunks[row].sentences else np.zeros(0)
-            sentence_scores[row] = sims
-            best_sentence[row] = float(sims.max()) if len(sims) else 0.0
-        final = {}
-        for row in rows:
-            meta = self.store.documents[self.store.chunks[row].doc_id].meta
-            score = fused[row] / scale + cfg.sentence_weight * best_sentence[row]
-            if meta.council in query.councils or meta.council in query.partners:
-                score += cfg.hint_boost
-            if query.years and any(y in meta.years for y in query.years):
-                score += cfg.hint_boost
-            final[row] = score
+        sentence_scores = {row: self.store.chunk_sentence_vectors(row) @ svec
+                           if self.store.chunks[row].sentences else np.zeros(0) for row in fused}
+        best_sentence = {row: float(s.max()) if len(s) else 0.0 for row, s in sentence_scores.items()}
+        final = {row: fused[row] + cfg.sentence_weight * best_sentence[row] + self._hint_boost(row, query)
+                 for row in fused}
         ranked = sorted(final, key=final.get, reverse=True)  # type: ignore[arg-type]
         chosen = self._distinct(ranked, k)
         passages = tuple(
@@ -236,6 +219,24 @@ class Retriever:
         if self.mode != "dense" and not lexical:
             confidence = 0.0  # not one word of the question occurs in the corpus
         return RetrievalResult(passages, confidence, searched_chunks=searched)
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
+        """Dense and lexical scores fused and scaled to 0–1 (weighted sum or RRF)."""
+        cfg = self.settings.retrieval
+        weights = [cfg.dense_weight, cfg.bm25_weight]
+        if cfg.fusion == "weighted":
+            fused, scale = fuse_scores([dense, lexical], weights), sum(weights)
+        else:
+            rankings = [sorted(d, key=d.get, reverse=True) for d in (dense, lexical)]  # type: ignore[arg-type]
+            fused, scale = fuse_rankings(rankings, weights, cfg.rrf_k), sum(weights) / (cfg.rrf_k + 1)
+        return {row: score / scale for row, score in fused.items()}
+
+    def _hint_boost(self, row: int, query: Query) -> float:
+        """Soft boost for a passage of a council or year the question names."""
+        meta = self.store.documents[self.store.chunks[row].doc_id].meta
+        boost = self.settings.retrieval.hint_boost
+        named = meta.council in query.councils or meta.council in query.partners
+        return boost * named + boost * bool(query.years and any(y in meta.years for y in query.years))
 
     def _distinct(self, ranked: list[int], k: int) -> list[int]:
         """Drop passages that overlap or nearly duplicate a better-ranked one."""
