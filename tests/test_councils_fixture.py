@@ -125,6 +125,9 @@ def test_expected_meta_matches_the_corpus():
         assert councils.get(m["council"]) == m["kind"], m["file"]
         assert m["type"] in TYPES, m["file"]
         assert str(m["date"]).startswith(str(m["year"])), m["file"]
+        # Document dates of this corpus lie in 2022-2024; plan horizons (2030, 2040) never do.
+        assert 2022 <= m["year"] <= 2024, m["file"]
+        assert str(m.get("visit_date", m["date"])) <= str(m["date"]), m["file"]
         assert m["title"].strip(), m["file"]
     assert set(councils) == {m["council"] for m in meta}  # every council has documents
     assert {m["type"] for m in meta} == TYPES  # every document shape is present
