@@ -145,3 +145,18 @@ def test_binary_documents_are_small():
     for path in CORPUS.glob("*"):
         if path.suffix in (".pdf", ".docx"):
             assert path.stat().st_size < 200_000, path.name
+
+
+def test_expected_recommendations_are_in_text_order(cleaned_texts):
+    """Each expected register record starts where the document says, in the document's order."""
+    expected = _yaml("recommendations_expected.yaml")
+    meta = {doc_id_for(CORPUS / m["file"]): m["council"] for m in _yaml("expected_meta.yaml")}
+    counts: dict[str, Counter] = {}
+    for doc, kinds in expected["documents"].items():
+        text = _norm(cleaned_texts[doc])
+        for kind, rows in kinds.items():
+            counts.setdefault(meta[doc], Counter())[kind] += len(rows)
+            positions = [text.find(_norm(row["starts"])) for row in rows]
+            assert -1 not in positions, (doc, kind, rows[positions.index(-1)]["starts"])
+            assert positions == sorted(positions), (doc, kind)
+    assert {c: dict(k) for c, k in counts.items()} == expected["counts"]
