@@ -12,11 +12,11 @@ of peerqa that needs to know which council a phrase means asks ``CouncilRegistry
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from assistant.domain import Domain, load_domain
+from assistant.domain import CouncilKind, Domain, load_domain
 from assistant.errors import UsageError
 
 _PLACE_WORD = r"(?!(?:Council|Authority)\b)[A-Z][\w'’-]*"
@@ -43,6 +43,7 @@ class CouncilMention:
     text: str
     councils: tuple[str, ...]
     held: bool
+    area: bool = False  # a joint area ("A and B"): it hides the places inside it, names no council
 
     @property
     def known(self) -> bool:
@@ -61,21 +62,35 @@ def parse_council_name(name: str, domain: Domain | None = None) -> tuple[str, st
     """
     domain = domain or load_domain()
     name = " ".join(name.split())
-    for kind in domain.council_kinds:
-        for pattern in kind.patterns():
-            match = pattern.match(name)
-            if match and match.group("place").strip():
-                return kind.kind, match.group("place").strip()
+    # the most specific form first ("City of {place} Council" before "{place} Council"); on a
+    # tie a kind's canonical form wins: "Great Yarmouth Borough Council" is a borough, though a
+    # metropolitan borough may be written that way too
+    for _, _, kind, pattern in _name_patterns(domain):
+        match = pattern.match(name)
+        if match and match.group("place").strip():
+            return kind, match.group("place").strip()
     return None
+
+
+@lru_cache(maxsize=4)
+def _name_patterns(domain: Domain) -> list[tuple[int, int, str, re.Pattern[str]]]:
+    found = []
+    for order, kind in enumerate(domain.council_kinds):
+        for i, (form, pattern) in enumerate(zip(kind.forms, kind.patterns())):
+            found.append((len(form.replace("{place}", "")), int(i == 0), -order, kind.kind, pattern))
+    found.sort(key=lambda f: f[:3], reverse=True)
+    return [(f[0], f[1], f[3], f[4]) for f in found]
 
 
 class CouncilRegistry:
     """Councils by every name form; ``find`` locates them in a question or a passage."""
 
     def __init__(self, held: Iterable[str], mentioned: Iterable[str] = (),
-                 domain: Domain | None = None, common_words: Iterable[str] = ()):
+                 domain: Domain | None = None, common_words: Iterable[str] = (),
+                 aliases: Mapping[str, Sequence[str]] | None = None):
         self.domain = domain or load_domain()
         self._common = frozenset(common_words)
+        self._extra = {name: tuple(forms) for name, forms in (aliases or {}).items()}
         councils: dict[str, Council] = {}
         for name, is_held in [(n, True) for n in held] + [(n, False) for n in mentioned]:
             name = " ".join(str(name).split())
@@ -94,28 +109,48 @@ class CouncilRegistry:
 
     @cached_property
     def _aliases(self) -> dict[str, tuple[str, ...]]:
-        """Lower-case name form → canonical names, preferring held councils on a clash."""
-        owners: dict[str, set[str]] = {}
+        """Lower-case name form → canonical names in registry order. On a clash councils win
+        over single-purpose authorities, then councils the corpus is about."""
+        owners: dict[str, list[str]] = {}
         for council in self.councils.values():
             for form in self.forms(council.name):
-                owners.setdefault(form.lower(), set()).add(council.name)
+                owners.setdefault(_fold(form), []).append(council.name)
         resolved = {}
         for alias, names in owners.items():
-            held = {n for n in names if self.councils[n].held}
-            resolved[alias] = tuple(sorted(held or names))
+            names = list(dict.fromkeys(names))
+            councils = [n for n in names if not self._is_authority(n)] or names
+            held = [n for n in councils if self.councils[n].held]
+            resolved[alias] = tuple(held or councils)
         return resolved
 
+    def _is_authority(self, name: str) -> bool:
+        kind = self._kinds.get(self.councils[name].kind)
+        return bool(kind and kind.authority)
+
+    @cached_property
+    def _kinds(self) -> dict[str, CouncilKind]:
+        return {k.kind: k for k in self.domain.council_kinds}
+
+    @cached_property
+    def _initialisms(self) -> dict[str, tuple[str, ...]]:
+        """"CCC" → every council whose name has those initials (upper case only)."""
+        found: dict[str, list[str]] = {}
+        for name in self.councils:
+            letters = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", name) if w[0].isupper())
+            if len(letters) >= 3:
+                found.setdefault(letters, []).append(name)
+        return {k: tuple(v) for k, v in found.items()}
+
     def forms(self, name: str) -> tuple[str, ...]:
-        """Every written form of a council's name: long, short, and (held councils) its place alone."""
+        """Every written form of a council's name: long and short forms, abbreviations
+        ("Wigan MBC"), "Wigan's borough", and its place alone."""
         council = self.councils[name]
-        kind = self.domain.kind(council.kind) if council.kind in {
-            k.kind for k in self.domain.council_kinds} else None
-        forms = [council.name, f"{council.place} Council"]
+        kind = self._kinds.get(council.kind)
+        forms = [council.name, f"{council.place} Council", council.place, *self._extra.get(name, ())]
         if kind is not None:
             forms += [f.replace("{place}", council.place) for f in kind.forms]
-        # a bare place names a council only if the corpus is about it: "Peterborough" in a
-        # question about a partnership area is not a question about Peterborough City Council
-        return tuple(dict.fromkeys([*forms, council.place] if council.held else forms))
+            forms += [f"{council.place}{s} {w}" for w in kind.words for s in ("'s", "")]
+        return tuple(dict.fromkeys(forms))
 
     @cached_property
     def _full_name(self) -> re.Pattern[str]:
@@ -131,8 +166,10 @@ class CouncilRegistry:
         aliases = sorted(self._aliases, key=len, reverse=True)
         if not aliases:
             return None
-        body = "|".join(re.escape(a) for a in aliases)
-        return re.compile(rf"(?<![\w-])(?:{body}){_POSSESSIVE}(?![\w-])", re.I)
+        body = "|".join(_loose(a) for a in aliases)
+        initials = "|".join(map(re.escape, sorted(self._initialisms, key=len, reverse=True)))
+        loose = rf"(?i:(?<![\w-])(?:{body})(?:{_POSSESSIVE}|(?<=[Cc]ouncil)s)(?![\w-]))"
+        return re.compile(loose + (rf"|\b(?:{initials})\b{_POSSESSIVE}" if initials else ""))
 
     @cached_property
     def _kind_owners(self) -> dict[str, tuple[str, ...]]:
@@ -141,8 +178,8 @@ class CouncilRegistry:
         for kind in self.domain.council_kinds:
             for word in kind.words:
                 owners.setdefault(word, []).extend(
-                    n for n in self.held if self.councils[n].kind == kind.kind)
-        return {w: tuple(sorted(set(n))) for w, n in owners.items() if n}
+                    n for n, c in self.councils.items() if c.held and c.kind == kind.kind)
+        return {w: tuple(dict.fromkeys(n)) for w, n in owners.items() if n}
 
     @cached_property
     def _kind_pattern(self) -> re.Pattern[str] | None:
@@ -166,21 +203,34 @@ class CouncilRegistry:
 
     def _mention(self, match: re.Match[str]) -> CouncilMention | None:
         """The mention a matched phrase makes; None when it names no place ("The Council")."""
-        phrase = match.group(0)
-        words = phrase.split(" ")
+        words = match.group(0).split(" ")
         start = match.start()
-        # "Has Wigan Council …": drop words that merely lead into the name
-        while len(words) > 1 and words[0].lower() in self.domain.leading_words \
-                and " ".join(words).lower() not in self._aliases:
+        # "Has Wigan Council …", "Leader of Milton Keynes on Cambridge City Council": the
+        # longest known name the phrase ends with, else the phrase without its lead-in words
+        while len(words) > 1 and _fold(_unpossessive(" ".join(words))) not in self._aliases and (
+                words[0].lower() in self.domain.leading_words
+                or any(_fold(_unpossessive(" ".join(words[i:]))) in self._aliases for i in range(1, len(words)))):
             start += len(words.pop(0)) + 1
-        phrase = " ".join(words)
-        key = re.sub(rf"{_POSSESSIVE}$", "", phrase).lower()
-        owners = self._aliases.get(key, ())
-        if not owners and not self.names_a_place(re.sub(rf"{_POSSESSIVE}$", "", phrase)):
+        phrase = _unpossessive(" ".join(words))
+        owners = self._aliases.get(_fold(phrase)) or self._initialisms.get(phrase, ())
+        if not owners and not self.names_a_place(phrase):
             return None
+        end = start + len(phrase)
+        area = bool(owners) and all(" and " in self.councils[n].place for n in owners) \
+            and _fold(phrase) in {_fold(self.councils[n].place) for n in owners}
         held = any(self.councils[n].held for n in owners)
-        end = match.end() - (len(phrase) - len(re.sub(rf"{_POSSESSIVE}$", "", phrase)))
-        return CouncilMention(start, end, match.string[start:end], owners, held)
+        return CouncilMention(start, end, match.string[start:end], () if area else owners, held, area)
+
+    def _inside_a_longer_name(self, mention: CouncilMention, text: str) -> bool:
+        """"Greater Cambridge Partnership", "Cambridgeshire Public Service Board": a place
+        inside another proper name is not a council."""
+        before = re.search(r"([A-Z][\w'’-]*)\s+$", text[:mention.start])
+        after = re.match(r"['’]?s?\s+([A-Z][\w'’-]*)", text[mention.end:])
+        lead_in = before and (before.group(1).lower() in self.domain.leading_words
+                              or not text[:before.start()].strip()
+                              or text[:before.start()].rstrip()[-1:] in ".?!:;\"'(")
+        return bool((before and not lead_in) or (after and after.group(1) not in self._initialisms
+                                                 and not after.group(1).isupper()))
 
     def names_a_place(self, name: str) -> bool:
         """Is ``name`` a council name with a real place ("Wigan Council", not "City Council")?"""
@@ -201,12 +251,13 @@ class CouncilRegistry:
         if self._alias_pattern is not None:
             for match in self._alias_pattern.finditer(text):
                 mention = self._mention(match)
-                if mention and self._bare_place_ok(mention, mention.text):
+                if mention and self._bare_place_ok(mention, mention.text) \
+                        and not self._inside_a_longer_name(mention, text):
                     found.append(mention)
         if self._kind_pattern is not None:
             for match in self._kind_pattern.finditer(text):
                 found.extend(self._kind_mentions(match))
-        return _longest_first([m for m in found if m is not None])
+        return [m for m in _longest_first([m for m in found if m is not None]) if not m.area]
 
     def _kind_mentions(self, match: re.Match[str]) -> list[CouncilMention]:
         """"the county" → the one held county; "city and county councils" → two mentions."""
@@ -256,6 +307,22 @@ class CouncilRegistry:
         out.append(text[last:])
         stripped = re.sub(r"\s+", " ", " ".join(out)).strip()
         return stripped if len(stripped) >= 8 else text
+
+
+def _fold(text: str) -> str:
+    """Lower case, one space for hyphens and runs of space, no apostrophes: the form aliases
+    are compared in ("Bishop’s Hatley" = "bishops hatley", "Denholm on Sea" = "denholm-on-sea")."""
+    return " ".join(re.sub(r"['’]", "", text.lower()).replace("-", " ").split())
+
+
+def _loose(alias: str) -> str:
+    """A folded alias as a pattern that also matches hyphens, spaces and apostrophes."""
+    return r"[-\s]+".join("['’]?".join(re.escape(part) for part in word) for word in alias.split(" "))
+
+
+def _unpossessive(phrase: str) -> str:
+    """"Wigan's" → "Wigan"; "District Councils" → "District Council"."""
+    return re.sub(rf"(?:{_POSSESSIVE}|(?<=[Cc]ouncil)s)$", "", phrase)
 
 
 def _is_full_form(form: str) -> bool:

@@ -27,6 +27,7 @@ class CouncilKind:
     kind: str
     forms: tuple[str, ...]  # "{place} City Council", …; the first is the canonical long form
     words: tuple[str, ...]  # "city": refers to the one council of this kind, if only one
+    authority: bool = False  # a single-purpose body (fire and rescue, combined authority)
 
     def patterns(self) -> tuple[re.Pattern[str], ...]:
         """Each form as a full-match pattern capturing the place."""
@@ -76,7 +77,8 @@ def _council_kinds(items: object, where: str) -> tuple[CouncilKind, ...]:
         if not all("{place}" in f for f in forms):
             raise DomainError(f"{where} ({item['kind']}): every form must contain {{place}}")
         words = tuple(item.get("words") or ())
-        kinds.append(CouncilKind(item["kind"], forms, tuple(w.lower() for w in words)))
+        kinds.append(CouncilKind(item["kind"], forms, tuple(w.lower() for w in words),
+                                 bool(item.get("authority", False))))
     return tuple(kinds)
 
 
