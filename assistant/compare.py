@@ -36,8 +36,6 @@ _KIND_PAIR = re.compile(
     r"(city|county|district|borough|town)\b",
     re.IGNORECASE,
 )
-PER_COUNCIL = 6  # passages searched per council before grouping by year
-PER_GROUP = 3  # passages shown per council and year
 
 
 # ---------------------------------------------------------------- comparison
@@ -136,7 +134,8 @@ def compare(
         targets = _target_councils(question, councils)
     groups: list[ComparisonGroup] = []
     for council in targets:
-        result = retriever.search(question, replace(filters, council=council), PER_COUNCIL)
+        result = retriever.search(question, replace(filters, council=council),
+                                  settings.compare.per_council)
         by_year: dict[int | None, list[Passage]] = {}
         for passage in result.passages:
             by_year.setdefault(passage.meta.year, []).append(passage)
@@ -144,7 +143,7 @@ def compare(
             groups.append(ComparisonGroup(council, None, (), (), "", (), abstained=True))
         for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
             first = sum(len(g.passages) for g in groups) + 1
-            passages = tuple(by_year[year][:PER_GROUP])
+            passages = tuple(by_year[year][:settings.compare.per_group])
             groups.append(_group(question, council, year, passages, first, result, settings))
     return Comparison(question, tuple(targets), tuple(groups), store.version)
 
@@ -358,9 +357,6 @@ class Listing:
         )
 
 
-SEMANTIC_THRESHOLD = 0.50  # best-sentence cosine; short terms score low against whole chunks
-
-
 def _best_sentence(store: IndexStore, row: int, query_vector: np.ndarray) -> float:
     """Similarity of the chunk's best sentence to the query (the chunk vector if it has none)."""
     if store.chunks[row].sentences:
@@ -379,14 +375,17 @@ def list_mentions(
     store: IndexStore,
     encoder=None,
     filters: Filters | None = None,
-    threshold: float = SEMANTIC_THRESHOLD,
+    threshold: float | None = None,
 ) -> Listing:
     """Every document mentioning the term, with its best passage and counts.
 
     Exact matching first (case-insensitive phrase, plural/singular, plus abbreviations a
     document defines for it). Only when no document contains the phrase does it fall back to
-    semantic matching: chunks with a sentence at least ``threshold`` similar to the term.
+    semantic matching: chunks with a sentence at least ``threshold`` similar to the term
+    (default: the store's ``compare.listing_threshold`` setting).
     """
+    if threshold is None:
+        threshold = store.settings.compare.listing_threshold
     query = (term_or_question or "").strip()
     term = listing_term(query) or query.rstrip("?.! ").strip("\"'“”‘’ ")
     if not term:

@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -194,6 +194,9 @@ class IndexStore:
     vectors: np.ndarray
     sentence_vectors: np.ndarray
     sentence_offsets: np.ndarray  # row of each chunk's first sentence in sentence_vectors
+    # The settings it was loaded with: what is derived from the store (themes, the register,
+    # listings) is tuned by them.
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def version(self) -> str:
@@ -256,4 +259,5 @@ def load_index(settings: Settings, check: bool = True) -> IndexStore:
     counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
     return IndexStore(path=path, manifest=manifest, chunks=chunks, documents=documents,
-                      vectors=vectors, sentence_vectors=sentence_vectors, sentence_offsets=offsets)
+                      vectors=vectors, sentence_vectors=sentence_vectors, sentence_offsets=offsets,
+                      settings=settings)
