@@ -315,8 +315,8 @@ def plot(summaries: Sequence[Summary], path: Path) -> None:
 
 
 def run_eval_command(args, settings: Settings,
-                     read_pages: Callable[[Path], Sequence[str]] | None = None) -> int:
-    """``peerqa eval``; the baseline row needs ``read_pages`` (skipped without it)."""
+                     read_pages: Callable[[Path], Sequence[str]]) -> int:
+    """``peerqa eval``; ``read_pages`` reads raw corpus files for the baseline row."""
     from assistant.store import load_index
 
     questions = load_questions(Path(args.questions))
@@ -328,7 +328,7 @@ def run_eval_command(args, settings: Settings,
     modes = ["dense", "bm25", "hybrid"] if args.retriever == "all" else [args.retriever]
     per_mode = {m: evaluate(questions, store, settings, m) for m in modes}
     summaries = [summarise(m, per_mode[m]) for m in modes]
-    if not args.no_baseline and read_pages is not None:
+    if not args.no_baseline:
         base = baseline_results(questions, store, settings, read_pages)
         per_mode["baseline"] = base
         summaries.insert(0, summarise("baseline", base))
