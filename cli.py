@@ -152,9 +152,9 @@ def load_or_ingest(settings: Settings) -> IndexStore:
         return load_index(settings)
     except IndexNotFound:
         if not Path(settings.corpus_dir).is_dir():
-            raise IndexNotFound(str(settings.index_dir).rstrip("/"),
-                                f"There is no corpus folder at {settings.corpus_dir}/ either: put "
-                                "documents in a corpus folder and run `peerqa ingest` first.") from None
+            hint = (f"There is no corpus folder at {settings.corpus_dir}/ either: put documents "
+                    "in a corpus folder and run `peerqa ingest` first.")
+            raise IndexNotFound(str(settings.index_dir).rstrip("/"), hint) from None
         from ingest.build import ingest
 
         print(f"peerqa: no index yet; building it from {settings.corpus_dir}/ …", file=sys.stderr)
@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_recommendations)
 
-    p = common(sub.add_parser("config", help="print the effective settings and where each came from"))
+    p = common(sub.add_parser("config", help="print the effective settings and their sources"))
     p.add_argument("--corpus", help="corpus folder")
     p.add_argument("--json", action="store_true", help="print them as JSON")
     p.set_defaults(func=cmd_config)

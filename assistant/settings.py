@@ -58,7 +58,8 @@ class ChunkingSettings:
         if not 0 <= self.overlap_tokens < self.chunk_tokens:
             raise ValueError("overlap_tokens must be smaller than chunk_tokens")
         if self.chunk_tokens + 16 > self.max_model_tokens - 2:
-            raise ValueError("chunk_tokens leaves no room for the contextual header within the model limit")
+            raise ValueError(
+                "chunk_tokens leaves no room for the contextual header within the model limit")
 
     @property
     def header_budget(self) -> int:

@@ -54,7 +54,8 @@ def test_chunking_hash_is_unchanged_so_existing_indexes_still_load():
 
 
 def test_layers_file_then_env_then_flags(tmp_path):
-    toml = 'batch_size = 8\n[retrieval]\nk = 7\ncandidates = 30\n[answer]\nabstain_threshold = 0.3\n'
+    toml = ("batch_size = 8\n[retrieval]\nk = 7\ncandidates = 30\n"
+            "[answer]\nabstain_threshold = 0.3\n")
     env = {"PEERQA_RETRIEVAL__K": "9", "PEERQA_INDEX": "from-env"}
     loaded = load(tmp_path, env, {"retrieval.candidates": "50"}, toml=toml)
     s = loaded.settings
@@ -69,7 +70,8 @@ def test_layers_file_then_env_then_flags(tmp_path):
 
 
 def test_generic_env_names_win_over_the_legacy_ones(tmp_path):
-    env = {"PEERQA_LLM_TIMEOUT": "5", "PEERQA_ANSWER__LLM_TIMEOUT": "7", "PEERQA_LLM_URL": "http://h/v1"}
+    env = {"PEERQA_LLM_TIMEOUT": "5", "PEERQA_ANSWER__LLM_TIMEOUT": "7",
+           "PEERQA_LLM_URL": "http://h/v1"}
     s = load(tmp_path, env).settings
     assert s.answer.llm_timeout == 7.0 and s.answer.llm_url == "http://h/v1"
     assert Settings.from_env(env={"PEERQA_LLM_TIMEOUT": "0.5"}).answer.llm_timeout == 0.5
@@ -81,7 +83,8 @@ def test_config_file_choice(tmp_path):
     (tmp_path / "peerqa.toml").write_text("[retrieval]\nk = 4\n")
     assert load(tmp_path).settings.retrieval.k == 4  # ./peerqa.toml
     assert load(tmp_path, {"PEERQA_CONFIG": str(other)}).settings.retrieval.k == 3
-    assert load(tmp_path, {"PEERQA_CONFIG": "nope.toml"}, config=str(other)).settings.retrieval.k == 3
+    explicit = load(tmp_path, {"PEERQA_CONFIG": "nope.toml"}, config=str(other))
+    assert explicit.settings.retrieval.k == 3
     assert load_settings(env={}, cwd=tmp_path, use_file=False).settings.retrieval.k == 5
 
 
@@ -106,7 +109,8 @@ def test_bad_config_files_give_one_line_errors_naming_key_and_file(tmp_path, tom
 
 
 def test_toml_integers_are_accepted_for_numbers(tmp_path):
-    assert load(tmp_path, toml="[answer]\nabstain_threshold = 1\n").settings.answer.abstain_threshold == 1.0
+    loaded = load(tmp_path, toml="[answer]\nabstain_threshold = 1\n")
+    assert loaded.settings.answer.abstain_threshold == 1.0
 
 
 @pytest.mark.parametrize("env, message", [
@@ -152,7 +156,8 @@ def test_register_and_theme_numbers_come_from_settings():
     assert [s for _, s, _ in match_statements(sims, tuning=strict)[0]] == ["possibly related"]
     heading = ("4.4 Financial planning and viability",)
     base = rule_scores("The budget", heading)
-    doubled = rule_scores("The budget", heading, dataclasses.replace(ThemeSettings(), heading_weight=0.2))
+    doubled = rule_scores("The budget", heading,
+                          dataclasses.replace(ThemeSettings(), heading_weight=0.2))
     assert doubled.max() == pytest.approx(base.max() + 0.1)
     scores = np.array([0.06, 0.01, 0.03, -0.02, 0.0, 0.0, 0.02])
     assert len(choose(scores, np.zeros(6), margin=0.01)) == 1 < len(choose(scores, np.zeros(6)))
