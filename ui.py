@@ -25,7 +25,7 @@ import pandas as pd
 
 from assistant.compare import Comparison, Listing, Mention, phrase_pattern
 from assistant.domain import example_questions
-from assistant.errors import IndexNotFound, PeerqaError
+from assistant.errors import PeerqaError
 from assistant.recommendations import build_register, register_csv, register_rows
 from assistant.render import answer_markdown, reference
 from assistant.query import Query
@@ -620,26 +620,16 @@ def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
-          auth_file: str | None = None) -> int:
-    """Load (or build) the index, warm the query encoder, and serve until interrupted."""
+          auth_file: str | None = None,
+          load: Callable[[Settings], IndexStore] = load_index) -> int:
+    """Load the index with ``load`` (cli.py passes one that builds a missing index), warm the
+    query encoder, and serve until interrupted."""
     auth = None
     if auth_file:
         from assistant.users import load_users, make_auth
 
         auth = make_auth(load_users(Path(auth_file)))
-    try:
-        store = load_index(settings)
-    except IndexNotFound:
-        if not Path(settings.corpus_dir).is_dir():
-            print(f"peerqa: no index at {settings.index_dir}/ and no corpus folder at "
-                  f"{settings.corpus_dir}/. Put documents in a corpus folder and run "
-                  "`peerqa ingest` first.", file=sys.stderr)
-            return 3
-        from ingest.build import ingest
-
-        print(f"peerqa: no index yet; building it from {settings.corpus_dir}/ …", file=sys.stderr)
-        print(ingest(settings).summary(), file=sys.stderr)
-        store = load_index(settings)
+    store = load(settings)
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
     if auth is None and host not in ("127.0.0.1", "localhost", "::1"):

@@ -27,8 +27,6 @@ from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import Filters, Passage
 
-PER_COUNCIL = 6  # passages searched per council before grouping by year
-PER_GROUP = 3  # passages shown per council and year
 
 
 # ---------------------------------------------------------------- comparison
@@ -71,7 +69,8 @@ def compare(
     targets = [filters.council] if filters.council else list(query.compared or query.councils)
     groups: list[ComparisonGroup] = []
     for council in targets:
-        result = retriever.search(query, replace(filters, council=council), PER_COUNCIL)
+        result = retriever.search(query, replace(filters, council=council),
+                                  settings.compare.per_council)
         by_year: dict[int | None, list[Passage]] = {}
         for passage in result.passages:
             by_year.setdefault(passage.meta.year, []).append(passage)
@@ -79,7 +78,7 @@ def compare(
             groups.append(ComparisonGroup(council, None, (), (), "", (), abstained=True))
         for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
             first = sum(len(g.passages) for g in groups) + 1
-            passages = tuple(by_year[year][:PER_GROUP])
+            passages = tuple(by_year[year][:settings.compare.per_group])
             groups.append(_group(query, council, year, passages, first, result, settings))
     return Comparison(query.text, tuple(targets), tuple(groups), store.version)
 
@@ -227,9 +226,6 @@ class Listing:
         )
 
 
-SEMANTIC_THRESHOLD = 0.50  # best-sentence cosine; short terms score low against whole chunks
-
-
 def _best_sentence(store: IndexStore, row: int, query_vector: np.ndarray) -> float:
     """Similarity of the chunk's best sentence to the query (the chunk vector if it has none)."""
     if store.chunks[row].sentences:
@@ -248,14 +244,17 @@ def list_mentions(
     store: IndexStore,
     encoder=None,
     filters: Filters | None = None,
-    threshold: float = SEMANTIC_THRESHOLD,
+    threshold: float | None = None,
 ) -> Listing:
     """Every document mentioning the term, with its best passage and counts.
 
     Exact matching first (case-insensitive phrase, plural/singular, plus abbreviations a
     document defines for it). Only when no document contains the phrase does it fall back to
-    semantic matching: chunks with a sentence at least ``threshold`` similar to the term.
+    semantic matching: chunks with a sentence at least ``threshold`` similar to the term
+    (default: the store's ``compare.listing_threshold`` setting).
     """
+    if threshold is None:
+        threshold = store.settings.compare.listing_threshold
     term = query.listing_term or query.text.rstrip("?.! ").strip("\"'“”‘’ ")
     if not term:
         raise UsageError('Say what to look for, e.g. "which reports mention the combined authority?".')

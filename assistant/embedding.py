@@ -69,6 +69,33 @@ def pool_spans(token_vectors: np.ndarray, offsets: Sequence[tuple[int, int]],
     return _normalise(out)
 
 
+def model_dimension(model: str) -> int | None:
+    """Vector size of a sentence-transformers model folder, read from its module configs
+    (no torch import); None when the folder does not say.
+
+    The last Dense module's ``out_features`` wins; otherwise the Pooling module's word
+    embedding size times the number of pooling modes it concatenates.
+    """
+    import json
+
+    path = Path(resolve_model_path(model))
+    try:
+        modules = json.loads((path / "modules.json").read_text())
+        dim = None
+        for module in modules:
+            kind = str(module.get("type", ""))
+            if kind.endswith(("Pooling", "Dense")):
+                config = json.loads((path / module.get("path", "") / "config.json").read_text())
+            if kind.endswith("Pooling"):
+                modes = sum(1 for k, v in config.items() if k.startswith("pooling_mode") and v is True)
+                dim = int(config["word_embedding_dimension"]) * max(modes, 1)
+            elif kind.endswith("Dense"):
+                dim = int(config["out_features"])
+        return dim
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any sentence-transformers model), loaded on first use, CPU only."""
 
@@ -78,15 +105,22 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._model = None
         self._tokenizer = None
-        self.dim = 384
 
     def _load(self):
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(self.model_path, device="cpu")
-            self.dim = int(self._model.get_embedding_dimension() or 384)
         return self._model
+
+    @property
+    def dim(self) -> int:
+        """Vector size: from the model's config files while it is not loaded, else from the model."""
+        if self._model is None:
+            known = model_dimension(self.model_path)
+            if known:
+                return known
+        return int(self._load().get_embedding_dimension())
 
     @property
     def max_tokens(self) -> int:
@@ -102,7 +136,7 @@ class SentenceTransformerEmbedder:
         outputs = model.encode(list(texts), batch_size=self.batch_size, output_value="token_embeddings",
                                show_progress_bar=show_progress and sys.stderr.isatty(),
                                convert_to_numpy=False)
-        from ingest.chunking import model_tokenizer
+        from assistant.tokens import model_tokenizer
 
         tokenizer = model_tokenizer(self.model_path)
         encodings = tokenizer.encode_batch(list(texts))  # Rust, parallel; offsets per token
@@ -146,7 +180,7 @@ class NumpyMiniLM:
 
         from safetensors.numpy import load_file
 
-        from ingest.chunking import model_tokenizer
+        from assistant.tokens import model_tokenizer
 
         self.model_id = model
         path = Path(resolve_model_path(model))

@@ -17,8 +17,8 @@ class UsageError(PeerqaError):
 class IndexNotFound(PeerqaError):
     exit_code = 3
 
-    def __init__(self, index_dir: str):
-        super().__init__(f"No index at {index_dir}/. Run `peerqa ingest` first.")
+    def __init__(self, index_dir: str, hint: str = "Run `peerqa ingest` first."):
+        super().__init__(f"No index at {index_dir}/. {hint}")
 
 
 class IndexMismatch(PeerqaError):

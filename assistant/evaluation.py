@@ -18,7 +18,7 @@ import json
 import re
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -167,18 +167,21 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
     return results
 
 
-def baseline_results(questions: Sequence[EvalQuestion], store, settings: Settings) -> list[QuestionResult]:
-    """The common tutorial pipeline: raw text, 1000/200-character chunks, dense only, no abstention."""
+def baseline_results(questions: Sequence[EvalQuestion], store, settings: Settings,
+                     read_pages: Callable[[Path], Sequence[str]]) -> list[QuestionResult]:
+    """The common tutorial pipeline: raw text, 1000/200-character chunks, dense only, no abstention.
+
+    ``read_pages`` gives a corpus file's raw page texts (ingest's loader, passed in by cli.py).
+    """
     import numpy as np
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from assistant.embedding import SentenceTransformerEmbedder
-    from ingest.loaders import load
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     chunks: list[tuple[str, str]] = []
     for doc_id, doc in sorted(store.documents.items()):
-        raw = "\n".join(load(Path(settings.corpus_dir) / doc.meta.source).pages)
+        raw = "\n".join(read_pages(Path(settings.corpus_dir) / doc.meta.source))
         chunks += [(doc_id, piece) for piece in splitter.split_text(raw)]
     model = SentenceTransformerEmbedder(settings.model)
     vectors = np.asarray(model.embed_texts([t for _, t in chunks]), dtype=np.float32)
@@ -314,7 +317,9 @@ def plot(summaries: Sequence[Summary], path: Path) -> None:
     plt.close(fig)
 
 
-def run_eval_command(args, settings: Settings) -> int:
+def run_eval_command(args, settings: Settings,
+                     read_pages: Callable[[Path], Sequence[str]]) -> int:
+    """``peerqa eval``; ``read_pages`` reads raw corpus files for the baseline row."""
     from assistant.store import load_index
 
     questions = load_questions(Path(args.questions))
@@ -327,7 +332,7 @@ def run_eval_command(args, settings: Settings) -> int:
     per_mode = {m: evaluate(questions, store, settings, m) for m in modes}
     summaries = [summarise(m, per_mode[m]) for m in modes]
     if not args.no_baseline:
-        base = baseline_results(questions, store, settings)
+        base = baseline_results(questions, store, settings, read_pages)
         per_mode["baseline"] = base
         summaries.insert(0, summarise("baseline", base))
     answerable = sum(q.answerable for q in questions)

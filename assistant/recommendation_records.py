@@ -26,7 +26,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from assistant.settings import RegisterSettings
 from assistant.types import Document
+
+DEFAULTS = RegisterSettings()  # word-count limits: Settings.register
 
 KINDS = ("recommendation", "action", "action-plan row", "progress statement")
 STATUSES = ("completed", "in progress", "paused", "planned", "not mentioned", "possibly related")
@@ -284,7 +287,7 @@ def action_bullets(doc: Document) -> list[Record]:
     return records
 
 
-def table_rows(doc: Document) -> list[Record]:
+def table_rows(doc: Document, tuning: RegisterSettings = DEFAULTS) -> list[Record]:
     """Rows of "action plan" tables: action | response | lead officer."""
     records = []
     for sec_start, sec_end in _section_spans(doc, r"action plan"):
@@ -299,7 +302,7 @@ def table_rows(doc: Document) -> list[Record]:
                 if b > a:
                     cells.append((a, b))
             texts = [doc.text[a:b] for a, b in cells]
-            if all(len(t.split()) <= 4 for t in texts) and any(
+            if all(len(t.split()) <= tuning.header_cell_words for t in texts) and any(
                 _HEADER_WORDS.search(t) for t in texts
             ):
                 header = texts  # a (new) header row names the columns of the rows below it
@@ -333,7 +336,7 @@ def table_rows(doc: Document) -> list[Record]:
     return records
 
 
-def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def _list_items(text: str, start: int, end: int, min_words: int) -> list[tuple[int, int]]:
     """Spans of the items of a list: split on ";" if any, else on "and" before "the"/"a"/gerund.
 
     "achieving X and the completion of Y" → ["achieving X", "the completion of Y"].
@@ -342,10 +345,10 @@ def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cuts = list(splitter.finditer(text, start, end))
     bounds = zip([start] + [m.end() for m in cuts], [m.start() for m in cuts] + [end])
     items = [_trim(text, a, b, " \t\n,;:.") for a, b in bounds]
-    return [(a, b) for a, b in items if len(text[a:b].split()) >= 3]
+    return [(a, b) for a, b in items if len(text[a:b].split()) >= min_words]
 
 
-def progress_statements(doc: Document) -> list[Record]:
+def progress_statements(doc: Document, tuning: RegisterSettings = DEFAULTS) -> list[Record]:
     """Sentences reporting a status; "… including X and Y." gives one record per item."""
     records = []
     for start, end in _sentences(doc.text, 0, len(doc.text)):
@@ -360,7 +363,7 @@ def progress_statements(doc: Document) -> list[Record]:
         if not marker:
             records.append(_record(doc, "progress statement", start, end, status=status))
             continue
-        for a, b in _list_items(doc.text, start + marker.end(), end):
+        for a, b in _list_items(doc.text, start + marker.end(), end, tuning.min_item_words):
             records.append(
                 _record(
                     doc,
@@ -374,12 +377,12 @@ def progress_statements(doc: Document) -> list[Record]:
     return records
 
 
-def extract_records(doc: Document) -> list[Record]:
+def extract_records(doc: Document, tuning: RegisterSettings = DEFAULTS) -> list[Record]:
     """Every register record of one document, in text order."""
     doc_type = doc.meta.doc_type
-    records = numbered_recommendations(doc) + action_bullets(doc) + table_rows(doc)
+    records = numbered_recommendations(doc) + action_bullets(doc) + table_rows(doc, tuning)
     if doc_type in ("progress review", "news"):
-        records += progress_statements(doc)
+        records += progress_statements(doc, tuning)
         if doc_type == "progress review" and not any(r.kind == "recommendation" for r in records):
             records += cue_recommendations(doc)
     return sorted(records, key=lambda r: r.source.start)

@@ -27,14 +27,11 @@ from assistant.recommendation_records import (
     Source,
     extract_records,
 )
-from assistant.settings import Settings
+from assistant.settings import RegisterSettings, Settings
 from assistant.store import IndexStore
 from assistant.types import Document, DocumentMeta
 
-LINKED = 0.55  # cosine for a firm link (the statement must also prefer this recommendation)
-POSSIBLY = 0.40  # cosine for a "possibly related" link
-PREFERENCE = 0.05  # how clearly a firm link's statement must prefer its recommendation
-MAX_POSSIBLE = 3  # "possibly related" links per recommendation and later document
+DEFAULTS = RegisterSettings()  # link thresholds: Settings.register
 
 
 # ---------------------------------------------------------------- lineage
@@ -52,12 +49,15 @@ def _vector_text(record: Record) -> str:
     )
 
 
-def match_statements(sims: np.ndarray, firm: bool = True) -> list[list[tuple[int, str, float]]]:
+def match_statements(
+    sims: np.ndarray, firm: bool = True, tuning: RegisterSettings = DEFAULTS
+) -> list[list[tuple[int, str, float]]]:
     """Links from a (recommendations × statements) similarity matrix, best first per row.
 
-    (j, "linked", sim) when sim ≥ LINKED, statement j prefers this recommendation to every
-    other by PREFERENCE or more, and sim is within PREFERENCE of the row's best; otherwise
-    (j, "possibly related", sim) when sim ≥ POSSIBLY, at most MAX_POSSIBLE per row. With
+    (j, "linked", sim) when sim ≥ ``linked``, statement j prefers this recommendation to every
+    other by ``preference`` or more, and sim is within ``preference`` of the row's best;
+    otherwise (j, "possibly related", sim) when sim ≥ ``possibly``, at most ``max_possible``
+    per row (thresholds from ``tuning``, i.e. Settings.register). With
     ``firm=False`` (the challenge cannot be confirmed) every link is "possibly related".
 
     >>> match_statements(np.array([[0.70, 0.45, 0.30], [0.50, 0.42, 0.20]]))
@@ -69,13 +69,14 @@ def match_statements(sims: np.ndarray, firm: bool = True) -> list[list[tuple[int
         found: list[tuple[int, str, float]] = []
         for j in np.argsort(-row, kind="stable"):
             sim = float(row[j])
-            if sim < POSSIBLY:
+            if sim < tuning.possibly:
                 break
             rivals = np.delete(sims[:, j], i)
-            prefers = not len(rivals) or sim - float(rivals.max()) >= PREFERENCE
-            if firm and sim >= LINKED and prefers and sim >= float(row.max()) - PREFERENCE:
+            prefers = not len(rivals) or sim - float(rivals.max()) >= tuning.preference
+            near_best = sim >= float(row.max()) - tuning.preference
+            if firm and sim >= tuning.linked and prefers and near_best:
                 found.append((int(j), "linked", round(sim, 3)))
-            elif sum(1 for _, strength, _ in found if strength != "linked") < MAX_POSSIBLE:
+            elif sum(1 for _, strength, _ in found if strength != "linked") < tuning.max_possible:
                 found.append((int(j), "possibly related", round(sim, 3)))
         out.append(found)
     return out
@@ -91,7 +92,10 @@ def _answers(meta: DocumentMeta, later: DocumentMeta) -> str:
 
 
 def link_records(
-    records: Sequence[Record], documents: dict[str, Document], vectors: dict[str, np.ndarray]
+    records: Sequence[Record],
+    documents: dict[str, Document],
+    vectors: dict[str, np.ndarray],
+    tuning: RegisterSettings = DEFAULTS,
 ) -> list[Record]:
     """Attach later statements (actions, rows, progress statements) to each recommendation.
 
@@ -116,7 +120,8 @@ def link_records(
                 np.stack([vectors[r.record_id] for r in recs])
                 @ np.stack([vectors[s.record_id] for s in statements]).T
             )
-            for rec, found in zip(recs, match_statements(sims, firm=relation == "firm")):
+            found_rows = match_statements(sims, relation == "firm", tuning)
+            for rec, found in zip(recs, found_rows):
                 for j, strength, sim in found:
                     s = statements[j]
                     link = Link(
@@ -149,26 +154,27 @@ def build_register(store: IndexStore, encoder=None) -> list[Record]:
 
     ``encoder`` must embed into the index's space (default: the index's model).
     """
-    cached = getattr(store, "_peerqa_register", None)
-    if cached is not None:
-        return cached
+    return store.derived("register", lambda: _build_register(store, encoder))
+
+
+def _build_register(store: IndexStore, encoder=None) -> list[Record]:
     from assistant.themes import index_encoder, tag_batch
 
     encoder = encoder or index_encoder(store)
+    tuning = store.settings.register
     documents = store.documents
     ordered = sorted(documents.values(), key=lambda d: (d.meta.council, d.meta.date, d.meta.doc_id))
-    records = [r for doc in ordered for r in extract_records(doc)]
+    records = [r for doc in ordered for r in extract_records(doc, tuning)]
     vectors = {r.record_id: encoder.embed_query(_vector_text(r)) for r in records}
     themes = tag_batch(
         [_vector_text(r) for r in records],
         [r.source.section for r in records],
         np.stack([vectors[r.record_id] for r in records]) if records else np.zeros((0, 1)),
         encoder,
+        store.settings.themes,
     )
     records = [replace(r, themes=t) for r, t in zip(records, themes)]
-    records = link_records(records, documents, vectors)
-    store._peerqa_register = records  # type: ignore[attr-defined]  # computed once per loaded store
-    return records
+    return link_records(records, documents, vectors, tuning)
 
 
 def select(

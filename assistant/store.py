@@ -134,6 +134,42 @@ def publish(index_dir: Path, build_dir: Path, version: str) -> Path:
     return final
 
 
+def write_index(
+    index_dir: Path,
+    manifest: dict,
+    documents: list[Document],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    lexical_texts: list[str],
+) -> Path:
+    """Write one complete version (layout above) and publish it atomically; its folder.
+
+    ``vectors`` are (chunks, dim) unit rows, ``lexical_texts`` one text per chunk for BM25.
+    The manifest gets the format and the dimension here; ``manifest["index_version"]`` names
+    the version. Call inside ``writer_lock(index_dir)``.
+    """
+    import faiss
+
+    from assistant.lexical import build_bm25
+
+    manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
+    build = new_version_dir(index_dir)
+    (build / "documents.json").write_text(
+        json.dumps([document_to_json(d) for d in documents], ensure_ascii=False), encoding="utf-8")
+    with open(build / "chunks.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n" for c in chunks)
+    np.save(build / "vectors.npy", vectors.astype(np.float32))
+    np.save(build / "sentences.npy", sentence_vectors.astype(np.float32))
+    index = faiss.IndexFlatIP(manifest["dim"])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(build / "faiss.index"))
+    build_bm25(lexical_texts or [""], build / "bm25")
+    (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+    return publish(index_dir, build, str(manifest["index_version"]))
+
+
 def _fsync_tree(path: Path) -> None:
     for item in path.rglob("*"):
         if item.is_file():
@@ -193,8 +229,8 @@ class IndexStore:
     """A loaded index version. Heavy parts (FAISS, BM25) load on first use.
 
     Anything derived from the index once (corpus facts, theme tags, the register) lives in
-    ``derived``: one cache with one owner, filled under a lock so web-server threads compute
-    each entry once.
+    ``derived``: one cache with one owner, filled under a (re-entrant) lock so web-server
+    threads compute each entry once.
     """
 
     path: Path
@@ -204,8 +240,11 @@ class IndexStore:
     vectors: np.ndarray
     sentence_vectors: np.ndarray
     sentence_offsets: np.ndarray  # row of each chunk's first sentence in sentence_vectors
+    # The settings it was loaded with: what is derived from the store (themes, the register,
+    # listings) is tuned by them.
+    settings: Settings = field(default_factory=Settings)
     _derived: dict = field(default_factory=dict, repr=False)
-    _derived_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _derived_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def derived(self, name: str, compute: Callable[[], T]) -> T:
         """The value ``compute()`` gave for ``name`` the first time it was asked for."""
@@ -275,4 +314,5 @@ def load_index(settings: Settings, check: bool = True) -> IndexStore:
     counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
     return IndexStore(path=path, manifest=manifest, chunks=chunks, documents=documents,
-                      vectors=vectors, sentence_vectors=sentence_vectors, sentence_offsets=offsets)
+                      vectors=vectors, sentence_vectors=sentence_vectors, sentence_offsets=offsets,
+                      settings=settings)

@@ -11,7 +11,7 @@ A text is tagged with zero or more themes by adding three kinds of evidence per 
 * keywords: a few theme words ("MTFS", "shared services", "scrutiny") add a little.
 
 The theme with the highest score is the primary one; others whose score is within
-``MARGIN`` of it are kept too. Texts about the peer challenge itself (who the peers were,
+``margin`` (Settings.themes) of it are kept too. Texts about the peer challenge itself (who the peers were,
 the timetable, contact details) are closest to ``PROCESS``, or below the corpus average for
 every theme, and get no theme.
 
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.errors import UsageError
+from assistant.settings import ThemeSettings
 from assistant.store import IndexStore
 
 
@@ -131,9 +132,7 @@ PROCESS = (
     "The report, next steps, the follow up visit and contact details."
 )
 
-HEADING_WEIGHT = 0.10  # a section heading that names the theme
-KEYWORD_WEIGHT = 0.01  # per distinct theme keyword in the text, up to three
-MARGIN = 0.05  # secondary themes must score within this of the primary one
+DEFAULTS = ThemeSettings()  # weights and margin: Settings.themes
 
 
 def resolve_theme(value: str) -> str:
@@ -186,7 +185,9 @@ def _prototypes(encoder) -> _Prototypes:
     return _PROTOTYPES[key]
 
 
-def rule_scores(text: str, section: Sequence[str] = ()) -> np.ndarray:
+def rule_scores(
+    text: str, section: Sequence[str] = (), weights: ThemeSettings = DEFAULTS
+) -> np.ndarray:
     """Heading and keyword evidence per theme, in THEMES order.
 
     >>> rule_scores("The MTFS and the budget", ("4.4 Financial planning and viability",)).round(2)
@@ -196,13 +197,15 @@ def rule_scores(text: str, section: Sequence[str] = ()) -> np.ndarray:
     scores = np.zeros(len(THEMES), dtype=np.float32)
     for i, theme in enumerate(THEMES.values()):
         if heading and re.search(theme.headings, heading, re.IGNORECASE):
-            scores[i] += HEADING_WEIGHT
+            scores[i] += weights.heading_weight
         found = {m.group(0).lower() for m in re.finditer(theme.keywords, text, re.IGNORECASE)}
-        scores[i] += KEYWORD_WEIGHT * min(len(found), 3)
+        scores[i] += weights.keyword_weight * min(len(found), weights.max_keywords)
     return scores
 
 
-def choose(similarity: np.ndarray, rules: np.ndarray) -> tuple[str, ...]:
+def choose(
+    similarity: np.ndarray, rules: np.ndarray, margin: float = DEFAULTS.margin
+) -> tuple[str, ...]:
     """Themes from calibrated similarities (themes, then PROCESS) and rule scores, best first.
 
     No theme when PROCESS fits best and no rule fired, or when the text is less similar to
@@ -219,7 +222,7 @@ def choose(similarity: np.ndarray, rules: np.ndarray) -> tuple[str, ...]:
         return ()
     names = list(THEMES)
     order = np.argsort(-scores, kind="stable")
-    return tuple(names[i] for i in order if scores[i] >= best - MARGIN)
+    return tuple(names[i] for i in order if scores[i] >= best - margin)
 
 
 @dataclass(frozen=True)
@@ -257,11 +260,12 @@ def index_encoder(store: IndexStore | None = None):
 
 
 def _store_themes(store: IndexStore, encoder=None) -> _StoreThemes:
-    cached = getattr(store, "_peerqa_themes", None)
-    if cached is not None:
-        return cached
+    return store.derived("themes", lambda: _compute_store_themes(store, encoder))
+
+
+def _compute_store_themes(store: IndexStore, encoder=None) -> _StoreThemes:
     encoder = encoder or index_encoder(store)
-    prototypes = _prototypes(encoder)
+    prototypes, tuning = _prototypes(encoder), store.settings.themes
     n = len(store.chunks)
     chunk_sims = prototypes.similarities(store.vectors) if n else np.zeros((0, len(THEMES) + 1))
     sentence_sims = (
@@ -282,10 +286,9 @@ def _store_themes(store: IndexStore, encoder=None) -> _StoreThemes:
         sentences = sentence_sims[first : first + len(chunk.sentences)]
         if len(sentences):  # the chunk as a whole and its sentences on average count equally
             score = (score + (sentences - calibration.sentence).mean(axis=0)) / 2
-        tags.append(choose(score, rule_scores(chunk.text, chunk.section)))
-    result = _StoreThemes(encoder, calibration, tags)
-    store._peerqa_themes = result  # type: ignore[attr-defined]  # computed once per loaded store
-    return result
+        rules = rule_scores(chunk.text, chunk.section, tuning)
+        tags.append(choose(score, rules, tuning.margin))
+    return _StoreThemes(encoder, calibration, tags)
 
 
 def chunk_themes(store: IndexStore, encoder=None) -> list[tuple[str, ...]]:
@@ -309,6 +312,7 @@ def tag_text(
     are calibrated against that corpus's sentences (recommended); without, raw similarities
     are used, which favour the broader descriptions.
     """
+    tuning = store.settings.themes if store is not None else DEFAULTS
     if store is not None:
         known = _store_themes(store, encoder)
         encoder, calibration = encoder or known.encoder, known.calibration
@@ -317,11 +321,15 @@ def tag_text(
     if vector is None:
         vector = encoder.embed_query(text)
     similarity = _prototypes(encoder).similarities(vector)[0] - calibration.sentence
-    return choose(similarity, rule_scores(text, section))
+    return choose(similarity, rule_scores(text, section, tuning), tuning.margin)
 
 
 def tag_batch(
-    texts: Sequence[str], sections: Sequence[Sequence[str]], vectors: np.ndarray, encoder
+    texts: Sequence[str],
+    sections: Sequence[Sequence[str]],
+    vectors: np.ndarray,
+    encoder,
+    tuning: ThemeSettings = DEFAULTS,
 ) -> list[tuple[str, ...]]:
     """Themes of many texts of one kind (e.g. register records), calibrated on the batch itself.
 
@@ -333,6 +341,6 @@ def tag_batch(
     sims = _prototypes(encoder).similarities(vectors)
     baseline = sims.mean(axis=0) if len(texts) > 1 else Calibration.none().sentence
     return [
-        choose(row - baseline, rule_scores(text, section))
+        choose(row - baseline, rule_scores(text, section, tuning), tuning.margin)
         for row, text, section in zip(sims, texts, sections)
     ]

@@ -21,15 +21,11 @@ from assistant import __version__
 from assistant.embedding import Embedder
 from assistant.errors import IndexCorrupt, IndexMismatch, PeerqaError, UnreadableDocument
 from assistant.settings import Settings, resolve_model_path
-from assistant.store import (
-    FORMAT, check_compatible, chunk_to_json, document_to_json, load_index, new_version_dir,
-    publish, read_manifest, writer_lock,
-)
+from assistant.store import check_compatible, load_index, read_manifest, write_index, writer_lock
+from assistant.tokens import TokenCounter, token_counter
 from assistant.types import Chunk, Document
 from ingest.catalog import CATALOG_NAME, doc_id_for, load_catalog, meta_from_entry
-from ingest.chunking import (
-    TokenCounter, chunk_document, contextual_header, embedding_text, sections_of, token_counter,
-)
+from ingest.chunking import chunk_document, contextual_header, embedding_text, sections_of
 from ingest.cleaning import clean
 from ingest.loaders import load
 
@@ -252,8 +248,9 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     all_docs = sorted(kept_docs + new_docs, key=lambda d: d.meta.doc_id)
     order = {d.meta.doc_id: i for i, d in enumerate(all_docs)}
     all_chunks = kept_chunks + new_chunks
-    vectors = _stack(kept_vecs, new_vecs)
-    sent_vecs = _stack(kept_sents, new_sents)
+    dim = _dimension(settings, embedder, kept_vecs, new_vecs)
+    vectors = _stack(kept_vecs, new_vecs, dim)
+    sent_vecs = _stack(kept_sents, new_sents, dim)
     # keep chunk order stable: by document, then position
     sort = sorted(range(len(all_chunks)), key=lambda i: (order[all_chunks[i].doc_id], all_chunks[i].ordinal))
     sent_start = np.concatenate([[0], np.cumsum([len(c.sentences) for c in all_chunks])])
@@ -262,15 +259,12 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     if len(sent_vecs):
         sent_vecs = np.concatenate([sent_vecs[sent_start[i]:sent_start[i + 1]] for i in sort])
 
-    dim = int(vectors.shape[1]) if vectors.size else int(getattr(embedder, "dim", 384) or 384)
     version = _hash(json.dumps(
         [settings.model, settings.chunking_hash(), sorted((k, v["content_hash"], v["meta_hash"]) for k, v in entries.items())]
     ).encode())[:12]
     manifest = {
-        "format": FORMAT,
         "package_version": __version__,
         "model_id": settings.model,
-        "dim": dim,
         "chunking": settings.chunking.__dict__,
         "chunking_hash": settings.chunking_hash(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -279,7 +273,9 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         "chunk_count": len(all_chunks),
         "index_version": version,
     }
-    _write(settings, manifest, all_docs, all_chunks, vectors, sent_vecs, version)
+    metas = {d.meta.doc_id: d.meta for d in all_docs}
+    lexical = [f"{contextual_header(c, metas[c.doc_id])}\n{c.text}" for c in all_chunks]
+    write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors, sent_vecs, lexical)
     return IngestReport(
         added=tuple(sorted(d for d in plan.added if d in entries)),
         updated=tuple(sorted(d for d in plan.updated if d in entries)),
@@ -289,31 +285,18 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     )
 
 
-def _stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _dimension(settings: Settings, embedder: Embedder | None, *blocks: np.ndarray) -> int:
+    """Vector size: from the vectors at hand, else the embedder, else the model's config."""
+    for block in blocks:
+        if block.size:
+            return int(block.shape[1])
+    if embedder is None:
+        from assistant.embedding import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(settings.model)
+    return int(embedder.dim)
+
+
+def _stack(a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
     parts = [x for x in (a, b) if x.size]
-    return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 384), np.float32)
-
-
-def _write(settings: Settings, manifest: dict, docs: list[Document], chunks: list[Chunk],
-           vectors: np.ndarray, sent_vecs: np.ndarray, version: str) -> None:
-    import faiss
-
-    from assistant.lexical import build_bm25
-
-    index_dir = Path(settings.index_dir)
-    build = new_version_dir(index_dir)
-    (build / "documents.json").write_text(
-        json.dumps([document_to_json(d) for d in docs], ensure_ascii=False), encoding="utf-8")
-    with open(build / "chunks.jsonl", "w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
-    np.save(build / "vectors.npy", vectors.astype(np.float32))
-    np.save(build / "sentences.npy", sent_vecs.astype(np.float32))
-    index = faiss.IndexFlatIP(int(manifest["dim"]))
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(build / "faiss.index"))
-    metas = {d.meta.doc_id: d.meta for d in docs}
-    build_bm25([f"{contextual_header(c, metas[c.doc_id])}\n{c.text}" for c in chunks] or [""], build / "bm25")
-    (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
-    publish(index_dir, build, version)
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)

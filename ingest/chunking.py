@@ -13,43 +13,16 @@ import bisect
 import hashlib
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant.settings import ChunkingSettings
+from assistant.tokens import TokenCounter
 from assistant.types import Chunk, Document, DocumentMeta, Section, Sentence
 
-TokenCounter = Callable[[str], int]
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "; ", ": ", ", ", " ", ""]
 _WORD_START = re.compile(r"(?<!\S)\S")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(•\[]?[A-Z0-9£])|\n+")
-
-
-@lru_cache(maxsize=4)
-def model_tokenizer(model_path: str):
-    """The embedding model's own word-piece tokenizer, without padding or truncation."""
-    from pathlib import Path
-
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
-
-
-def token_counter(model_path: str) -> TokenCounter:
-    """Word pieces in a text, as the model counts them (the splitter asks about the same
-    pieces again and again while merging, hence the cache)."""
-    tokenizer = model_tokenizer(model_path)
-
-    @lru_cache(maxsize=8192)
-    def count(text: str) -> int:
-        return len(tokenizer.encode(text, add_special_tokens=False).ids)
-
-    count.token_spans = lambda text: tokenizer.encode(text, add_special_tokens=False).offsets  # type: ignore[attr-defined]
-    return count
 
 
 def span_counter(body: str, count_tokens: TokenCounter) -> Callable[[int, int], int]:

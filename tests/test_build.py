@@ -397,12 +397,12 @@ def _add_document(settings: Settings) -> None:
 
 def test_failure_before_publish_keeps_the_previous_index(fake_index, monkeypatch) -> None:
     settings, old = fake_index
-    import ingest.build
+    import assistant.store
 
     def broken_publish(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ingest.build, "publish", broken_publish)
+    monkeypatch.setattr(assistant.store, "publish", broken_publish)  # write_index publishes
     _add_document(settings)
     with pytest.raises(OSError, match="disk full"):
         run(settings)

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.settings import ChunkingSettings, Settings, resolve_model_path
+from assistant.tokens import model_tokenizer, token_counter
 from assistant.types import Chunk, Document, DocumentMeta, Section
 from ingest.build import prepare_document
 from ingest.catalog import load_catalog
@@ -23,10 +24,8 @@ from ingest.chunking import (
     chunk_document,
     contextual_header,
     embedding_text,
-    model_tokenizer,
     sections_of,
     sentence_spans,
-    token_counter,
 )
 from ingest.cleaning import clean
 from tests.fakes import word_count

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.embedding import NumpyMiniLM, SentenceTransformerEmbedder, pool_spans
 from assistant.settings import DEFAULT_MODEL, resolve_model_path
-from ingest.chunking import model_tokenizer
+from assistant.tokens import model_tokenizer
 
 LONG_TEXT = (
     "Cambridge City Council is a good council that is performing well and has a number of areas "
@@ -147,7 +147,8 @@ def test_sentence_beyond_truncation_falls_back_to_the_passage_vector(embedder) -
 
 @pytest.mark.slow
 def test_real_index_holds_what_encode_gives(real_index, st_model, numpy_model) -> None:
-    from ingest.chunking import embedding_text, token_counter
+    from assistant.tokens import token_counter
+    from ingest.chunking import embedding_text
 
     settings, store = real_index
     assert store.manifest["dim"] == 384 and store.vectors.shape == (len(store.chunks), 384)

@@ -428,7 +428,7 @@ def test_run_command_errors(seed_store):
 
 @pytest.mark.slow
 def test_cli_unknown_council_is_one_line_and_exit_code_2(real_index, capsys):
-    from assistant.cli import main
+    from cli import main
 
     settings, _ = real_index
     code = main(["recommendations", "--index", str(settings.index_dir), "--council", "Oxford"])

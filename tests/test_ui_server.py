@@ -14,6 +14,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AuthenticationError
 
+import cli
 import ui
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
@@ -170,9 +171,10 @@ def test_add_user_interactive_asks_twice(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- serve() start-up paths
 
 def test_serve_without_index_or_corpus_says_run_ingest(tmp_path, capsys):
-    settings = Settings(corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "no-index")
-    assert ui.serve(settings, port=free_port()) == 3
-    assert "peerqa ingest" in capsys.readouterr().err
+    code = cli.main(["serve", "--corpus", str(tmp_path / "no-corpus"), "--index",
+                     str(tmp_path / "no-index"), "--port", str(free_port())])
+    err = capsys.readouterr().err
+    assert code == 3 and "peerqa ingest" in err and "no-corpus" in err
 
 
 def test_serve_with_a_missing_users_file_fails_before_loading(tmp_path):
@@ -182,7 +184,7 @@ def test_serve_with_a_missing_users_file_fails_before_loading(tmp_path):
 
 
 def test_serve_builds_a_missing_index_then_launches(fake_settings, monkeypatch):
-    """With a corpus but no index, serve() ingests first (fake model), warms up, then launches."""
+    """With a corpus but no index, cli.serve() ingests first (fake model), warms up, then launches."""
     import ingest.build
 
     launched = {}
@@ -195,6 +197,6 @@ def test_serve_builds_a_missing_index_then_launches(fake_settings, monkeypatch):
                         lambda app, host, port, auth=None, **kw: launched.update(app=app, port=port))
     monkeypatch.setattr(ui.gr.Blocks, "block_thread", lambda self: launched.update(blocked=True))
     port = free_port()
-    assert ui.serve(fake_settings, port=port) == 0
+    assert cli.serve(fake_settings, port=port) == 0
     assert launched["port"] == port and Path(fake_settings.index_dir, "CURRENT").exists()
     assert launched["blocked"]  # serves until interrupted

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
 
 QUESTIONS = [
     "What did the peers say about how quickly the city council makes decisions?",
@@ -126,4 +126,4 @@ def run_load(settings: Settings, clients: int = 10, questions_per_client: int = 
 if __name__ == "__main__":
     import assistant  # noqa: F401  -- offline environment (already set by importing this package)
 
-    run_load(Settings.from_env())
+    run_load(load_settings().settings)

@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.settings import Settings
 
-PEERQA = [sys.executable, "-m", "assistant.cli"]
+PEERQA = [sys.executable, "-m", "cli"]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -39,9 +39,10 @@ def _run(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
 
 def bench_ingest(settings: Settings) -> dict:
     from assistant.embedding import SentenceTransformerEmbedder
-    from assistant.store import load_index
-    from ingest.chunking import embedding_text, token_counter
     from assistant.settings import resolve_model_path
+    from assistant.store import load_index
+    from assistant.tokens import token_counter
+    from ingest.chunking import embedding_text
 
     work = Path(tempfile.mkdtemp(prefix="peerqa-bench-"))
     index = work / "index"
@@ -185,7 +186,7 @@ def run(args, settings: Settings) -> int:
     elif args.what == "query":
         result = bench_query(settings, args.synthetic)
     else:
-        from assistant.bench_load import run_load
+        from bench.load import run_load
 
         result = run_load(settings)
     width = max(len(k) for k in result)

@@ -1,5 +1,8 @@
 """The ``peerqa`` command line: thin wrappers that parse flags, call one function, print.
 
+The only module that wires ``ingest``, ``assistant`` and ``ui`` together (import-linter
+contracts in pyproject.toml keep the packages from importing each other the other way).
+
 Exit codes: 0 success; 1 unexpected failure; 2 bad usage (empty or over-long question, bad
 filter); 3 index missing, damaged or built with other settings; 4 ingest finished but some
 files were skipped (each listed with its reason).
@@ -11,16 +14,27 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.errors import PeerqaError, UsageError
-from assistant.settings import Settings
+from assistant.errors import IndexNotFound, PeerqaError, UsageError
+from assistant.settings import Loaded, Settings, describe, load_settings, parse_assignment
+
+if TYPE_CHECKING:
+    from assistant.store import IndexStore
+
+
+def _loaded(args: argparse.Namespace) -> Loaded:
+    """Defaults ← config file ← environment ← this command's flags."""
+    flags: dict[str, object] = dict(parse_assignment(s) for s in getattr(args, "set", None) or ())
+    if getattr(args, "corpus", None):
+        flags["corpus_dir"] = Path(args.corpus)
+    if getattr(args, "index", None):
+        flags["index_dir"] = Path(args.index)
+    return load_settings(flags=flags, config=getattr(args, "config", None))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        corpus_dir=Path(args.corpus) if getattr(args, "corpus", None) else None,
-        index_dir=Path(args.index) if getattr(args, "index", None) else None,
-    )
+    return _loaded(args).settings
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -124,14 +138,58 @@ def _interactive(one) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluation import run_eval_command
+    from ingest.loaders import load
 
-    return run_eval_command(args, _settings(args))
+    # The tutorial baseline reads the raw files; the loader comes from ingest, passed in here.
+    return run_eval_command(args, _settings(args), read_pages=lambda path: load(path).pages)
+
+
+def load_or_ingest(settings: Settings) -> IndexStore:
+    """The index, built from the corpus folder first when there is none yet."""
+    from assistant.store import load_index
+
+    try:
+        return load_index(settings)
+    except IndexNotFound:
+        if not Path(settings.corpus_dir).is_dir():
+            hint = (f"There is no corpus folder at {settings.corpus_dir}/ either: put documents "
+                    "in a corpus folder and run `peerqa ingest` first.")
+            raise IndexNotFound(str(settings.index_dir).rstrip("/"), hint) from None
+        from ingest.build import ingest
+
+        print(f"peerqa: no index yet; building it from {settings.corpus_dir}/ …", file=sys.stderr)
+        print(ingest(settings).summary(), file=sys.stderr)
+        return load_index(settings)
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
+          auth_file: str | None = None) -> int:
+    """The web chat over the index, building a missing one first."""
+    import ui
+
+    return ui.serve(settings, host=host, port=port, auth_file=auth_file, load=load_or_ingest)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import ui
+    return serve(_settings(args), host=args.host, port=args.port, auth_file=args.auth_file)
 
-    return ui.serve(_settings(args), host=args.host, port=args.port, auth_file=args.auth_file)
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print every setting: value, where it came from, description."""
+    loaded = _loaded(args)
+    rows = describe(loaded)
+    if args.json:
+        print(json.dumps({"config_file": str(loaded.config_file or ""), "settings": rows},
+                         ensure_ascii=False, indent=1))
+        return 0
+    print(f"config file: {loaded.config_file or 'none'}")
+    width = max(len(r["name"]) for r in rows)
+    value_width = min(28, max(len(repr(r["value"])) for r in rows))
+    source_width = max(len(r["source"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['value']!r:<{value_width}}  "
+              f"{r['source']:<{source_width}}  {r['description']}")
+    return 0
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -141,9 +199,9 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from assistant import bench
+    from bench.run import run
 
-    return bench.run(args, _settings(args))
+    return run(args, _settings(args))
 
 
 def cmd_recommendations(args: argparse.Namespace) -> int:
@@ -159,6 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p):
         p.add_argument("--index", help="index folder (default: index, or $PEERQA_INDEX)")
+        return configurable(p)
+
+    def configurable(p):
+        p.add_argument("--config", metavar="FILE",
+                       help="TOML settings file (default: $PEERQA_CONFIG, else ./peerqa.toml)")
+        p.add_argument("--set", action="append", metavar="GROUP.FIELD=VALUE",
+                       help="override one setting, e.g. retrieval.k=8 (repeatable)")
         return p
 
     p = common(sub.add_parser("ingest", help="build or update the index from the corpus folder"))
@@ -213,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_recommendations)
+
+    p = common(sub.add_parser("config", help="print the effective settings and their sources"))
+    p.add_argument("--corpus", help="corpus folder")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.set_defaults(func=cmd_config)
     return parser
 
 
