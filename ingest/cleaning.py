@@ -25,6 +25,9 @@ from assistant.types import PageSpan
 BULLET = "• "
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
                          "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"',
+                         # "´" and "ʼ" stand for apostrophes in real text; NFKC would make
+                         # "council´s" into "council \u0301s" (a space and a combining accent)
+                         "\u00b4": "'", "\u02bc": "'",
                          "\u00ad": None, "\u200b": None, "\ufeff": None, "\u00a0": " "})
 _BULLET_RE = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►✓\uf0b7\uf0a7\uf0d8\uf076]|[-*–](?=\s))\s*")
 _FURNITURE = re.compile(
