@@ -141,6 +141,8 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
             notices.append(f"rebuilding everything: the live index is damaged ({exc.args[0].split(' (')[0]})")
             previous, removed = None, []
             plan = _plan(files, catalog, None, corpus_dir)
+    if not plan.todo and not plan.keep and not allow_empty:
+        _refuse_empty(settings, previous, plan)  # nothing to read: say so before loading anything
     check_writable(index_dir)  # before the embedding work, not after it
     with writer_lock(index_dir):
         return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log,
@@ -369,7 +371,8 @@ def _refuse_empty(settings: Settings, previous: dict | None, plan: _Plan) -> Non
     why = f"{len(plan.skipped)} file(s) skipped, e.g. " + "; ".join(
         f"{shown_name(n)}: {r}" for n, r in _skip_list(plan.skipped)[:1]) if plan.skipped \
         else "no files"
-    lost = f"; publishing it would remove the {indexed} documents indexed now" if indexed else ""
+    plural = "s" if indexed != 1 else ""
+    lost = f"; publishing it would remove the {indexed} document{plural} indexed now" if indexed else ""
     raise UsageError(
         f"Nothing to index in {settings.corpus_dir}/ ({why}){lost}. "
         "Add documents, or pass --allow-empty to publish an empty index.")

@@ -204,3 +204,253 @@ def test_seed_corpus_ids_are_the_file_stems(tmp_path: Path) -> None:
 
     files = sorted(SEED_CORPUS.glob("*.txt"))
     assert assign_doc_ids(files) == {p: p.stem for p in files}
+
+
+# --- 4. what is read: regular files only, symlinks inside the corpus, bounded size -----------
+
+@pytest.fixture
+def alarm():
+    """Fail instead of hanging forever (a FIFO opened for reading blocks until a writer comes)."""
+    import signal
+
+    def timeout(*_):
+        raise TimeoutError("ingest hung")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_fifo_device_and_outside_symlinks_are_skipped_unread(news_only, alarm) -> None:
+    corpus = Path(news_only.corpus_dir)
+    os.mkfifo(corpus / "pipe.txt")
+    (corpus / "zero.txt").symlink_to("/dev/zero")
+    (corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (corpus.parent / "outside.txt").write_text("Secret notes outside the corpus.\n", encoding="utf-8")
+    (corpus / "outside-link.txt").symlink_to("../outside.txt")
+    report = run(news_only)
+    reasons = skip_reasons(report)
+    assert reasons["pipe.txt"] == "not a regular file (a FIFO (named pipe)); not read"
+    outside = "symlink to a file outside the corpus folder; not followed"
+    assert reasons["zero.txt"] == reasons["passwd.txt"] == reasons["outside-link.txt"] == outside
+    assert report.added == (NEWS,) and report.exit_code == 4
+    from assistant.store import load_index
+
+    assert not any("root:" in c.text or "Secret" in c.text for c in load_index(news_only, check=False).chunks)
+
+
+def test_symlink_inside_the_corpus_is_followed(news_only) -> None:
+    corpus = Path(news_only.corpus_dir)
+    (corpus / "drafts").mkdir()  # folders are not listed, a link into one is
+    (corpus / "drafts" / "notes.txt").write_text(WESTSHIRE, encoding="utf-8")
+    (corpus / "westshire.txt").symlink_to("drafts/notes.txt")
+    report = run(news_only)
+    assert set(report.added) == {NEWS, "westshire"} and report.skipped == ()
+
+
+def test_a_device_is_refused_on_the_descriptor_before_any_read(tmp_path: Path) -> None:
+    from assistant.errors import UnreadableDocument
+    from ingest.loaders import read_bounded
+
+    with pytest.raises(UnreadableDocument, match="character device"):
+        read_bounded(Path("/dev/zero"))  # what a link checked before a swap would reach
+
+
+def test_text_files_have_their_own_size_limit(news_only) -> None:
+    from ingest import loaders
+
+    corpus = Path(news_only.corpus_dir)
+    with open(corpus / "big.txt", "wb") as handle:  # sparse: 4 MB that cost no disk
+        handle.truncate(loaders.MAX_TEXT_BYTES + 1)
+    report = run(news_only)
+    reason = skip_reasons(report)["big.txt"]
+    assert reason.startswith("file too large (4.2 MB; limit 4.2 MB for .txt)")
+    assert report.added == (NEWS,)
+
+
+def test_zero_byte_pdf_is_empty_not_identical_to_another_empty_file(news_only) -> None:
+    corpus = Path(news_only.corpus_dir)
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "report.pdf").write_bytes(b"")
+    assert skip_reasons(run(news_only)) == {"empty.txt": "empty file", "report.pdf": "empty file"}
+
+
+def test_aes_pdf_with_an_empty_password_opens_and_a_locked_one_says_so(news_only) -> None:
+    from tests.test_loaders import TWO_PAGE_PDF, encrypt_pdf, make_pdf
+
+    pytest.importorskip("cryptography")  # a dependency: pypdf needs it for AES
+    corpus = Path(news_only.corpus_dir)
+    (corpus / "open.pdf").write_bytes(encrypt_pdf(make_pdf(TWO_PAGE_PDF), password=""))
+    (corpus / "locked.pdf").write_bytes(encrypt_pdf(make_pdf(TWO_PAGE_PDF), password="secret"))
+    report = run(news_only)
+    assert "open" in report.added
+    assert skip_reasons(report) == {
+        "locked.pdf": "encrypted PDF (needs a password); save an unlocked copy"}
+
+
+# --- 7. names and reasons printed safely ------------------------------------------------------
+
+def test_a_newline_in_a_file_name_cannot_forge_a_summary_line(news_only) -> None:
+    corpus = Path(news_only.corpus_dir)
+    forged = "x.txt: empty file\n  skipped \x1b[32mall good.txt"
+    (corpus / forged).write_bytes(b"")
+    summary = run(news_only).summary()
+    skipped = [line for line in summary.splitlines() if line.startswith("  skipped")]
+    assert skipped == [f"  skipped {forged!r}: empty file"]
+    assert "\x1b" not in summary
+
+
+def test_terminal_escapes_in_a_document_are_not_printed(news_only) -> None:
+    from assistant.render import terminal_safe
+    from assistant.store import load_index
+
+    (Path(news_only.corpus_dir) / "escapes.txt").write_text(
+        "Westshire \x1b[2J\x1b]0;owned\x07council \x9b31m notes.\n", encoding="utf-8")
+    run(news_only)
+    doc = load_index(news_only, check=False).documents["escapes"]
+    assert doc.text == "Westshire [2J]0;ownedcouncil 31m notes."  # cleaning drops controls
+    assert terminal_safe("a\x1b[31mb\u202ec\td\ne\rf\x00") == "a[31mbc\td\nef"
+
+
+# --- 8. index write errors, missing and empty corpus, eval --index ----------------------------
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("peerqa: ") and "Traceback" not in err
+    return err
+
+
+def test_a_failing_index_write_is_one_line_with_exit_3(news_only, monkeypatch, capsys) -> None:
+    import errno
+
+    import ingest.build as build
+    from assistant.cli import main
+    from assistant.errors import IndexWriteError
+    from assistant.store import read_manifest
+
+    run(news_only)
+    before = read_manifest(Path(news_only.index_dir))
+    (Path(news_only.corpus_dir) / "new.txt").write_text(WESTSHIRE, encoding="utf-8")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(build.np, "save", disk_full)  # after the embedding work
+    with pytest.raises(IndexWriteError, match="No space left on device") as caught:
+        run(news_only)
+    assert caught.value.exit_code == 3 and "\n" not in str(caught.value)
+    index = Path(news_only.index_dir)
+    assert read_manifest(index) == before  # the previous index is still live
+    assert not [p for p in index.iterdir() if p.name.startswith(".building-")]
+    monkeypatch.undo()
+
+    # a read-only index folder is found before any embedding; chmod does not bind root, so
+    # there the refusal to create a file is simulated
+    if os.geteuid() != 0:
+        index.chmod(0o555)
+    else:
+        real_write = Path.write_bytes
+
+        def read_only(self, data):
+            if self.parent == index.resolve() or self.parent == index:
+                raise PermissionError(errno.EACCES, "Permission denied")
+            return real_write(self, data)
+
+        monkeypatch.setattr(Path, "write_bytes", read_only)
+    try:
+        code = main(["ingest", "--corpus", str(news_only.corpus_dir), "--index", str(index)])
+    finally:
+        index.chmod(0o755)
+    assert code == 3
+    assert "Permission denied" in one_line_error(capsys)
+
+
+def test_missing_corpus_exits_2(tmp_path: Path, capsys) -> None:
+    from assistant.cli import main
+
+    code = main(["ingest", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "i")])
+    assert code == 2 and "No corpus folder" in one_line_error(capsys)
+
+
+def test_empty_corpus_does_not_remove_every_document_unless_allowed(news_only, capsys,
+                                                                   monkeypatch) -> None:
+    from assistant.cli import main
+    from assistant.store import read_manifest
+
+    monkeypatch.setenv("PEERQA_MODEL", "fake")  # the CLI must see the fake index as compatible
+    run(news_only)
+    index = Path(news_only.index_dir)
+    before = read_manifest(index)
+    (Path(news_only.corpus_dir) / f"{NEWS}.txt").unlink()
+    (Path(news_only.corpus_dir) / "blank.txt").write_bytes(b"")
+    code = main(["ingest", "--corpus", str(news_only.corpus_dir), "--index", str(index)])
+    err = one_line_error(capsys)
+    assert code == 2 and "--allow-empty" in err and "remove the 1 document indexed" in err
+    assert "blank.txt: empty file" in err
+    assert read_manifest(index) == before
+    report = run(news_only, allow_empty=True)
+    assert report.removed == (NEWS,) and report.wrote_index and report.chunk_count == 0
+
+
+def test_eval_baseline_reads_the_indexed_corpus_and_names_a_missing_file(news_only) -> None:
+    from assistant.errors import UsageError
+    from assistant.evaluation import baseline_results, with_baseline_corpus
+    from assistant.store import load_index
+
+    run(news_only)
+    store = load_index(news_only, check=False)
+    elsewhere = Settings(corpus_dir=Path("corpus-that-is-not-here"), index_dir=news_only.index_dir,
+                         model="fake")
+    found = with_baseline_corpus(elsewhere, store.manifest, given=None)
+    assert Path(found.corpus_dir) == Path(news_only.corpus_dir).resolve()
+    assert with_baseline_corpus(elsewhere, store.manifest, given="x") == elsewhere
+    with pytest.raises(UsageError) as caught:
+        baseline_results([], store, elsewhere)
+    assert str(Path("corpus-that-is-not-here") / f"{NEWS}.txt") in str(caught.value)
+    assert "--corpus" in str(caught.value)
+
+
+# --- 5. batch, stdin and argv input decoded with an error per bad line ------------------------
+
+def peerqa(args: list, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERQA_")}
+    env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], input=stdin, cwd=ROOT,
+                          env=env, capture_output=True, timeout=300, check=False)
+
+
+BATCH = (b"What did the peers say about shared services?\n"
+         b"caf\xe9 is not UTF-8\n"
+         b"# a comment\n"
+         b"When was the peer challenge?\n")
+
+
+@pytest.mark.slow
+def test_invalid_utf8_batch_line_is_reported_and_the_batch_goes_on(real_index, tmp_path) -> None:
+    settings, _ = real_index
+    questions = tmp_path / "questions.txt"
+    questions.write_bytes(BATCH)
+    for source, stdin in ((str(questions), b""), ("-", BATCH)):
+        result = peerqa(["ask", "--index", str(settings.index_dir), "--batch", source, "--json"],
+                        stdin)
+        assert result.returncode == 2, result.stderr
+        assert b"Traceback" not in result.stderr
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [r.get("line") for r in rows] == [None, 2, None]
+        assert rows[1]["error"].startswith("this line is not valid UTF-8 (byte 0xe9 at position 4)")
+        assert rows[2]["question"] == "When was the peer challenge?" and rows[2]["answer"]
+
+
+@pytest.mark.slow
+def test_invalid_utf8_in_argv_and_piped_questions_is_one_line(real_index) -> None:
+    settings, _ = real_index
+    result = peerqa(["ask", "--index", str(settings.index_dir), b"caf\xe9 services?"])
+    assert result.returncode == 2
+    assert result.stderr.count(b"\n") == 1 and b"is not valid UTF-8" in result.stderr
+    piped = peerqa(["ask", "--index", str(settings.index_dir), "--json"],
+                   b"caf\xe9?\nWhat did the peers say about shared services?\n")
+    assert piped.returncode == 0 and b"Traceback" not in piped.stderr
+    assert b"not valid UTF-8" in piped.stderr
+    assert json.loads(piped.stdout.splitlines()[0])["question"].startswith("What did the peers")
