@@ -223,6 +223,13 @@ def _ends_open(para: _Para) -> bool:
     return not last.endswith((".", "!", "?", ":", ";", '"', "'", ")")) and para.kind != "row"
 
 
+_WRAPPED_LINE = 100  # characters: longer than this, text was not one line of a wrapped list
+
+
+def _fits_one_line(para: _Para) -> bool:
+    return sum(len(line) + 1 for line in para.lines) - 1 <= _WRAPPED_LINE
+
+
 def _merge_broken(paras: list[_Para], vocabulary: set[str]) -> list[_Para]:
     """Rejoin a paragraph cut by a page break or a stray blank line mid-sentence."""
     merged: list[_Para] = []
@@ -234,8 +241,10 @@ def _merge_broken(paras: list[_Para], vocabulary: set[str]) -> list[_Para]:
             or (prev is not None and prev.lines[-1].split()[-1].lower() in _FUNCTION_WORDS)
             # one wrapped line between two bullets of a list ("• Receive the report compiled by
             # the Local Government" / "Association Peer Review Team" / "• Note its content") is
-            # the rest of the first bullet, not a heading
-            or (prev is not None and prev.kind == "item" and len(para.lines) == 1
+            # the rest of the first bullet, not a heading. Judged by length, not by the number
+            # of raw lines: cleaning joins lines, and "1." / "the" had to merge on the first
+            # pass as "1. the" does on the second, or cleaning its own output changed it.
+            or (prev is not None and prev.kind == "item" and _fits_one_line(para)
                 and following is not None and following.kind == "item")
         )
         if prev is not None and prev.kind in ("paragraph", "item") and continues and _ends_open(prev):
