@@ -172,6 +172,8 @@ def _digest_or_reason(path: Path, corpus_dir: Path) -> tuple[str, str]:
     Checked before reading: a symlink is followed only to a file inside the corpus folder, and
     only regular files within the size limit are read (no FIFO, device or socket), in blocks.
     """
+    if _undecodable(path.name):
+        return "", "file name is not valid UTF-8; rename the file"  # it is stored and shown
     try:
         if outside_folder(path, corpus_dir):
             return "", "symlink to a file outside the corpus folder; not followed"
@@ -180,6 +182,14 @@ def _digest_or_reason(path: Path, corpus_dir: Path) -> tuple[str, str]:
         return "", str(exc)
     except OSError as exc:  # a symlink loop, a name too long, ...
         return "", f"cannot read file: {exc.strerror or exc}"
+
+
+def _undecodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return False
+    except UnicodeEncodeError:  # bytes that were not UTF-8 arrive as surrogate escapes
+        return True
 
 
 def _plan(files: list[Path], catalog: dict[str, dict], previous: dict | None,

@@ -21,7 +21,7 @@ MAX_BYTES = 50 * 1024 * 1024  # any file (PDF and .docx carry images, fonts, com
 # Plain text is all text: 4 MB is about ten times the longest real report, ~1M word pieces and
 # ~5,000 chunks, so a few minutes of embedding here. A 50 MB text took more than 5 GB and did
 # not finish in 7 minutes.
-MAX_TEXT_BYTES = 4 * 1024 * 1024
+MAX_TEXT_BYTES = 4_000_000
 MAX_TEXT_CHARS = 4_000_000  # extracted text of any format (a 50 MB PDF can hold a lot of it)
 _BLOCK = 1 << 20
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),

@@ -266,7 +266,7 @@ def test_text_files_have_their_own_size_limit(news_only) -> None:
         handle.truncate(loaders.MAX_TEXT_BYTES + 1)
     report = run(news_only)
     reason = skip_reasons(report)["big.txt"]
-    assert reason.startswith("file too large (4.2 MB; limit 4.2 MB for .txt)")
+    assert reason.startswith("file too large (4.0 MB; limit 4.0 MB for .txt)")
     assert report.added == (NEWS,)
 
 
@@ -454,3 +454,14 @@ def test_invalid_utf8_in_argv_and_piped_questions_is_one_line(real_index) -> Non
     assert piped.returncode == 0 and b"Traceback" not in piped.stderr
     assert b"not valid UTF-8" in piped.stderr
     assert json.loads(piped.stdout.splitlines()[0])["question"].startswith("What did the peers")
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_not_a_crash(news_only) -> None:
+    corpus = os.fsencode(news_only.corpus_dir)
+    with open(os.path.join(corpus, b"minutes \xff.txt"), "wb") as handle:
+        handle.write(WESTSHIRE.encode())
+    report = run(news_only)
+    assert skip_reasons(report) == {"minutes \udcff.txt": "file name is not valid UTF-8; rename the file"}
+    assert report.added == (NEWS,)
+    assert "  skipped 'minutes \\udcff.txt': file name is not valid UTF-8" in report.summary()
+    assert not run(news_only).wrote_index  # and the next run finds nothing changed
