@@ -31,7 +31,7 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": 
                          "\u00ad": None, "\u200b": None, "\ufeff": None, "\u00a0": " "})
 # C0/C1 control characters other than tab, newline, CR and form feed (which cleaning uses or
 # turns into spaces) carry no text; an escape sequence in a document must not reach a terminal.
-_QUOTES.update({c: None for c in [*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)]})
+_QUOTES.update({c: None for c in [*range(0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)]})
 _BULLET_RE = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►✓\uf0b7\uf0a7\uf0d8\uf076]|[-*–](?=\s))\s*")
 _FURNITURE = re.compile(
     r"^(?:skip to (?:main )?content|skip navigation|see also:?|leave a reply|"

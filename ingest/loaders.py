@@ -69,7 +69,7 @@ def check_file(info: os.stat_result, path: Path) -> None:
     """Refuse what is not a regular file of a size ingest can handle, before reading it."""
     kind = next((name for test, name in _KINDS if test(info.st_mode)), None)
     if kind or not stat.S_ISREG(info.st_mode):
-        raise UnreadableDocument(f"not a regular file ({kind or 'special file'}); not read")
+        raise UnreadableDocument(f"not a regular file: {kind or 'a special file'}; not read")
     if info.st_size == 0:
         raise UnreadableDocument("empty file")
     limit = size_limit(path)

@@ -6,6 +6,7 @@ embedder and word counter keep it fast; a few cases go through the real CLI in a
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -41,7 +42,7 @@ def chunks_of(pages: list[str], config: ChunkingSettings, count) -> tuple[Docume
 def assert_offsets_hold(doc: Document, chunks: list) -> None:
     for chunk in chunks:
         assert doc.text[chunk.start:chunk.end] == chunk.text
-    assert all(a.end <= b.end and a.start < b.start for a, b in zip(chunks, chunks[1:])
+    assert all(a.end <= b.end and a.start < b.start for a, b in itertools.pairwise(chunks)
                if a.section == b.section)
 
 
@@ -114,7 +115,7 @@ def skip_reasons(report) -> dict[str, str]:
 # --- 2. a failure in one file never stops an ingest -----------------------------------------
 
 def test_an_unexpected_error_in_one_file_skips_only_that_file(news_only, monkeypatch) -> None:
-    import ingest.build as build
+    from ingest import build
 
     real_clean = build.clean
 
@@ -232,7 +233,7 @@ def test_fifo_device_and_outside_symlinks_are_skipped_unread(news_only, alarm) -
     (corpus / "outside-link.txt").symlink_to("../outside.txt")
     report = run(news_only)
     reasons = skip_reasons(report)
-    assert reasons["pipe.txt"] == "not a regular file (a FIFO (named pipe)); not read"
+    assert reasons["pipe.txt"] == "not a regular file: a FIFO (named pipe); not read"
     outside = "symlink to a file outside the corpus folder; not followed"
     assert reasons["zero.txt"] == reasons["passwd.txt"] == reasons["outside-link.txt"] == outside
     assert report.added == (NEWS,) and report.exit_code == 4
@@ -325,10 +326,10 @@ def one_line_error(capsys) -> str:
 def test_a_failing_index_write_is_one_line_with_exit_3(news_only, monkeypatch, capsys) -> None:
     import errno
 
-    import ingest.build as build
     from assistant.cli import main
     from assistant.errors import IndexWriteError
     from assistant.store import read_manifest
+    from ingest import build
 
     run(news_only)
     before = read_manifest(Path(news_only.index_dir))
