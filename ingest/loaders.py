@@ -118,8 +118,10 @@ def outside_folder(path: Path, folder: Path) -> bool:
     """True when ``path`` is a symlink whose target lies outside ``folder``."""
     if not path.is_symlink():
         return False
-    target = path.resolve()
-    return not target.is_relative_to(folder.resolve())
+    # os.path.realpath, unlike Path.resolve, does not raise on a symlink loop (opening the
+    # file then fails with a reason)
+    target = Path(os.path.realpath(path))
+    return not target.is_relative_to(os.path.realpath(folder))
 
 
 def decode_text(data: bytes) -> str:

@@ -242,6 +242,15 @@ def test_fifo_device_and_outside_symlinks_are_skipped_unread(news_only, alarm) -
     assert not any("root:" in c.text or "Secret" in c.text for c in load_index(news_only, check=False).chunks)
 
 
+def test_a_symlink_loop_is_skipped_with_its_reason(news_only) -> None:
+    corpus = Path(news_only.corpus_dir)
+    (corpus / "loop1.txt").symlink_to("loop2.txt")
+    (corpus / "loop2.txt").symlink_to("loop1.txt")
+    reasons = skip_reasons(run(news_only))
+    assert reasons == dict.fromkeys(["loop1.txt", "loop2.txt"],
+                                    "cannot read file: Too many levels of symbolic links")
+
+
 def test_symlink_inside_the_corpus_is_followed(news_only) -> None:
     corpus = Path(news_only.corpus_dir)
     (corpus / "drafts").mkdir()  # folders are not listed, a link into one is
