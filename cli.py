@@ -40,7 +40,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.build import ingest
 
-    report = ingest(_settings(args), rebuild=args.rebuild)
+    report = ingest(_settings(args), rebuild=args.rebuild, allow_empty=args.allow_empty)
     print(report.summary())
     return report.exit_code
 
@@ -97,43 +97,80 @@ def render_result(result, color: bool = False) -> str:
     return render_answer(result, color=color)
 
 
-def _batch(path: str, one, as_json: bool) -> int:
-    source = sys.stdin if path == "-" else None
+def decode_input(raw: bytes, where: str) -> str:
+    """One line of input as text (UTF-8, a BOM and the line ending dropped), or UsageError
+    naming the line and the first bad byte: read as bytes, a bad line costs only itself."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
     try:
-        handle = source or open(path, encoding="utf-8")
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start:exc.start + 1].hex()
+        raise UsageError(f"{where} is not valid UTF-8 (byte 0x{bad} at position {exc.start + 1}); "
+                         "save the file as UTF-8.") from None
+
+
+def _batch(path: str, one, as_json: bool) -> int:
+    try:
+        handle = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"Cannot read question file {path}: {exc.strerror}.") from exc
     status = 0
     with handle:
-        for line_no, line in enumerate(handle, start=1):
-            question = line.strip()
-            if not question or question.startswith("#"):
-                continue
+        for line_no, raw in enumerate(handle, start=1):
             try:
+                question = decode_input(raw, "this line").strip()
+                if not question or question.startswith("#"):
+                    continue
                 one(question)
             except UsageError as exc:  # one bad line must not stop the batch
                 status = 2
-                error = {"question": question[:200], "error": str(exc), "line": line_no}
+                shown = raw.decode("utf-8", "replace").strip()[:200]
+                error = {"question": shown, "error": str(exc), "line": line_no}
                 print(json.dumps(error) if as_json else f"line {line_no}: {exc}", flush=True)
     return status
+
+
+def _read_question() -> str:
+    """The next typed or piped line; EOFError at the end."""
+    if sys.stdin.isatty():
+        # Fix (tests): input() writes its prompt to stdout, so piped `ask --json` printed
+        # "question> {...}" lines that no JSON reader accepts; prompt only at a terminal.
+        try:
+            return input("question> ")
+        except UnicodeDecodeError:
+            raise UsageError("that line is not valid UTF-8; check the terminal's encoding.") from None
+    raw = sys.stdin.buffer.readline()  # piped: bytes, so a bad line costs only itself
+    if not raw:
+        raise EOFError
+    return decode_input(raw, "that line")
 
 
 def _interactive(one) -> int:
     print("Ask about the peer challenge documents (empty line or Ctrl-D to quit).", file=sys.stderr)
     while True:
         try:
-            # Fix (tests): input() writes its prompt to stdout, so piped `ask --json` printed
-            # "question> {...}" lines that no JSON reader accepts; prompt only at a terminal.
-            question = input("question> " if sys.stdin.isatty() else "").strip()
+            question = _read_question().strip()
         except (EOFError, KeyboardInterrupt):
             print(file=sys.stderr)
             return 0
+        except UsageError as exc:
+            print(f"peerqa: {exc}", file=sys.stderr)
+            continue
         if not question:
             return 0
         try:
             one(question)
         except UsageError as exc:
             print(f"peerqa: {exc}", file=sys.stderr)
+
+
+def check_argv(args: list[str]) -> None:
+    """Arguments that were not valid UTF-8 arrive with surrogate escapes, which the tokenizer
+    rejects with a TypeError deep inside; say which argument instead."""
+    for n, arg in enumerate(args, start=1):
+        if isinstance(arg, str) and any("\udc80" <= ch <= "\udcff" for ch in arg):
+            raise UsageError(f"argument {n} is not valid UTF-8 ({arg.encode('utf-8', 'surrogateescape')!r}); "
+                             "check the terminal's encoding.")
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -229,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = common(sub.add_parser("ingest", help="build or update the index from the corpus folder"))
     p.add_argument("--corpus", help="corpus folder (default: corpus, or $PEERQA_CORPUS)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="publish an index even when no document is left (removes every document)")
     p.set_defaults(func=cmd_ingest)
 
     p = common(sub.add_parser("ask", help="ask a question (no question: interactive session)"))
@@ -250,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", dest="json_out", help="write aggregate and per-question results")
     p.add_argument("--plot", metavar="FILE", help="write a PNG bar chart of the table")
     p.add_argument("--no-baseline", action="store_true", help="skip the tutorial-pipeline baseline row")
+    p.add_argument("--corpus", help="raw files for the baseline (default: the folder the index was built from)")
     p.set_defaults(func=cmd_eval)
 
     p = common(sub.add_parser("serve", help="start the web chat"))
@@ -289,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_argv(sys.argv[1:] if argv is None else argv)
         return int(args.func(args) or 0)
     except PeerqaError as exc:
         print(f"peerqa: {exc}", file=sys.stderr)

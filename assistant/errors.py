@@ -29,6 +29,12 @@ class IndexCorrupt(PeerqaError):
     exit_code = 3
 
 
+class IndexWriteError(PeerqaError):
+    """The index folder cannot be written (read-only, disk full); the previous index stays live."""
+
+    exit_code = 3
+
+
 class UnreadableDocument(PeerqaError):
     """A corpus file that cannot be turned into text; ingest skips it with this reason."""
 

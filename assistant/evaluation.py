@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from assistant.errors import UsageError
+from assistant.errors import UnreadableDocument, UsageError
 from assistant.settings import Settings
 from assistant.types import Passage
 
@@ -181,7 +181,13 @@ def baseline_results(questions: Sequence[EvalQuestion], store, settings: Setting
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     chunks: list[tuple[str, str]] = []
     for doc_id, doc in sorted(store.documents.items()):
-        raw = "\n".join(read_pages(Path(settings.corpus_dir) / doc.meta.source))
+        path = Path(settings.corpus_dir) / doc.meta.source
+        try:
+            raw = "\n".join(read_pages(path))
+        except UnreadableDocument as exc:
+            raise UsageError(f"The baseline reads the raw corpus files and cannot read {path} ({exc}). "
+                             "Pass --corpus DIR (the folder the index was built from) or "
+                             "--no-baseline.") from exc
         chunks += [(doc_id, piece) for piece in splitter.split_text(raw)]
     model = SentenceTransformerEmbedder(settings.model)
     vectors = np.asarray(model.embed_texts([t for _, t in chunks]), dtype=np.float32)
@@ -317,6 +323,14 @@ def plot(summaries: Sequence[Summary], path: Path) -> None:
     plt.close(fig)
 
 
+def with_baseline_corpus(settings: Settings, manifest: dict, given: str | None) -> Settings:
+    """The baseline re-reads the raw files: from ``--corpus`` when given, else from the folder
+    the index was built from (recorded in its manifest), not the default ``corpus/``."""
+    if given or not manifest.get("corpus_dir"):
+        return settings
+    return replace(settings, corpus_dir=Path(manifest["corpus_dir"]))
+
+
 def run_eval_command(args, settings: Settings,
                      read_pages: Callable[[Path], Sequence[str]]) -> int:
     """``peerqa eval``; ``read_pages`` reads raw corpus files for the baseline row."""
@@ -328,6 +342,7 @@ def run_eval_command(args, settings: Settings,
     if not questions:
         raise UsageError(f"No questions in split {args.split!r}.")
     store = load_index(settings)
+    settings = with_baseline_corpus(settings, store.manifest, given=getattr(args, "corpus", None))
     modes = ["dense", "bm25", "hybrid"] if args.retriever == "all" else [args.retriever]
     per_mode = {m: evaluate(questions, store, settings, m) for m in modes}
     summaries = [summarise(m, per_mode[m]) for m in modes]

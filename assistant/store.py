@@ -149,12 +149,22 @@ def write_index(
     The manifest gets the format and the dimension here; ``manifest["index_version"]`` names
     the version. Call inside ``writer_lock(index_dir)``.
     """
+    manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
+    build = new_version_dir(index_dir)
+    try:
+        _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)  # a half-written folder is never published
+        raise
+    return publish(index_dir, build, str(manifest["index_version"]))
+
+
+def _write_version(build: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
+                   vectors: np.ndarray, sentence_vectors: np.ndarray, lexical_texts: list[str]) -> None:
     import faiss
 
     from assistant.lexical import build_bm25
 
-    manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
-    build = new_version_dir(index_dir)
     (build / "documents.json").write_text(
         json.dumps([document_to_json(d) for d in documents], ensure_ascii=False), encoding="utf-8")
     with open(build / "chunks.jsonl", "w", encoding="utf-8") as handle:
@@ -167,7 +177,6 @@ def write_index(
     faiss.write_index(index, str(build / "faiss.index"))
     build_bm25(lexical_texts or [""], build / "bm25")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
-    return publish(index_dir, build, str(manifest["index_version"]))
 
 
 def _fsync_tree(path: Path) -> None:

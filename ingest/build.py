@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -19,15 +21,18 @@ import numpy as np
 
 from assistant import __version__
 from assistant.embedding import Embedder
-from assistant.errors import IndexCorrupt, IndexMismatch, PeerqaError, UnreadableDocument
+from assistant.errors import (
+    CatalogError, IndexCorrupt, IndexMismatch, IndexWriteError, PeerqaError, UnreadableDocument,
+    UsageError,
+)
 from assistant.settings import Settings, resolve_model_path
 from assistant.store import check_compatible, load_index, read_manifest, write_index, writer_lock
 from assistant.tokens import TokenCounter, token_counter
 from assistant.types import Chunk, Document
-from ingest.catalog import CATALOG_NAME, doc_id_for, load_catalog, meta_from_entry
+from ingest.catalog import CATALOG_NAME, assign_doc_ids, load_catalog, meta_from_entry
 from ingest.chunking import chunk_document, contextual_header, embedding_text, sections_of
 from ingest.cleaning import clean
-from ingest.loaders import load
+from ingest.loaders import file_digest, load, outside_folder
 
 IGNORED_NAMES = {CATALOG_NAME, "README.md", "README.txt"}
 EXIT_SKIPPED = 4  # the index was built, but some files were skipped
@@ -57,10 +62,16 @@ class IngestReport:
             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}"
         )
         for name, reason in self.skipped:
-            lines.append(f"  skipped {name}: {reason}")
+            lines.append(f"  skipped {shown_name(name)}: {reason}")
         state = "index written" if self.wrote_index else "nothing changed; index left as it was"
         lines.append(f"{state}: {self.chunk_count} chunks, version {self.index_version} ({self.seconds:.1f} s)")
         return "\n".join(lines)
+
+
+def shown_name(name: str) -> str:
+    """A file name safe to print on one line: as it is when printable, else quoted with
+    escapes (a newline or an escape sequence in a name must not forge or colour a line)."""
+    return name if name.isprintable() else repr(name)
 
 
 @dataclass
@@ -70,11 +81,14 @@ class _Plan:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     skipped: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (hash, reason)
+    ids: dict[Path, str] = field(default_factory=dict)  # every listed file's document id
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The corpus folder's entries that may be documents (hidden names and folders left out;
+    what each entry really is gets checked before it is read)."""
     if not corpus_dir.is_dir():
-        raise PeerqaError(f"No corpus folder at {corpus_dir}/. Put documents there or pass --corpus DIR.")
+        raise UsageError(f"No corpus folder at {corpus_dir}/. Put documents there or pass --corpus DIR.")
     return sorted(p for p in corpus_dir.iterdir()
                   if not p.name.startswith(".") and p.name not in IGNORED_NAMES and not p.is_dir())
 
@@ -85,8 +99,12 @@ def _hash(data: bytes) -> str:
 
 def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool = False,
            count_tokens: TokenCounter | None = None,
-           log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> IngestReport:
-    """Bring the index in ``settings.index_dir`` up to date with ``settings.corpus_dir``."""
+           log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+           allow_empty: bool = False) -> IngestReport:
+    """Bring the index in ``settings.index_dir`` up to date with ``settings.corpus_dir``.
+
+    Refuses (UsageError) to publish an index with no documents unless ``allow_empty``: an
+    empty or mistyped corpus folder would otherwise silently remove every document."""
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     files = corpus_files(corpus_dir)
@@ -99,9 +117,9 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
         except IndexMismatch as exc:
             notices.append(f"rebuilding everything: {exc.args[0].split('. Run')[0]}")
             previous = None
-    plan = _plan(files, catalog, previous)
+    plan = _plan(files, catalog, previous, corpus_dir)
     prev_docs = previous["documents"] if previous else {}
-    removed = sorted(set(prev_docs) - set(plan.keep) - {doc_id_for(p) for p, *_ in plan.todo})
+    removed = sorted(set(prev_docs) - set(plan.keep) - {plan.ids[p] for p, *_ in plan.todo})
     prev_skipped = previous.get("skipped", {}) if previous else {}
     if previous and not plan.todo and not removed and plan.skipped == {
         k: tuple(v) for k, v in prev_skipped.items()
@@ -118,28 +136,76 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
         except IndexCorrupt as exc:
             notices.append(f"rebuilding everything: the live index is damaged ({exc.args[0].split(' (')[0]})")
             previous, removed = None, []
-            plan = _plan(files, catalog, None)
+            plan = _plan(files, catalog, None, corpus_dir)
+    if not plan.todo and not plan.keep and not allow_empty:
+        _refuse_empty(settings, previous, plan)  # nothing to read: say so before loading anything
+    check_writable(index_dir)  # before the embedding work, not after it
     with writer_lock(index_dir):
-        return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log, started,
-                      live)
+        return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log,
+                      started, live, allow_empty)
 
 
-def _plan(files: list[Path], catalog: dict[str, dict], previous: dict | None) -> _Plan:
-    plan = _Plan()
+def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
+    return IndexWriteError(
+        f"Cannot write the index in {index_dir}/ ({exc.strerror or exc}); the previous index, if "
+        "any, is still live. Free space or fix the folder's permissions and run ingest again.")
+
+
+def check_writable(index_dir: Path) -> None:
+    """Raise IndexWriteError unless a file can be created in ``index_dir`` (made if missing)."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        probe = index_dir / f".write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise _write_error(index_dir, exc) from exc
+
+
+def _digest_or_reason(path: Path, corpus_dir: Path) -> tuple[str, str]:
+    """(content hash, "") of a file ingest may read, or ("", why it is skipped).
+
+    Checked before reading: a symlink is followed only to a file inside the corpus folder, and
+    only regular files within the size limit are read (no FIFO, device or socket), in blocks.
+    """
+    if _undecodable(path.name):
+        return "", "file name is not valid UTF-8; rename the file"  # it is stored and shown
+    try:
+        if outside_folder(path, corpus_dir):
+            return "", "symlink to a file outside the corpus folder; not followed"
+        return file_digest(path), ""
+    except UnreadableDocument as exc:
+        return "", str(exc)
+    except OSError as exc:  # a symlink loop, a name too long, ...
+        return "", f"cannot read file: {exc.strerror or exc}"
+
+
+def _undecodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return False
+    except UnicodeEncodeError:  # bytes that were not UTF-8 arrive as surrogate escapes
+        return True
+
+
+def _plan(files: list[Path], catalog: dict[str, dict], previous: dict | None,
+          corpus_dir: Path) -> _Plan:
     prev_docs = previous["documents"] if previous else {}
     prev_skipped = previous.get("skipped", {}) if previous else {}
+    plan = _Plan(ids=assign_doc_ids(files, {k: v.get("source", "") for k, v in prev_docs.items()}))
     seen_hashes: dict[str, str] = {}
     hashes: dict[Path, str] = {}
     for path in files:
-        try:
-            hashes[path] = _hash(path.read_bytes())
-        except OSError as exc:
-            plan.skipped[path.name] = ("", f"cannot read file: {exc.strerror or exc}")
+        content_hash, reason = _digest_or_reason(path, corpus_dir)
+        if reason:
+            plan.skipped[path.name] = ("", reason)
+        else:
+            hashes[path] = content_hash
     # Fix (tests): of identical files the first by name was indexed, so adding "a-copy.txt" of
     # an indexed, catalogued document removed that document and indexed the uncatalogued copy.
     # Prefer the file already indexed with this content, then a catalogued one, then by name.
     def preference(path: Path) -> tuple[bool, bool]:
-        old = prev_docs.get(doc_id_for(path))
+        old = prev_docs.get(plan.ids[path])
         return (not (old and old["content_hash"] == hashes[path]), path.name not in catalog)
 
     for path in sorted(hashes, key=preference):  # sorted() is stable: name order within a group
@@ -147,13 +213,14 @@ def _plan(files: list[Path], catalog: dict[str, dict], previous: dict | None) ->
         entry = catalog.get(path.name, {})
         meta_hash = _hash(json.dumps(entry, sort_keys=True, default=str).encode())[:16]
         if content_hash in seen_hashes:
-            plan.skipped[path.name] = (content_hash, f"identical to {seen_hashes[content_hash]}; indexed once")
+            plan.skipped[path.name] = (content_hash,
+                                       f"identical to {shown_name(seen_hashes[content_hash])}; indexed once")
             continue
         if prev_skipped.get(path.name, ("",))[0] == content_hash and content_hash:
             plan.skipped[path.name] = tuple(prev_skipped[path.name])  # type: ignore[assignment]
             continue
         seen_hashes[content_hash] = path.name
-        doc_id = doc_id_for(path)
+        doc_id = plan.ids[path]
         old = prev_docs.get(doc_id)
         if old and old["content_hash"] == content_hash and old["meta_hash"] == meta_hash:
             plan.keep[doc_id] = old
@@ -167,20 +234,38 @@ def _skip_list(skipped: dict[str, tuple[str, str]]) -> tuple[tuple[str, str], ..
     return tuple((name, reason) for name, (_, reason) in sorted(skipped.items()))
 
 
-def prepare_document(path: Path, entry: dict, content_hash: str) -> Document:
+def prepare_document(path: Path, entry: dict, content_hash: str, doc_id: str = "") -> Document:
     """Load, clean and describe one corpus file (raises UnreadableDocument)."""
     raw = load(path)
     cleaned = clean(raw.pages, raw.page_labels, raw.paged)
     if not cleaned.text.strip():
         raise UnreadableDocument("no text left after cleaning")
-    meta = meta_from_entry(path, entry, cleaned.text)
+    meta = meta_from_entry(path, entry, cleaned.text, doc_id)
     return Document(meta=meta, text=cleaned.text, sections=sections_of(cleaned.text, cleaned.blocks),
                     pages=cleaned.pages, content_hash=content_hash)
 
 
+def _skip_reason(exc: Exception) -> str:
+    """One short line: the message of an expected failure, the type and message of any other
+    (a bug or an input nobody foresaw must cost one file, not the whole ingest)."""
+    text = str(exc) if isinstance(exc, PeerqaError) else f"could not be processed ({type(exc).__name__}: {exc})"
+    text = " ".join(text.split())  # a loader's message must not spread over several lines
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _prepare_chunks(path: Path, entry: dict, content_hash: str, doc_id: str, settings: Settings,
+                    count_tokens: TokenCounter) -> tuple[Document, list[Chunk]]:
+    doc = prepare_document(path, entry, content_hash, doc_id)
+    chunks = chunk_document(doc, settings.chunking, count_tokens)
+    if not chunks:
+        raise UnreadableDocument("no text to index after cleaning")
+    return doc, chunks
+
+
 def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list[str],
            embedder: Embedder | None, count_tokens: TokenCounter | None, notices: list[str],
-           log: Callable[[str], None], started: float, live=None) -> IngestReport:
+           log: Callable[[str], None], started: float, live=None,
+           allow_empty: bool = False) -> IngestReport:
     """Write a new version: new/changed documents embedded, unchanged ones copied from ``live``."""
     if count_tokens is None:
         count_tokens = token_counter(resolve_model_path(settings.model))
@@ -188,22 +273,18 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     new_chunks: list[Chunk] = []
     entries: dict[str, dict] = {}
     for path, content_hash, meta_hash, entry in plan.todo:
-        doc_id = doc_id_for(path)
+        doc_id = plan.ids[path]
         try:
-            doc = prepare_document(path, entry, content_hash)
-            chunks = chunk_document(doc, settings.chunking, count_tokens)
-        except UnreadableDocument as exc:
-            # Fix (tests): a reason is printed as one line of the summary; never let a
-            # loader's message spread over several.
-            plan.skipped[path.name] = (content_hash, " ".join(str(exc).split()))
+            doc, chunks = _prepare_chunks(path, entry, content_hash, doc_id, settings, count_tokens)
+        except CatalogError:  # the catalogue is wrong, not the file: stop, keep the live index
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure skips this one file, with its reason
+            plan.skipped[path.name] = (content_hash, _skip_reason(exc))
             for bucket in (plan.added, plan.updated):
                 if doc_id in bucket:
                     bucket.remove(doc_id)
             if previous and doc_id in previous["documents"]:
                 removed.append(doc_id)
-            continue
-        if not chunks:
-            plan.skipped[path.name] = (content_hash, "no text to index after cleaning")
             continue
         new_docs.append(doc)
         new_chunks.extend(chunks)
@@ -223,6 +304,8 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         kept_vecs = old.vectors[rows]
         kept_sents = np.concatenate([old.chunk_sentence_vectors(i) for i in rows]) if rows else kept_sents
         entries.update(plan.keep)
+    if not entries and not allow_empty:
+        _refuse_empty(settings, previous, plan)
 
     if new_chunks and embedder is None:
         from assistant.embedding import SentenceTransformerEmbedder
@@ -268,6 +351,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         "chunking": settings.chunking.__dict__,
         "chunking_hash": settings.chunking_hash(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "corpus_dir": str(Path(settings.corpus_dir).resolve()),  # where `eval` finds raw files
         "documents": entries,
         "skipped": {k: list(v) for k, v in plan.skipped.items()},
         "chunk_count": len(all_chunks),
@@ -275,7 +359,10 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     }
     metas = {d.meta.doc_id: d.meta for d in all_docs}
     lexical = [f"{contextual_header(c, metas[c.doc_id])}\n{c.text}" for c in all_chunks]
-    write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors, sent_vecs, lexical)
+    try:
+        write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors, sent_vecs, lexical)
+    except OSError as exc:  # disk full, folder made read-only meanwhile: one line, not a traceback
+        raise _write_error(Path(settings.index_dir), exc) from exc
     return IngestReport(
         added=tuple(sorted(d for d in plan.added if d in entries)),
         updated=tuple(sorted(d for d in plan.updated if d in entries)),
@@ -300,3 +387,15 @@ def _dimension(settings: Settings, embedder: Embedder | None, *blocks: np.ndarra
 def _stack(a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
     parts = [x for x in (a, b) if x.size]
     return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
+
+
+def _refuse_empty(settings: Settings, previous: dict | None, plan: _Plan) -> None:
+    indexed = len(previous["documents"]) if previous else 0
+    why = f"{len(plan.skipped)} file(s) skipped, e.g. " + "; ".join(
+        f"{shown_name(n)}: {r}" for n, r in _skip_list(plan.skipped)[:1]) if plan.skipped \
+        else "no files"
+    plural = "s" if indexed != 1 else ""
+    lost = f"; publishing it would remove the {indexed} document{plural} indexed now" if indexed else ""
+    raise UsageError(
+        f"Nothing to index in {settings.corpus_dir}/ ({why}){lost}. "
+        "Add documents, or pass --allow-empty to publish an empty index.")

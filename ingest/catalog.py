@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from pathlib import Path
@@ -16,7 +17,43 @@ _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 
 
 def doc_id_for(path: Path) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "document"
+    """The id a file gets when no other file claims it: its stem, slugged.
+
+    A stem with no ASCII letter or digit ("Отчёт.txt") gets a hash of its name instead,
+    so two such files do not both become "document".
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
+    return slug or "document-" + _name_hash(path.name)
+
+
+def _name_hash(name: str, length: int = 8) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:length]
+
+
+def assign_doc_ids(paths: list[Path], previous: dict[str, str] | None = None) -> dict[Path, str]:
+    """A unique, stable id per file.
+
+    Files whose stems slug alike ("Peer Review 2019.txt", "peer-review-2019.md") share a
+    base id: the file that already holds it in the live index (``previous``: id → file
+    name) keeps it, else the first by file name; the others get the base plus a hash of their
+    own file name, which does not depend on what else is in the folder.
+    """
+    previous = previous or {}
+    groups: dict[str, list[Path]] = {}
+    for path in sorted(paths, key=lambda p: p.name):
+        groups.setdefault(doc_id_for(path), []).append(path)
+    ids: dict[Path, str] = {}
+    taken = set(groups)
+    for base, group in groups.items():
+        group.sort(key=lambda p: p.name != previous.get(base))  # stable: name order otherwise
+        ids[group[0]] = base
+        for path in group[1:]:
+            length = 8
+            while (doc_id := f"{base}-{_name_hash(path.name, length)}") in taken:
+                length += 8  # another file's own stem is this id: take more of the hash
+            taken.add(doc_id)
+            ids[path] = doc_id
+    return ids
 
 
 def load_catalog(corpus_dir: Path) -> dict[str, dict]:
@@ -35,7 +72,7 @@ def load_catalog(corpus_dir: Path) -> dict[str, dict]:
     return {str(k): v for k, v in data.items()}
 
 
-def meta_from_entry(path: Path, entry: dict, text: str) -> DocumentMeta:
+def meta_from_entry(path: Path, entry: dict, text: str, doc_id: str = "") -> DocumentMeta:
     """Catalogue entry, with any missing field inferred from the text (and marked inferred)."""
     guessed = infer_meta(path, text)
     inferred = []
@@ -51,7 +88,7 @@ def meta_from_entry(path: Path, entry: dict, text: str) -> DocumentMeta:
             f"{path.name}: doc_type {values['doc_type']!r} is not one of {', '.join(DOC_TYPES)}"
         )
     return DocumentMeta(
-        doc_id=doc_id_for(path),
+        doc_id=doc_id or doc_id_for(path),
         visit_date=str(entry.get("visit_date") or ""),
         description=str(entry.get("description") or "").strip(),
         source=path.name,

@@ -114,21 +114,14 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
         keep_separator="end",
         chunk_size=step,
         chunk_overlap=0,
-        length_function=count_tokens,
+        length_function=_visible_length(count_tokens),
         strip_whitespace=True,
     )
     chunks: list[Chunk] = []
     for section in doc.sections:
         body = doc.text[section.start:section.end]
         sentences = sentence_spans(doc.text, section.start, section.end)
-        cursor = 0
-        pieces: list[tuple[int, int]] = []
-        for piece in splitter.split_text(body):
-            found = body.find(piece, cursor)
-            if found < 0:  # the splitter only ever returns substrings; guard the invariant
-                raise AssertionError(f"chunk text not found in section {section.path!r}")
-            cursor = found + len(piece)
-            pieces.append((found, cursor))
+        pieces = _locate_pieces(body, splitter.split_text(body))
         sentence_starts = {a - section.start for a, _ in sentences}
         count_span = span_counter(body, count_tokens) if len(pieces) > 1 else None
         prev_start = 0
@@ -156,6 +149,45 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
                 ),
             ))
     return chunks
+
+
+def _visible_length(count_tokens: TokenCounter) -> TokenCounter:
+    """``count_tokens``, but at least 1 for text that is not blank.
+
+    The model's tokenizer drops some characters entirely (combining accents such as the one
+    NFKC splits off "´", control characters), so "\u0301 " counts 0 tokens. The splitter's
+    merge keeps popping splits off the front while their total exceeds ``chunk_overlap`` and
+    so carries such a zero-length split into the next piece even with ``chunk_overlap=0``:
+    two pieces then share a character and the second is not found after the first.
+    """
+    def length(text: str) -> int:
+        return count_tokens(text) or (1 if text.strip() else 0)
+
+    return length
+
+
+def _locate_pieces(body: str, pieces: list[str]) -> list[tuple[int, int]]:
+    """Offsets of the splitter's pieces in ``body``, in order and never overlapping.
+
+    A piece that is not found after the previous one repeats that piece's tail (the
+    splitter's overlap logic); it is found from the previous piece's start and cut where the
+    previous piece ended, so ``body[a:b]`` is always the text the chunk holds.
+    """
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in pieces:
+        found = body.find(piece, cursor)
+        if found < 0:
+            found = body.find(piece, spans[-1][0] if spans else 0)
+        if found < 0:  # not a substring at all: keep the invariant rather than guess
+            raise ValueError("the text splitter returned text that is not in the document")
+        start, stop = max(found, cursor), found + len(piece)
+        while start < stop and body[start].isspace():
+            start += 1
+        if start < stop:
+            spans.append((start, stop))
+            cursor = stop
+    return spans
 
 
 def _overlap_start(body: str, prev_piece: int, prev_chunk: int, start: int, stop: int,

@@ -25,7 +25,13 @@ from assistant.types import PageSpan
 BULLET = "• "
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
                          "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"',
+                         # "´" and "ʼ" stand for apostrophes in real text; NFKC would make
+                         # "council´s" into "council \u0301s" (a space and a combining accent)
+                         "\u00b4": "'", "\u02bc": "'",
                          "\u00ad": None, "\u200b": None, "\ufeff": None, "\u00a0": " "})
+# C0/C1 control characters other than tab, newline, CR and form feed (which cleaning uses or
+# turns into spaces) carry no text; an escape sequence in a document must not reach a terminal.
+_QUOTES.update({c: None for c in [*range(0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)]})
 _BULLET_RE = re.compile(r"^\s*(?:[•●▪◦‣∙·○■□➢►✓\uf0b7\uf0a7\uf0d8\uf076]|[-*–](?=\s))\s*")
 _FURNITURE = re.compile(
     r"^(?:skip to (?:main )?content|skip navigation|see also:?|leave a reply|"
@@ -217,6 +223,13 @@ def _ends_open(para: _Para) -> bool:
     return not last.endswith((".", "!", "?", ":", ";", '"', "'", ")")) and para.kind != "row"
 
 
+_WRAPPED_LINE = 100  # characters: longer than this, text was not one line of a wrapped list
+
+
+def _fits_one_line(para: _Para) -> bool:
+    return sum(len(line) + 1 for line in para.lines) - 1 <= _WRAPPED_LINE
+
+
 def _merge_broken(paras: list[_Para], vocabulary: set[str]) -> list[_Para]:
     """Rejoin a paragraph cut by a page break or a stray blank line mid-sentence."""
     merged: list[_Para] = []
@@ -228,8 +241,10 @@ def _merge_broken(paras: list[_Para], vocabulary: set[str]) -> list[_Para]:
             or (prev is not None and prev.lines[-1].split()[-1].lower() in _FUNCTION_WORDS)
             # one wrapped line between two bullets of a list ("• Receive the report compiled by
             # the Local Government" / "Association Peer Review Team" / "• Note its content") is
-            # the rest of the first bullet, not a heading
-            or (prev is not None and prev.kind == "item" and len(para.lines) == 1
+            # the rest of the first bullet, not a heading. Judged by length, not by the number
+            # of raw lines: cleaning joins lines, and "1." / "the" had to merge on the first
+            # pass as "1. the" does on the second, or cleaning its own output changed it.
+            or (prev is not None and prev.kind == "item" and _fits_one_line(para)
                 and following is not None and following.kind == "item")
         )
         if prev is not None and prev.kind in ("paragraph", "item") and continues and _ends_open(prev):

@@ -6,14 +6,26 @@ ingest prints when it skips the file.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import UnreadableDocument
 
 SUPPORTED = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
-MAX_BYTES = 50 * 1024 * 1024
+TEXT_FORMATS = (".txt", ".md", ".html", ".htm")
+MAX_BYTES = 50 * 1024 * 1024  # any file (PDF and .docx carry images, fonts, compression)
+# Plain text is all text: 4 MB is about ten times the longest real report, ~1M word pieces and
+# ~5,000 chunks, so a few minutes of embedding here. A 50 MB text took more than 5 GB and did
+# not finish in 7 minutes.
+MAX_TEXT_BYTES = 4_000_000
+MAX_TEXT_CHARS = 4_000_000  # extracted text of any format (a 50 MB PDF can hold a lot of it)
+_BLOCK = 1 << 20
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
 
 
 @dataclass(frozen=True)
@@ -30,15 +42,7 @@ def load(path: Path) -> RawText:
         raise UnreadableDocument(
             f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED)}"
         )
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            raise UnreadableDocument("empty file")
-        if size > MAX_BYTES:
-            raise UnreadableDocument(f"file too large ({size / 1e6:.1f} MB; limit {MAX_BYTES / 1e6:.0f} MB)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableDocument(f"cannot read file: {exc.strerror or exc}") from exc
+    data = read_bounded(path)
     loader = {
         ".txt": _load_text,
         ".md": _load_text,
@@ -50,7 +54,74 @@ def load(path: Path) -> RawText:
     raw = loader(data)
     if not any(page.strip() for page in raw.pages):
         raise UnreadableDocument("no text found in file")
+    chars = sum(len(page) for page in raw.pages)
+    if chars > MAX_TEXT_CHARS:
+        raise UnreadableDocument(f"too much text ({chars:,} characters; limit {MAX_TEXT_CHARS:,}); "
+                                 "split the document")
     return raw
+
+
+def size_limit(path: Path) -> int:
+    return min(MAX_BYTES, MAX_TEXT_BYTES) if path.suffix.lower() in TEXT_FORMATS else MAX_BYTES
+
+
+def check_file(info: os.stat_result, path: Path) -> None:
+    """Refuse what is not a regular file of a size ingest can handle, before reading it."""
+    kind = next((name for test, name in _KINDS if test(info.st_mode)), None)
+    if kind or not stat.S_ISREG(info.st_mode):
+        raise UnreadableDocument(f"not a regular file: {kind or 'a special file'}; not read")
+    if info.st_size == 0:
+        raise UnreadableDocument("empty file")
+    limit = size_limit(path)
+    if info.st_size > limit:
+        raise UnreadableDocument(f"file too large ({info.st_size / 1e6:.1f} MB; limit "
+                                 f"{limit / 1e6:.1f} MB for {path.suffix.lower() or 'this type'})")
+
+
+def _blocks(path: Path):
+    """The file's bytes in blocks, after checking what it is; never more than its limit.
+
+    Opened non-blocking, so a FIFO put in place after the listing cannot hang ingest, and
+    checked on the open descriptor, so what is read is what was checked.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise UnreadableDocument(f"cannot read file: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        check_file(os.fstat(fd), path)
+        left = size_limit(path) + 1
+        try:
+            while left > 0 and (block := handle.read(min(_BLOCK, left))):
+                left -= len(block)
+                yield block
+        except OSError as exc:
+            raise UnreadableDocument(f"cannot read file: {exc.strerror or exc}") from exc
+        if left <= 0:  # grew past the limit since it was checked
+            raise UnreadableDocument("file too large (it grew while being read)")
+
+
+def read_bounded(path: Path) -> bytes:
+    """The whole file, if it is a regular file within the size limit (else UnreadableDocument)."""
+    return b"".join(_blocks(path))
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of the file, read in blocks (same checks as ``read_bounded``)."""
+    digest = hashlib.sha256()
+    for block in _blocks(path):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def outside_folder(path: Path, folder: Path) -> bool:
+    """True when ``path`` is a symlink whose target lies outside ``folder``."""
+    if not path.is_symlink():
+        return False
+    # os.path.realpath, unlike Path.resolve, does not raise on a symlink loop (opening the
+    # file then fails with a reason)
+    target = Path(os.path.realpath(path))
+    return not target.is_relative_to(os.path.realpath(folder))
 
 
 def decode_text(data: bytes) -> str:
@@ -117,8 +188,10 @@ def _load_pdf(data: bytes) -> RawText:
                     raise UnreadableDocument("encrypted PDF (needs a password); save an unlocked copy")
             except UnreadableDocument:
                 raise
-            except Exception as exc:
-                raise UnreadableDocument(f"encrypted PDF that cannot be opened: {exc}") from exc
+            except Exception as exc:  # pypdf's DependencyError: AES without `cryptography`
+                raise UnreadableDocument(
+                    f"encrypted PDF that cannot be opened here ({type(exc).__name__}); "
+                    "save an unlocked copy") from exc
         pages = tuple(page.extract_text() or "" for page in reader.pages)
         try:
             labels = tuple(reader.page_labels)

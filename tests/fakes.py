@@ -60,3 +60,14 @@ def query_for(store, question: str, history=()):
     from assistant.query import analyse, corpus_facts
 
     return analyse(question, corpus_facts(store), history)
+
+
+def word_count_dropping_marks(text: str) -> int:
+    """``word_count`` after dropping what the model's (BERT) tokenizer drops: combining marks,
+    control and format characters. Such text can count 0 tokens without being blank, which
+    the plain ``word_count`` never does."""
+    import unicodedata
+
+    kept = "".join(ch for ch in unicodedata.normalize("NFD", text)
+                   if unicodedata.category(ch) not in ("Mn", "Cc", "Cf") or ch.isspace())
+    return word_count(kept)

@@ -17,7 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.errors import CatalogError, IndexCorrupt, IndexMismatch, IndexNotFound, PeerqaError
+from assistant.errors import (
+    CatalogError, IndexCorrupt, IndexMismatch, IndexNotFound, IndexWriteError, PeerqaError,
+    UsageError,
+)
 from assistant.settings import ChunkingSettings, Settings
 from assistant.store import POINTER, load_index, read_manifest
 from ingest.build import EXIT_SKIPPED, IngestReport, ingest, prepare_document
@@ -130,10 +133,13 @@ def test_hidden_files_readme_and_catalogue_are_not_documents(fake_settings: Sett
     assert report.added == SEED_IDS and report.skipped == ()
 
 
-def test_empty_corpus_builds_an_empty_index(tmp_path: Path) -> None:
+def test_empty_corpus_builds_an_empty_index_only_when_allowed(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
     settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", model="fake")
-    report = run(settings, ExplodingEmbedder())
+    with pytest.raises(UsageError, match="--allow-empty"):
+        run(settings, ExplodingEmbedder())
+    assert read_manifest(tmp_path / "index") is None
+    report = run(settings, ExplodingEmbedder(), allow_empty=True)
     assert report.wrote_index and report.chunk_count == 0
     store = load_index(settings)
     assert store.chunks == [] and len(store.vectors) == 0
@@ -404,7 +410,7 @@ def test_failure_before_publish_keeps_the_previous_index(fake_index, monkeypatch
 
     monkeypatch.setattr(assistant.store, "publish", broken_publish)  # write_index publishes
     _add_document(settings)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexWriteError, match="disk full"):  # one line, exit 3
         run(settings)
     store = load_index(settings)
     assert store.version == old.version and chunk_ids(store) == chunk_ids(old)
@@ -437,7 +443,7 @@ def test_failure_inside_publish_keeps_the_previous_index(fake_index, monkeypatch
         return real_replace(src, dst)
 
     monkeypatch.setattr(store_module.os, "replace", failing_replace)
-    with pytest.raises(OSError, match="power cut"):
+    with pytest.raises(IndexWriteError, match="power cut"):  # one line, exit 3
         run(settings, rebuild=True)
     monkeypatch.setattr(store_module.os, "replace", real_replace)
     store = load_index(settings)

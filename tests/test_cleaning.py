@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.cleaning import BULLET, CleanedText, clean, normalise_line
@@ -339,6 +339,10 @@ def test_clean_handles_arbitrary_text(text: str) -> None:
 @PROPERTY
 @given(st.lists(st.one_of(DOCS, st.text(max_size=200)).map(lambda t: t.replace("\t", " ").replace("|", " ")),
                 min_size=1, max_size=4), st.booleans())
+# found by mutation testing: "1." / "the" did not join the bullet on the first pass (two raw
+# lines) but "1. the" did on the second (one line)
+@example(["\u2022 council", "1. \n the", "\u2022 the"], False)
+@example(["\u2022 council", "1. \n the", "\u2022 the"], True)
 def test_clean_is_idempotent_on_its_output(pages: list[str], paged: bool) -> None:
     from unittest import mock
 

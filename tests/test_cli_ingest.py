@@ -127,6 +127,6 @@ def test_ask_without_index_exits_3_and_says_run_ingest(tmp_path: Path) -> None:
 def test_ingest_of_a_missing_corpus_folder_is_one_line(tmp_path: Path) -> None:
     result = peerqa("ingest", "--corpus", str(tmp_path / "nowhere"), "--index", str(tmp_path / "index"),
                     cwd=tmp_path, timeout=120)
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad usage: a folder that is not there
     assert result.stderr.count("\n") == 1 and "No corpus folder" in result.stderr
     assert not (tmp_path / "index").exists()
