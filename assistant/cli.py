@@ -39,12 +39,10 @@ def _filters(args, store):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.answering import answer_to_json, ask, validate_question
-    from assistant.compare import (
-        compare, comparison_to_json, is_comparison, is_listing, list_mentions, listing_to_json,
-        render_comparison, render_listing,
-    )
-    from assistant.render import render_answer
+    from assistant.answering import ask, validate_question
+    from assistant.compare import compare, is_comparison, is_listing, list_mentions
+    from assistant.render.jsonout import answer_to_json, comparison_to_json, listing_to_json
+    from assistant.render.text import render_answer, render_comparison, render_listing
     from assistant.retrieval import Retriever
     from assistant.store import load_index
 

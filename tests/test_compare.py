@@ -9,16 +9,14 @@ import pytest
 
 from assistant.compare import (
     compare,
-    comparison_to_json,
     is_comparison,
     is_listing,
     list_mentions,
     listing_term,
-    listing_to_json,
     phrase_pattern,
-    render_comparison,
-    render_listing,
 )
+from assistant.render.jsonout import comparison_to_json, listing_to_json
+from assistant.render.text import render_comparison, render_listing
 from assistant.retrieval import Retriever
 
 COUNCILS = ["Cambridge City Council", "Cambridgeshire County Council"]
