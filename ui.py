@@ -10,10 +10,10 @@ import assistant  # noqa: F401  -- first: switches every library to offline mode
 # isort: on
 
 import hashlib
-import re
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,16 +21,16 @@ from typing import Any, NamedTuple
 import gradio as gr
 import pandas as pd
 
-from assistant.answering import ask
-from assistant.compare import compare, is_comparison, is_listing, list_mentions
-from assistant.errors import IndexNotFound, PeerqaError, UsageError
+from assistant.domain import example_questions
+from assistant.errors import IndexNotFound, PeerqaError
+from assistant.query import Query
 from assistant.recommendations import build_register, register_rows
-from assistant.render.common import Result
 from assistant.render.html import context_html, sources_html
 from assistant.render.markdown import chat_markdown, export_markdown, md_inert, register_summary
 from assistant.render.tables import corpus_rows, register_csv, register_table
 from assistant.render.text import corpus_summary, passage_choices
 from assistant.retrieval import Retriever, make_filters
+from assistant.route import Result, Session, respond
 from assistant.settings import Settings
 from assistant.store import IndexStore, load_index
 from assistant.themes import THEMES, resolve_theme
@@ -39,13 +39,6 @@ from assistant.types import Filters
 ALL_COUNCILS, ALL_TYPES, ANY_THEME, ALL = "All councils", "All types", "Any theme", "All"
 THEME_LABELS = [t.label for t in THEMES.values()]
 REGISTER_HEADERS = ["No.", "Council", "Date", "Kind", "Status", "Text", "Themes", "Source", "Lineage"]
-EXAMPLES = [
-    "What did the peers say about how quickly the city council makes decisions?",
-    "What were the key recommendations for Cambridge City Council?",
-    "How did Cambridgeshire County Council respond to the 2013 peer review?",
-    "What progress had the county council made by the 2022 progress review?",
-    "What did the peers say about shared services?",
-]
 THEME = gr.themes.Default(primary_hue="blue", neutral_hue="slate",
                           font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 CSS = """
@@ -69,141 +62,6 @@ mark.pq-quote { background: #fde68a; color: #1f2937; padding: 0 1px; }
 .pq-context-text { max-height: 420px; overflow-y: auto; border: 1px solid var(--border-color-primary);
                    border-radius: 8px; padding: 8px 10px; }
 """
-
-
-# ---------------------------------------------------------------- follow-up questions (pure)
-
-_LEAD = re.compile(r"^(?:(?:and|also|but|so|ok|okay)\b[\s,]*)+", re.IGNORECASE)
-_FOCUS = re.compile(r"^(?:what|how)\s+about\s+(?P<focus>.+)$", re.IGNORECASE)
-_WH = re.compile(r"^(?:what|how|why|who|whom|whose|when|where|which|did|does|do|is|are|was|were|"
-                 r"can|could|should|would|will|has|have|had)\b", re.IGNORECASE)
-_WORD = re.compile(r"[a-z][a-z'-]*", re.IGNORECASE)
-_KINDS = r"(?:city|county|district|borough|town)"
-_GENERIC_COUNCIL = re.compile(rf"\bthe\s+{_KINDS}(?:\s+council)?\b|\b{_KINDS}\s+council\b",
-                              re.IGNORECASE)
-_PROPER_COUNCIL = re.compile(
-    r"\b(?:[A-Z][a-z]+[ -])+(?:(?:City|County|District|Borough|Town)\s+)?Council\b")
-_PRONOUNS = {"it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these"}
-_OBJECT_PRONOUNS = ("it", "this", "that", "these", "those")
-_FUNCTION_WORDS = set("""a an the and or but so of in on at to for from with by about as into over than
-then what how why who whom whose when where which did does do done is are was were be been being
-can could should would will shall may might must has have had not no any some more most other else
-same again also just there here me my we our us you your i he she his her peers peer team council
-councils say said says tell told think thought recommend recommended recommendation recommendations
-suggest suggested find found mean means happen happened make made give gave see saw do anything
-something thing things issue issues point points topic area areas matter aspect part one ones detail
-details further exactly really please why""".split())  # noqa: SIM905 -- easier to read as prose
-
-
-def _council_mention(text: str, councils: Sequence[str] = ()) -> re.Match[str] | None:
-    """The first phrase naming a council: "Cambridge City Council", "the county", "Cambridgeshire"."""
-    places = sorted({w for c in councils for w in re.findall(r"[A-Z][a-z]+", c)} - {"City", "County",
-                    "District", "Borough", "Town", "Council"}, key=len, reverse=True)
-    patterns = [_PROPER_COUNCIL, _GENERIC_COUNCIL]
-    if places:
-        names = "|".join(map(re.escape, places))
-        patterns.append(re.compile(rf"\b(?:{names})(?:\s+{_KINDS})?(?:\s+council)?\b", re.IGNORECASE))
-    found = [m for p in patterns for m in [p.search(text)] if m]
-    leading = re.compile(r"^(?:And|What|Which|How|Why|When|Also|But|So|The)\s+(?=[A-Z])")
-    found = [m for m in found if not leading.match(m.group(0))] or found
-    return min(found, key=lambda m: (m.start(), -len(m.group(0)))) if found else None
-
-
-def _council_phrase(phrase: str, councils: Sequence[str] = ()) -> str:
-    """"the county" → "the county council"; "Cambridgeshire" → "Cambridgeshire County Council"."""
-    if re.fullmatch(rf"the\s+{_KINDS}", phrase, re.IGNORECASE):
-        return phrase + " council"
-    owners = [c for c in councils if phrase.lower() in re.findall(r"[a-z]+", c.lower())]
-    return owners[0] if len(owners) == 1 else phrase
-
-
-def rewrite_followup(question: str, history_questions: Sequence[str],
-                     councils: Sequence[str] = ()) -> str:
-    """Turn a follow-up into a standalone question using the previous (standalone) question.
-
-    A follow-up is a short question that starts with "and"/"what about", or leans on a pronoun
-    (it, they, that, …) with no topic word of its own. After
-    "What did the peers say about the city council's finances?":
-      "and what about the county council?"
-        → "What did the peers say about the county council's finances?"
-      "what about shared services?"
-        → "What did the peers say about shared services at the city council?"
-      "what did they recommend about it?"
-        → "What did they recommend about the city council's finances?"
-    Anything else comes back unchanged.
-    """
-    question = " ".join(question.split())
-    previous = next((q.strip() for q in reversed(history_questions) if q and q.strip()), "")
-    if not previous or not question:
-        return question
-    lead = _LEAD.match(question)
-    rest = question[lead.end():] if lead else question
-    words = [w.lower() for w in _WORD.findall(rest)]
-    if len(words) > 14 or not words:
-        return question
-    focus_match = _FOCUS.match(rest)
-    if focus_match or (lead and not _WH.match(rest)):
-        focus = (focus_match.group("focus") if focus_match else rest).strip(" ?.!")
-        focus = re.sub(r"^(?:for|at|in|on|regarding|with)\s+", "", focus, flags=re.IGNORECASE)
-        return _combine_focus(previous, focus, councils)
-    mention = _council_mention(rest, councils)
-    topic = {w for w in words if w not in _FUNCTION_WORDS and w not in _PRONOUNS}
-    if mention:
-        topic -= {w.lower() for w in _WORD.findall(mention.group(0))}
-    if topic or not (lead or len(words) <= 3 or _PRONOUNS & set(words)):
-        return question
-    if mention:  # "is that the same for the county council?"
-        return _combine_focus(previous, mention.group(0), councils)
-    return _resolve_pronouns(rest, previous)
-
-
-def _strip_q(text: str) -> str:
-    return text.strip().rstrip("?.! ")
-
-
-def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _combine_focus(previous: str, focus: str, councils: Sequence[str]) -> str:
-    """Previous question with its council swapped for ``focus``, or its topic swapped."""
-    old = _council_mention(previous, councils)
-    if _council_mention(focus, councils):
-        new = _council_phrase(focus, councils)
-        if old:
-            return _capitalise(previous[:old.start()] + new + previous[old.end():])
-        return f"{_strip_q(previous)} for {new}?"
-    about = previous.lower().rfind(" about ")
-    if about >= 0:
-        head, tail = previous[:about + 7], previous[about + 7:]
-        where = ""
-        tail_mention = _council_mention(tail, councils)
-        if tail_mention:
-            where = f" at {_council_phrase(tail_mention.group(0), councils)}"
-        return f"{head}{focus}{where}?"
-    return f"{_strip_q(previous)} — what about {focus}?"
-
-
-def _resolve_pronouns(question: str, previous: str) -> str:
-    """Put the previous question's topic (its "about …" part) where the pronoun stands.
-
-    "what did they recommend about it?" → "… about <topic>?"; "what did they recommend?" →
-    "… recommend about <topic>?"; anything else ("why is that?") is appended to the previous one.
-    """
-    body = _strip_q(question)
-    about = previous.lower().rfind(" about ")
-    objects = "|".join(_OBJECT_PRONOUNS)
-    if about >= 0:
-        topic = _strip_q(previous[about + 7:])
-        after_preposition = re.compile(
-            rf"\b(about|on|for|with|to|of|regarding|into)\s+(?:{objects})\b", re.IGNORECASE)
-        if after_preposition.search(body):
-            resolved = after_preposition.sub(lambda m: f"{m.group(1)} {topic}", body, count=1)
-            return _capitalise(resolved) + "?"
-        has_object = re.search(rf"\b(?:{objects})\b", body, re.IGNORECASE)
-        if not has_object and re.match(r"(?:what|which)\b", body, re.IGNORECASE):
-            return _capitalise(body) + f" about {topic}?"
-    return f"{_strip_q(previous)} — {body[:1].lower() + body[1:]}?"
 
 
 # ---------------------------------------------------------------- handlers
@@ -231,8 +89,9 @@ class ChatHandlers:
 
     def __init__(self, store: IndexStore, settings: Settings, retriever: Retriever,
                  export_dir: Path | None = None):
+        self.session = Session(store, settings, retriever)
         self.store, self.settings, self.retriever = store, settings, retriever
-        self.councils = sorted({m.council for m in store.metas.values()})
+        self.councils = list(self.session.facts.registry.held)
         self.export_dir = export_dir or Path(tempfile.mkdtemp(prefix="peerqa-exports-"))
         self._register: tuple[list[dict], dict[str, Sequence[Any]]] | None = None
         self._register_lock = threading.Lock()
@@ -244,13 +103,10 @@ class ChatHandlers:
                             year=(years or "").strip() or None,
                             theme=None if theme in (None, "", ANY_THEME) else theme)
 
-    def answer(self, question: str, filters: Filters) -> Result:
-        """Route like ``peerqa ask``: listing, then comparison, then an ordinary answer."""
-        if is_listing(question):  # "which reports mention X?": every chunk, not the top k
-            return list_mentions(question, self.store, encoder=self.retriever.encoder, filters=filters)
-        if is_comparison(question, self.councils):
-            return compare(question, self.store, self.settings, self.retriever, filters)
-        return ask(question, self.store, self.settings, filters, retriever=self.retriever)
+    def answer(self, question: str, filters: Filters, history: Sequence[str] = ()) -> tuple[Query, Result]:
+        """Analyse (completing a follow-up from ``history``) and route like ``peerqa ask``."""
+        query = self.session.analyse(question, history)
+        return query, respond(query, self.session, filters)
 
     def ask(self, message: str, history: list | None, asked: list[str] | None,
             council: str | None = None, doc_type: str | None = None, years: str | None = None,
@@ -263,18 +119,14 @@ class ChatHandlers:
         shown = message if len(message) <= 300 else message[:300] + "…"
         user_msg = {"role": "user", "content": md_inert(shown)}
         try:
-            limit = self.settings.answer.max_question_chars
-            if len(message) > limit:
-                raise UsageError(f"Your question is {len(message)} characters long; the limit is "
-                                 f"{limit}. Shorten it and ask again.")
             filters = self.filters(council, doc_type, years, theme)
-            standalone = rewrite_followup(message, asked, self.councils)
-            result = self.answer(standalone, filters)
+            query, result = self.answer(message, filters, asked)
         except PeerqaError as exc:
             reply = {"role": "assistant", "content": f"**Cannot ask that:** {md_inert(str(exc))}"}
             skip = gr.skip()
             return Turn(skip, history + [user_msg, reply], skip, skip, skip, skip, skip, skip, skip)
-        understood = standalone if standalone != " ".join(message.split()) else ""
+        standalone = query.text
+        understood = standalone if query.inherited_from else ""
         content = chat_markdown(result, understood)
         markdown = export_markdown(result, self.store.version)
         return Turn(
@@ -349,6 +201,12 @@ are completed from your previous question; the reply shows how it was understood
 *Recommendations* tab for the register of recommendations and what became of them."""
 
 
+def _councils_by_size(metas: Sequence[Any]) -> list[str]:
+    """Councils, the one with most documents first (they fill the example questions)."""
+    counts = Counter(m.council for m in metas)
+    return sorted(counts, key=lambda c: (-counts[c], c))
+
+
 def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None = None) -> gr.Blocks:
     """The Blocks app. ``retriever`` defaults to one with the real query encoder."""
     handlers = ChatHandlers(store, settings, retriever or Retriever(store, settings))
@@ -375,7 +233,8 @@ def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None
                                           placeholder="Type a question and press Enter")
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
                     clear = gr.Button("New chat", scale=1, min_width=80)
-                gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
+                gr.Examples(example_questions(_councils_by_size(metas)), inputs=[question],
+                            label="Example questions")
                 with gr.Accordion("Filters", open=False), gr.Row():
                     council = gr.Dropdown(councils, value=ALL_COUNCILS, label="Council")
                     doc_type = gr.Dropdown(doc_types, value=ALL_TYPES, label="Document type")

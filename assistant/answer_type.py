@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from assistant.domain import load_domain
 from assistant.lexical import stems
 
 
@@ -46,9 +47,7 @@ _GIVES = {
 
 _NOT_COUNTS = re.compile(r"^[\s•*-]*\d+(?:\.\d+)*\.?\s|\b(?:19|20)\d\d(?:/\d\d)?\b|"
                          rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b", re.I)
-_POSTS = (r"deputy leader|leader|chief executive|chair(?:man|woman|person)?|mayor|monitoring officer|"
-          r"section 151 officer|finance director|director of [a-z]+|principal adviser|"
-          r"peer challenge manager|programme manager")
+_POSTS = "|".join(load_domain().posts)
 _POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
                             rf"(?P<peer>\s+peer)?", re.I)
 # "county council leader in 2022?": a search-box question that is only a post and a time
@@ -60,15 +59,9 @@ _MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget|sav
                          r"invest(?:ed|ment)?|grants?|income|overspend|deficit|gap|lost|lose|charge[ds]?|fee)\b",
                          re.I)
 
-# Capitalised words that are not people's names: posts, organisations, places, sentence openers.
-_NOT_NAMES = set("""the a an this that these those it its our your their we they he she there here peer peers team
-lead member members council councils city county district borough government association local lga cpc
-chief executive officer leader deputy chair chairman mayor director principal adviser manager programme
-challenge corporate review progress cabinet committee board partnership authority combined cambridge
-cambridgeshire peterborough east west north south of and for in on at by to from with name post portfolio
-email tel head communications strategy policy deputy cex services service finance group groups joint
-administration independent labour conservative liberal democrat green party cllr councillor mr mrs ms dr
-january february march april may june july august september october november december""".split())
+# Capitalised words that are not people's names (posts, organisations, sentence openers); the
+# caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
+_NOT_NAMES = load_domain().not_names
 _TITLE_NAME = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+[A-Z][\w'’-]+")
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
 
@@ -107,10 +100,11 @@ def expected_answer(question: str) -> Expected | None:
     return None
 
 
-def _names(text: str) -> list[str]:
+def _names(text: str, not_names: frozenset[str] = frozenset()) -> list[str]:
     found = [m.group(0) for m in _TITLE_NAME.finditer(text)]
     for m in _CAPITALISED_PAIR.finditer(text):
-        if m.group(1).lower() not in _NOT_NAMES and m.group(2).lower() not in _NOT_NAMES:
+        first, second = m.group(1).lower(), m.group(2).lower()
+        if not ({first, second} & (_NOT_NAMES | not_names)):
             found.append(m.group(0))
     return found
 
@@ -126,7 +120,8 @@ def _post_is_elsewhere(after: str, councils: Sequence[str]) -> bool:
     return not any(body in c or c in body or body.split()[0] in c for c in councils)
 
 
-def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Sequence[str] = ()) -> bool:
+def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Sequence[str] = (),
+          not_names: frozenset[str] = frozenset()) -> bool:
     """Does sentence ``index`` of a passage give the expected kind of answer?
 
     For a post holder the post must be named in the sentence with a person's name in it or in a
@@ -153,19 +148,20 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
             continue  # "Deputy Leader" does not name the leader
         if councils and not expected.post.endswith(" peer") and _post_is_elsewhere(text[m.end():], councils):
             continue
-        if name_sentence(sentences, index) is not None:
+        if name_sentence(sentences, index, not_names) is not None:
             return True
     return False
 
 
-def passage_gives(sentences: Sequence[str], expected: Expected, councils: Sequence[str] = ()) -> bool:
+def passage_gives(sentences: Sequence[str], expected: Expected, councils: Sequence[str] = (),
+                  not_names: frozenset[str] = frozenset()) -> bool:
     """Does any sentence of a passage give the expected kind of answer?"""
-    return any(gives(sentences, i, expected, councils) for i in range(len(sentences)))
+    return any(gives(sentences, i, expected, councils, not_names) for i in range(len(sentences)))
 
 
-def name_sentence(sentences: Sequence[str], index: int) -> int | None:
+def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str] = frozenset()) -> int | None:
     """The sentence naming a person: ``index`` itself, else the one before, else the one after."""
     for j in (index, index - 1, index + 1):
-        if 0 <= j < len(sentences) and _names(sentences[j]):
+        if 0 <= j < len(sentences) and _names(sentences[j], not_names):
             return j
     return None

@@ -17,9 +17,9 @@ import urllib.request
 from dataclasses import replace
 from typing import Sequence
 
-from assistant.answer_type import Expected, expected_answer, gives, name_sentence, passage_gives
-from assistant.errors import UsageError
+from assistant.answer_type import gives, name_sentence, passage_gives
 from assistant.lexical import stems
+from assistant.query import CorpusFacts, Query, corpus_facts
 from assistant.retrieval import RetrievalResult, Retriever
 from assistant.settings import Settings
 from assistant.store import IndexStore
@@ -31,80 +31,81 @@ NO_ANSWER = ("The corpus does not answer this question. The closest passages are
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
-def validate_question(question: str, settings: Settings) -> str:
-    question = (question or "").strip()
-    if not question:
-        raise UsageError("The question is empty; type a question about the peer challenge documents.")
-    limit = settings.answer.max_question_chars
-    if len(question) > limit:
-        raise UsageError(f"The question is {len(question)} characters long; the limit is {limit}. Shorten it.")
-    return question
-
-
-def ask(question: str, store: IndexStore, settings: Settings | None = None,
+def ask(query: Query, store: IndexStore, settings: Settings | None = None,
         filters: Filters | None = None, k: int | None = None, retriever: Retriever | None = None,
         generator=None) -> Answer:
-    """Answer ``question`` from ``store``. ``generator`` overrides the configured LLM client."""
+    """Answer an analysed question from ``store``. ``generator`` overrides the configured LLM."""
     settings = settings or Settings()
-    question = validate_question(question, settings)
     filters = filters or Filters()
     retriever = retriever or Retriever(store, settings)
-    result = retriever.search(question, filters, k)
-    base = Answer(question=question, text="", abstained=True, passages=result.passages, citations=(),
-                  index_version=store.version, filters=filters)
-    if result.reason == "filtered_out":
-        return replace(base, reason="filtered_out", text=(
-            "No document matches the filters you set, so nothing was searched. "
-            "Widen or remove a filter (council, document type, year)."))
-    held = sorted({m.council for m in store.metas.values()})
-    if result.hints.unknown_councils and not result.hints.councils:
-        return replace(base, reason="unknown_council", text=(
-            f"The corpus holds no documents about {', '.join(result.hints.unknown_councils)}; "
-            f"it covers {', '.join(held)}. {RELATED}"))
-    if result.hints.other_councils and not result.hints.councils:
-        # "What did the peers conclude about Peterborough City Council's finances?": the
-        # documents mention Peterborough (a shared-services partner) but no peer team reviewed it
-        return replace(base, reason="unknown_council", text=(
-            f"The corpus holds no peer challenge documents about {', '.join(result.hints.other_councils)}, "
-            f"which its documents only mention in passing; it covers {' and '.join(held)}. {RELATED}"))
-    unknown = ", ".join(result.hints.unknown_names)
-    if unknown and result.confidence < settings.answer.unknown_name_threshold:
-        # a name the corpus never uses, and only middling evidence: say so rather than guess
-        return replace(base, reason="unknown_name", text=(
-            f"The documents never mention {unknown}, so they cannot answer this. {RELATED}"))
-    if result.hints.years and len(result.hints.unknown_years) == len(result.hints.years):
-        years = ", ".join(str(y) for y in result.hints.unknown_years)
-        return replace(base, reason="unknown_year", text=(
-            f"No document in the corpus covers {years}. {RELATED}"))
-    if result.hints.missing_doc_types:
-        kinds = " or ".join(result.hints.missing_doc_types)
-        named = " or ".join(result.hints.councils)
-        return replace(base, reason="unknown_document", text=(
-            f"The corpus holds no {kinds} of {named}, so it cannot say what one found. {RELATED}"))
-    expected = expected_answer(question)
-    councils = [c.lower() for c in result.hints.councils]
-    given = bool(expected) and any(passage_gives(_sentence_texts(p), expected, councils)
-                                   for p in result.passages[:settings.answer.answer_type_passages])
-    # A passage naming the holder of the very post asked about answers a terse "county council
-    # leader in 2022?" even when its similarity to so short a question is low.
-    named_holder = given and expected.kind == "post_holder"
-    if not result.passages or (result.confidence < settings.answer.abstain_threshold and not named_holder):
-        return replace(base, reason="no_evidence", text=NO_ANSWER)
-    if expected and not given:
-        # e.g. "How much did the city council pay the LGA?" finds passages about the LGA and
-        # the city council, none of which states an amount
-        return replace(base, reason="not_stated", text=(
-            f"The closest passages do not give {expected.label}, so the documents do not seem to "
-            "answer this. They are listed below as possibly related."))
-    answer = replace(extractive_answer(question, result, settings, expected, councils),
-                     index_version=store.version,
-                     filters=filters,
+    result = retriever.search(query, filters, k)
+    base = Answer(question=query.text, text="", abstained=True, passages=result.passages, citations=(),
+                  index_version=store.version, filters=filters, confidence=result.confidence)
+    facts = corpus_facts(store)
+    refusal = _refusal(query, result, facts, settings)
+    if refusal:
+        reason, text = refusal
+        return replace(base, reason=reason, text=text)
+    unknown = ", ".join(query.unknown_names)
+    councils = [c.lower() for c in query.councils]
+    answer = replace(extractive_answer(query, result, settings, councils, facts.registry.name_words),
+                     index_version=store.version, filters=filters, confidence=result.confidence,
                      notice=f"The documents never mention {unknown}; check the quotes answer it." if unknown else "")
     llm = generator if generator is not None else (
         OpenAICompatibleGenerator.from_settings(settings) if settings.answer.llm_url else None)
     if llm is not None:
-        return generative_answer(question, answer, llm)
+        return generative_answer(query.text, answer, llm)
     return answer
+
+
+def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
+             settings: Settings) -> tuple[str, str] | None:
+    """(reason, message) when the corpus cannot answer ``query``, else None."""
+    if result.reason == "filtered_out":
+        return "filtered_out", ("No document matches the filters you set, so nothing was searched. "
+                                "Widen or remove a filter (council, document type, year).")
+    held = facts.registry.held
+    if query.unknown_councils and not query.councils:
+        return "unknown_council", (f"The corpus holds no documents about {', '.join(query.unknown_councils)}; "
+                                   f"it covers {', '.join(held)}. {RELATED}")
+    if query.mentioned_only and not query.councils:
+        # the documents mention the council (a partner, a peer's own council) but no peer team
+        # reviewed it
+        return "unknown_council", (
+            f"The corpus holds no peer challenge documents about {', '.join(query.mentioned_only)}, "
+            f"which its documents only mention in passing; it covers {' and '.join(held)}. {RELATED}")
+    unknown = ", ".join(query.unknown_names)
+    if unknown and result.confidence < settings.answer.unknown_name_threshold:
+        # a name the corpus never uses, and only middling evidence: say so rather than guess
+        return "unknown_name", f"The documents never mention {unknown}, so they cannot answer this. {RELATED}"
+    if query.years and len(query.unknown_years) == len(query.years):
+        years = ", ".join(str(y) for y in query.unknown_years)
+        return "unknown_year", f"No document in the corpus covers {years}. {RELATED}"
+    if query.missing_doc_types:
+        kinds, named = " or ".join(query.missing_doc_types), " or ".join(query.councils)
+        return "unknown_document", (f"The corpus holds no {kinds} of {named}, so it cannot say what one "
+                                    f"found. {RELATED}")
+    return _evidence_refusal(query, result, facts, settings)
+
+
+def _evidence_refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
+                      settings: Settings) -> tuple[str, str] | None:
+    expected = query.expected
+    councils = [c.lower() for c in query.councils]
+    given = bool(expected) and any(
+        passage_gives(_sentence_texts(p), expected, councils, facts.registry.name_words)
+        for p in result.passages[:settings.answer.answer_type_passages])
+    # A passage naming the holder of the very post asked about answers a terse "county council
+    # leader in 2022?" even when its similarity to so short a question is low.
+    named_holder = given and expected.kind == "post_holder"
+    if not result.passages or (result.confidence < settings.answer.abstain_threshold and not named_holder):
+        return "no_evidence", NO_ANSWER
+    if expected and not given:
+        # e.g. "How much did the council pay the LGA?" finds passages about the LGA and the
+        # council, none of which states an amount
+        return "not_stated", (f"The closest passages do not give {expected.label}, so the documents do "
+                              "not seem to answer this. They are listed below as possibly related.")
+    return None
 
 
 def _sentence_texts(passage: Passage) -> list[str]:
@@ -112,23 +113,24 @@ def _sentence_texts(passage: Passage) -> list[str]:
     return [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
 
 
-def extractive_answer(question: str, result: RetrievalResult, settings: Settings,
-                      expected: Expected | None = None, councils: Sequence[str] = ()) -> Answer:
+def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
+                      councils: Sequence[str] = (), not_names: frozenset[str] = frozenset()) -> Answer:
     """Quote the best sentences of the top passages, each with its passage number.
 
     With an ``expected`` kind of answer ("when …?" → a date), sentences that give one are
     preferred, so "When did the peers visit?" quotes the sentence with the date.
     """
     cfg = settings.answer
+    question, expected = query.text, query.expected
     q_stems = set(stems(question))
     candidates = []  # (score, passage index, sentence index, text)
     name_rows: dict[tuple[int, int], int] = {}  # post sentence → the sentence naming its holder
     for p_index, passage in enumerate(result.passages):
         texts = _sentence_texts(passage)
         rank_bonus = 0.05 * (len(result.passages) - p_index) / len(result.passages)
-        typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils)}
+        typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils, not_names)}
         if expected and expected.kind == "post_holder":  # the post and the name may be two rows
-            names = {i: j for i in typed for j in [name_sentence(texts, i)] if j is not None}
+            names = {i: j for i in typed for j in [name_sentence(texts, i, not_names)] if j is not None}
             name_rows.update({(p_index, i): j for i, j in names.items()})
             typed |= set(names.values())
         for s_index, text in enumerate(texts):

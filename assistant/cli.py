@@ -39,39 +39,21 @@ def _filters(args, store):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant.answering import ask, validate_question
-    from assistant.compare import compare, is_comparison, is_listing, list_mentions
-    from assistant.render.jsonout import answer_to_json, comparison_to_json, listing_to_json
-    from assistant.render.text import render_answer, render_comparison, render_listing
-    from assistant.retrieval import Retriever
+    from assistant.render.jsonout import result_to_json
+    from assistant.render.text import render_result
+    from assistant.route import Session, respond
     from assistant.store import load_index
 
     settings = _settings(args)
-    store = load_index(settings)
-    filters = _filters(args, store)
-    retriever = Retriever(store, settings)
+    session = Session(load_index(settings), settings)
+    filters = _filters(args, session.store)
     if args.k is not None and not 1 <= args.k <= 50:
         raise UsageError("-k must be between 1 and 50.")
 
-    councils = sorted({m.council for m in store.metas.values()})
-
     def one(question: str) -> int:
-        question = validate_question(question, settings)
-        if is_listing(question):  # "which reports mention X?": exhaustive, not top-k
-            listing = list_mentions(question, store, encoder=retriever.encoder, filters=filters)
-            print(json.dumps(listing_to_json(listing), ensure_ascii=False) if args.json
-                  else render_listing(listing), flush=True)
-            return 0
-        if is_comparison(question, councils):  # "… at each council?": grouped by council and year
-            comparison = compare(question, store, settings, retriever, filters)
-            print(json.dumps(comparison_to_json(comparison), ensure_ascii=False) if args.json
-                  else render_comparison(comparison), flush=True)
-            return 0
-        answer = ask(question, store, settings, filters, args.k, retriever=retriever)
-        if args.json:
-            print(json.dumps(answer_to_json(answer), ensure_ascii=False), flush=True)
-        else:
-            print(render_answer(answer, color=sys.stdout.isatty()), flush=True)
+        result = respond(session.analyse(question), session, filters, args.k)
+        print(json.dumps(result_to_json(result), ensure_ascii=False) if args.json
+              else render_result(result, color=sys.stdout.isatty()), flush=True)
         return 0
 
     if args.batch:

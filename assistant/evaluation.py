@@ -139,17 +139,20 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
     """Run ``ask`` for every question with one retriever mode and score it."""
     from assistant.answering import ask
     from assistant.retrieval import Retriever
+    from assistant.route import Session
 
     retriever = Retriever(store, settings, encoder=encoder, mode=mode)
-    retriever.search("warm up the encoder and indexes")
+    session = Session(store, settings, retriever)
+    retriever.search(session.analyse("warm up the encoder and indexes"))
     results = []
     for q in questions:
         started = time.perf_counter()
-        answer = ask(q.question, store, settings, k=10, retriever=retriever)
+        # ranking is scored on the answer route for every question, comparisons included
+        answer = ask(session.analyse(q.question), store, settings, k=10, retriever=retriever)
         latency = (time.perf_counter() - started) * 1000
         ranked = [(p.meta.doc_id, p.chunk.text) for p in answer.passages]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
-        confidence = retriever.last_confidence
+        confidence = answer.confidence
         quotes = [(p.meta.doc_id, _norm(" ".join(p.quoted))) for p in answer.passages if p.quoted]
         quote_hit = q.answerable and not answer.abstained and any(
             d == g.doc and _norm(phrase) in t for d, t in quotes for g in q.gold for phrase in g.phrases)

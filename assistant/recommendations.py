@@ -187,12 +187,11 @@ def select(
 def _resolve(
     store: IndexStore, council: str | None, theme: str | None
 ) -> tuple[str | None, str | None]:
-    from assistant.retrieval import resolve_council
+    from assistant.query import corpus_facts
     from assistant.themes import resolve_theme
 
-    councils = sorted({m.council for m in store.metas.values()})
     return (
-        resolve_council(council, councils) if council else None,
+        corpus_facts(store).registry.resolve(council) if council else None,
         resolve_theme(theme) if theme else None,
     )
 

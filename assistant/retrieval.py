@@ -8,30 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.errors import UsageError
 from assistant.lexical import bm25_scores
+from assistant.query import Query
 from assistant.settings import RetrievalSettings, Settings
 from assistant.store import IndexStore
 from assistant.types import DOC_TYPES, DocumentMeta, Filters, Passage
-
-_COUNCIL_NAME = re.compile(
-    r"\b((?:[A-Z][a-z]+(?:[ -](?:and |upon |on )?[A-Z][a-z]+)*) (?:City |County |District |Borough |Town )?Council)\b"
-)
-_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
-# Words that ask about a kind of document. Only past-tense "came back" wording counts as a
-# progress review: "when should the city expect a return visit?" is answered by the 2017 report.
-_DOC_TYPE_CUES = {
-    "progress review": re.compile(r"(?i)\bprogress reviews?\b|\b(?:came|went|got) back\b|\breturned to\b"),
-}
-_COUNCIL_KINDS = ("city", "county", "district", "borough", "town")
-_LEADING_WORDS = {"the", "a", "an", "this", "that", "each", "which", "what", "has", "have", "had",
-                  "did", "does", "do", "is", "was", "were", "are", "how", "why", "when", "where",
-                  "who", "tell", "show", "list", "compare", "and", "or", "in", "at", "for", "about"}
-
 
 # ---------------------------------------------------------------- fusion (pure)
 
@@ -67,122 +53,6 @@ def fuse_scores(score_maps: Sequence[dict[int, float]], weights: Sequence[float]
 
 # ---------------------------------------------------------------- hints and filters
 
-@dataclass(frozen=True)
-class QueryHints:
-    councils: tuple[str, ...] = ()  # known councils the question names
-    years: tuple[int, ...] = ()
-    unknown_councils: tuple[str, ...] = ()  # councils named that the corpus does not hold
-    unknown_years: tuple[int, ...] = ()  # years named that no document speaks for
-    unknown_names: tuple[str, ...] = ()  # proper nouns / acronyms no document ever uses
-    other_councils: tuple[str, ...] = ()  # councils named that the documents mention but do not cover
-    missing_doc_types: tuple[str, ...] = ()  # document kinds asked about that no named council has
-
-
-def council_aliases(councils: Sequence[str]) -> dict[str, str]:
-    """Lower-case phrases that name each council: "cambridgeshire", "the county", …"""
-    aliases: dict[str, str] = {}
-    kinds = {}
-    # Fix (tests): make_filters passes one council per document, so duplicates made every kind
-    # look shared ("city" → two owners) and "city council"/"the county" never resolved as filters.
-    for council in dict.fromkeys(councils):
-        lower = council.lower()
-        aliases[lower] = council
-        words = lower.replace(" council", "").split()
-        if words:
-            aliases[" ".join(words)] = council
-            kind = next((w for w in words if w in _COUNCIL_KINDS), None)
-            place = [w for w in words if w not in _COUNCIL_KINDS]
-            if place:
-                aliases[" ".join(place)] = council
-            if kind:
-                kinds.setdefault(kind, []).append(council)
-    for kind, owners in kinds.items():
-        if len(owners) == 1:
-            aliases[f"{kind} council"] = owners[0]
-            aliases[f"the {kind}"] = owners[0]
-    return aliases
-
-
-def parse_hints(question: str, metas: Sequence[DocumentMeta], text_years: Sequence[int] = (),
-                mentioned: Sequence[str] = ()) -> QueryHints:
-    """Councils and years the question names.
-
-    ``text_years`` are years the documents mention; ``mentioned`` are (lower-case) council names
-    the documents mention. A council the corpus neither holds nor mentions is "unknown".
-    """
-    mentioned_set = set(mentioned)
-    councils = sorted({m.council for m in metas})
-    aliases = council_aliases(councils)
-    unknown, other = [], []
-    masked = question
-    for match in _COUNCIL_NAME.finditer(question):
-        words = match.group(1).split()
-        while words and words[0].lower() in _LEADING_WORDS:  # "Has Peterborough City Council"
-            words.pop(0)
-        phrase = " ".join(words)
-        if len(words) < 2 or phrase.lower() in aliases or words[0].lower() in _COUNCIL_KINDS:
-            continue
-        if phrase.lower() in mentioned_set:  # e.g. a shared-services partner named in the text
-            other.append(phrase)
-            masked = masked.replace(phrase, " ")
-            continue
-        # a full council name that is not one of ours, even if it contains one of our place
-        # names ("South Cambridgeshire District Council"); masked so it does not also count as
-        # a known alias such as "city council"
-        unknown.append(phrase)
-        masked = masked.replace(phrase, " ")
-    lower = masked.lower()
-    named = {owner for alias, owner in aliases.items() if re.search(rf"\b{re.escape(alias)}\b", lower)}
-    years = tuple(sorted({int(y) for y in _YEAR.findall(question)}))
-    known_years = {y for m in metas for y in m.years} | set(text_years)
-    held_types = {m.doc_type for m in metas if m.council in named}
-    missing = tuple(t for t, cue in _DOC_TYPE_CUES.items() if named and cue.search(question) and t not in held_types)
-    return QueryHints(councils=tuple(sorted(named)), years=years, unknown_councils=tuple(unknown),
-                      unknown_years=tuple(y for y in years if y not in known_years),
-                      other_councils=tuple(dict.fromkeys(other)), missing_doc_types=missing)
-
-
-def strip_council_mentions(question: str, metas: Sequence[DocumentMeta]) -> str:
-    """The question without the names of the corpus's councils ("for Cambridge City Council")."""
-    aliases = sorted(council_aliases(sorted({m.council for m in metas})), key=len, reverse=True)
-    stripped = question
-    for alias in aliases:
-        stripped = re.sub(rf"(?i)\b(?:(?:at|for|of|by|from|in) )?(?:the )?{re.escape(alias)}(?:'s)?\b", " ", stripped)
-    stripped = re.sub(r"\s+", " ", stripped).strip()
-    return stripped if len(stripped) >= 8 else question
-
-
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}s?)\b")
-
-
-def unknown_names(question: str, vocabulary: set[str]) -> tuple[str, ...]:
-    """Capitalised words and acronyms in the question that the corpus never uses.
-
-    Sentence-initial words are skipped (capitalised for grammar, not as names).
-    >>> unknown_names("What Ofsted rating did Cambridge get? And PFI?", {"cambridge", "rating"})
-    ('Ofsted', 'PFI')
-    """
-    found = []
-    for match in _NAME.finditer(question):
-        before = question[:match.start()].rstrip()
-        if not before or before[-1] in ".?!:;\"'(":
-            continue
-        word = re.sub(r"'s$", "", match.group(0))
-        if word.lower() not in vocabulary and word.lower().rstrip("s") not in vocabulary:
-            found.append(word)
-    return tuple(dict.fromkeys(found))
-
-
-def resolve_council(value: str, councils: Sequence[str]) -> str:
-    aliases = council_aliases(councils)
-    key = value.strip().lower()
-    # Fix (tests): `peerqa ask --help` offers bare 'city'/'county'; accept them as "<kind> council".
-    owner = aliases.get(key) or aliases.get(f"{key} council")
-    if owner is None:  # Fix (tests): list each council once (one entry per document before)
-        raise UsageError(f"Unknown council {value!r}; the corpus holds: {', '.join(sorted(set(councils)))}.")
-    return owner
-
-
 def parse_years(value: str | None) -> tuple[int | None, int | None]:
     """"2013" → (2013, 2013); "2013-2017" → (2013, 2017); None → (None, None)."""
     if not value:
@@ -200,8 +70,9 @@ def parse_years(value: str | None) -> tuple[int | None, int | None]:
 def make_filters(store: IndexStore, council: str | None = None, doc_type: str | None = None,
                  year: str | None = None, doc_id: str | None = None, theme: str | None = None) -> Filters:
     """Validate user-supplied filter values against the index and build Filters."""
-    metas = list(store.metas.values())
-    resolved_council = resolve_council(council, [m.council for m in metas]) if council else None
+    from assistant.query import corpus_facts
+
+    resolved_council = corpus_facts(store).registry.resolve(council) if council else None
     if doc_type and doc_type.strip().lower() not in DOC_TYPES:
         raise UsageError(f"Unknown document type {doc_type!r}; use one of: {', '.join(DOC_TYPES)}.")
     if doc_id and doc_id not in store.metas:
@@ -238,7 +109,6 @@ def document_matches(meta: DocumentMeta, filters: Filters) -> bool:
 class RetrievalResult:
     passages: tuple[Passage, ...]
     confidence: float  # best dense similarity of the evidence (chunk or sentence) to the question
-    hints: QueryHints = field(default_factory=QueryHints)
     searched_chunks: int = 0  # chunks left after filters
     reason: str = ""  # "filtered_out" when filters exclude every document
 
@@ -256,16 +126,9 @@ class Retriever:
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"unknown retriever mode {mode!r}")
         self.mode = mode
-        self.last_confidence = 0.0  # evidence of the latest search (for evaluation/calibration)
         doc_ids = sorted(store.documents)
         self._doc_index = {d: i for i, d in enumerate(doc_ids)}
         self._row_doc = np.array([self._doc_index[c.doc_id] for c in store.chunks], dtype=np.int32)
-        self._metas = [d.meta for d in store.documents.values()]  # built once, read per query
-        texts = {d.text for d in store.documents.values()}  # distinct texts only
-        self._text_years = sorted({int(y) for t in texts for y in _YEAR.findall(t)})
-        names = {m.group(1).lower() for t in texts for m in _COUNCIL_NAME.finditer(t)}
-        self._mentioned = sorted(names | {part.strip() for n in names for part in n.split(" and ")})
-        self._vocabulary = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         """Boolean mask of chunks passing the filters, or None when no filter is set."""
@@ -310,49 +173,35 @@ class Retriever:
         top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}  # zero = no known word
 
-    def search(self, question: str, filters: Filters | None = None, k: int | None = None) -> RetrievalResult:
+    def search(self, query: Query | str, filters: Filters | None = None, k: int | None = None) -> RetrievalResult:
+        """The top ``k`` distinct passages for an analysed question, with its evidence score.
+
+        Plain text is searched as it is, with no council or year hints (warm-up, benchmarks).
+        """
+        query = Query(text=query) if isinstance(query, str) else query
         cfg: RetrievalSettings = self.settings.retrieval
         filters = filters or Filters()
         k = k or cfg.k
-        hints = parse_hints(question, self._metas, self._text_years, self._mentioned)
-        hints = replace(hints, unknown_names=unknown_names(question, self._vocabulary))
+        question = query.text
         allowed = self.allowed_rows(filters)
         searched = int(allowed.sum()) if allowed is not None else len(self.store.chunks)
-        self.last_confidence = 0.0
         if searched == 0:
-            return RetrievalResult((), 0.0, hints=hints, reason="filtered_out" if filters.active else "empty_index")
+            return RetrievalResult((), 0.0, reason="filtered_out" if filters.active else "empty_index")
         qvec = self.encoder.embed_query(question)
         # Sentences are scored on what the question asks, not on the council it names: every
-        # sentence saying "Cambridge City Council …" would otherwise outrank the answer.
-        topic = strip_council_mentions(question, self._metas) if hints.councils else question
+        # sentence naming that council would otherwise outrank the answer.
+        topic = query.topic
         svec = self.encoder.embed_query(topic) if topic != question else qvec
         dense = self._dense(qvec, allowed, cfg.candidates) if self.mode != "bm25" else {}
         lexical = self._lexical(question, allowed, cfg.candidates) if self.mode != "dense" else {}
-        rankings = [sorted(d, key=d.get, reverse=True) for d in (dense, lexical)]  # type: ignore[arg-type]
-        weights = [cfg.dense_weight, cfg.bm25_weight]
-        if cfg.fusion == "weighted":
-            fused = fuse_scores([dense, lexical], weights)
-            scale = sum(weights)
-        else:
-            fused = fuse_rankings(rankings, weights, cfg.rrf_k)
-            scale = sum(weights) / (cfg.rrf_k + 1)
+        fused = self._fuse(dense, lexical)
         if not fused:
-            return RetrievalResult((), 0.0, hints=hints, searched_chunks=searched)
-        rows = list(fused)
-        best_sentence, sentence_scores = {}, {}
-        for row in rows:
-            sims = self.store.chunk_sentence_vectors(row) @ svec if self.store.chunks[row].sentences else np.zeros(0)
-            sentence_scores[row] = sims
-            best_sentence[row] = float(sims.max()) if len(sims) else 0.0
-        final = {}
-        for row in rows:
-            meta = self.store.documents[self.store.chunks[row].doc_id].meta
-            score = fused[row] / scale + cfg.sentence_weight * best_sentence[row]
-            if hints.councils and meta.council in hints.councils:
-                score += cfg.hint_boost
-            if hints.years and any(y in meta.years for y in hints.years):
-                score += cfg.hint_boost
-            final[row] = score
+            return RetrievalResult((), 0.0, searched_chunks=searched)
+        sentence_scores = {row: self.store.chunk_sentence_vectors(row) @ svec
+                           if self.store.chunks[row].sentences else np.zeros(0) for row in fused}
+        best_sentence = {row: float(s.max()) if len(s) else 0.0 for row, s in sentence_scores.items()}
+        final = {row: fused[row] + cfg.sentence_weight * best_sentence[row] + self._hint_boost(row, query)
+                 for row in fused}
         ranked = sorted(final, key=final.get, reverse=True)  # type: ignore[arg-type]
         chosen = self._distinct(ranked, k)
         passages = tuple(
@@ -369,8 +218,25 @@ class Retriever:
                           else float(self.store.vectors[r] @ qvec) for r in top), default=0.0)
         if self.mode != "dense" and not lexical:
             confidence = 0.0  # not one word of the question occurs in the corpus
-        self.last_confidence = confidence
-        return RetrievalResult(passages, confidence, hints=hints, searched_chunks=searched)
+        return RetrievalResult(passages, confidence, searched_chunks=searched)
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
+        """Dense and lexical scores fused and scaled to 0–1 (weighted sum or RRF)."""
+        cfg = self.settings.retrieval
+        weights = [cfg.dense_weight, cfg.bm25_weight]
+        if cfg.fusion == "weighted":
+            fused, scale = fuse_scores([dense, lexical], weights), sum(weights)
+        else:
+            rankings = [sorted(d, key=d.get, reverse=True) for d in (dense, lexical)]  # type: ignore[arg-type]
+            fused, scale = fuse_rankings(rankings, weights, cfg.rrf_k), sum(weights) / (cfg.rrf_k + 1)
+        return {row: score / scale for row, score in fused.items()}
+
+    def _hint_boost(self, row: int, query: Query) -> float:
+        """Soft boost for a passage of a council or year the question names."""
+        meta = self.store.documents[self.store.chunks[row].doc_id].meta
+        boost = self.settings.retrieval.hint_boost
+        named = meta.council in query.councils or meta.council in query.partners
+        return boost * named + boost * bool(query.years and any(y in meta.years for y in query.years))
 
     def _distinct(self, ranked: list[int], k: int) -> list[int]:
         """Drop passages that overlap or nearly duplicate a better-ranked one."""

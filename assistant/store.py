@@ -22,17 +22,22 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from assistant.errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from assistant.settings import Settings
 from assistant.types import Chunk, Document, DocumentMeta, PageSpan, Section, Sentence
+
+T = TypeVar("T")
 
 FORMAT = 1
 POINTER = "CURRENT"
@@ -185,7 +190,12 @@ def document_from_json(data: dict) -> Document:
 
 @dataclass
 class IndexStore:
-    """A loaded index version. Heavy parts (FAISS, BM25) load on first use."""
+    """A loaded index version. Heavy parts (FAISS, BM25) load on first use.
+
+    Anything derived from the index once (corpus facts, theme tags, the register) lives in
+    ``derived``: one cache with one owner, filled under a lock so web-server threads compute
+    each entry once.
+    """
 
     path: Path
     manifest: dict
@@ -194,6 +204,15 @@ class IndexStore:
     vectors: np.ndarray
     sentence_vectors: np.ndarray
     sentence_offsets: np.ndarray  # row of each chunk's first sentence in sentence_vectors
+    _derived: dict = field(default_factory=dict, repr=False)
+    _derived_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def derived(self, name: str, compute: Callable[[], T]) -> T:
+        """The value ``compute()`` gave for ``name`` the first time it was asked for."""
+        with self._derived_lock:
+            if name not in self._derived:
+                self._derived[name] = compute()
+            return self._derived[name]
 
     @property
     def version(self) -> str:

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DOC_TYPES = (
-    "peer challenge report",
-    "progress review",
-    "action plan",
-    "cabinet report",
-    "news",
-)
+from assistant.domain import load_domain
+
+DOC_TYPES = load_domain().doc_type_names  # "peer challenge report", "progress review", …
 
 
 @dataclass(frozen=True)
@@ -140,3 +136,4 @@ class Answer:
     reason: str = ""  # "", "no_evidence", "filtered_out", "unknown_council", "unknown_year"
     index_version: str = ""
     filters: Filters = field(default_factory=Filters)
+    confidence: float = 0.0  # the retrieval evidence the answer (or refusal) rests on

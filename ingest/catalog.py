@@ -6,14 +6,12 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from assistant.councils import council_names_in
+from assistant.domain import load_domain
 from assistant.errors import CatalogError
 from assistant.types import DOC_TYPES, DocumentMeta
 
 CATALOG_NAME = "catalog.yaml"
-_COUNCIL = re.compile(
-    r"\b((?:[A-Z][a-z]+(?:[ -](?:and|upon|on)?[ -]?[A-Z][a-z]+)*) "
-    r"(?:City|County|District|Borough|Metropolitan Borough|Town|Parish)? ?Council)\b"
-)
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 
 
@@ -64,8 +62,7 @@ def meta_from_entry(path: Path, entry: dict, text: str) -> DocumentMeta:
 
 def infer_meta(path: Path, text: str) -> DocumentMeta:
     """Guess title, council, year and type from a document's cleaned text."""
-    councils = Counter(m.group(1) for m in _COUNCIL.finditer(text[:20000]))
-    councils.pop("Council", None)
+    councils = Counter(council_names_in([text[:20000]], counts=True))
     council = councils.most_common(1)[0][0] if councils else "Unknown council"
     years = Counter(_YEAR.findall(text[:20000]))
     year = max(years, key=lambda y: (years[y], y)) if years else ""
@@ -82,14 +79,10 @@ def infer_meta(path: Path, text: str) -> DocumentMeta:
 
 
 def infer_doc_type(text: str) -> str:
+    """The document type whose evidence phrases (domain.yaml) the text uses most; the first
+    type when none is found."""
     lower = text[:30000].lower()
-    scores = {
-        "progress review": lower.count("progress review") * 3,
-        "action plan": lower.count("action plan") + 3 * lower.count("lead officer"),
-        "cabinet report": 3 * lower.count("cabinet") + 2 * ("to: cabinet" in lower),
-        "news": 4 * ("leave a reply" in lower) + 2 * lower.count("said cllr") + lower.count("press release"),
-        "peer challenge report": 2 * lower.count("key recommendations") + lower.count("executive summary")
-        + lower.count("peer team") // 3,
-    }
+    types = load_domain().document_types
+    scores = {t.type: sum(weight * lower.count(phrase) for phrase, weight in t.evidence) for t in types}
     best = max(scores, key=lambda k: scores[k])
-    return best if scores[best] > 0 else "peer challenge report"
+    return best if scores[best] > 0 else types[0].type

@@ -53,3 +53,10 @@ class FakeEmbedder:
 def word_count(text: str) -> int:
     """A token counter for unit tests: one token per word or punctuation mark."""
     return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def query_for(store, question: str, history=()):
+    """``question`` analysed against ``store``'s corpus, as the CLI and the web chat do."""
+    from assistant.query import analyse, corpus_facts
+
+    return analyse(question, corpus_facts(store), history)

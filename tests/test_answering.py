@@ -12,15 +12,15 @@ from assistant.answering import (
     ask,
     check_citations,
     extractive_answer,
-    validate_question,
 )
+from assistant.query import unknown_names, validate_question
 from assistant.errors import UsageError
 from assistant.render.jsonout import answer_to_json
 from assistant.render.markdown import answer_markdown
 from assistant.render.text import render_answer
 from assistant.retrieval import Retriever
 from assistant.types import Answer, Filters
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, query_for
 
 ANSWERABLE = [
     "What did the peers say about shared services?",
@@ -33,7 +33,11 @@ LINE = re.compile(r"^(?P<sentence>.+) \[(?P<n>\d+)\]$")
 
 def answer(index, retriever, question: str, **kwargs) -> Answer:
     settings, store = index
-    return ask(question, store, settings, retriever=retriever, **kwargs)
+    return ask(query_for(store, question), store, settings, retriever=retriever, **kwargs)
+
+
+def ask_text(store, settings, question: str) -> Answer:
+    return ask(query_for(store, question), store, settings)
 
 
 # ---------------------------------------------------------------- question checks
@@ -57,8 +61,9 @@ def test_over_long_question_is_a_usage_error(index, retriever):
 def test_question_at_the_limit_is_accepted(index):
     settings = index[0]
     question = ("shared services " * 100)[:1000]
-    assert validate_question(question, settings) == question.strip()
-    assert validate_question("  What?  ", settings) == "What?"
+    limit = settings.answer.max_question_chars
+    assert validate_question(question, limit) == question.strip()
+    assert validate_question("  What?  ", limit) == "What?"
 
 
 def test_usage_error_never_reaches_the_retriever(index):
@@ -69,7 +74,7 @@ def test_usage_error_never_reaches_the_retriever(index):
             raise AssertionError("searched")
 
     with pytest.raises(UsageError):
-        ask(" ", store, settings, retriever=Exploding(store, settings, encoder=FakeEmbedder()))
+        ask(query_for(store, " "), store, settings, retriever=Exploding(store, settings, encoder=FakeEmbedder()))
 
 
 # ---------------------------------------------------------------- extractive answers
@@ -113,7 +118,7 @@ def test_extractive_answer_respects_quote_limits(index, retriever):
     result = retriever.search(ANSWERABLE[0])
     for low, high in ((2, 2), (3, 5), (1, 1)):
         narrow = replace(settings, answer=replace(settings.answer, min_quotes=low, max_quotes=high))
-        lines = extractive_answer(ANSWERABLE[0], result, narrow).text.splitlines()
+        lines = extractive_answer(query_for(index[1], ANSWERABLE[0]), result, narrow).text.splitlines()
         assert low <= len(lines) <= high
 
 
@@ -337,8 +342,6 @@ def test_readme_schema_matches_answer_to_json():
 
 
 def test_unknown_names_are_found_and_sentence_starts_skipped():
-    from assistant.retrieval import unknown_names
-
     vocabulary = {"cambridge", "rating", "what", "did", "get", "and", "lga"}
     assert unknown_names("What Ofsted rating did Cambridge get? And PFI?", vocabulary) == ("Ofsted", "PFI")
     assert unknown_names("Did the LGA's team visit Cambridge?", vocabulary) == ()
@@ -349,10 +352,10 @@ def test_a_name_the_corpus_never_uses_lowers_trust(real_index):
     """Weak evidence + a name the documents never mention → abstain and say which name; strong
     evidence → answer, with a notice naming it."""
     settings, store = real_index
-    refused = ask("What Ofsted rating did Cambridgeshire's children's social care get?", store, settings)
+    refused = ask_text(store, settings, "What Ofsted rating did Cambridgeshire's children's social care get?")
     assert refused.abstained and refused.reason == "unknown_name" and "Ofsted" in refused.text
-    answered = ask("How should the city council protect itself against uncertainty over how Whitehall "
-                   "funds councils?", store, settings)
+    answered = ask_text(store, settings, "How should the city council protect itself against uncertainty over how Whitehall "
+                   "funds councils?")
     assert not answered.abstained and "Whitehall" in answered.notice
 
 
@@ -361,15 +364,15 @@ def test_a_typed_question_needs_its_kind_of_answer(real_index):
     """"How much did … pay?" over passages stating no amount abstains and says what is missing;
     "when …?" quotes a dated sentence; "who is the deputy leader …?" quotes the named holder."""
     settings, store = real_index
-    refused = ask("How much did the city council pay the LGA for its peer challenge?", store, settings)
+    refused = ask_text(store, settings, "How much did the city council pay the LGA for its peer challenge?")
     assert refused.abstained and refused.reason == "not_stated" and "amount of money" in refused.text
     assert refused.passages  # still listed as possibly related
-    refused = ask("Who was leader of Cambridge City Council at the time of its 2017 peer challenge?", store, settings)
+    refused = ask_text(store, settings, "Who was leader of Cambridge City Council at the time of its 2017 peer challenge?")
     assert refused.abstained and refused.reason == "not_stated"
-    dated = ask("When did the LGA team visit Cambridge City Council?", store, settings)
+    dated = ask_text(store, settings, "When did the LGA team visit Cambridge City Council?")
     assert not dated.abstained and re.search(r"20\d\d|December|October", dated.text)
-    named = ask("Who is the deputy leader of Cambridgeshire County Council?", store, settings)
+    named = ask_text(store, settings, "Who is the deputy leader of Cambridgeshire County Council?")
     assert not named.abstained and "Elisa Meschini" in named.text
-    row = ask("Who was Leader of Cambridgeshire County Council when cabinet received the 2013 peer review "
-              "report?", store, settings)  # "Post: … Leader of the Council" is quoted with its "Name:" row
+    row = ask_text(store, settings, "Who was Leader of Cambridgeshire County Council when cabinet received the 2013 peer review "
+              "report?")  # "Post: … Leader of the Council" is quoted with its "Name:" row
     assert not row.abstained and "Martin Curtis" in row.text and "Leader of the Council" in row.text

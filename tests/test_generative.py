@@ -13,7 +13,7 @@ import pytest
 from assistant.answering import OpenAICompatibleGenerator, ask
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, query_for
 
 QUESTION = "What did the peers say about shared services?"
 
@@ -102,14 +102,15 @@ def run(index, server, question: str = QUESTION, **env):
     settings = llm_settings(index, server, **env)
     store = index[1]
     retriever = Retriever(store, settings, encoder=FakeEmbedder())
-    return ask(question, store, settings, retriever=retriever)
+    return ask(query_for(store, question), store, settings, retriever=retriever)
 
 
 @pytest.fixture(scope="module")
 def extractive(index):
     """The answer without a language model, which every failure must fall back to."""
     settings, store = index
-    return ask(QUESTION, store, settings, retriever=Retriever(store, settings, encoder=FakeEmbedder()))
+    return ask(query_for(store, QUESTION), store, settings,
+               retriever=Retriever(store, settings, encoder=FakeEmbedder()))
 
 
 def test_generative_answer(index, server, extractive):
@@ -203,7 +204,8 @@ def test_unreachable_server_falls_back(index, server, extractive):
                                               "PEERQA_LLM_TIMEOUT": "0.5"}),
                        index_dir=index[0].index_dir, model="fake")
     store = index[1]
-    result = ask(QUESTION, store, settings, retriever=Retriever(store, settings, encoder=FakeEmbedder()))
+    result = ask(query_for(store, QUESTION), store, settings,
+               retriever=Retriever(store, settings, encoder=FakeEmbedder()))
     _assert_fell_back(result, extractive, "failed")
 
 

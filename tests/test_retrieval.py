@@ -15,16 +15,14 @@ from hypothesis import strategies as st
 from assistant.errors import UsageError
 from assistant.retrieval import (
     Retriever,
-    council_aliases,
     document_matches,
     fuse_rankings,
     fuse_scores,
     make_filters,
-    parse_hints,
     parse_years,
 )
 from assistant.types import DOC_TYPES, DocumentMeta, Filters
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, query_for
 
 CITY = "Cambridge City Council"
 COUNTY = "Cambridgeshire County Council"
@@ -133,75 +131,10 @@ def test_fuse_scores_constant_and_empty_maps():
 
 # ---------------------------------------------------------------- council aliases and hints
 
-@pytest.mark.parametrize("phrase, council", [
-    ("city council", CITY),
-    ("the city", CITY),
-    ("cambridge", CITY),
-    ("cambridge city council", CITY),
-    ("the county", COUNTY),
-    ("county council", COUNTY),
-    ("cambridgeshire", COUNTY),
-    ("cambridgeshire county", COUNTY),
-])
-def test_council_aliases(phrase, council):
-    assert council_aliases([CITY, COUNTY])[phrase] == council
-
-
-def test_council_aliases_ignore_duplicate_councils():
-    """One council per document (duplicates) must not make "the city" ambiguous."""
-    aliases = council_aliases([CITY, CITY, COUNTY, COUNTY, COUNTY])
-    assert aliases["the city"] == CITY
-    assert aliases["county council"] == COUNTY
-
-
-def test_shared_kind_is_not_an_alias():
-    aliases = council_aliases([CITY, "Oxford City Council"])
-    assert "city council" not in aliases and "the city" not in aliases
-    assert aliases["oxford"] == "Oxford City Council"
-
-
-@pytest.mark.parametrize("question, councils", [
-    ("What did the city council do about housing?", (CITY,)),
-    ("How did the county respond?", (COUNTY,)),
-    ("Peers in Cambridgeshire said what?", (COUNTY,)),
-    ("What did peers say about Cambridge?", (CITY,)),  # "Cambridge" must not match "Cambridgeshire"…
-    ("What about Cambridgeshire's finances?", (COUNTY,)),  # …and "Cambridgeshire" not "Cambridge"
-    ("Compare Cambridge and Cambridgeshire", (CITY, COUNTY)),
-    ("What did peers say about shared services?", ()),
-])
-def test_parse_hints_known_councils(index, question, councils):
-    hints = parse_hints(question, metas(index[1]))
-    assert hints.councils == councils
-    assert hints.unknown_councils == ()
-
-
-@pytest.mark.parametrize("question, unknown", [
-    ("What did peers say about Oxford City Council's housing company?", "Oxford City Council"),
-    ("Did the peers review Peterborough City Council?", "Peterborough City Council"),
-    ("What about Norfolk County Council?", "Norfolk County Council"),
-])
-def test_parse_hints_unknown_councils_do_not_count_as_known(index, question, unknown):
-    hints = parse_hints(question, metas(index[1]))
-    assert unknown in hints.unknown_councils
-    assert hints.councils == ()  # "City Council" inside the unknown name is not the known city council
-
-
-def test_parse_hints_years(index):
+def test_retriever_knows_years_the_text_mentions(index):
     store = index[1]
-    hints = parse_hints("What changed between 2017 and 2019 at the county?", metas(store))
-    assert hints.years == (2017, 2019)
-    assert hints.unknown_years == (2019,)
-    assert hints.councils == (COUNTY,)
-    assert parse_hints("The 2013 peer review", metas(store)).unknown_years == ()
-    assert parse_hints("No year here, just 12345 and 1850", metas(store)).years == ()
-    # a year only the text mentions (the 2016 residents' survey) is not unknown
-    assert parse_hints("The 2016 survey", metas(store)).unknown_years == (2016,)
-    assert parse_hints("The 2016 survey", metas(store), text_years=[2016]).unknown_years == ()
-
-
-def test_retriever_knows_years_the_text_mentions(retriever):
-    assert retriever.search("What did the 2016 residents' survey find?").hints.unknown_years == ()
-    assert retriever.search("What did the 2019 review find?").hints.unknown_years == (2019,)
+    assert query_for(store, "What did the 2016 residents' survey find?").unknown_years == ()
+    assert query_for(store, "What did the 2019 review find?").unknown_years == (2019,)
 
 
 # ---------------------------------------------------------------- filters

@@ -23,7 +23,7 @@ from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.themes import chunk_themes, theme_label
 from assistant.types import Answer
-from tests.fakes import FakeEmbedder, word_count
+from tests.fakes import FakeEmbedder, word_count, query_for
 from tests.test_ui_handlers import (  # noqa: F401 - `handlers` is a shared fixture
     CountingRetriever, answering, handlers, live_markup, plain,
 )
@@ -189,8 +189,9 @@ def test_theme_filter_narrows_a_listing(handlers, shared_fake_index):
 
     _settings, store = shared_fake_index
     theme = resolve_theme("Financial planning and management")
-    every = list_mentions(LISTING, store, encoder=FakeEmbedder())
-    themed = list_mentions(LISTING, store, encoder=FakeEmbedder(), filters=Filters(theme=theme))
+    every = list_mentions(query_for(store, LISTING), store, encoder=FakeEmbedder())
+    themed = list_mentions(query_for(store, LISTING), store, encoder=FakeEmbedder(),
+                           filters=Filters(theme=theme))
     themes = chunk_themes(store, FakeEmbedder())
     tagged = sum(1 for i, _ in enumerate(store.chunks) if theme in themes[i])
     assert themed.searched_chunks == tagged < every.searched_chunks

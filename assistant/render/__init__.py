@@ -11,3 +11,7 @@
 
 Nothing here retrieves or decides: each function turns a finished result into one format.
 """
+
+from assistant.render.text import terminal_safe  # also used by the CLI for paths and questions
+
+__all__ = ["terminal_safe"]

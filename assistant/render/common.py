@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from assistant.compare import Comparison, Listing, Mention, phrase_pattern
 from assistant.recommendation_records import Record
-from assistant.types import Answer, Passage
-
-Result = Answer | Comparison | Listing  # what one question produced
+from assistant.route import Result
+from assistant.types import Passage
 
 
 def reference(p: Passage) -> str:

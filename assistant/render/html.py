@@ -11,7 +11,8 @@ import re
 from collections.abc import Sequence
 
 from assistant.compare import Comparison, Listing, Mention
-from assistant.render.common import Result, listing_banner, mention_count, numbered_passages
+from assistant.render.common import listing_banner, mention_count, numbered_passages
+from assistant.route import Result
 from assistant.store import IndexStore
 from assistant.types import Passage
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 from assistant.compare import Comparison, Listing
 from assistant.recommendation_records import Record, Source
 from assistant.render.common import action_cell
+from assistant.route import Result
 from assistant.types import Answer, Passage
+
+
+def result_to_json(result: Result) -> dict:
+    """The ``--json`` object of any result: an answer, a comparison or a listing."""
+    if isinstance(result, Comparison):
+        return comparison_to_json(result)
+    if isinstance(result, Listing):
+        return listing_to_json(result)
+    return answer_to_json(result)
 
 
 def answer_to_json(answer: Answer) -> dict:

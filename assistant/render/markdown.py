@@ -13,13 +13,13 @@ from collections.abc import Sequence
 
 from assistant.compare import Comparison, Listing
 from assistant.render.common import (
-    Result,
     listing_banner,
     mention_count,
     plural,
     reference,
     snippet,
 )
+from assistant.route import Result
 from assistant.types import Answer, Passage
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~$&])")

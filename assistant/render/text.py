@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from assistant.compare import Comparison, Listing
 from assistant.recommendation_records import Record, Source
 from assistant.render.common import (
-    Result,
     mention_count,
     numbered_passages,
     plural,
@@ -22,26 +21,23 @@ from assistant.render.common import (
     shorten,
     snippet,
 )
+from assistant.route import Result
 from assistant.store import IndexStore
 from assistant.types import Answer, Passage
 
 BOLD, RESET, DIM = "\033[1m", "\033[0m", "\033[2m"
 
-_TERMINAL_CONTROL = re.compile(
-    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC … BEL/ST: window titles, hyperlinks
-    r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erasing
-    r"|\x1b[ -/]*[0-~]"  # any other escape sequence (charset switches, ESC c reset, …)
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # C0 controls but tab and newline (so BEL, CR), DEL, C1
-    r"|[\u202a-\u202e\u2066-\u2069]"  # bidi overrides, which reorder what is shown
-)
+# Control characters (escape sequences start with ESC or the C1 CSI) and bidi overrides, which
+# could recolour, move the cursor or reorder what a terminal shows; tab and newline stay. The
+# printable rest of a sequence ("[31m") stays as text, as cleaning leaves it in the index.
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_safe(text: str) -> str:
-    r"""``text`` without control characters and escape sequences; tabs and newlines stay.
+    r"""``text`` without what a terminal would act on rather than show.
 
     >>> terminal_safe("red\x1b[31m alert\x07\r\nok")
-    'red alert\nok'
+    'red[31m alert\nok'
     """
     return _TERMINAL_CONTROL.sub("", text)
 
@@ -86,6 +82,15 @@ def render_answer(answer: Answer, color: bool = False) -> str:
     if answer.index_version:
         lines += ["", f"{dim}index {answer.index_version}{reset}"]
     return "\n".join(lines)
+
+
+def render_result(result: Result, color: bool = False) -> str:
+    """What ``peerqa ask`` prints for any result."""
+    if isinstance(result, Comparison):
+        return render_comparison(result)
+    if isinstance(result, Listing):
+        return render_listing(result)
+    return render_answer(result, color=color)
 
 
 def render_comparison(comp: Comparison) -> str:

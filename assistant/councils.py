@@ -1,0 +1,293 @@
+"""One council registry: every name form of every council the corpus holds or mentions.
+
+Built from the councils the documents are about (``held``) and the council names their text
+mentions (a partner, a peer's own council), using the name forms of ``domain.yaml``. Every part
+of peerqa that needs to know which council a phrase means asks ``CouncilRegistry.find``.
+
+    >>> reg = CouncilRegistry(["Wigan Metropolitan Borough Council", "Northshire County Council"])
+    >>> [m.councils for m in reg.find("Did Wigan Council act? And the county?")]
+    [('Wigan Metropolitan Borough Council',), ('Northshire County Council',)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from assistant.domain import Domain, load_domain
+from assistant.errors import UsageError
+
+_PLACE_WORD = r"(?!(?:Council|Authority)\b)[A-Z][\w'’-]*"
+_PLACE = rf"{_PLACE_WORD}(?:[ -](?:(?:and|upon|on|under|in|le|by|the)[ -])?{_PLACE_WORD})*"
+_POSSESSIVE = r"(?:['’]s|['’])?"
+
+
+@dataclass(frozen=True)
+class Council:
+    name: str  # canonical long form, as the catalogue or the documents write it
+    kind: str  # a kind from domain.yaml ("city", "london borough", …)
+    place: str  # "Wigan", "Great Yarmouth"
+    held: bool  # the corpus has documents about this council
+
+
+@dataclass(frozen=True)
+class CouncilMention:
+    """A phrase naming a council: ``councils`` holds one canonical name, or several when the
+    phrase is ambiguous ("Northbridge" for a county and a city), or none when the phrase is a
+    council name the registry does not know ("Oxford City Council")."""
+
+    start: int
+    end: int
+    text: str
+    councils: tuple[str, ...]
+    held: bool
+
+    @property
+    def known(self) -> bool:
+        return bool(self.councils)
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.councils) > 1
+
+
+def parse_council_name(name: str, domain: Domain | None = None) -> tuple[str, str] | None:
+    """(kind, place) of a council name, or None when no name form fits.
+
+    >>> parse_council_name("Royal Borough of Kingsmead")
+    ('royal borough', 'Kingsmead')
+    """
+    domain = domain or load_domain()
+    name = " ".join(name.split())
+    for kind in domain.council_kinds:
+        for pattern in kind.patterns():
+            match = pattern.match(name)
+            if match and match.group("place").strip():
+                return kind.kind, match.group("place").strip()
+    return None
+
+
+class CouncilRegistry:
+    """Councils by every name form; ``find`` locates them in a question or a passage."""
+
+    def __init__(self, held: Iterable[str], mentioned: Iterable[str] = (),
+                 domain: Domain | None = None, common_words: Iterable[str] = ()):
+        self.domain = domain or load_domain()
+        self._common = frozenset(common_words)
+        councils: dict[str, Council] = {}
+        for name, is_held in [(n, True) for n in held] + [(n, False) for n in mentioned]:
+            name = " ".join(str(name).split())
+            parsed = parse_council_name(name, self.domain)
+            if name in councils or (parsed is None and not is_held):
+                continue
+            kind, place = parsed or ("unitary", name)
+            councils[name] = Council(name, kind, place, is_held)
+        self.councils = councils
+
+    # ------------------------------------------------------------ derived tables
+
+    @cached_property
+    def held(self) -> tuple[str, ...]:
+        return tuple(sorted(n for n, c in self.councils.items() if c.held))
+
+    @cached_property
+    def _aliases(self) -> dict[str, tuple[str, ...]]:
+        """Lower-case name form → canonical names, preferring held councils on a clash."""
+        owners: dict[str, set[str]] = {}
+        for council in self.councils.values():
+            for form in self.forms(council.name):
+                owners.setdefault(form.lower(), set()).add(council.name)
+        resolved = {}
+        for alias, names in owners.items():
+            held = {n for n in names if self.councils[n].held}
+            resolved[alias] = tuple(sorted(held or names))
+        return resolved
+
+    def forms(self, name: str) -> tuple[str, ...]:
+        """Every written form of a council's name: long, short, and (held councils) its place alone."""
+        council = self.councils[name]
+        kind = self.domain.kind(council.kind) if council.kind in {
+            k.kind for k in self.domain.council_kinds} else None
+        forms = [council.name, f"{council.place} Council"]
+        if kind is not None:
+            forms += [f.replace("{place}", council.place) for f in kind.forms]
+        # a bare place names a council only if the corpus is about it: "Peterborough" in a
+        # question about a partnership area is not a question about Peterborough City Council
+        return tuple(dict.fromkeys([*forms, council.place] if council.held else forms))
+
+    @cached_property
+    def _full_name(self) -> re.Pattern[str]:
+        """Council-like phrases, known or not: a capitalised place and a full name form around it
+        ("… City Council", "London Borough of …"; not the short "… City", which is only an alias)."""
+        forms = sorted({f for k in self.domain.council_kinds for f in k.forms if _is_full_form(f)},
+                       key=len, reverse=True)
+        body = "|".join(re.escape(f).replace(r"\{place\}", _PLACE) for f in forms)
+        return re.compile(rf"\b(?:{body}){_POSSESSIVE}(?!\w)")
+
+    @cached_property
+    def _alias_pattern(self) -> re.Pattern[str] | None:
+        aliases = sorted(self._aliases, key=len, reverse=True)
+        if not aliases:
+            return None
+        body = "|".join(re.escape(a) for a in aliases)
+        return re.compile(rf"(?<![\w-])(?:{body}){_POSSESSIVE}(?![\w-])", re.I)
+
+    @cached_property
+    def _kind_owners(self) -> dict[str, tuple[str, ...]]:
+        """Kind word ("city", "fire authority") → the held councils of kinds using that word."""
+        owners: dict[str, list[str]] = {}
+        for kind in self.domain.council_kinds:
+            for word in kind.words:
+                owners.setdefault(word, []).extend(
+                    n for n in self.held if self.councils[n].kind == kind.kind)
+        return {w: tuple(sorted(set(n))) for w, n in owners.items() if n}
+
+    @cached_property
+    def _kind_pattern(self) -> re.Pattern[str] | None:
+        words = sorted(self._kind_owners, key=len, reverse=True)
+        if not words:
+            return None
+        body = "|".join(re.escape(w) for w in words)
+        return re.compile(
+            rf"\b(?:the\s+)?(?P<p1>{body})\s+(?:and|or|&|vs\.?|versus)\s+(?:the\s+)?(?P<p2>{body})"
+            rf"(?:\s+councils?)?{_POSSESSIVE}(?!\w)"
+            rf"|\bthe\s+(?P<a>{body})(?:\s+councils?)?{_POSSESSIVE}(?!\w)"
+            rf"|\b(?P<b>{body})\s+councils?{_POSSESSIVE}(?!\w)", re.I)
+
+    @cached_property
+    def name_words(self) -> frozenset[str]:
+        """Lower-case words of every council name and place (never a person's name)."""
+        return frozenset(w.lower() for c in self.councils.values()
+                         for w in re.findall(r"[\w'’-]+", f"{c.name} {c.place}"))
+
+    # ------------------------------------------------------------ lookups
+
+    def _mention(self, match: re.Match[str]) -> CouncilMention | None:
+        """The mention a matched phrase makes; None when it names no place ("The Council")."""
+        phrase = match.group(0)
+        words = phrase.split(" ")
+        start = match.start()
+        # "Has Wigan Council …": drop words that merely lead into the name
+        while len(words) > 1 and words[0].lower() in self.domain.leading_words \
+                and " ".join(words).lower() not in self._aliases:
+            start += len(words.pop(0)) + 1
+        phrase = " ".join(words)
+        key = re.sub(rf"{_POSSESSIVE}$", "", phrase).lower()
+        owners = self._aliases.get(key, ())
+        if not owners and not self.names_a_place(re.sub(rf"{_POSSESSIVE}$", "", phrase)):
+            return None
+        held = any(self.councils[n].held for n in owners)
+        end = match.end() - (len(phrase) - len(re.sub(rf"{_POSSESSIVE}$", "", phrase)))
+        return CouncilMention(start, end, match.string[start:end], owners, held)
+
+    def names_a_place(self, name: str) -> bool:
+        """Is ``name`` a council name with a real place ("Wigan Council", not "City Council")?"""
+        parsed = parse_council_name(name, self.domain)
+        place = parsed[1].lower() if parsed else ""
+        generic = self.domain.leading_words | self._kind_words | {"council", "councils"}
+        return bool(place) and not set(place.split()) <= generic
+
+    @cached_property
+    def _kind_words(self) -> frozenset[str]:
+        return frozenset(w for k in self.domain.council_kinds for w in (*k.words, *k.kind.split()))
+
+    def find(self, text: str) -> list[CouncilMention]:
+        """Every council reference in ``text``, in order; overlapping references keep the longest."""
+        found: list[CouncilMention] = []
+        for match in self._full_name.finditer(text):
+            found.append(self._mention(match))
+        if self._alias_pattern is not None:
+            for match in self._alias_pattern.finditer(text):
+                mention = self._mention(match)
+                if mention and self._bare_place_ok(mention, mention.text):
+                    found.append(mention)
+        if self._kind_pattern is not None:
+            for match in self._kind_pattern.finditer(text):
+                found.extend(self._kind_mentions(match))
+        return _longest_first([m for m in found if m is not None])
+
+    def _kind_mentions(self, match: re.Match[str]) -> list[CouncilMention]:
+        """"the county" → the one held county; "city and county councils" → two mentions."""
+        groups = ("p1", "p2") if match.group("p1") else ("a",) if match.group("a") else ("b",)
+        mentions = []
+        for i, group in enumerate(groups):
+            owners = self._kind_owners[" ".join(match.group(group).lower().split())]
+            start = match.start() if i == 0 else match.start(group)
+            end = match.end() if i == len(groups) - 1 else match.end(group)
+            end -= len(match.string[start:end]) - len(re.sub(rf"{_POSSESSIVE}$", "", match.string[start:end]))
+            mentions.append(CouncilMention(start, end, match.string[start:end], owners, True))
+        return mentions
+
+    def _bare_place_ok(self, mention: CouncilMention, written: str) -> bool:
+        """A bare place that is also an ordinary word ("Reading") must be capitalised."""
+        bare = re.sub(rf"{_POSSESSIVE}$", "", written.strip().lower())
+        places = {self.councils[n].place.lower() for n in mention.councils}
+        if bare in places and bare in self._common:
+            return written[:1].isupper()
+        return True
+
+    def resolve(self, value: str) -> str:
+        """The one held council ``value`` names (a filter value); UsageError otherwise."""
+        value = " ".join((value or "").split())
+        exact = [n for n in self.held if n.lower() == value.lower()]
+        mentions = self.find(value) or self.find(f"the {value}")
+        owners = exact or sorted({n for m in mentions for n in m.councils if self.councils[n].held})
+        if len(owners) == 1:
+            return owners[0]
+        held = ", ".join(self.held) or "no councils"
+        if owners:
+            raise UsageError(f"{value!r} could mean {' or '.join(owners)}; name one of them.")
+        raise UsageError(f"Unknown council {value!r}; the corpus holds: {held}.")
+
+    def strip(self, text: str, keep: Sequence[CouncilMention] = ()) -> str:
+        """``text`` without its council references ("… for the city council's finances")."""
+        out, last = [], 0
+        for mention in self.find(text):
+            if mention in keep:
+                continue
+            head = text[last:mention.start]
+            head = re.sub(r"(?i)\b(?:(?:at|for|of|by|from|in) )?(?:the )?$", "", head)
+            out.append(head)
+            last = mention.end
+            possessive = re.match(_POSSESSIVE, text[last:])
+            last += possessive.end() if possessive else 0
+        out.append(text[last:])
+        stripped = re.sub(r"\s+", " ", " ".join(out)).strip()
+        return stripped if len(stripped) >= 8 else text
+
+
+def _is_full_form(form: str) -> bool:
+    return bool(re.search(r"\b(?:Council|Authority|Service)\b|\bof \{place\}$", form))
+
+
+def _longest_first(mentions: list[CouncilMention]) -> list[CouncilMention]:
+    chosen: list[CouncilMention] = []
+    for m in sorted(mentions, key=lambda m: (-(m.end - m.start), m.start)):
+        if all(m.end <= c.start or m.start >= c.end for c in chosen):
+            chosen.append(m)
+    return sorted(chosen, key=lambda m: m.start)
+
+
+def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts: bool = False) -> list[str]:
+    """Council names written out in full in ``texts``, each once in order of appearance, or
+    every occurrence with ``counts``."""
+    registry = CouncilRegistry((), (), domain)
+    names: list[str] = []
+    for text in texts:
+        for match in registry._full_name.finditer(text):
+            phrase = re.sub(rf"{_POSSESSIVE}$", "", match.group(0))
+            words = phrase.split()
+            while len(words) > 2 and words[0].lower() in registry.domain.leading_words:
+                words.pop(0)
+            names += [p for p in _split_joined(" ".join(words), registry) if registry.names_a_place(p)]
+    return names if counts else list(dict.fromkeys(names))
+
+
+def _split_joined(phrase: str, registry: CouncilRegistry) -> list[str]:
+    """"A City Council and B District Council" → both; "A and B Combined Authority" stays whole."""
+    head, sep, tail = phrase.partition(" and ")
+    if sep and registry._full_name.fullmatch(head) and tail[:1].isupper():
+        return [head, *_split_joined(tail, registry)]
+    return [phrase]

@@ -1,0 +1,139 @@
+"""Domain knowledge (council kinds and name forms, document types, posts, examples) from
+``domain.yaml``, loaded and validated once.
+
+Code asks this module what a council name can look like or which words ask for a progress
+review; it never spells out a council, a place or a document shape itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.errors import PeerqaError
+
+DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
+
+
+class DomainError(PeerqaError):
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class CouncilKind:
+    kind: str
+    forms: tuple[str, ...]  # "{place} City Council", …; the first is the canonical long form
+    words: tuple[str, ...]  # "city": refers to the one council of this kind, if only one
+
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        """Each form as a full-match pattern capturing the place."""
+        return tuple(re.compile(re.escape(f).replace(r"\{place\}", r"(?P<place>.+?)") + r"\Z", re.I)
+                     for f in self.forms)
+
+
+@dataclass(frozen=True)
+class DocumentType:
+    type: str
+    cues: tuple[re.Pattern[str], ...]  # words in a question that ask about this kind of document
+    evidence: tuple[tuple[str, float], ...] = ()  # (lower-case phrase, weight per occurrence)
+
+
+@dataclass(frozen=True)
+class Domain:
+    council_kinds: tuple[CouncilKind, ...]
+    leading_words: frozenset[str]
+    document_types: tuple[DocumentType, ...]
+    posts: tuple[str, ...]
+    not_names: frozenset[str]
+    examples: tuple[str, ...]
+
+    @property
+    def doc_type_names(self) -> tuple[str, ...]:
+        return tuple(t.type for t in self.document_types)
+
+    def kind(self, name: str) -> CouncilKind:
+        return next(k for k in self.council_kinds if k.kind == name)
+
+
+def _strings(data: dict, key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise DomainError(f"{where}: '{key}' must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _council_kinds(items: object, where: str) -> tuple[CouncilKind, ...]:
+    if not isinstance(items, list) or not items:
+        raise DomainError(f"{where}: 'council_kinds' must be a non-empty list")
+    kinds = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
+            raise DomainError(f"{where}: each council kind needs a 'kind' name")
+        forms = _strings(item, "forms", f"{where} ({item['kind']})")
+        if not all("{place}" in f for f in forms):
+            raise DomainError(f"{where} ({item['kind']}): every form must contain {{place}}")
+        words = tuple(item.get("words") or ())
+        kinds.append(CouncilKind(item["kind"], forms, tuple(w.lower() for w in words)))
+    return tuple(kinds)
+
+
+def _document_types(items: object, where: str) -> tuple[DocumentType, ...]:
+    if not isinstance(items, list) or not items:
+        raise DomainError(f"{where}: 'document_types' must be a non-empty list")
+    types = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            raise DomainError(f"{where}: each document type needs a 'type' name")
+        try:
+            cues = tuple(re.compile(c, re.I) for c in item.get("cues") or ())
+        except re.error as exc:
+            raise DomainError(f"{where} ({item['type']}): bad cue pattern ({exc})") from exc
+        evidence = item.get("evidence") or {}
+        if not isinstance(evidence, dict) or not all(isinstance(v, (int, float)) for v in evidence.values()):
+            raise DomainError(f"{where} ({item['type']}): 'evidence' maps phrases to weights")
+        types.append(DocumentType(item["type"], cues, tuple((str(k).lower(), float(v))
+                                                             for k, v in evidence.items())))
+    return tuple(types)
+
+
+def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
+    """Validate the loaded YAML and build the frozen ``Domain``."""
+    if not isinstance(data, dict):
+        raise DomainError(f"{where}: expected a mapping at the top level")
+    return Domain(
+        council_kinds=_council_kinds(data.get("council_kinds"), where),
+        leading_words=frozenset(w.lower() for w in _strings(data, "leading_words", where)),
+        document_types=_document_types(data.get("document_types"), where),
+        posts=_strings(data, "posts", where),
+        not_names=frozenset(w.lower() for w in _strings(data, "not_names", where)),
+        examples=_strings(data, "examples", where),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_domain(path: Path = DOMAIN_FILE) -> Domain:
+    """The domain file, parsed once per process."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DomainError(f"Cannot read the domain file {path} ({exc.__class__.__name__}); "
+                          "reinstall peerqa or restore the file.") from exc
+    return parse_domain(data, str(path))
+
+
+def example_questions(councils: Sequence[str], domain: Domain | None = None) -> list[str]:
+    """The domain's example questions filled with ``councils`` (most documents first); an
+    example needing more councils than the corpus holds is left out."""
+    domain = domain or load_domain()
+    fill = {"council": councils[0] if councils else "", "council2": councils[1] if len(councils) > 1 else ""}
+    out = []
+    for example in domain.examples:
+        needed = re.findall(r"\{(\w+)\}", example)
+        if all(fill.get(n) for n in needed):
+            out.append(example.format(**fill))
+    return out

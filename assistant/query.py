@@ -1,0 +1,268 @@
+"""Question analysis: the only place a question's text is parsed.
+
+``analyse(question, facts, history)`` completes a follow-up from the conversation, then reads
+the question once into a frozen ``Query``: the councils it names and their role (subject or
+partner), the years, the kinds of document it asks about, names the corpus never uses, the kind
+of answer it expects and the route it takes (answer, comparison, listing or register). Every
+later stage (retrieval, answering, comparison, listing, rendering) takes the ``Query``.
+
+    >>> facts = CorpusFacts.build({"Wigan Metropolitan Borough Council": ("peer challenge report",)},
+    ...                           texts=["The peers met the leader in 2019."])
+    >>> q = analyse("What did the peers say about Wigan Council's finances?", facts)
+    >>> q.councils, q.route, q.topic
+    (('Wigan Metropolitan Borough Council',), 'answer', 'What did the peers say about finances?')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from assistant.answer_type import Expected, expected_answer
+from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
+from assistant.domain import Domain, load_domain
+from assistant.errors import UsageError
+from assistant.followup import rewrite_followup
+from assistant.store import IndexStore
+
+ROUTES = ("answer", "comparison", "listing", "register")
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}s?)\b")
+# Words between two council names that make both of them subjects ("X and Y", "X versus Y").
+_COORDINATION = re.compile(r"^\s*(?:,|and|or|&|vs\.?|versus|compared (?:with|to)|as well as)?\s*"
+                           r"(?:,|and|or)?\s*(?:with\s+|to\s+)?(?:the\s+|at\s+(?:the\s+)?)?$", re.I)
+_EACH_COUNCIL = re.compile(
+    r"\b(?:(?:at|for|in|across|by|of)\s+(?:each|every|both|all(?:\s+the)?|the\s+two|the\s+different)"
+    r"\s+councils?|each\s+council|both\s+councils|the\s+two\s+councils|between\s+(?:the\s+)?councils)\b",
+    re.I)
+_COMPARE_VERB = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bcomparison\s+of\b", re.I)
+_BETWEEN = re.compile(r"\b(?:differ(?:ence|ences|ent)?|compare[sd]?)\b", re.I)
+_REGISTER = re.compile(
+    r"^\s*(?:what|which|list|show|give)\b.{0,40}?\b(?:were|are|was|is|of|all|the)\b.{0,20}?"
+    r"\b(?:key\s+|main\s+|peer\s+|peers['’]?\s+)?recommendations\b(?!\s+(?:about|on|regarding)\b)"
+    r"|\b(?:acted|act)\s+on\b.{0,40}\brecommendations?\b"
+    r"|\bstatus\s+of\b.{0,60}\b(?:recommendations?|actions?)\b"
+    r"|\bprogress\b.{0,30}\b(?:on|against|with)\s+(?:the|its|their)\s+(?:peers['’]?\s+)?"
+    r"(?:key\s+)?recommendations\b"
+    r"|\bwhich\s+(?:actions|recommendations)\s+(?:are|were|have|remain)\b", re.I)
+_LISTING = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^(?:which|what)\s+(?:reports?|documents?|docs|papers?|letters?|files?|sources?)\s+"
+        r"(?:mention(?:s|ed)?|discuss(?:es)?|refer(?:s)?\s+to|talk(?:s)?\s+about|cover(?:s)?|reference(?:s)?"
+        r"|contain(?:s)?|say\s+anything\s+about|(?:are|is)\s+about|deal(?:s)?\s+with)\s+(?P<term>.+)$",
+        r"^(?:in\s+)?which\s+(?:reports?|documents?)\s+(?:is|are|was|were)\s+(?P<term>.+?)\s+"
+        r"(?:mentioned|discussed|referred\s+to|referenced)$",
+        r"^where\s+(?:is|are|was|were)\s+(?P<term>.+?)\s+(?:mentioned|discussed|referred\s+to|referenced)"
+        r"(?:\s+in\s+the\s+(?:corpus|documents|reports))?$",
+        r"^(?:list|show|find)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:reports?|documents?|mentions?|references?)\s+"
+        r"(?:about|on|of|to|that\s+mention|mentioning|discussing|referring\s+to|which\s+mention)\s+(?P<term>.+)$",
+        r"^(?:find\s+)?(?:all\s+)?mentions?\s+of\s+(?P<term>.+)$",
+    )
+]
+
+
+@dataclass(frozen=True)
+class CorpusFacts:
+    """What question analysis needs to know about the corpus; built once per loaded index."""
+
+    registry: CouncilRegistry
+    held_types: Mapping[str, frozenset[str]]  # council → document types the corpus holds
+    known_years: frozenset[int]  # years a document is dated or speaks of
+    vocabulary: frozenset[str]  # lower-case words of every document
+    domain: Domain = field(default_factory=load_domain)
+
+    @classmethod
+    def build(cls, held_types: Mapping[str, Iterable[str]], texts: Iterable[str] = (),
+              doc_years: Iterable[int] = (), domain: Domain | None = None) -> CorpusFacts:
+        domain = domain or load_domain()
+        texts = list(dict.fromkeys(texts))
+        vocabulary = frozenset(w for t in texts for w in re.findall(r"[a-z]+", t.lower()))
+        common = frozenset(w for t in texts for w in re.findall(r"(?<=[a-z,;] )[a-z]+", t))
+        registry = CouncilRegistry(held_types, council_names_in(texts, domain), domain, common)
+        years = {int(y) for t in texts for y in _YEAR.findall(t)} | set(doc_years)
+        return cls(registry, {c: frozenset(t) for c, t in held_types.items()}, frozenset(years),
+                   vocabulary, domain)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question, analysed once. ``text`` is standalone (follow-ups completed)."""
+
+    text: str
+    asked: str = ""  # as typed, before follow-up completion
+    topic: str = ""  # the text without the names of the councils it is about
+    councils: tuple[str, ...] = ()  # held councils the question is about (subjects)
+    partners: tuple[str, ...] = ()  # held councils named only as partners ("if the county …")
+    ambiguous: tuple[str, ...] = ()  # phrases that name more than one council ("Northbridge")
+    mentioned_only: tuple[str, ...] = ()  # councils the documents mention but do not cover
+    unknown_councils: tuple[str, ...] = ()  # council names the corpus never uses
+    years: tuple[int, ...] = ()
+    unknown_years: tuple[int, ...] = ()
+    doc_types: tuple[str, ...] = ()  # kinds of document asked about ("came back" → progress review)
+    missing_doc_types: tuple[str, ...] = ()  # …of which the subject councils have none
+    unknown_names: tuple[str, ...] = ()  # capitalised words and acronyms no document uses
+    expected: Expected | None = None
+    route: str = "answer"
+    compared: tuple[str, ...] = ()  # comparison only: the councils compared, in order
+    listing_term: str = ""
+    inherited_from: str = ""  # the previous question a follow-up was completed from
+
+    def __post_init__(self) -> None:
+        if self.route not in ROUTES:
+            raise ValueError(f"unknown route {self.route!r}")
+        if not self.topic:
+            object.__setattr__(self, "topic", self.text)
+        if not self.asked:
+            object.__setattr__(self, "asked", self.text)
+
+
+def corpus_facts(store: IndexStore) -> CorpusFacts:
+    """The facts of a loaded index, computed once per store."""
+    def build() -> CorpusFacts:
+        held: dict[str, set[str]] = {}
+        for meta in store.metas.values():
+            held.setdefault(meta.council, set()).add(meta.doc_type)
+        return CorpusFacts.build(held, [d.text for d in store.documents.values()],
+                                 [y for m in store.metas.values() for y in m.years])
+
+    return store.derived("corpus_facts", build)
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    """The question stripped; UsageError when empty or longer than ``max_chars``."""
+    question = (question or "").strip()
+    if not question:
+        raise UsageError("The question is empty; type a question about the peer challenge documents.")
+    if len(question) > max_chars:
+        raise UsageError(f"The question is {len(question)} characters long; the limit is {max_chars}. "
+                         "Shorten it.")
+    return question
+
+
+def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
+            max_chars: int = 1000) -> Query:
+    """Read ``question`` (a follow-up of ``history``, the standalone questions asked before)."""
+    asked = " ".join(validate_question(question, max_chars).split())
+    text = rewrite_followup(asked, history, facts.registry) if history else asked
+    inherited = next((q for q in reversed(history) if q.strip()), "") if text != asked else ""
+    mentions = facts.registry.find(text)
+    held, partners = _roles(text, [m for m in mentions if m.held])
+    councils = tuple(dict.fromkeys(n for m in held for n in m.councils if facts.registry.councils[n].held))
+    years = tuple(sorted({int(y) for y in _YEAR.findall(text)}))
+    asked_types = tuple(t.type for t in facts.domain.document_types if any(c.search(text) for c in t.cues))
+    named = {n for m in mentions if m.held for n in m.councils}
+    held_types = {t for c in named for t in facts.held_types.get(c, ())}
+    term = listing_term(text)
+    if term:  # a listing is filtered by a council only when its term ends "… for the county council"
+        term, held = _split_listing_council(term, facts.registry)
+        councils = tuple(n for m in held for n in m.councils)
+    return Query(
+        text=text, asked=asked, inherited_from=inherited,
+        topic=facts.registry.strip(text, keep=[m for m in mentions if not m.held]) if held else text,
+        councils=councils,
+        partners=tuple(dict.fromkeys(n for m in partners if m.held for n in m.councils
+                                     if n not in councils and facts.registry.councils[n].held)),
+        ambiguous=tuple(m.text for m in held if m.ambiguous),
+        mentioned_only=tuple(dict.fromkeys(n for m in mentions if m.known and not m.held for n in m.councils)),
+        unknown_councils=tuple(dict.fromkeys(m.text for m in mentions if not m.known)),
+        years=years, unknown_years=tuple(y for y in years if y not in facts.known_years),
+        doc_types=asked_types,
+        missing_doc_types=tuple(t for t in asked_types if councils and t not in held_types),
+        unknown_names=unknown_names(text, facts.vocabulary),
+        expected=expected_answer(text),
+        route=(route := _route(text, term, councils, held, years)),
+        compared=_compared(text, councils, held, facts.registry.held) if route == "comparison" else (),
+        listing_term=term or "",
+    )
+
+
+def _split_listing_council(term: str, registry: CouncilRegistry) -> tuple[str, list[CouncilMention]]:
+    """("Combined Authority for the county council", …) → ("Combined Authority", [county])."""
+    mentions = [m for m in registry.find(term) if m.held and m.end >= len(term.rstrip(" ?.!'’s"))]
+    if mentions:
+        head = re.match(r"(?is)(.+?)\s+(?:for|at|in|by|from|of)\s+(?:the\s+)?$", term[:mentions[-1].start])
+        if head:
+            return head.group(1).strip(), mentions[-1:]
+    return term, []
+
+
+def _roles(text: str, mentions: Sequence[CouncilMention]) -> tuple[list[CouncilMention], list[CouncilMention]]:
+    """Subjects: the first council named and those coordinated with it ("X and Y", "X versus Y");
+    the others are partners ("what risk did X face if Y cut its services?")."""
+    held = list(mentions)
+    if not held:
+        return [], []
+    subjects, partners = [held[0]], []
+    for previous, mention in zip(held, held[1:]):
+        linked = _COORDINATION.match(text[previous.end:mention.start]) and previous in subjects
+        (subjects if linked else partners).append(mention)
+    return subjects, partners
+
+
+def _route(text: str, term: str | None, councils: Sequence[str], subjects: Sequence[CouncilMention],
+           years: Sequence[int]) -> str:
+    """Listing, comparison, register or answer: one decision, on the analysed parts."""
+    if term:
+        return "listing"
+    spans_councils = len(councils) >= 2 or any(m.ambiguous for m in subjects)
+    if spans_councils or _EACH_COUNCIL.search(text):
+        return "comparison"
+    if _COMPARE_VERB.search(text) and (len(councils) >= 1 or len(years) >= 2):
+        return "comparison"
+    if len(councils) == 1 and len(years) >= 2 and _BETWEEN.search(text):
+        return "comparison"
+    if _REGISTER.search(text):
+        return "register"
+    return "answer"
+
+
+def _compared(text: str, councils: Sequence[str], subjects: Sequence[CouncilMention],
+              held: Sequence[str]) -> tuple[str, ...]:
+    """The councils a comparison covers: those named (an ambiguous name counts each match),
+    one named council across its years, else every council the corpus holds."""
+    named = list(dict.fromkeys([*councils, *(n for m in subjects if m.ambiguous for n in m.councils)]))
+    if len(named) >= 2:
+        return tuple(sorted(named))
+    if len(named) == 1 and not _EACH_COUNCIL.search(text):
+        return tuple(named)
+    return tuple(sorted(held))
+
+
+def listing_term(question: str) -> str | None:
+    """The term of a list-style question, else None.
+
+    >>> listing_term("Which reports mention the Combined Authority?")
+    'Combined Authority'
+    >>> listing_term("Where is 'This Land' mentioned?")
+    'This Land'
+    """
+    text = question.strip().rstrip("?.! ")
+    for pattern in _LISTING:
+        match = pattern.match(text)
+        if match:
+            term = match.group("term").strip().strip("\"'“”‘’ ")
+            term = re.sub(r"^(?:the|a|an)\s+", "", term, flags=re.IGNORECASE)
+            term = re.sub(r"\s+(?:at\s+all|in\s+the\s+(?:corpus|documents|reports))$", "", term,
+                          flags=re.IGNORECASE).strip("\"'“”‘’ ")
+            return term or None
+    return None
+
+
+def unknown_names(question: str, vocabulary: frozenset[str] | set[str]) -> tuple[str, ...]:
+    """Capitalised words and acronyms in the question that the corpus never uses.
+
+    Sentence-initial words are skipped (capitalised for grammar, not as names).
+    >>> unknown_names("What Ofsted rating did Wigan get? And PFI?", {"wigan", "rating"})
+    ('Ofsted', 'PFI')
+    """
+    found = []
+    for match in _NAME.finditer(question):
+        before = question[:match.start()].rstrip()
+        if not before or before[-1] in ".?!:;\"'(":
+            continue
+        word = re.sub(r"'s$", "", match.group(0))
+        if word.lower() not in vocabulary and word.lower().rstrip("s") not in vocabulary:
+            found.append(word)
+    return tuple(dict.fromkeys(found))

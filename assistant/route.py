@@ -1,0 +1,71 @@
+"""One routing table: an analysed question goes to its answerer. The CLI, the web chat, the
+evaluation and the benchmarks all call ``respond``.
+
+Routes (decided once, by ``query.analyse``):
+  answer      quoted sentences from the top passages (``answering.ask``)
+  comparison  the same question per council and year (``compare.compare``)
+  listing     every document mentioning a term (``compare.list_mentions``)
+  register    recommendation and progress questions; answered like ``answer`` until the
+              register can answer them itself
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.answering import ask
+from assistant.compare import Comparison, Listing, compare, list_mentions
+from assistant.query import CorpusFacts, Query, analyse, corpus_facts
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+from assistant.store import IndexStore
+from assistant.types import Answer, Filters
+
+Result = Answer | Comparison | Listing  # what one question produces
+
+
+@dataclass(frozen=True)
+class Session:
+    """What answering a question needs, built once and shared (read-only) by every request."""
+
+    store: IndexStore
+    settings: Settings = field(default_factory=Settings)
+    retriever: Retriever | None = None
+
+    def __post_init__(self) -> None:
+        if self.retriever is None:
+            object.__setattr__(self, "retriever", Retriever(self.store, self.settings))
+
+    @property
+    def facts(self) -> CorpusFacts:
+        return corpus_facts(self.store)
+
+    def analyse(self, question: str, history: Sequence[str] = ()) -> Query:
+        """The question (a follow-up of ``history``) analysed against this corpus."""
+        return analyse(question, self.facts, history, self.settings.answer.max_question_chars)
+
+
+def _answer(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
+    return ask(query, session.store, session.settings, filters, k, retriever=session.retriever)
+
+
+def _comparison(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
+    return compare(query, session.store, session.settings, session.retriever, filters)
+
+
+def _listing(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
+    return list_mentions(query, session.store, encoder=session.retriever.encoder, filters=filters)
+
+
+ANSWERERS: dict[str, Callable[[Query, Session, Filters, int | None], Result]] = {
+    "answer": _answer,
+    "comparison": _comparison,
+    "listing": _listing,
+    "register": _answer,
+}
+
+
+def respond(query: Query, session: Session, filters: Filters | None = None, k: int | None = None) -> Result:
+    """Answer ``query`` by its route."""
+    return ANSWERERS[query.route](query, session, filters or Filters(), k)

@@ -1,0 +1,98 @@
+"""The council registry: every name form of every council, ambiguity, and what a name is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.councils import CouncilRegistry, council_names_in, parse_council_name
+from assistant.errors import UsageError
+
+CITY, COUNTY = "Cambridge City Council", "Cambridgeshire County Council"
+SEED = CouncilRegistry([CITY, COUNTY], ["Peterborough City Council", "South Cambridgeshire District Council"])
+
+
+def councils(registry: CouncilRegistry, text: str) -> list[tuple[str, ...]]:
+    return [m.councils for m in registry.find(text)]
+
+
+@pytest.mark.parametrize("phrase, council", [
+    ("city council", CITY), ("the city", CITY), ("cambridge", CITY), ("cambridge city council", CITY),
+    ("Cambridge Council", CITY), ("the county", COUNTY), ("county council", COUNTY),
+    ("cambridgeshire", COUNTY), ("cambridgeshire county", COUNTY), ("Cambridgeshire Council", COUNTY),
+])
+def test_seed_council_forms(phrase, council):
+    assert councils(SEED, f"What did peers say about {phrase}?") == [(council,)]
+
+
+def test_place_names_do_not_match_inside_other_words():
+    assert councils(SEED, "What did peers say about Cambridge?") == [(CITY,)]
+    assert councils(SEED, "What about Cambridgeshire's finances?") == [(COUNTY,)]
+    assert councils(SEED, "Compare Cambridge and Cambridgeshire") == [(CITY,), (COUNTY,)]
+    assert councils(SEED, "What did peers say about shared services?") == []
+
+
+def test_duplicate_council_names_do_not_make_a_kind_ambiguous():
+    registry = CouncilRegistry([CITY, CITY, COUNTY, COUNTY])
+    assert councils(registry, "the city") == [(CITY,)] and councils(registry, "county council") == [(COUNTY,)]
+
+
+def test_a_kind_shared_by_two_held_councils_is_ambiguous():
+    registry = CouncilRegistry([CITY, "Oxford City Council"])
+    (mention,) = registry.find("What did the city council decide?")
+    assert mention.ambiguous and set(mention.councils) == {CITY, "Oxford City Council"}
+    assert councils(registry, "oxford") == [("Oxford City Council",)]
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("What did peers say about Oxford City Council's housing company?", "Oxford City Council"),
+    ("What about Norfolk County Council?", "Norfolk County Council"),
+    ("Did the London Borough of Lambeth act?", "London Borough of Lambeth"),
+])
+def test_council_names_the_registry_does_not_know(question, unknown):
+    (mention,) = SEED.find(question)
+    assert mention.text == unknown and not mention.known and not mention.held
+
+
+def test_councils_only_mentioned_are_known_but_not_held():
+    (mention,) = SEED.find("Has Peterborough City Council acted?")
+    assert mention.councils == ("Peterborough City Council",) and not mention.held
+    # a bare place names only a council the corpus is about
+    assert SEED.find("health partnerships in Peterborough") == []
+
+
+@pytest.mark.parametrize("name, kind, place", [
+    ("Wigan Metropolitan Borough Council", "metropolitan borough", "Wigan"),
+    ("London Borough of Camden", "london borough", "Camden"),
+    ("Royal Borough of Kingsmead", "royal borough", "Kingsmead"),
+    ("City of Westford Council", "city", "Westford"),
+    ("Great Yarmouth Borough Council", "borough", "Great Yarmouth"),
+    ("Northshire Fire and Rescue Authority", "fire and rescue", "Northshire"),
+    ("Tees Valley Combined Authority", "combined authority", "Tees Valley"),
+    ("Milton Keynes Council", "unitary", "Milton Keynes"),
+])
+def test_parse_council_name(name, kind, place):
+    assert parse_council_name(name) == (kind, place)
+
+
+def test_resolve_a_filter_value():
+    assert SEED.resolve("city") == CITY and SEED.resolve("County") == COUNTY
+    assert SEED.resolve("Cambridge Council") == CITY
+    with pytest.raises(UsageError, match="Unknown council"):
+        SEED.resolve("Oxford")
+    with pytest.raises(UsageError, match="could mean"):
+        CouncilRegistry([CITY, "Oxford City Council"]).resolve("city")
+
+
+def test_names_written_in_documents():
+    text = ("Cambridge City Council and South Cambridgeshire District Council share services with "
+            "Huntingdonshire District Council. The Cambridgeshire and Peterborough Combined Authority "
+            "funds it. The Council agreed. Has Exeter City Council a view?")
+    assert council_names_in([text]) == [
+        CITY, "South Cambridgeshire District Council", "Huntingdonshire District Council",
+        "Cambridgeshire and Peterborough Combined Authority", "Exeter City Council"]
+
+
+def test_strip_removes_council_references_and_their_lead_in():
+    assert SEED.strip("What did the peers say about the city council's finances?") \
+        == "What did the peers say about finances?"
+    assert SEED.strip("Shared services at Cambridge City Council") == "Shared services"

@@ -1,0 +1,183 @@
+"""Question analysis: councils and their roles, years, routes, listing terms, follow-ups.
+
+Pure: the corpus facts are built from council names and a few sentences, no index or model.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.errors import UsageError
+from assistant.followup import rewrite_followup
+from assistant.query import CorpusFacts, Query, analyse, listing_term, validate_question
+
+CITY, COUNTY = "Cambridge City Council", "Cambridgeshire County Council"
+SEED = CorpusFacts.build(
+    {CITY: ("peer challenge report", "action plan"),
+     COUNTY: ("cabinet report", "progress review", "news")},
+    texts=["Peterborough City Council and South Cambridgeshire District Council are partners.",
+           "The peer team met in 2013 and again in 2022."],
+    doc_years=[2014, 2017, 2018, 2022],
+)
+
+
+def q(text: str, history: tuple[str, ...] = ()) -> Query:
+    return analyse(text, SEED, history)
+
+
+# ---------------------------------------------------------------- councils and roles
+
+def test_short_council_forms_mean_the_council_of_that_place():
+    assert q("What did the peers say about Cambridge Council's finances?").councils == (CITY,)
+    assert q("What did the peers say about Cambridgeshire Council's finances?").councils == (COUNTY,)
+    assert q("how is the county doing on finance").councils == (COUNTY,)
+
+
+def test_subject_and_partner_roles():
+    query = q("What risk did the city council face if the county council and police cut their services?")
+    assert query.councils == (CITY,) and query.partners == (COUNTY,) and query.route == "answer"
+    both = q("What did Cambridge City Council and Cambridgeshire County Council say about governance?")
+    assert set(both.councils) == {CITY, COUNTY} and both.route == "comparison"
+
+
+def test_councils_the_corpus_only_mentions_or_never_names():
+    assert q("Has Peterborough City Council acted on its review?").mentioned_only == ("Peterborough City Council",)
+    assert q("What did peers say about Oxford City Council's housing company?").unknown_councils \
+        == ("Oxford City Council",)
+    assert q("Which Ipswich councillor sat on the county's review?").councils == (COUNTY,)
+
+
+def test_topic_leaves_out_the_council_it_is_about():
+    assert q("What did the peers say about the city council's finances?").topic \
+        == "What did the peers say about finances?"
+
+
+def test_years_and_unknown_years():
+    query = q("What changed between 2017 and 2019 at the county?")
+    assert query.years == (2017, 2019) and query.unknown_years == (2019,)
+    assert q("The 2013 peer review").unknown_years == ()  # mentioned in a document's text
+
+
+def test_a_document_kind_the_council_lacks():
+    assert q("What did peers find when they came back to the city council?").missing_doc_types \
+        == ("progress review",)
+    assert q("What did peers find when they came back to the county council?").missing_doc_types == ()
+
+
+def test_expected_answer_kind_is_read_once():
+    assert q("When did the peers visit the county?").expected.kind == "date"
+    assert q("What did the peers say about culture?").expected is None
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_questions_are_usage_errors(question):
+    with pytest.raises(UsageError, match="empty"):
+        q(question)
+
+
+def test_question_length_limit():
+    assert validate_question("x" * 1000, 1000) == "x" * 1000
+    with pytest.raises(UsageError, match="1001"):
+        validate_question("x" * 1001, 1000)
+
+
+# ---------------------------------------------------------------- routes
+
+@pytest.mark.parametrize("question, route", [
+    ("What did the peers say about shared services at each council?", "comparison"),
+    ("Compare the finances of the two councils", "comparison"),
+    ("How do both councils approach partnerships?", "comparison"),
+    ("What do the city and county say about the Combined Authority?", "comparison"),
+    ("Shared services: Cambridge City Council versus Cambridgeshire County Council", "comparison"),
+    ("What did Cambridge City Council and Cambridgeshire County Council say about governance?", "comparison"),
+    ("Compare the county council's 2014 and 2022 reviews", "comparison"),
+    ("What did the peers say about the city council's finances?", "answer"),
+    ("How fast does Cambridge City Council make decisions?", "answer"),
+    ("Was there an us-versus-them feeling among staff in shared services?", "answer"),
+    ("What did peers say about established communities compared with new developments?", "answer"),
+    ("What risk did the city council face if the county council and police cut their services?", "answer"),
+    ("Which reports mention the Combined Authority?", "listing"),
+    ("What were the key recommendations for Cambridge City Council?", "register"),
+    ("Has the county council acted on the peers' recommendations?", "register"),
+    ("Which officer presented the peer review report to cabinet?", "answer"),
+])
+def test_route(question, route):
+    assert q(question).route == route
+
+
+def test_comparison_targets():
+    assert q("What did the peers say about shared services at each council?").compared == (CITY, COUNTY)
+    assert q("Compare the county council's peer reviews on capacity").compared == (COUNTY,)
+
+
+@pytest.mark.parametrize("question, term", [
+    ("Which reports mention the Combined Authority?", "Combined Authority"),
+    ("which documents discuss shared services", "shared services"),
+    ("Where is 'This Land' mentioned?", "This Land"),
+    ("In which reports is devolution mentioned?", "devolution"),
+    ("List documents about the MTFS", "MTFS"),
+    ("Find all mentions of the Greater Cambridge Partnership", "Greater Cambridge Partnership"),
+])
+def test_listing_term(question, term):
+    assert listing_term(question) == term and q(question).route == "listing"
+
+
+@pytest.mark.parametrize("question", [
+    "What did peers say about the Combined Authority?",
+    "How is the council doing on shared services?",
+])
+def test_not_a_listing(question):
+    assert listing_term(question) is None and q(question).route != "listing"
+
+
+def test_listing_for_one_council_becomes_a_council_filter():
+    query = q("Which reports mention the Combined Authority for the county council?")
+    assert query.listing_term == "Combined Authority" and query.councils == (COUNTY,)
+    assert q("Which reports mention Cambridge City Council?").councils == ()
+
+
+# ---------------------------------------------------------------- follow-ups
+
+PREVIOUS = "What did the peers say about the city council's finances?"
+COUNTY_Q = "What did the peers say about the county council's finances?"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("and what about the county council?", COUNTY_Q),
+    ("what about the county?", COUNTY_Q),
+    ("And Cambridgeshire?", "What did the peers say about Cambridgeshire County Council's finances?"),
+    ("is that the same for the county council?", COUNTY_Q),
+    ("what about shared services?", "What did the peers say about shared services at the city council?"),
+    ("what did they recommend about it?", "What did they recommend about the city council's finances?"),
+    ("what did they recommend?", "What did they recommend about the city council's finances?"),
+    ("why is that?", "What did the peers say about the city council's finances — why is that?"),
+])
+def test_followups_become_standalone(question, expected):
+    assert rewrite_followup(question, ["Earlier question?", PREVIOUS], SEED.registry) == expected
+    query = q(question, ("Earlier question?", PREVIOUS))
+    assert query.text == expected and query.inherited_from == PREVIOUS and query.asked == question
+
+
+@pytest.mark.parametrize("question", [
+    "What did the peers say about housing?",
+    "What did they say about how the council engages residents through consultation?",
+    "How is Cambridgeshire County Council governed?",
+    "What were the key recommendations?",
+])
+def test_standalone_questions_are_left_alone(question):
+    assert rewrite_followup(question, [PREVIOUS], SEED.registry) == question
+    assert q(question, (PREVIOUS,)).inherited_from == ""
+
+
+def test_followup_without_history_or_council_in_previous():
+    assert rewrite_followup("and the county council?", [], SEED.registry) == "and the county council?"
+    assert rewrite_followup("and for the county council?", ["What were the key recommendations?"],
+                            SEED.registry) == "What were the key recommendations for the county council?"
+    assert rewrite_followup("And Cambridgeshire County Council?",
+                            ["How quickly does Cambridge City Council make decisions?"], SEED.registry) \
+        == "How quickly does Cambridgeshire County Council make decisions?"
+
+
+def test_a_followup_keeps_the_council_scope():
+    query = q("what about shared services?", (PREVIOUS,))
+    assert query.councils == (CITY,)

@@ -1,0 +1,87 @@
+"""The routing and council-name tables stay well formed: they are the spec for issues 10 and 12."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROUTES = ("answer", "comparison", "listing", "register")
+KINDS = {"city", "county", "metropolitan borough", "london borough", "royal borough", "borough",
+         "district", "fire and rescue authority", "combined authority"}
+
+# Questions quoted in the issues, which the tables must hold verbatim.
+ISSUE_12_QUESTIONS = [
+    "what did peers say about decision-making pace?",
+    "How did the peers prepare for the visit?",
+    "What were the key recommendations for Cambridge City Council?",
+    "Has the county council acted on the peers' recommendations?",
+    "Was there an us-versus-them feeling among staff in shared services?",
+    "What did peers say about established communities compared with new developments?",
+    "What risk did the city council face if the county council and police cut their services?",
+    "what did the city council plan for its digital strategy and ICT?",
+    "when was the follow-up visit to the county council and what did it focus on?",
+    "how is the high needs block overspend being handled?",
+]
+ISSUE_10_NAMES = ["Cambridge Council's", "Wigan Council", "London Borough of Camden", "Great Yarmouth"]
+
+
+@pytest.fixture(scope="module")
+def names() -> dict:
+    return yaml.safe_load((FIXTURES / "council_names.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def routes() -> list[dict]:
+    return yaml.safe_load((FIXTURES / "routes.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def registry(names) -> set[str]:
+    return {c["name"] for c in names["councils"]}
+
+
+def test_registry_entries(names):
+    councils = names["councils"]
+    assert all({"name", "kind", "place"} <= set(c) for c in councils)
+    assert {c["kind"] for c in councils} == KINDS, "every kind of council is represented"
+    assert len({c["name"] for c in councils}) == len(councils)
+
+
+def test_name_cases_are_well_formed(names, registry):
+    cases = names["cases"]
+    assert len(cases) >= 60
+    assert len({c["text"] for c in cases}) == len(cases), "duplicate case text"
+    for case in cases:
+        assert set(case) <= {"text", "expect", "ambiguous", "unknown", "indexed", "note"}, case
+        assert set(case["expect"]) | set(case.get("indexed", [])) <= registry, case["text"]
+        assert len(set(case["expect"])) == len(case["expect"]), f"listed twice: {case['text']}"
+        assert not set(case.get("unknown", [])) & registry, case["text"]
+        if case.get("ambiguous"):
+            assert len(case["expect"]) >= 2 and case.get("note"), case["text"]
+
+
+def test_name_cases_hold_the_issue_10_examples(names):
+    texts = [c["text"] for c in names["cases"]]
+    assert "What did the peers say about Cambridge Council's finances?" in texts
+    for name in ISSUE_10_NAMES:
+        assert any(name in t for t in texts), name
+
+
+def test_routes_are_well_formed(routes, registry):
+    assert len(routes) >= 70
+    assert len({(r["question"], r.get("after")) for r in routes}) == len(routes)
+    for r in routes:
+        assert set(r) <= {"question", "after", "route", "councils", "note"}, r
+        assert r["route"] in ROUTES, r
+        assert set(r["councils"]) <= registry, r["question"]
+    counts = Counter(r["route"] for r in routes)
+    assert min(counts[route] for route in ROUTES) >= 8, counts
+
+
+def test_routes_hold_the_issue_12_examples(routes):
+    questions = {r["question"] for r in routes}
+    assert not [q for q in ISSUE_12_QUESTIONS if q not in questions]
