@@ -12,6 +12,6 @@
 Nothing here retrieves or decides: each function turns a finished result into one format.
 """
 
-from assistant.render.text import terminal_safe  # also used by the CLI for paths and questions
+from assistant.render.text import terminal_safe  # for code outside rendering that prints text
 
 __all__ = ["terminal_safe"]
