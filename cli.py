@@ -53,6 +53,8 @@ def _filters(args, store):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.render.jsonout import result_to_json
+    from assistant.render.text import render_result
     from assistant.route import Session, respond
     from assistant.store import load_index
 
@@ -73,28 +75,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question:
         return one(" ".join(args.question))
     return _interactive(one)
-
-
-def result_to_json(result) -> dict:
-    from assistant.answering import answer_to_json
-    from assistant.compare import Comparison, Listing, comparison_to_json, listing_to_json
-
-    if isinstance(result, Comparison):
-        return comparison_to_json(result)
-    if isinstance(result, Listing):
-        return listing_to_json(result)
-    return answer_to_json(result)
-
-
-def render_result(result, color: bool = False) -> str:
-    from assistant.compare import Comparison, Listing, render_comparison, render_listing
-    from assistant.render import render_answer
-
-    if isinstance(result, Comparison):
-        return render_comparison(result)
-    if isinstance(result, Listing):
-        return render_listing(result)
-    return render_answer(result, color=color)
 
 
 def decode_input(raw: bytes, where: str) -> str:

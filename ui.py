@@ -1,8 +1,8 @@
 """The web chat (``peerqa serve``): a Gradio Blocks app over a loaded index.
 
-Rendering rule: document and user text reaches the page only through ``html.escape`` (the HTML
-panels) or ``md_inert`` (chat Markdown). ``gr.HTML`` does not sanitise, and even sanitised
-Markdown would fetch a remote image written as ``![x](http://...)``.
+This module lays out the page and wires its events; everything shown is rendered by
+``assistant.render`` (``html`` for the panels, ``markdown`` for the chat, ``tables`` for the
+data frames), whose escapers keep document and user text inert.
 """
 
 # isort: off
@@ -10,8 +10,6 @@ import assistant  # noqa: F401  -- first: switches every library to offline mode
 # isort: on
 
 import hashlib
-import html
-import re
 import sys
 import tempfile
 import threading
@@ -23,23 +21,24 @@ from typing import Any, NamedTuple
 import gradio as gr
 import pandas as pd
 
-from assistant.compare import Comparison, Listing, Mention, phrase_pattern
 from assistant.domain import example_questions
 from assistant.errors import PeerqaError
-from assistant.recommendations import build_register, register_csv, register_rows
-from assistant.render import answer_markdown, reference
 from assistant.query import Query
+from assistant.recommendations import build_register, register_rows
+from assistant.render.html import context_html, sources_html
+from assistant.render.markdown import chat_markdown, export_markdown, md_inert, register_summary
+from assistant.render.tables import corpus_rows, register_csv, register_table
+from assistant.render.text import corpus_summary, passage_choices
 from assistant.retrieval import Retriever, make_filters
 from assistant.route import Result, Session, respond
 from assistant.settings import Settings
 from assistant.store import IndexStore, load_index
-from assistant.themes import THEMES, resolve_theme, theme_label
-from assistant.types import Answer, Filters, Passage
+from assistant.themes import THEMES, resolve_theme
+from assistant.types import Filters
 
 ALL_COUNCILS, ALL_TYPES, ANY_THEME, ALL = "All councils", "All types", "Any theme", "All"
 THEME_LABELS = [t.label for t in THEMES.values()]
 REGISTER_HEADERS = ["No.", "Council", "Date", "Kind", "Status", "Text", "Themes", "Source", "Lineage"]
-CONTEXT_CHARS = 1500  # characters of document shown around a passage opened in context
 THEME = gr.themes.Default(primary_hue="blue", neutral_hue="slate",
                           font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 CSS = """
@@ -65,277 +64,6 @@ mark.pq-quote { background: #fde68a; color: #1f2937; padding: 0 1px; }
 """
 
 
-# ---------------------------------------------------------------- rendering (pure)
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~$&])")
-_AUTOLINK = re.compile(r"\b(?:https?|ftp|mailto):|\bwww\.", re.IGNORECASE)  # GFM would link these
-# list items and setext headings at a line start
-_MD_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))", re.MULTILINE)
-
-
-def md_inert(text: str) -> str:
-    r"""Backslash-escape Markdown/HTML syntax so the text renders as itself: no images, links, tags.
-
-    >>> print(md_inert("![x](http://e/x.png) <b>\n1. one"))
-    \!\[x\](http\://e/x.png) \<b\>
-    1\. one
-    """
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text)  # bare URLs stay text
-    return _MD_LINE_START.sub(lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else
-                                                      f"{m.group(3)}\\{m.group(4)}"), text)
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _marked(text: str, spans: Sequence[tuple[int, int]], css_class: str) -> str:
-    """Escaped ``text`` with the (non-overlapping, first wins) spans wrapped in ``<mark>``."""
-    out, pos = [], 0
-    for a, b in sorted(spans):
-        if a >= pos:
-            out += [_esc(text[pos:a]), f'<mark class="{css_class}">', _esc(text[a:b]), "</mark>"]
-            pos = b
-    return "".join(out) + _esc(text[pos:])
-
-
-def highlight(text: str, quotes: Sequence[str], css_class: str = "pq-quote") -> str:
-    """Escaped ``text`` with each quoted sentence wrapped in ``<mark>`` (quotes never nest)."""
-    spans = []
-    for quote in quotes:
-        start = text.find(quote) if quote else -1
-        if start >= 0 and not any(a < start + len(quote) and start < b for a, b in spans):
-            spans.append((start, start + len(quote)))
-    return _marked(text, spans, css_class)
-
-
-def _forms_pattern(m: Mention) -> re.Pattern | None:
-    """The verbatim forms a listing found in a document ("Combined Authority", "CA")."""
-    forms = sorted(m.forms, key=len, reverse=True)
-    return re.compile("|".join(rf"(?<!\w){re.escape(f)}(?!\w)" for f in forms)) if forms else None
-
-
-def _meta_line(p: Passage, score: bool = True) -> str:
-    parts = [p.meta.council, p.meta.doc_type, p.meta.date or "undated"]
-    if p.chunk.section:
-        parts.append(p.chunk.section_title)
-    if p.chunk.page_label:
-        parts.append(f"p. {p.chunk.page_label}")
-    return " · ".join(_esc(x) for x in parts) + (f" · score {p.score:.2f}" if score else "")
-
-
-def _card(n: int, p: Passage, cited: bool, body: str | None = None, note: str = "",
-          score: bool = True) -> str:
-    note = f'<div class="pq-meta">{_esc(note)}</div>' if note else ""
-    return (f'<div class="pq-source{" pq-cited" if cited else ""}" id="pq-source-{n}">'
-            f'<div class="pq-head"><span class="pq-n">[{n}]</span>{_esc(p.meta.title)}</div>'
-            f'<div class="pq-meta">{_meta_line(p, score)}</div>{note}'
-            f'<div class="pq-text">{highlight(p.chunk.text, p.quoted) if body is None else body}'
-            "</div></div>")
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def mention_count(m: Mention) -> str:
-    if m.exact:
-        return (f"{_plural(m.occurrences, 'mention')} ({' / '.join(m.forms)}) "
-                f"in {_plural(m.chunk_count, 'chunk')}")
-    return f"{_plural(m.chunk_count, 'similar chunk')}, best similarity {m.best.score:.2f}"
-
-
-def _listing_banner(listing: Listing) -> str:
-    return f"Documents mentioning “{listing.term}” — {listing.summary()}"
-
-
-def sources_html(result: Result | None) -> str:
-    """The sources panel of an answer, a comparison (grouped by council and year) or a listing."""
-    if result is None:
-        return '<div class="pq-empty">Sources for the answer appear here.</div>'
-    if isinstance(result, Listing):
-        cards = []
-        for n, m in enumerate(result.mentions, start=1):
-            pattern = _forms_pattern(m)
-            spans = [x.span() for x in pattern.finditer(m.best.chunk.text)] if pattern else []
-            cards.append(_card(n, m.best, m.exact, _marked(m.best.chunk.text, spans, "pq-quote"),
-                               mention_count(m), score=False))
-        kind = " pq-abstain" if result.mode != "exact" else ""
-        banner = f'<div class="pq-banner{kind}">{_esc(_listing_banner(result))}</div>'
-        empty = '<div class="pq-empty">No document mentions it.</div>'
-        return banner + '<div class="pq-scroll">' + ("".join(cards) or empty) + "</div>"
-    if isinstance(result, Comparison):
-        parts = []
-        for g in result.groups:
-            parts.append(f'<div class="pq-group">{_esc(g.council)} · {g.year or "undated"}</div>')
-            parts += [_card(n, p, n in g.citations) for n, p in zip(g.numbers, g.passages)]
-            if not g.passages:
-                parts.append('<div class="pq-empty">No passage for this council.</div>')
-        return ('<div class="pq-banner">Sources by council and year</div>'
-                '<div class="pq-scroll">' + "".join(parts) + "</div>")
-    if not result.passages:
-        return '<div class="pq-empty">No passage was retrieved.</div>'
-    banner = ('<div class="pq-banner pq-abstain">Possibly related passages — not an answer</div>'
-              if result.abstained else '<div class="pq-banner">Sources</div>')
-    cards = [_card(n, p, n in result.citations) for n, p in enumerate(result.passages, start=1)]
-    return banner + '<div class="pq-scroll">' + "".join(cards) + "</div>"
-
-
-def numbered_passages(result: Result | None) -> dict[int, Passage]:
-    """Citation number → passage, as the sources panel numbers them."""
-    if isinstance(result, Comparison):
-        return {n: p for g in result.groups for n, p in zip(g.numbers, g.passages)}
-    if isinstance(result, Listing):
-        return {n: m.best for n, m in enumerate(result.mentions, start=1)}
-    return dict(enumerate(result.passages, start=1)) if result is not None else {}
-
-
-def context_html(store: IndexStore, result: Result | None, n: int | None) -> str:
-    """About CONTEXT_CHARS of the source document around passage ``n``, the passage highlighted."""
-    p = numbered_passages(result).get(int(n)) if n else None
-    if p is None:
-        return '<div class="pq-empty">Choose a passage above to read it in its document.</div>'
-    doc = store.documents.get(p.chunk.doc_id)
-    if doc is None:
-        return '<div class="pq-empty">That document is no longer in the index.</div>'
-    text, start, end = doc.text, p.chunk.start, p.chunk.end
-    pad = max(200, (CONTEXT_CHARS - (end - start)) // 2)
-    lo, hi = max(0, start - pad), min(len(text), end + pad)
-    cut = text.find(" ", lo, start) if lo > 0 else -1  # cut at spaces, not inside words
-    lo = cut + 1 if cut >= 0 else lo
-    cut = text.rfind(" ", end, hi) if hi < len(text) else -1
-    hi = cut if cut > end else hi
-    body = ("…" if lo > 0 else "") + _esc(text[lo:start]) + '<span class="pq-chunk">' \
-        + highlight(text[start:end], p.quoted) + "</span>" + _esc(text[end:hi]) \
-        + ("…" if hi < len(text) else "")
-    return (f'<div class="pq-head"><span class="pq-n">[{int(n)}]</span>{_esc(p.meta.title)}</div>'
-            f'<div class="pq-meta">{_meta_line(p, not isinstance(result, Listing))} · characters '
-            f'{start}–{end} of {len(text)}</div>'
-            f'<div class="pq-context-text" id="pq-context-text">{body}</div>')
-
-
-_CITE = re.compile(r"\\\[(\d{1,2})\\\]")
-
-
-def _cited(line: str, chat: bool) -> str:
-    """One answer line made inert, its trailing [n] in bold for the chat."""
-    return _CITE.sub(r"**[\1]**", md_inert(line)) if chat else md_inert(line)
-
-
-def answer_chat_markdown(answer: Answer, understood_as: str = "") -> str:
-    """The assistant's chat message: label, cited answer (document text made inert), notice."""
-    out = []
-    if understood_as:
-        out.append(f"*Understood as: “{md_inert(understood_as)}”*\n")
-    if answer.abstained:
-        out.append("### ⚠️ No answer in the corpus\n")
-        out.append(md_inert(answer.text))
-    else:
-        label = ("**Generated answer** — written by a language model from the passages; check "
-                 "the citations." if answer.mode == "generative"
-                 else "**Answer** — quoted from the documents:")
-        out.append(label + "\n")
-        for line in answer.text.splitlines():  # one quote per paragraph, its citation in bold
-            out.append(_cited(line, True) + "\n")
-    if answer.notice:
-        out.append(f"\n*Note: {md_inert(answer.notice)}*")
-    return "\n".join(out)
-
-
-def _references(pairs: Sequence[tuple[int, Passage]], cited: Sequence[int] | None) -> list[str]:
-    """Numbered references with their quotes; ``cited=None``: no "(not quoted)" notes."""
-    out = ["## References", ""]
-    for n, p in pairs:
-        note = "" if cited is None or n in cited else " (not quoted)"
-        out.append(f"{n}. {md_inert(reference(p))} (characters {p.chunk.start}–{p.chunk.end}){note}")
-        out += [f"   - “{md_inert(q)}”" for q in p.quoted]
-    return out + [""]
-
-
-def comparison_markdown(comp: Comparison, chat: bool = False) -> str:
-    """The comparison per council and year: the chat message, or (``chat=False``) the export."""
-    out = [] if chat else [f"# {md_inert(comp.question)}", ""]
-    out += [("**Comparison** — quoted from the documents, by council and year; numbers refer to "
-             "the sources."), ""]
-    for council in comp.councils:
-        out += [f"### {md_inert(council)}", ""]
-        for g in (g for g in comp.groups if g.council == council):
-            titles = "; ".join(sorted({p.meta.title for p in g.passages})) or "no passages"
-            out += [f"**{g.year or 'undated'}** — *{md_inert(titles)}*", ""]
-            if g.abstained:
-                out.append("*No passage answers this for this council and year" + (
-                    " (closest passages listed as possibly related).*" if g.passages else ".*"))
-            out += [f"- {_cited(line, chat)}" for line in g.text.splitlines()] + [""]
-    if not chat:
-        pairs = [(n, p) for g in comp.groups for n, p in zip(g.numbers, g.passages)]
-        out += _references(pairs, [c for g in comp.groups for c in g.citations])
-        out.append(f"Index version: {comp.index_version or 'unknown'}")
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _snippet(text: str, term: str, width: int = 220) -> str:
-    text = " ".join(text.split())
-    at = phrase_pattern(term).search(text) if term else None
-    start = max(0, (at.start() if at else 0) - width // 3)
-    return ("…" if start else "") + text[start:start + width] + ("…" if start + width < len(text) else "")
-
-
-def listing_markdown(listing: Listing, chat: bool = False, version: str = "") -> str:
-    """Every document mentioning the term: the chat message, or (``chat=False``) the export."""
-    out = [] if chat else [f"# {md_inert(listing.query)}", ""]
-    out += [f"**{md_inert(_listing_banner(listing))}.**", ""]
-    if listing.mode == "semantic":
-        out += [(f"*No document contains the phrase; these passages are semantically similar "
-                 f"(similarity ≥ {listing.threshold:.2f}) and only possibly related.*"), ""]
-    if not listing.mentions:
-        out += ["*No document mentions it.*", ""]
-    for n, m in enumerate(listing.mentions, start=1):
-        cite = f"**[{n}]**" if chat else f"\\[{n}\\]"
-        out.append(f"{n}. **{md_inert(m.title)}** — {md_inert(m.council)} — {m.date or 'undated'}: "
-                   f"{md_inert(mention_count(m))} {cite}")
-        out.append(f"   - “{md_inert(_snippet(m.best.chunk.text, listing.term if m.exact else ''))}”")
-    if not chat:
-        out += [""] + _references([(n, m.best) for n, m in enumerate(listing.mentions, 1)], None)
-        out.append(f"Index version: {version or 'unknown'}")
-    return "\n".join(out).rstrip() + "\n"
-
-
-def chat_markdown(result: Result, understood_as: str = "") -> str:
-    if isinstance(result, Answer):
-        return answer_chat_markdown(result, understood_as)
-    head = f"*Understood as: “{md_inert(understood_as)}”*\n\n" if understood_as else ""
-    if isinstance(result, Comparison):
-        return head + comparison_markdown(result, chat=True)
-    return head + listing_markdown(result, chat=True)
-
-
-def export_markdown(result: Result, version: str = "") -> str:
-    if isinstance(result, Comparison):
-        return comparison_markdown(result)
-    if isinstance(result, Listing):
-        return listing_markdown(result, version=version)
-    return answer_markdown(result)
-
-
-def corpus_rows(store: IndexStore) -> list[list[Any]]:
-    counts = Counter(c.doc_id for c in store.chunks)
-    rows = []
-    for doc_id, meta in sorted(store.metas.items(), key=lambda kv: (kv[1].council, kv[1].date)):
-        rows.append([meta.title, meta.council, meta.doc_type, meta.date or "undated", meta.visit_date,
-                     ", ".join(meta.inferred) or "—", counts.get(doc_id, 0), meta.source])
-    return rows
-
-
-def corpus_summary(store: IndexStore) -> str:
-    metas = list(store.metas.values())
-    years = sorted(y for m in metas for y in m.years)
-    span = f"{years[0]}–{years[-1]}" if years else "undated"
-    councils = ", ".join(sorted({m.council for m in metas}))
-    return (f"{len(metas)} documents ({len(store.chunks)} passages), {span}, about: {councils}. "
-            f"Index version {store.version or 'unknown'}.")
-
-
 # ---------------------------------------------------------------- handlers
 
 class Turn(NamedTuple):
@@ -352,49 +80,8 @@ class Turn(NamedTuple):
     markdown: Any
 
 
-def _short(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 2].rstrip() + "…"
-
-
-def _short_label(p: Passage) -> str:
-    """Selector label: the passage's own section heading (more telling than the title), short."""
-    return _short(p.chunk.section[-1] if p.chunk.section else p.meta.title, 42)
-
-
-def passage_choices(result: Result) -> list[tuple[str, int]]:
-    """The "show passage in context" choices; a listing's are named by document date and type."""
-    def label(p: Passage) -> str:
-        return f"{p.meta.date or 'undated'} {p.meta.doc_type}" if isinstance(result, Listing) \
-            else _short_label(p)
-
-    return [(f"[{n}] {label(p)}", n) for n, p in numbered_passages(result).items()]
-
-
 def _skip_turn() -> Turn:
     return Turn(*(gr.skip() for _ in Turn._fields))
-
-
-def lineage_summary(links: Sequence[Any]) -> str:
-    """Later statements linked to a recommendation: "▸ planned (2018): Work with …" per line."""
-    return "\n".join(f"▸ {link.status if link.strength == 'linked' else 'possibly related'} "
-                     f"({link.date or 'undated'}): {_short(link.text, 72)}" for link in links)
-
-
-def register_table(rows: Sequence[dict], links: dict[str, Sequence[Any]]) -> list[list[str]]:
-    """The Recommendations tab's rows (REGISTER_HEADERS) from ``register_rows`` output."""
-    return [[r["number"], r["council"], r["date"], r["kind"], r["status"] or "—", r["text"],
-             ", ".join(theme_label(t) for t in r["themes"].split(", ") if t in THEMES),
-             " › ".join(filter(None, (r["title"], r["section"]))) + (f", p. {r['page']}" if r["page"] else ""),
-             lineage_summary(links.get(r["id"], ()))] for r in rows]
-
-
-def register_summary(rows: Sequence[dict]) -> str:
-    kinds = Counter(r["kind"] for r in rows)
-    counted = ", ".join(_plural(n, kind) for kind, n in kinds.items())
-    return (f"**{_plural(len(rows), 'record')}**{': ' + counted if counted else ''}. A recommendation's "
-            "*status* is that of the latest statement firmly linked to it; *possibly related* means "
-            "only weak links were found. *Lineage* lists the later statements.")
 
 
 class ChatHandlers:

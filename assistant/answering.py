@@ -258,37 +258,3 @@ def generative_answer(question: str, extractive: Answer, generator) -> Answer:
     passages = tuple(replace(p, quoted=()) for p in extractive.passages)
     return replace(extractive, text="\n".join(kept), citations=tuple(cited), mode="generative",
                    notice=notice, passages=passages)
-
-
-def answer_to_json(answer: Answer) -> dict:
-    """The ``--json`` schema (documented in the README)."""
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "reason": answer.reason,
-        "mode": answer.mode,
-        "notice": answer.notice,
-        "passages": [passage_to_json(n, p) for n, p in enumerate(answer.passages, start=1)],
-        "citations": list(answer.citations),
-        "index_version": answer.index_version,
-    }
-
-
-def passage_to_json(n: int, p: Passage) -> dict:
-    """One numbered passage in the ``--json`` schema."""
-    return {
-        "n": n,
-        "doc_id": p.meta.doc_id,
-        "title": p.meta.title,
-        "council": p.meta.council,
-        "doc_type": p.meta.doc_type,
-        "date": p.meta.date,
-        "section": " › ".join(p.chunk.section),
-        "page": p.chunk.page_label,
-        "start": p.chunk.start,
-        "end": p.chunk.end,
-        "text": p.chunk.text,
-        "score": p.score,
-        "quoted": list(p.quoted),
-    }

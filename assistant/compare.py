@@ -18,10 +18,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answering import extractive_answer, passage_to_json
+from assistant.answering import extractive_answer
 from assistant.errors import UsageError
 from assistant.query import Query
-from assistant.render import reference
 from assistant.retrieval import Retriever, document_matches
 from assistant.settings import Settings
 from assistant.store import IndexStore
@@ -113,55 +112,6 @@ def _renumber(text: str, offset: int) -> str:
     return re.sub(
         r" \[(\d+)\]$", lambda m: f" [{int(m.group(1)) + offset}]", text, flags=re.MULTILINE
     )
-
-
-def render_comparison(comp: Comparison) -> str:
-    """The comparison for a terminal: per council and year, the answer, then its sources."""
-    lines = [f"Q: {comp.question}", ""]
-    for council in comp.councils:
-        lines.append(council)
-        own = [g for g in comp.groups if g.council == council]
-        for group in own:
-            titles = sorted({p.meta.title for p in group.passages})
-            lines.append(f"  {group.year or 'undated'}: {'; '.join(titles) or 'no passages'}")
-            if group.abstained:
-                lines.append(
-                    "    No passage answers this for this council and year"
-                    + (" (closest passages listed as possibly related)." if group.passages else ".")
-                )
-            else:
-                lines.extend(f"    {line}" for line in group.text.splitlines())
-        lines.append("")
-    lines.append("Sources:")
-    for group in comp.groups:
-        for n, passage in zip(group.numbers, group.passages):
-            note = "" if n in group.citations else " (not quoted)"
-            lines.append(
-                f"[{n}] {reference(passage)} [{passage.chunk.start}:{passage.chunk.end}]{note}"
-            )
-    if comp.index_version:
-        lines += ["", f"index {comp.index_version}"]
-    return "\n".join(lines)
-
-
-def comparison_to_json(comp: Comparison) -> dict:
-    return {
-        "type": "comparison",
-        "question": comp.question,
-        "councils": list(comp.councils),
-        "groups": [
-            {
-                "council": g.council,
-                "year": g.year,
-                "answer": g.text,
-                "abstained": g.abstained,
-                "citations": list(g.citations),
-                "passages": [passage_to_json(n, p) for n, p in zip(g.numbers, g.passages)],
-            }
-            for g in comp.groups
-        ],
-        "index_version": comp.index_version,
-    }
 
 
 # ---------------------------------------------------------------- listings
@@ -328,69 +278,3 @@ def _semantic_mentions(store: IndexStore, term: str, docs: list, rows: list[int]
             passage = Passage(store.chunks[best], doc.meta, round(score, 4))
             mentions.append(_mention(doc, False, len(hits), 0, (), passage))
     return sorted(mentions, key=lambda m: -m.best.score)
-
-
-def render_listing(listing: Listing) -> str:
-    lines = [f"Documents mentioning “{listing.term}” ({listing.summary()}):"]
-    if listing.mode == "semantic":
-        lines.append(
-            f"No document contains the phrase; these passages are semantically similar "
-            f"(similarity ≥ {listing.threshold:.2f}) and only possibly related."
-        )
-    if not listing.mentions:
-        lines.append("No document mentions it.")
-    for n, m in enumerate(listing.mentions, start=1):
-        if m.exact:
-            counted = (
-                f"{_plural(m.occurrences, 'mention')} ({' / '.join(m.forms)}) "
-                f"in {_plural(m.chunk_count, 'chunk')}"
-            )
-        else:
-            counted = f"{_plural(m.chunk_count, 'similar chunk')}, best {m.best.score:.2f}"
-        lines.append(f"{n}. {m.title} — {m.council} — {m.date or 'undated'}: {counted}")
-        lines.append(
-            f"   best passage: {reference(m.best)} [{m.best.chunk.start}:{m.best.chunk.end}]"
-        )
-        snippet = _snippet(m.best.chunk.text, listing.term if m.exact else "")
-        lines.append(f"   “{snippet}”")
-    return "\n".join(lines)
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _snippet(text: str, term: str, width: int = 220) -> str:
-    text = " ".join(text.split())
-    at = phrase_pattern(term).search(text) if term else None
-    start = max(0, (at.start() if at else 0) - width // 3)
-    piece = text[start : start + width]
-    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
-
-
-def listing_to_json(listing: Listing) -> dict:
-    return {
-        "type": "listing",
-        "query": listing.query,
-        "term": listing.term,
-        "mode": listing.mode,
-        "searched": {
-            "documents": listing.searched_documents,
-            "of_documents": listing.total_documents,
-            "chunks": listing.searched_chunks,
-        },
-        "documents": [
-            {
-                "doc_id": m.doc_id,
-                "title": m.title,
-                "council": m.council,
-                "date": m.date,
-                "exact": m.exact,
-                "chunks": m.chunk_count,
-                "occurrences": m.occurrences,
-                "forms": list(m.forms),
-                "best": passage_to_json(1, m.best),
-            }
-            for m in listing.mentions
-        ],
-    }

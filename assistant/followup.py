@@ -133,12 +133,3 @@ def _resolve_pronouns(question: str, previous: str) -> str:
         if not has_object and re.match(r"(?:what|which)\b", body, re.IGNORECASE):
             return _capitalise(body) + f" about {topic}?"
     return f"{_strip_q(previous)} — {body[:1].lower() + body[1:]}?"
-
-
-# ---------------------------------------------------------------- rendering (pure)
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~$&])")
-_AUTOLINK = re.compile(r"\b(?:https?|ftp|mailto):|\bwww\.", re.IGNORECASE)  # GFM would link these
-# list items and setext headings at a line start
-_MD_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))", re.MULTILINE)
-

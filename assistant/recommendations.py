@@ -11,8 +11,6 @@ recommendation than to any other and the similarity is high, else "possibly rela
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -24,7 +22,6 @@ from assistant.errors import UsageError
 from assistant.recommendation_records import (
     Link,
     Record,
-    Source,
     extract_records,
 )
 from assistant.settings import RegisterSettings, Settings
@@ -205,90 +202,6 @@ def _resolve(
     )
 
 
-def _action_cell(record: Record) -> str | None:
-    if record.kind != "action-plan row" or record.response == record.text:
-        return None
-    return record.text
-
-
-def record_to_json(record: Record) -> dict:
-    """The ``--json`` form of a record: every field, with the source and links nested.
-
-    ``action`` is the action cell of an action-plan row (null when the row lacks it, in which
-    case ``text`` is the response); null for other kinds.
-    """
-    source = {
-        "doc_id": record.source.doc_id,
-        "section": list(record.source.section),
-        "page": record.source.page,
-        "start": record.source.start,
-        "end": record.source.end,
-    }
-    return {
-        "id": record.record_id,
-        "kind": record.kind,
-        "number": record.number,
-        "council": record.council,
-        "doc_id": record.doc_id,
-        "title": record.title,
-        "date": record.date,
-        "text": record.text,
-        "action": _action_cell(record),
-        "detail": record.detail,
-        "response": record.response,
-        "lead": record.lead,
-        "status": record.status,
-        "themes": list(record.themes),
-        "source": source,
-        "links": [
-            {
-                "id": link.record_id,
-                "text": link.text,
-                "status": link.status,
-                "strength": link.strength,
-                "similarity": link.similarity,
-                "date": link.date,
-                "source": {
-                    "doc_id": link.source.doc_id,
-                    "section": list(link.source.section),
-                    "page": link.source.page,
-                    "start": link.source.start,
-                    "end": link.source.end,
-                },
-            }
-            for link in record.links
-        ],
-    }
-
-
-def _row(record: Record) -> dict:
-    links = "; ".join(
-        f"{link.strength}: {link.status}: {link.text} ({link.source.cite()})"
-        for link in record.links
-    )
-    return {
-        "number": record.number or "",
-        "council": record.council,
-        "date": record.date,
-        "kind": record.kind,
-        "status": record.status,
-        "text": record.text,
-        "detail": record.detail,
-        "action": _action_cell(record) or "",
-        "response": record.response,
-        "lead": record.lead,
-        "themes": ", ".join(record.themes),
-        "title": record.title,
-        "doc_id": record.doc_id,
-        "section": " › ".join(record.source.section),
-        "page": record.source.page or "",
-        "start": record.source.start,
-        "end": record.source.end,
-        "links": links,
-        "id": record.record_id,
-    }
-
-
 def register_rows(
     store: IndexStore, council: str | None = None, theme: str | None = None, encoder=None
 ) -> list[dict]:
@@ -298,78 +211,17 @@ def register_rows(
     For an action-plan row, ``action`` is empty when the row lacks its action cell (``text``
     is then the response).
     """
+    from assistant.render.tables import record_row  # rendering sits downstream of the register
+
     council, theme = _resolve(store, council, theme)
-    return [_row(r) for r in select(build_register(store, encoder), council, theme)]
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """Neutralise spreadsheet formulas: text starting with = + - @ (or tab/CR) gets a leading '.
-
-    >>> csv_cell("=HYPERLINK(\\"http://x\\")"), csv_cell("Plain"), csv_cell(-3)
-    ('\\'=HYPERLINK("http://x")', 'Plain', -3)
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def register_csv(rows: Sequence[dict]) -> str:
-    """CSV text of ``register_rows`` output, protected against formula injection."""
-    out = io.StringIO()
-    if not rows:
-        return ""
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: csv_cell(v) for k, v in row.items()})
-    return out.getvalue()
-
-
-def _shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def _short_citation(source: Source) -> str:
-    section = _shorten(" › ".join(source.section), 40)
-    return f"{source.doc_id} › {section} [{source.start}:{source.end}]"
-
-
-def render_table(records: Sequence[Record]) -> str:
-    """A plain-text table: number, council, date, kind, status, text, citation."""
-    if not records:
-        return "No recommendations match."
-    head = ("No.", "Council", "Date", "Kind", "Status", "Text", "Source")
-    rows = [
-        (
-            r.number or "",
-            r.council,
-            r.date,
-            r.kind,
-            r.status or "—",
-            _shorten(r.text, 70),
-            _short_citation(r.source),
-        )
-        for r in records
-    ]
-    widths = [max(len(str(row[i])) for row in (head, *rows)) for i in range(len(head) - 1)]
-    lines = []
-    for row in (head, *rows):
-        cells = [str(c).ljust(w) for c, w in zip(row, widths)] + [str(row[-1])]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 6)
-    counts = {}
-    for r in records:
-        counts[r.kind] = counts.get(r.kind, 0) + 1
-    summary = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items())
-    return "\n".join(lines) + f"\n\n{len(records)} records: {summary}."
+    return [record_row(r) for r in select(build_register(store, encoder), council, theme)]
 
 
 def run_command(args, settings: Settings) -> int:
     """``peerqa recommendations [--council C] [--theme T] [--csv FILE | --json]``."""
+    from assistant.render.jsonout import record_to_json
+    from assistant.render.tables import record_row, register_csv
+    from assistant.render.text import render_table
     from assistant.store import load_index
 
     csv_path, as_json = getattr(args, "csv", None), bool(getattr(args, "json", False))
@@ -381,7 +233,7 @@ def run_command(args, settings: Settings) -> int:
     if as_json:
         print(json.dumps([record_to_json(r) for r in records], ensure_ascii=False, indent=2))
     elif csv_path:
-        text = register_csv([_row(r) for r in records])
+        text = register_csv([record_row(r) for r in records])
         if csv_path == "-":
             sys.stdout.write(text)
         else:

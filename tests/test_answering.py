@@ -9,14 +9,15 @@ import pytest
 
 from assistant.answering import (
     NO_ANSWER,
-    answer_to_json,
     ask,
     check_citations,
     extractive_answer,
 )
 from assistant.query import unknown_names, validate_question
 from assistant.errors import UsageError
-from assistant.render import answer_markdown, render_answer
+from assistant.render.jsonout import answer_to_json
+from assistant.render.markdown import answer_markdown
+from assistant.render.text import render_answer
 from assistant.retrieval import Retriever
 from assistant.types import Answer, Filters
 from tests.fakes import FakeEmbedder, query_for

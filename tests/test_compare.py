@@ -9,13 +9,11 @@ import pytest
 
 from assistant.compare import (
     compare,
-    comparison_to_json,
     list_mentions,
-    listing_to_json,
     phrase_pattern,
-    render_comparison,
-    render_listing,
 )
+from assistant.render.jsonout import comparison_to_json, listing_to_json
+from assistant.render.text import render_comparison, render_listing
 from assistant.retrieval import Retriever
 
 from tests.fakes import query_for

@@ -15,13 +15,8 @@ from assistant import recommendation_records as record_module
 from assistant import recommendations as rec
 from assistant.errors import UsageError
 from assistant.recommendation_records import extract_records, starts_with_verb, status_of
-from assistant.recommendations import (
-    build_register,
-    csv_cell,
-    register_csv,
-    register_rows,
-    run_command,
-)
+from assistant.recommendations import build_register, register_rows, run_command
+from assistant.render.tables import csv_cell, register_csv
 from assistant.types import Document, DocumentMeta, Section
 from tests.fakes import FakeEmbedder
 

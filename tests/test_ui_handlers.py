@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 import ui
+from assistant.render.html import CONTEXT_CHARS, highlight
+from assistant.render.markdown import answer_chat_markdown, md_inert
+from assistant.render.tables import corpus_rows
+from assistant.render.text import corpus_summary
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.types import Answer
@@ -105,7 +109,7 @@ def test_context_view_shows_the_chunk_inside_its_document(handlers):
     visible = re.sub(r"<[^>]+>", "", shown)
     assert '<span class="pq-chunk">' in shown
     assert html.escape(chunk.text[:40]) in shown
-    assert len(visible) >= min(len(doc_text), ui.CONTEXT_CHARS) * 0.8
+    assert len(visible) >= min(len(doc_text), CONTEXT_CHARS) * 0.8
     assert "Choose a passage" in handlers.show_context(None, answer)
     assert "Choose a passage" in handlers.show_context(1, None)
 
@@ -121,7 +125,7 @@ def test_abstention_is_labelled_differently(handlers):
 def test_generative_answers_are_labelled():
     answer = Answer(question="q", text="It grew [1].", abstained=False, passages=(), citations=(1,),
                     mode="generative")
-    text = ui.answer_chat_markdown(answer)
+    text = answer_chat_markdown(answer)
     assert "Generated answer" in text and "language model" in text and "**[1]**" in text
 
 
@@ -167,7 +171,7 @@ def test_followup_is_rewritten_and_shown(handlers):
 
 
 def test_corpus_table_lists_every_document(handlers):
-    rows = ui.corpus_rows(handlers.store)
+    rows = corpus_rows(handlers.store)
     assert len(rows) == len(handlers.store.documents)
     assert sum(row[6] for row in rows) == len(handlers.store.chunks)
 
@@ -179,7 +183,7 @@ def test_hostile_document_renders_inert(hostile):
     assert any("hostile" in p.meta.doc_id for p in turn.answer.passages), "payload not retrieved"
     views = {"sources": turn.sources, "chat": turn.chat[-1]["content"],
              "context": hostile.show_context(1, turn.answer),
-             "corpus": ui.corpus_summary(hostile.store) + str(ui.corpus_rows(hostile.store))}
+             "corpus": corpus_summary(hostile.store) + str(corpus_rows(hostile.store))}
     payload_n = next(n for n, p in enumerate(turn.answer.passages, 1) if "hostile" in p.meta.doc_id)
     views["payload context"] = hostile.show_context(payload_n, turn.answer)
     for name in ("sources", "context", "payload context"):
@@ -196,13 +200,13 @@ def test_hostile_document_renders_inert(hostile):
 
 def test_md_inert_neutralises_markdown_and_html():
     text = "![x](http://evil.example/x.png) <img src=x onerror=alert(1)> [a](javascript:alert(1)) **b**"
-    inert = ui.md_inert(text)
+    inert = md_inert(text)
     assert live_markup(inert) == [] and "**" not in inert
     assert plain(inert) == text  # unescaping gives back exactly the text
 
 
 def test_highlight_escapes_around_and_inside_quotes():
-    out = ui.highlight("a <b> said: <i>yes</i>. end", ["<i>yes</i>."])
+    out = highlight("a <b> said: <i>yes</i>. end", ["<i>yes</i>."])
     assert out == 'a &lt;b&gt; said: <mark class="pq-quote">&lt;i&gt;yes&lt;/i&gt;.</mark> end'
 
 

@@ -7,6 +7,7 @@ ordinary answer route and test_ui_browser.py for the same features in a browser.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from pathlib import Path
@@ -16,9 +17,12 @@ import pytest
 import ui
 from assistant.compare import Comparison, Listing
 from assistant.recommendations import build_register
+from assistant.render.common import numbered_passages
+from assistant.render.tables import register_table
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.themes import chunk_themes, theme_label
+from assistant.types import Answer
 from tests.fakes import FakeEmbedder, word_count, query_for
 from tests.test_ui_handlers import (  # noqa: F401 - `handlers` is a shared fixture
     CountingRetriever, answering, handlers, live_markup, plain,
@@ -132,7 +136,7 @@ def test_comparison_is_grouped_by_council_and_year(handlers):
     last = numbers[-1]
     assert [n for _, n in turn.passage["choices"]] == numbers
     passage = dict(zip(numbers, (p for g in comp.groups for p in g.passages)))[last]
-    assert ui.html.escape(passage.chunk.text[:40]) in handlers.show_context(last, comp)
+    assert html.escape(passage.chunk.text[:40]) in handlers.show_context(last, comp)
     exported = Path(turn.download["value"]).read_text(encoding="utf-8")
     assert exported.startswith(f"# {COMPARISON}") and "## References" in exported
     assert all(re.search(rf"^{n}\. ", exported, re.MULTILINE) for n in numbers)
@@ -149,7 +153,7 @@ def test_comparison_uses_the_theme_and_year_filters(handlers):
 
 def test_ordinary_question_still_gets_an_answer(handlers):
     turn = handlers.ask("What did the peers say about the city council's finances?", [], [])
-    assert isinstance(turn.answer, ui.Answer) and "quoted from the documents" in turn.chat[-1]["content"]
+    assert isinstance(turn.answer, Answer) and "quoted from the documents" in turn.chat[-1]["content"]
 
 
 # ---------------------------------------------------------------- theme filter
@@ -218,7 +222,7 @@ def test_register_tab_filters_by_council_and_theme(handlers):
 def test_register_lineage_names_links_and_weak_links(handlers):
     records = {r.record_id: r for r in build_register(handlers.store, handlers.retriever.encoder)}
     rows, links = handlers.register_data()
-    for row, line in zip(rows, ui.register_table(rows, links)):
+    for row, line in zip(rows, register_table(rows, links)):
         record = records[row["id"]]
         lineage = line[-1].splitlines()
         assert len(lineage) == len(record.links)
@@ -279,10 +283,10 @@ def test_hostile_listing_and_comparison_render_inert(tmp_path):
                              [], [])
     assert isinstance(listing.answer, Listing) and isinstance(comparison.answer, Comparison)
     for turn in (listing, comparison):
-        assert any("hostile" in p.meta.doc_id for p in ui.numbered_passages(turn.answer).values())
+        assert any("hostile" in p.meta.doc_id for p in numbered_passages(turn.answer).values())
         assert inert_html(turn.sources)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in turn.sources
-        for n in ui.numbered_passages(turn.answer):
+        for n in numbered_passages(turn.answer):
             assert inert_html(hostile.show_context(n, turn.answer))
         for markdown in (turn.chat[-1]["content"], turn.markdown):
             assert live_markup(markdown) == [], markdown
