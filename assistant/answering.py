@@ -127,20 +127,21 @@ def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
     name_rows: dict[tuple[int, int], int] = {}  # post sentence → the sentence naming its holder
     for p_index, passage in enumerate(result.passages):
         texts = _sentence_texts(passage)
-        rank_bonus = 0.05 * (len(result.passages) - p_index) / len(result.passages)
+        rank_bonus = cfg.rank_bonus * (len(result.passages) - p_index) / len(result.passages)
         typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils, not_names)}
         if expected and expected.kind == "post_holder":  # the post and the name may be two rows
             names = {i: j for i in typed for j in [name_sentence(texts, i, not_names)] if j is not None}
             name_rows.update({(p_index, i): j for i, j in names.items()})
             typed |= set(names.values())
         for s_index, text in enumerate(texts):
-            if len(text) < 25 or not re.search(r"[a-z]{3}", text) or text.rstrip().endswith(":"):
+            if len(text) < cfg.min_sentence_chars or not re.search(r"[a-z]{3}", text) \
+                    or text.rstrip().endswith(":"):
                 continue  # headings, labels, fragments and lead-ins ("… are:") answer nothing
             dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
             words = set(stems(text))
             lexical = len(q_stems & words) / max(1, len(q_stems))
             bonus = cfg.answer_type_bonus if s_index in typed else 0.0
-            candidates.append((dense + 0.25 * lexical + rank_bonus + bonus, p_index, s_index, text))
+            candidates.append((dense + cfg.lexical_weight * lexical + rank_bonus + bonus, p_index, s_index, text))
     if not candidates:
         candidates = [(p.score, i, -1, p.chunk.text) for i, p in enumerate(result.passages)]
     candidates.sort(key=lambda c: c[0], reverse=True)
@@ -151,7 +152,7 @@ def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
         first_by_text.setdefault(candidate[3], candidate)
     candidates = list(first_by_text.values())
     best = candidates[0][0]
-    chosen = [c for c in candidates if c[0] >= best - 0.12][: cfg.max_quotes]
+    chosen = [c for c in candidates if c[0] >= best - cfg.quote_window][: cfg.max_quotes]
     if len(chosen) < cfg.min_quotes:
         chosen = candidates[: cfg.min_quotes]
     if name_rows:

@@ -43,6 +43,15 @@ class DocumentType:
 
 
 @dataclass(frozen=True)
+class ThemeSpec:
+    id: str
+    label: str
+    description: str  # a few sentences; each is embedded separately
+    headings: str  # pattern: a section heading naming this theme
+    keywords: str  # pattern: words that point to this theme anywhere in the text
+
+
+@dataclass(frozen=True)
 class Domain:
     council_kinds: tuple[CouncilKind, ...]
     leading_words: frozenset[str]
@@ -50,6 +59,8 @@ class Domain:
     posts: tuple[str, ...]
     not_names: frozenset[str]
     examples: tuple[str, ...]
+    themes: tuple[ThemeSpec, ...] = ()
+    process_description: str = ""  # text about the peer challenge itself: no theme
 
     @property
     def doc_type_names(self) -> tuple[str, ...]:
@@ -101,6 +112,24 @@ def _document_types(items: object, where: str) -> tuple[DocumentType, ...]:
     return tuple(types)
 
 
+def _themes(items: object, where: str) -> tuple[ThemeSpec, ...]:
+    if not isinstance(items, list) or not items:
+        raise DomainError(f"{where}: 'themes' must be a non-empty list")
+    themes = []
+    for item in items:
+        fields = {k: str((item or {}).get(k) or "").strip() if isinstance(item, dict) else ""
+                  for k in ("id", "label", "description", "headings", "keywords")}
+        if not all(fields.values()):
+            raise DomainError(f"{where}: each theme needs id, label, description, headings, keywords")
+        for key in ("headings", "keywords"):
+            try:
+                re.compile(fields[key])
+            except re.error as exc:
+                raise DomainError(f"{where} (theme {fields['id']}): bad {key} pattern ({exc})") from exc
+        themes.append(ThemeSpec(**fields))
+    return tuple(themes)
+
+
 def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
     """Validate the loaded YAML and build the frozen ``Domain``."""
     if not isinstance(data, dict):
@@ -112,6 +141,8 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         posts=_strings(data, "posts", where),
         not_names=frozenset(w.lower() for w in _strings(data, "not_names", where)),
         examples=_strings(data, "examples", where),
+        themes=_themes(data.get("themes"), where),
+        process_description=str(data.get("process_description") or "").strip(),
     )
 
 

@@ -256,7 +256,7 @@ class Retriever:
                         duplicate = True
                         break
                 ow = word_sets[other]
-                if words and ow and len(words & ow) / len(words | ow) > 0.8:
+                if words and ow and len(words & ow) / len(words | ow) > self.settings.retrieval.dedupe_words:
                     duplicate = True
                     break
             if not duplicate:

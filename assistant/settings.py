@@ -78,6 +78,8 @@ class RetrievalSettings:
     sentence_weight: float = setting(0.5, "weight of best-sentence evidence in the final ranking")
     hint_boost: float = setting(0.15, "soft boost for a council / year named in the question")
     dedupe_overlap: float = setting(0.5, "passages sharing more than this share of text collapse")
+    dedupe_words: float = setting(
+        0.8, "passages whose word sets overlap more than this (Jaccard) collapse, any document")
 
     def __post_init__(self) -> None:
         if self.fusion not in ("weighted", "rrf"):
@@ -99,6 +101,12 @@ class AnswerSettings:
     # dev quote rate 0.562 → 0.613 (0.05: 0.600, 0.3: 0.613)
     answer_type_bonus: float = setting(
         0.15, "preference for sentences giving the expected kind of answer")
+    lexical_weight: float = setting(
+        0.25, "weight of question-word overlap next to a sentence's dense similarity")
+    rank_bonus: float = setting(0.05, "preference for sentences of better-ranked passages")
+    quote_window: float = setting(
+        0.12, "quote sentences scoring within this of the best one (up to max_quotes)")
+    min_sentence_chars: int = setting(25, "shorter sentences (headings, labels) are never quoted")
     max_question_chars: int = setting(1000, "longest question accepted")
     llm_url: str = setting("", "OpenAI-compatible base URL; enables generative answers")
     llm_model: str = setting("local", "model name sent to that endpoint")

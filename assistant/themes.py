@@ -32,108 +32,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.domain import ThemeSpec, load_domain
 from assistant.errors import UsageError
 from assistant.settings import ThemeSettings
 from assistant.store import IndexStore
 
 
-@dataclass(frozen=True)
-class Theme:
-    id: str
-    label: str
-    description: str  # a few sentences; each is embedded separately
-    headings: str  # regex: a section heading naming this theme
-    keywords: str  # regex: words that point to this theme anywhere in the text
-
-
-THEMES: dict[str, Theme] = {
-    t.id: t
-    for t in (
-        Theme(
-            "place-priorities",
-            "Local priorities and outcomes",
-            "Understanding of the local place and priority setting. "
-            "The council understands its local context, its residents' needs and the "
-            "challenges the area faces. "
-            "A clear vision, narrative and set of priorities for the city or county. "
-            "Resources are targeted at the council's priorities, aims and objectives. "
-            "Tackling poverty and inequality and improving outcomes for residents.",
-            r"understanding of the local place|priority setting|priorities"
-            r"|local priorities and outcomes",
-            r"\bpriorit(?:y|ies|ise|ising)\b|\bvision\b|\bnarrative\b|aims and objectives"
-            r"|anti-poverty",
-        ),
-        Theme(
-            "leadership-of-place",
-            "Leadership of place",
-            "Leadership of place: the council leads and shapes its wider area. "
-            "Relationships with residents, communities, businesses, universities and the "
-            "voluntary sector. "
-            "The council is the voice of the place and influences the area's future, growth and "
-            "development. "
-            "Managing residents' expectations and building community resilience. "
-            "Place shaping with local stakeholders.",
-            r"leadership of place|place[- ]shaping",
-            r"place[- ]shaping|leadership of place|community resilience|\bvoluntary\b"
-            r"|\bcommunities\b",
-        ),
-        Theme(
-            "governance",
-            "Organisational and political leadership and governance",
-            "Organisational and political leadership and governance. "
-            "The leader, the chief executive and senior managers lead the organisation. "
-            "Relationships between councillors and officers, member and officer roles. "
-            "Decision-making processes, committees, scrutiny and member briefings. "
-            "Robust and transparent governance arrangements.",
-            r"governance|political leadership|organisational leadership|decision[- ]making",
-            r"\bgovernance\b|decision[- ]making|\bscrutiny\b|\bcommittees?\b|\bbriefings?\b"
-            r"|member\s*/\s*officer|officer\s*/\s*member",
-        ),
-        Theme(
-            "finance",
-            "Financial planning and management",
-            "Financial planning and management. "
-            "The medium-term financial strategy (MTFS) and long-term financial viability. "
-            "Budget setting, savings, reserves and funding. "
-            "Financial pressures, income and spending.",
-            r"financ|budget",
-            r"\bbudget|\bMTFS\b|medium[- ]term financial|\bfinancial\b|\bsavings\b|\breserves?\b"
-            r"|\boverspends?\b|\bunderspends?\b",
-        ),
-        Theme(
-            "capacity",
-            "Capacity for improvement",
-            "Capacity to deliver and capacity for improvement. "
-            "Staff, workforce, skills and organisational development. "
-            "People strategy, recruitment, careers and organisational culture. "
-            "Transformation programme and modernising ICT and systems. "
-            "Innovation and the resources to deliver priorities.",
-            r"capacity|workforce|people strategy|organisational development",
-            r"\bworkforce\b|\bOD strategy\b|organisational development|\bskills\b|\bICT\b"
-            r"|\btransformation\b|\bsecondments?\b|people strategy",
-        ),
-        Theme(
-            "partnerships",
-            "Partnerships and shared services",
-            "Partnerships and shared services. "
-            "Partnership working with other councils, public bodies and agencies. "
-            "Shared services arrangements with neighbouring councils. "
-            "The combined authority and joint working.",
-            r"partnership|shared services?|partners\b",
-            r"\bpartnerships?\b|shared services?|combined authority|joint working",
-        ),
-    )
-}
-
+Theme = ThemeSpec  # id, label, description, headings pattern, keywords pattern (domain.yaml)
+THEMES: dict[str, Theme] = {t.id: t for t in load_domain().themes}
 # Texts about the peer challenge itself rather than about the council: they get no theme.
-PROCESS = (
-    "The peer challenge process: the peer team, their visit, interviews and meetings. "
-    "The scope and focus of the peer challenge. "
-    "The report, next steps, the follow up visit and contact details."
-)
+PROCESS = load_domain().process_description
 
 DEFAULTS = ThemeSettings()  # weights and margin: Settings.themes
-
 
 def resolve_theme(value: str) -> str:
     """A theme id from an id or a label, case-insensitively; UsageError otherwise.

@@ -1,6 +1,6 @@
 """Load test of the web app (``peerqa bench load``): concurrent gradio_client sessions on loopback.
 
-Each client is a separate session asking its share of varied seed-corpus questions one after the
+Each client is a separate session asking its share of the question file's questions one after the
 other, as a person would; latency is end to end (submit → answer received), so it includes
 queueing behind other clients. The run stops at ``time_limit`` seconds whatever happens.
 """
@@ -10,33 +10,22 @@ from __future__ import annotations
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
 from assistant.settings import Settings, load_settings
 
-QUESTIONS = [
-    "What did the peers say about how quickly the city council makes decisions?",
-    "What were the key recommendations for Cambridge City Council?",
-    "How did Cambridgeshire County Council respond to the 2013 peer review?",
-    "What progress had the county council made by the 2022 progress review?",
-    "What did the peers say about shared services?",
-    "How strong is the financial position of Cambridge City Council?",
-    "Who led the peer challenge team?",
-    "What did the peers recommend about the council's long term vision for the city?",
-    "How well does the council work with its partners?",
-    "What did group leaders say about the progress review?",
-    "What actions were agreed in the cabinet report action plan?",
-    "What did the peers find about the budget strategy of the county council?",
-    "How is the joint administration at the county council working?",
-    "What did the peers say about staff and the workforce?",
-    "What did the review say about place shaping with partners?",
-    "What were the action plan themes the city council adopted?",
-    "How does the council engage with residents and communities?",
-    "What did the peers say about political leadership and governance?",
-    "What did peers say about Oxford City Council's housing company?",  # unanswerable: abstains
-    "When did the peer challenge visit to Cambridge take place?",
-]
+QUESTION_FILE = Path("tests/fixtures/questions.yaml")  # the load mixes answerable and unanswerable
+
+
+def load_mix(path: Path = QUESTION_FILE, count: int = 20) -> list[str]:
+    """``count`` questions spread evenly over the question file (types and councils mixed)."""
+    from assistant.evaluation import load_questions
+
+    questions = [q.question for q in load_questions(path)]
+    step = max(1, len(questions) // count)
+    return questions[::step][:count]
 
 
 def _free_port() -> int:
@@ -45,8 +34,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _client_session(url: str, index: int, count: int,
-                    deadline: float) -> tuple[list[float], list[str], int]:
+def _client_session(url: str, index: int, count: int, deadline: float,
+                    questions: list[str]) -> tuple[list[float], list[str], int]:
     """One user: ``count`` questions in a row. Returns (latencies, error messages, questions not run)."""
     from gradio_client import Client
 
@@ -62,7 +51,7 @@ def _client_session(url: str, index: int, count: int,
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return latencies, errors, count - j
-        question = QUESTIONS[(index * 7 + j) % len(QUESTIONS)]  # clients start at different questions
+        question = questions[(index * 7 + j) % len(questions)]  # clients start at different questions
         started = time.perf_counter()
         try:
             job = client.submit(question, [], ui.ALL_COUNCILS, ui.ALL_TYPES, "", api_name="/ask")
@@ -84,6 +73,7 @@ def run_load(settings: Settings, clients: int = 10, questions_per_client: int = 
     from assistant.store import load_index
 
     store = load_index(settings)
+    questions = load_mix()
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # model load is start-up cost, not latency
     app = ui.build_app(store, settings, retriever)
@@ -93,7 +83,7 @@ def run_load(settings: Settings, clients: int = 10, questions_per_client: int = 
     try:
         with ThreadPoolExecutor(max_workers=clients) as pool:
             results = list(pool.map(
-                lambda i: _client_session(app.local_url, i, questions_per_client, deadline),
+                lambda i: _client_session(app.local_url, i, questions_per_client, deadline, questions),
                 range(clients)))
     finally:
         app.close()
