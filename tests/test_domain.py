@@ -1,0 +1,59 @@
+"""domain.yaml: loaded once, validated, and free of any particular council."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.domain import DOMAIN_FILE, DomainError, example_questions, load_domain, parse_domain
+
+RAW = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+
+
+def test_the_shipped_domain_file_loads():
+    domain = load_domain()
+    assert {"county", "city", "london borough", "fire and rescue"} <= {k.kind for k in domain.council_kinds}
+    assert "peer challenge report" in domain.doc_type_names and "web page" in domain.doc_type_names
+    assert len(domain.themes) == 6 and domain.process_description
+    assert load_domain() is domain  # parsed once per process
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (lambda d: d.pop("council_kinds"), "council_kinds"),
+    (lambda d: d["council_kinds"][0].update(forms=["Council of Nowhere"]), "{place}"),
+    (lambda d: d["document_types"][1].update(cues=["(unclosed"]), "bad cue pattern"),
+    (lambda d: d["document_types"][0].update(evidence={"key recommendations": "lots"}), "weights"),
+    (lambda d: d["themes"][0].update(keywords="[oops"), "bad keywords pattern"),
+    (lambda d: d.update(posts="leader"), "posts"),
+])
+def test_a_damaged_domain_file_is_one_clear_error(breakage, message):
+    data = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+    breakage(data)
+    with pytest.raises(DomainError) as caught:
+        parse_domain(data, "domain.yaml")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_an_unreadable_domain_file_says_what_to_do(tmp_path: Path):
+    bad = tmp_path / "domain.yaml"
+    bad.write_text("council_kinds: [", encoding="utf-8")
+    with pytest.raises(DomainError, match="reinstall peerqa or restore"):
+        load_domain(bad)
+
+
+def test_no_council_or_place_is_named_in_the_domain_file():
+    text = DOMAIN_FILE.read_text(encoding="utf-8").lower()
+    for place in ("cambridge", "peterborough", "wigan", "camden", "norfolk"):
+        assert place not in text
+
+
+def test_examples_are_filled_from_the_corpus_councils():
+    filled = example_questions(["Wexcombe City Council", "Barton Ashby District Council"])
+    assert any("Wexcombe City Council" in q for q in filled)
+    assert any("Barton Ashby District Council" in q for q in filled)
+    assert not any(re.search(r"\{\w+\}", q) for q in filled)
+    one = example_questions(["Wexcombe City Council"])
+    assert not any("{council2}" in q or "Barton" in q for q in one) and len(one) < len(filled)
