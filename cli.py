@@ -64,17 +64,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.k is not None and not 1 <= args.k <= 50:
         raise UsageError("-k must be between 1 and 50.")
 
-    def one(question: str) -> int:
-        result = respond(session.analyse(question), session, filters, args.k)
+    asked: list[str] = []  # the interactive session's questions, for follow-ups
+
+    def one(question: str, follow_up: bool = False) -> int:
+        query = session.analyse(question, asked if follow_up else ())
+        if query.inherited_from and not args.json:
+            print(f"(understood as: {query.text})", file=sys.stderr)
+        result = respond(query, session, filters, args.k)
+        asked.append(query.text)
         print(json.dumps(result_to_json(result), ensure_ascii=False) if args.json
               else render_result(result, color=sys.stdout.isatty()), flush=True)
         return 0
 
-    if args.batch:
+    if args.batch:  # every line stands alone
         return _batch(args.batch, one, args.json)
     if args.question:
         return one(" ".join(args.question))
-    return _interactive(one)
+    return _interactive(lambda question: one(question, follow_up=True))
 
 
 def decode_input(raw: bytes, where: str) -> str:

@@ -191,3 +191,25 @@ def test_interactive_json_from_a_pipe_is_json_lines(index_dir):
     assert result.returncode == 0, result.stderr
     answers = json_lines(result.stdout)  # no "question> " prompt mixed into the JSON
     assert [a["question"] for a in answers] == QUESTIONS[:2]
+
+
+def test_interactive_follow_up_is_completed_but_batch_lines_stand_alone(index_dir, tmp_path):
+    first, follow = "What did the peers say about the city council's finances?", "and what about the county?"
+    result = ask(index_dir, "--json", stdin=f"{first}\n{follow}\n")
+    assert result.returncode == 0, result.stderr
+    answers = json_lines(result.stdout)
+    assert answers[1]["question"] == "What did the peers say about the county council's finances?"
+    assert [p["council"] for p in answers[1]["passages"]].count(COUNTY) >= 3  # the county's finances
+    batch = tmp_path / "questions.txt"
+    batch.write_text(f"{first}\n{follow}\n", encoding="utf-8")
+    lines = json_lines(ask(index_dir, "--batch", str(batch), "--json").stdout)
+    assert lines[1]["question"] == follow
+
+
+def test_cambridge_council_means_the_city_council(index_dir):
+    """Issue 10's example: a short form of the city's name answers from the city's 2017 report."""
+    result = ask(index_dir, "What did the peers say about Cambridge Council's finances?", "--json")
+    answer = json.loads(result.stdout)
+    assert not answer["abstained"], answer["answer"]
+    cited = {answer["passages"][n - 1]["doc_id"] for n in answer["citations"]}
+    assert "cambridge-city-2017-corporate-peer-challenge-report" in cited
