@@ -38,7 +38,8 @@ class ThrottlePolicy:
 
     def __post_init__(self) -> None:
         if self.free_failures < 1 or self.base_delay <= 0 or self.max_delay < self.base_delay:
-            raise ValueError("ThrottlePolicy needs free_failures >= 1 and 0 < base_delay <= max_delay")
+            raise ValueError("ThrottlePolicy needs free_failures >= 1 and "
+                             "0 < base_delay <= max_delay")
         if self.max_entries < 1 or self.forget_after < self.max_delay:
             raise ValueError("ThrottlePolicy needs max_entries >= 1 and forget_after >= max_delay")
 

@@ -89,9 +89,11 @@ def _read_json(path: Path, fix: str) -> object:
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise UsersFileError(f"{path} is not UTF-8 text, so not a peerqa users file. {fix}") from None
+        raise UsersFileError(f"{path} is not UTF-8 text, so not a peerqa users file. {fix}"
+                             ) from None
     except RecursionError:  # e.g. 100,000 nested brackets
-        raise UsersFileError(f"{path} is nested too deeply, so not a peerqa users file. {fix}") from None
+        raise UsersFileError(f"{path} is nested too deeply, so not a peerqa users file. {fix}"
+                             ) from None
     except ValueError:
         raise UsersFileError(f"{path} is not valid JSON, so not a peerqa users file. {fix}") from None
 
@@ -129,8 +131,8 @@ def _record(name: object, rec: object) -> UserRecord:
         raise ValueError(f"scrypt n must be below 2**{16 * r} when r={r}")
     if 129 * n * r > MAX_MEMORY:  # OpenSSL needs ~128·n·r bytes (plus a little)
         raise ValueError(f"scrypt n={n}, r={r} needs more than {MAX_MEMORY // 2**20} MB")
-    return UserRecord(salt=_hex(rec, "salt", 8, exact=False), hash=_hex(rec, "hash", 32, exact=True),
-                      n=n, r=r, p=p)
+    salt, digest = _hex(rec, "salt", 8, exact=False), _hex(rec, "hash", 32, exact=True)
+    return UserRecord(salt=salt, hash=digest, n=n, r=r, p=p)
 
 
 def load_users(path: Path) -> Users:

@@ -62,15 +62,18 @@ def throttled_auth(users: Users, throttle: LoginThrottle | None = None,
     async def auth(name: str, password: str) -> bool:
         nonlocal waiting
         name, password = name or "", password or ""
-        keys = (f"user:{name}", f"addr:{CLIENT_ADDRESS.get()}")
+        if waiting >= MAX_WAITING_CHECKS:  # many addresses at once: refuse rather than queue
+            raise _too_many(1.0, "Too many sign-ins at once")
+        # names are at most 64 characters: a longer one shares its prefix's count, and the
+        # table's memory stays bounded whatever is posted
+        keys = (f"user:{name[:64]}", f"addr:{CLIENT_ADDRESS.get()}")
         wait = throttle.begin(keys)
         if wait > 0:
             raise _too_many(wait, "Too many failed sign-ins")
-        if waiting >= MAX_WAITING_CHECKS:  # many addresses at once: refuse rather than queue
-            raise _too_many(1.0, "Too many sign-ins at once")
         waiting += 1
         try:
-            ok = await asyncio.get_running_loop().run_in_executor(pool, check, users, name, password)
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(pool, check, users, name, password)
         finally:
             waiting -= 1
         if ok:

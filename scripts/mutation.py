@@ -32,7 +32,7 @@ TESTS = {  # module -> the fast tests that exercise it
     "assistant/retrieval.py": ["tests/test_retrieval.py"],
     "assistant/answering.py": ["tests/test_answering.py"],
 }
-COPY = ["assistant", "ingest", "ui.py", "tests", "corpus", "pyproject.toml"]
+COPY = ["assistant", "ingest", "ui.py", "tests", "corpus", "pyproject.toml", "README.md"]
 FLIP = {ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Eq: ast.NotEq,
         ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot,
         ast.IsNot: ast.Is}

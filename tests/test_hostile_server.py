@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -69,6 +70,7 @@ def guarded_app(fake_index, users, policy: ThrottlePolicy | None = None, clock=N
     app = ui.build_app(store, settings, Retriever(store, settings, encoder=FakeEmbedder()))
     ui.start(app, "127.0.0.1", free_port(), auth=throttled_auth(users, throttle, check),
              prevent_thread_lock=True, quiet=True)
+    check.throttle = throttle  # for tests that look into the table
     try:
         yield app, app.local_url.rstrip("/"), check
     finally:
@@ -143,7 +145,8 @@ def test_wrong_passwords_from_one_address_get_429_without_a_password_check(fake_
 
 def test_a_user_is_throttled_across_addresses_and_an_address_across_users(fake_index, users):
     with guarded_app(fake_index, users) as (_app, url, check):
-        per_user = [login(url, "ann", "wrong", source=f"127.0.1.{i}").status_code for i in range(1, 8)]
+        per_user = [login(url, "ann", "wrong", source=f"127.0.1.{i}").status_code
+                    for i in range(1, 8)]
         assert per_user == [400] * 5 + [429] * 2
         per_address = [login(url, f"name{i}", "wrong", source="127.0.2.1").status_code
                        for i in range(7)]
@@ -190,6 +193,19 @@ def test_a_parallel_flood_is_throttled_and_cheap_routes_stay_served(fake_index, 
         assert sorted(set(statuses)) == [400, 429] and statuses.count(400) == 5
         assert check.calls == 5
         assert answered and set(answered) == {200}
+
+
+def test_long_names_keep_the_table_small_and_a_busy_server_refuses_at_once(fake_index, users,
+                                                                            monkeypatch):
+    with guarded_app(fake_index, users) as (_app, url, check):
+        for i in range(3):
+            assert login(url, f"{i}" + "x" * 100_000, "wrong").status_code == 400
+        assert check.throttle.failures("user:" + "0" + "x" * 63) == 1
+        assert check.throttle.failures("addr:127.0.0.1") == 3
+        monkeypatch.setattr("assistant.web_guard.MAX_WAITING_CHECKS", 0)  # as if 32 were queued
+        response = login(url, "ann", PASSWORD, source="127.0.3.1")
+        assert response.status_code == 429 and "at once" in response.json()["detail"]
+        assert check.calls == 3 and check.throttle.failures("addr:127.0.3.1") == 0  # not counted
 
 
 # ---------------------------------------------------------------- the users file
@@ -322,7 +338,8 @@ def test_the_upload_route_accepts_no_file(fake_index, users, with_login):
             if with_login:
                 assert client.post(f"{url}/login", data={"username": "ann",
                                                          "password": PASSWORD}).status_code == 200
-            for path in ("/gradio_api/upload", "/gradio_api/upload/", "/gradio_api/upload?upload_id=x"):
+            for path in ("/gradio_api/upload", "/gradio_api/upload/",
+                         "/gradio_api/upload?upload_id=x"):
                 response = client.post(url + path, files={"files": ("a.txt", b"payload")})
                 assert 400 <= response.status_code < 500, (path, response.status_code)
                 assert "payload" not in response.text
@@ -341,21 +358,26 @@ def test_the_upload_route_accepts_no_file(fake_index, users, with_login):
 # ---------------------------------------------------------------- exported answers
 
 def test_serve_removes_its_exports_when_it_stops(fake_index, monkeypatch):
+    """A real ``peerqa serve``: one question exported, then the server stops; the export folder
+    and gradio's cached copy of the download are gone."""
     settings, _store = fake_index
-    made = {}
+    seen = {}
 
-    def fake_start(app, host, port, auth=None, **kw):
-        handlers = ui.ChatHandlers(_store, settings, Retriever(_store, settings,
-                                                               encoder=FakeEmbedder()))
-        made["file"] = handlers.export("# an answer")
-        assert made["file"].exists()
+    def ask_then_stop(app):  # stands in for "serve until Ctrl-C"
+        client = Client(app.local_url, verbose=False, download_files=False)
+        out = client.predict("What are the key recommendations for Cambridge City Council?", [],
+                             ui.ALL_COUNCILS, ui.ALL_TYPES, "", ui.ANY_THEME, api_name="/ask")
+        seen["cached"] = Path(out[5]["value"]["path"])
+        seen["exports"] = list(Path(tempfile.gettempdir()).glob(f"{exports.PREFIX}{os.getpid()}-*"))
+        assert seen["cached"].exists() and seen["exports"]
+        assert any(p.glob("peerqa-answer-*.md") for p in seen["exports"])
 
     monkeypatch.setattr(ui, "Retriever",
                         lambda store, s: Retriever(store, s, encoder=FakeEmbedder()))
-    monkeypatch.setattr(ui, "start", fake_start)
-    monkeypatch.setattr(ui.gr.Blocks, "block_thread", lambda self: None)
+    monkeypatch.setattr(ui.gr.Blocks, "block_thread", ask_then_stop)
     assert ui.serve(settings, port=free_port()) == 0
-    assert not made["file"].exists() and not made["file"].parent.exists()
+    assert not seen["cached"].exists()
+    assert not [p for p in seen["exports"] if p.exists()]
 
 
 def test_exports_of_a_server_killed_with_sigkill_are_removed_at_the_next_start(tmp_path):

@@ -183,7 +183,8 @@ def test_theme_accuracy_against_hand_labels(real_index):
     for theme, (p_min, r_min) in THEME_FLOORS.items():
         precision = tp[theme] / max(1, tp[theme] + fp[theme])
         recall = tp[theme] / max(1, tp[theme] + fn[theme])
-        assert precision >= p_min and recall >= r_min, f"{theme}: P {precision:.2f} R {recall:.2f}\n{table}"
+        assert precision >= p_min and recall >= r_min, (
+            f"{theme}: P {precision:.2f} R {recall:.2f}\n{table}")
 
 
 @pytest.mark.slow
