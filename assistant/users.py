@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -77,6 +78,8 @@ _COST_LIMITS = {"n": (2**12, 2**20), "r": (1, 32), "p": (1, 16)}
 def _read_json(path: Path, fix: str) -> object:
     """The parsed file, bounded in size and nesting; any problem is one UsersFileError."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block or never end
+            raise UsersFileError(f"{path} is not a regular file, so not a peerqa users file. {fix}")
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
@@ -125,7 +128,7 @@ def _record(name: object, rec: object) -> UserRecord:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError("a name is 1–64 letters, digits, '.', '_', '@' or '-'")
     if not isinstance(rec, dict):
-        raise ValueError(f"user {name!r} is not an object")
+        raise ValueError("the record is not an object")
     n, r, p = _cost(rec, "n", _N), _cost(rec, "r", _R), _cost(rec, "p", _P)
     if n >= 2 ** (16 * r):  # RFC 7914's bound, which OpenSSL enforces
         raise ValueError(f"scrypt n must be below 2**{16 * r} when r={r}")

@@ -80,7 +80,6 @@ def throttled_auth(users: Users, throttle: LoginThrottle | None = None,
             throttle.succeeded(keys)
         return ok
 
-    auth.throttle = throttle  # type: ignore[attr-defined]  -- for tests and the benchmark
     return auth
 
 

@@ -265,6 +265,14 @@ def test_a_huge_users_file_is_refused_without_reading_it_all(tmp_path):
         load_users(path)
 
 
+def test_a_fifo_or_folder_as_users_file_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "users.fifo"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    for path in (fifo, tmp_path):
+        with pytest.raises(UsersFileError, match="not a regular file"):
+            load_users(path)
+
+
 def test_every_accepted_scrypt_cost_hashes_without_error(tmp_path):
     """The load-time bounds are exactly what hashlib accepts, so no login can be an HTTP 500."""
     for n, r, p in [(2**12, 1, 1), (2**15, 8, 1), (2**12, 32, 16), (2**16, 7, 2), (2**15, 1, 16),
