@@ -8,6 +8,8 @@ a defect the tests would let through, or an equivalent change worth a look.
 
     python scripts/mutation.py                      # 40 mutants, 20 per module, seed 0
     python scripts/mutation.py --count 10 --seed 3 --module assistant/retrieval.py
+    python scripts/mutation.py --module assistant/answering.py --site 12 --site 40 \
+        --tests tests/test_answering.py tests/test_cli_ask.py   # re-check two survivors
 
 Not part of CI (minutes, not seconds). Mutants are sampled with a fixed seed so a run can be
 repeated; ``--list`` prints every mutation site without running anything.
@@ -151,8 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=300, help="seconds per test run")
     parser.add_argument("--list", action="store_true", help="print the mutation sites and stop")
+    parser.add_argument("--site", type=int, action="append",
+                        help="run this site number (from --list) of the one --module given")
+    parser.add_argument("--tests", nargs="+", help="test files to run instead of the module's own "
+                        "(e.g. every fast test file, to re-check survivors)")
     args = parser.parse_args(argv)
     modules = args.module or sorted(TESTS)
+    if args.tests:
+        for module in modules:
+            TESTS[module] = args.tests
     rng = random.Random(args.seed)
     chosen: list[Site] = []
     for module in modules:
@@ -160,9 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.list:
             for s in sites:
                 print(f"{module}:{s.line}  #{s.index}  {s.description}")
-            continue
-        chosen += sorted(rng.sample(sites, min(len(sites), args.count // len(modules))),
-                         key=lambda s: s.index)
+        elif args.site:
+            chosen += [sites[i] for i in args.site]
+        else:
+            chosen += sorted(rng.sample(sites, min(len(sites), args.count // len(modules))),
+                             key=lambda s: s.index)
     if args.list:
         return 0
     with tempfile.TemporaryDirectory(prefix="peerqa-mutation-") as scratch:
@@ -196,7 +207,7 @@ def _run_mutants(work: Path, chosen: list[Site], timeout: float) -> int:
     print(f"\n{killed} of {len(chosen)} mutants killed in {time.monotonic() - started:.0f} s; "
           f"{len(survivors)} survived:")
     for site in survivors:
-        print(f"  {site.module}:{site.line}  {site.description}")
+        print(f"  {site.module}:{site.line}  #{site.index}  {site.description}")
     return 0
 
 
