@@ -292,8 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--file", default="users.json")
     add.set_defaults(func=cmd_users)
 
-    p = common(sub.add_parser("bench", help="benchmarks: ingest, query, load"))
-    p.add_argument("what", choices=["ingest", "query", "load"])
+    p = common(sub.add_parser("bench", help="benchmarks: ingest, query, load, login"))
+    p.add_argument("what", choices=["ingest", "query", "load", "login"])
     p.add_argument("--corpus", help="corpus folder")
     p.add_argument("--synthetic", type=int, default=100_000, help="synthetic chunk count for `bench query`")
     p.set_defaults(func=cmd_bench)

@@ -11,7 +11,6 @@ import assistant  # noqa: F401  -- first: switches every library to offline mode
 
 import hashlib
 import sys
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -29,12 +28,14 @@ from assistant.render.html import context_html, sources_html
 from assistant.render.markdown import chat_markdown, export_markdown, md_inert, register_summary
 from assistant.render.tables import corpus_rows, register_csv, register_table
 from assistant.render.text import corpus_summary, passage_choices
+from assistant.exports import new_export_dir, remove_own, remove_stale
 from assistant.retrieval import Retriever, make_filters
 from assistant.route import Result, Session, respond
 from assistant.settings import Settings
 from assistant.store import IndexStore, load_index
 from assistant.themes import THEMES, resolve_theme
 from assistant.types import Filters
+from assistant.web_guard import launch_options
 
 ALL_COUNCILS, ALL_TYPES, ANY_THEME, ALL = "All councils", "All types", "Any theme", "All"
 THEME_LABELS = [t.label for t in THEMES.values()]
@@ -92,7 +93,7 @@ class ChatHandlers:
         self.session = Session(store, settings, retriever)
         self.store, self.settings, self.retriever = store, settings, retriever
         self.councils = list(self.session.facts.registry.held)
-        self.export_dir = export_dir or Path(tempfile.mkdtemp(prefix="peerqa-exports-"))
+        self.export_dir = export_dir or new_export_dir()  # removed when the server stops
         self._register: tuple[list[dict], dict[str, Sequence[Any]]] | None = None
         self._register_lock = threading.Lock()
 
@@ -295,14 +296,16 @@ def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None
 
 
 def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
-          auth: Callable[[str, str], bool] | None = None, *, prevent_thread_lock: bool = False,
+          auth: Callable[[str, str], Any] | None = None, *, prevent_thread_lock: bool = False,
           quiet: bool = False) -> Any:
-    """Launch with this project's fixed options (local only, no share link, no remote resources)."""
+    """Launch with this project's fixed options (local only, no share link, no remote resources,
+    the guards of ``assistant.web_guard``: no upload route, nothing in the login page)."""
     return app.launch(
         server_name=host, server_port=port, share=False, auth=auth, max_threads=8,
         auth_message="Sign in with the name and password set by `peerqa users add`." if auth else None,
         prevent_thread_lock=prevent_thread_lock, quiet=quiet, footer_links=["api"], ssr_mode=False,
         pwa=False, mcp_server=False, enable_monitoring=False, theme=THEME, css=CSS,
+        **launch_options(),
     )
 
 
@@ -313,9 +316,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     query encoder, and serve until interrupted."""
     auth = None
     if auth_file:
-        from assistant.users import load_users, make_auth
+        from assistant.users import load_users
+        from assistant.web_guard import throttled_auth
 
-        auth = make_auth(load_users(Path(auth_file)))
+        auth = throttled_auth(load_users(Path(auth_file)))
+    remove_stale()  # export folders of servers that died without cleaning up
     store = load(settings)
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
@@ -337,4 +342,5 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
         pass
     finally:
         app.close()
+        remove_own()  # the exported answers go with the server
     return 0

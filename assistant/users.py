@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -69,26 +70,91 @@ def make_auth(users: Users) -> Callable[[str, str], bool]:
     return lambda name, password: check_password(users, name or "", password or "")
 
 
-def load_users(path: Path) -> Users:
-    """Read a users file; any problem is one UsersFileError sentence saying what to do."""
-    fix = f"Create it with `peerqa users add NAME --file {path}`."
+MAX_FILE_BYTES = 1_000_000  # ~5,000 users; a bigger file is a mistake, not a users file
+MAX_MEMORY = 64 * 1024 * 1024  # scrypt's maxmem in hash_password
+_COST_LIMITS = {"n": (2**12, 2**20), "r": (1, 32), "p": (1, 16)}
+
+
+def _read_json(path: Path, fix: str) -> object:
+    """The parsed file, bounded in size and nesting; any problem is one UsersFileError."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block or never end
+            raise UsersFileError(f"{path} is not a regular file, so not a peerqa users file. {fix}")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise UsersFileError(f"No users file at {path}. {fix}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise UsersFileError(f"Cannot read users file {path} ({exc.__class__.__name__}).") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise UsersFileError(f"{path} is over {MAX_FILE_BYTES:,} bytes, so not a peerqa users "
+                             f"file. {fix}")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UsersFileError(f"{path} is not UTF-8 text, so not a peerqa users file. {fix}"
+                             ) from None
+    except RecursionError:  # e.g. 100,000 nested brackets
+        raise UsersFileError(f"{path} is nested too deeply, so not a peerqa users file. {fix}"
+                             ) from None
     except ValueError:
         raise UsersFileError(f"{path} is not valid JSON, so not a peerqa users file. {fix}") from None
+
+
+def _cost(rec: dict, key: str, default: int) -> int:
+    value = rec.get(key, default)
+    low, high = _COST_LIMITS[key]
+    power = key == "n"  # OpenSSL refuses any other n
+    if (type(value) is not int or not low <= value <= high  # bool and float are not accepted
+            or (power and value & (value - 1))):
+        kind = "a power of two" if power else "a whole number"
+        raise ValueError(f"scrypt {key} must be {kind} from {low} to {high}, not {value!r}")
+    return value
+
+
+def _hex(rec: dict, key: str, size: int, exact: bool) -> bytes:
+    value = rec.get(key)
     try:
-        if data.get("format") != FORMAT:
-            raise ValueError("unknown format")
-        users = {str(name): UserRecord(salt=bytes.fromhex(rec["salt"]), hash=bytes.fromhex(rec["hash"]),
-                                       n=int(rec.get("n", _N)), r=int(rec.get("r", _R)),
-                                       p=int(rec.get("p", _P)))
-                 for name, rec in data["users"].items()}
-    except (AttributeError, KeyError, TypeError, ValueError):
-        raise UsersFileError(f"{path} is not a peerqa users file (bad structure). {fix}") from None
+        data = bytes.fromhex(value) if isinstance(value, str) else b""
+    except ValueError:
+        data = b""
+    if len(data) < size or (exact and len(data) != size):
+        raise ValueError(f"{key} must be hex of {'' if exact else 'at least '}{size} bytes")
+    return data
+
+
+def _record(name: object, rec: object) -> UserRecord:
+    """One validated record, or ValueError saying which field is wrong."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError("a name is 1–64 letters, digits, '.', '_', '@' or '-'")
+    if not isinstance(rec, dict):
+        raise ValueError("the record is not an object")
+    n, r, p = _cost(rec, "n", _N), _cost(rec, "r", _R), _cost(rec, "p", _P)
+    if n >= 2 ** (16 * r):  # RFC 7914's bound, which OpenSSL enforces
+        raise ValueError(f"scrypt n must be below 2**{16 * r} when r={r}")
+    if 129 * n * r > MAX_MEMORY:  # OpenSSL needs ~128·n·r bytes (plus a little)
+        raise ValueError(f"scrypt n={n}, r={r} needs more than {MAX_MEMORY // 2**20} MB")
+    salt, digest = _hex(rec, "salt", 8, exact=False), _hex(rec, "hash", 32, exact=True)
+    return UserRecord(salt=salt, hash=digest, n=n, r=r, p=p)
+
+
+def load_users(path: Path) -> Users:
+    """Read and validate a users file; any problem is one UsersFileError sentence saying what to
+    do, here at start-up rather than as an HTTP 500 at the first login."""
+    fix = f"Create it with `peerqa users add NAME --file {path}`."
+    data = _read_json(path, fix)
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(
+            data.get("users"), dict):
+        raise UsersFileError(f"{path} is not a peerqa users file (bad structure). {fix}")
+    users: Users = {}
+    for name, rec in data["users"].items():
+        try:
+            users[name] = _record(name, rec)
+        except ValueError as exc:
+            user = f"user {str(name)[:40]!r}"
+            raise UsersFileError(f"{path} is not a peerqa users file ({user}: {exc}). "
+                                 f"Re-add that user with `peerqa users add NAME --file {path}`."
+                                 ) from None
     if not users:
         raise UsersFileError(f"{path} lists no users. Add one with "
                              f"`peerqa users add NAME --file {path}`.")

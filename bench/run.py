@@ -1,4 +1,4 @@
-"""Benchmarks (``peerqa bench ingest|query|load``): figures to steer by, not pass/fail tests.
+"""Benchmarks (``peerqa bench ingest|query|load|login``): figures to steer by, not pass/fail tests.
 
 All timings are medians of repeated runs in one process session; the machine is shared and
 noisy, so compare figures from the same run.
@@ -185,6 +185,10 @@ def run(args, settings: Settings) -> int:
         result = bench_ingest(settings)
     elif args.what == "query":
         result = bench_query(settings, args.synthetic)
+    elif args.what == "login":
+        from bench.login import run_login
+
+        result = run_login(settings)
     else:
         from bench.load import run_load
 

@@ -131,6 +131,17 @@ def _labelled_chunks(store) -> dict[int, set[str]]:
     return gold
 
 
+# Per-theme (precision, recall) floors, about one chunk under the values measured on 2026-11-25
+# (place-priorities 0.59/0.71, leadership-of-place 0.59/0.67, governance 0.53/0.53, finance
+# 0.67/0.80, capacity 0.76/0.68, partnerships 0.81/0.61; 14–28 labelled chunks each). Raise them
+# when tagging improves; never lower them to make a change pass.
+THEME_FLOORS = {
+    "place-priorities": (0.54, 0.64), "leadership-of-place": (0.54, 0.60),
+    "governance": (0.48, 0.47), "finance": (0.61, 0.73), "capacity": (0.71, 0.63),
+    "partnerships": (0.77, 0.57),
+}
+
+
 @pytest.mark.slow
 def test_theme_accuracy_against_hand_labels(real_index):
     """Tagger vs the hand-labelled sample in fixtures/theme_labels.yaml.
@@ -169,6 +180,11 @@ def test_theme_accuracy_against_hand_labels(real_index):
     table = "\n".join(lines)
     print("\n" + table)
     assert accuracy >= 0.80, table
+    for theme, (p_min, r_min) in THEME_FLOORS.items():
+        precision = tp[theme] / max(1, tp[theme] + fp[theme])
+        recall = tp[theme] / max(1, tp[theme] + fn[theme])
+        assert precision >= p_min and recall >= r_min, (
+            f"{theme}: P {precision:.2f} R {recall:.2f}\n{table}")
 
 
 @pytest.mark.slow

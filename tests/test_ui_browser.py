@@ -91,11 +91,17 @@ def test_ask_read_sources_open_context_and_stay_local(real_index):
     retriever = Retriever(store, settings)
     with served(store, settings, retriever) as url, browser_page(url) as (page, requests, dialogs):
         page.locator("#pq-question textarea").press("Enter")  # empty input: ignored, no error
-        page.wait_for_timeout(700)
-        assert page.locator("#pq-chat [data-testid='bot'], #pq-chat [data-testid='user']").count() == 0
+        # The question goes by the Ask button (Enter would be ignored while the empty submit is
+        # pending). Both events share one queue slot and run in order, so once the answer is on
+        # the page any reply to the empty input would be too: no timed wait a slow reply could beat.
+        page.locator("#pq-question textarea").fill(
+            "What were the key recommendations for Cambridge City Council?")
+        page.get_by_role("button", name="Ask", exact=True).click()
+        page.wait_for_selector("#pq-chat [data-testid='bot']")
+        page.wait_for_selector("#pq-sources .pq-source")
+        assert page.locator("#pq-chat [data-testid='user']").count() == 1
+        assert page.locator("#pq-chat [data-testid='bot']").count() == 1
         assert page.locator(".toast-body").count() == 0
-
-        ask_in_page(page, "What were the key recommendations for Cambridge City Council?")
         bot = page.locator("#pq-chat [data-testid='bot']").last.inner_text()
         assert "[1]" in bot and "quoted from the documents" in bot, bot
         assert page.locator("#pq-sources .pq-source").count() >= 2
@@ -131,7 +137,9 @@ def test_ask_read_sources_open_context_and_stay_local(real_index):
         assert exported.startswith("number,council,date,kind,status,text") and KEY_2017[4] in exported
         page.screenshot(path=str(artifacts / "ui-recommendations.png"), full_page=True)
     assert dialogs == []
-    assert requests, "no request recorded"
+    # the recorder saw the app's own traffic (the calls the questions made, not only the page
+    # load), so an empty list of outside requests means something
+    assert any("/gradio_api/queue/join" in u for u in requests), requests[:20]
     assert outside(requests) == [], f"requests left the machine: {outside(requests)[:5]}"
 
 
@@ -143,7 +151,14 @@ def test_hostile_document_is_shown_as_text_and_runs_nothing(tmp_path):
         ask_in_page(page, HOSTILE_QUESTION)
         sources = page.locator("#pq-sources").inner_text()
         assert "<script>alert(1)</script>" in sources and "<img src=x onerror=alert(1)>" in sources
-        assert "${alert(5)}" in sources or "{{constructor" in sources or "evil.example" in sources
+        # both chunks of the hostile notice are shown (fake embedder: deterministic); each payload
+        # of theirs appears as text
+        for payload in ("<b onmouseover=alert(2)>excellent</b>", "<svg onload=alert(3)></svg>",
+                        '<iframe src="http://evil.example/frame"></iframe>',
+                        "[click me](javascript:alert(4))", "${alert(5)}",
+                        "{{constructor.constructor('alert(6)')()}}",
+                        '<a href="http://evil.example/">evil link</a>'):
+            assert payload in sources, payload
         bot = page.locator("#pq-chat [data-testid='bot']").last.inner_text()
         assert "![tracking pixel](http://evil.example/x.png)" in bot
         assert '<img src="http://evil.example/pixel.gif">' in bot
