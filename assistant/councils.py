@@ -54,6 +54,16 @@ class CouncilMention:
         return len(self.councils) > 1
 
 
+def canonical_name(name: str, domain: Domain | None = None) -> str:
+    """A council's canonical long form: "Wigan MBC" → "Wigan Metropolitan Borough Council"."""
+    domain = domain or load_domain()
+    parsed = parse_council_name(name, domain)
+    if parsed is None:
+        return name
+    kind = next(k for k in domain.council_kinds if k.kind == parsed[0])
+    return kind.forms[0].replace("{place}", parsed[1])
+
+
 def parse_council_name(name: str, domain: Domain | None = None) -> tuple[str, str] | None:
     """(kind, place) of a council name, or None when no name form fits.
 
@@ -348,8 +358,15 @@ def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts:
             words = phrase.split()
             while len(words) > 2 and words[0].lower() in registry.domain.leading_words:
                 words.pop(0)
+            words = _after_last(words, registry.domain.not_place_words)
             names += [p for p in _split_joined(" ".join(words), registry) if registry.names_a_place(p)]
     return names if counts else list(dict.fromkeys(names))
+
+
+def _after_last(words: list[str], blockers: frozenset[str]) -> list[str]:
+    """The words after the last one that cannot be part of a place ("Dr", "Director", "Peer")."""
+    cut = max((i for i, w in enumerate(words[:-2]) if w.lower().strip(",.:;") in blockers), default=-1)
+    return words[cut + 1:]
 
 
 def _split_joined(phrase: str, registry: CouncilRegistry) -> list[str]:

@@ -40,6 +40,8 @@ class DocumentType:
     type: str
     cues: tuple[re.Pattern[str], ...]  # words in a question that ask about this kind of document
     evidence: tuple[tuple[str, float], ...] = ()  # (lower-case phrase, weight per occurrence)
+    suffixes: tuple[str, ...] = ()  # file formats that hint at this type (".html")
+    suffix_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Domain:
     posts: tuple[str, ...]
     not_names: frozenset[str]
     examples: tuple[str, ...]
+    not_place_words: frozenset[str] = frozenset()
     themes: tuple[ThemeSpec, ...] = ()
     process_description: str = ""  # text about the peer challenge itself: no theme
 
@@ -107,8 +110,9 @@ def _document_types(items: object, where: str) -> tuple[DocumentType, ...]:
         evidence = item.get("evidence") or {}
         if not isinstance(evidence, dict) or not all(isinstance(v, (int, float)) for v in evidence.values()):
             raise DomainError(f"{where} ({item['type']}): 'evidence' maps phrases to weights")
-        types.append(DocumentType(item["type"], cues, tuple((str(k).lower(), float(v))
-                                                             for k, v in evidence.items())))
+        types.append(DocumentType(
+            item["type"], cues, tuple((str(k).lower(), float(v)) for k, v in evidence.items()),
+            tuple(str(x).lower() for x in item.get("suffixes") or ()), float(item.get("suffix_weight") or 0)))
     return tuple(types)
 
 
@@ -141,6 +145,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         posts=_strings(data, "posts", where),
         not_names=frozenset(w.lower() for w in _strings(data, "not_names", where)),
         examples=_strings(data, "examples", where),
+        not_place_words=frozenset(w.lower() for w in _strings(data, "not_place_words", where)),
         themes=_themes(data.get("themes"), where),
         process_description=str(data.get("process_description") or "").strip(),
     )

@@ -7,10 +7,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from assistant.councils import council_names_in
-from assistant.domain import load_domain
 from assistant.errors import CatalogError
 from assistant.types import DOC_TYPES, DocumentMeta
+from ingest.metadata import infer_council, infer_date, infer_doc_type, infer_title
 
 CATALOG_NAME = "catalog.yaml"
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
@@ -98,28 +97,13 @@ def meta_from_entry(path: Path, entry: dict, text: str, doc_id: str = "") -> Doc
 
 
 def infer_meta(path: Path, text: str) -> DocumentMeta:
-    """Guess title, council, year and type from a document's cleaned text."""
-    councils = Counter(council_names_in([text[:20000]], counts=True))
-    council = councils.most_common(1)[0][0] if councils else "Unknown council"
-    years = Counter(_YEAR.findall(text[:20000]))
-    year = max(years, key=lambda y: (years[y], y)) if years else ""
-    first_line = next((l.strip() for l in text.splitlines() if l.strip()), path.stem)
+    """Guess title, council, date and type from a document's cleaned text (ingest/metadata.py)."""
     return DocumentMeta(
         doc_id=doc_id_for(path),
-        title=first_line[:120],
-        council=council,
-        doc_type=infer_doc_type(text),
-        date=year,
+        title=infer_title(path, text),
+        council=infer_council(path, text),
+        doc_type=infer_doc_type(text, path.suffix),
+        date=infer_date(text),
         source=path.name,
         inferred=("title", "council", "doc_type", "date"),
     )
-
-
-def infer_doc_type(text: str) -> str:
-    """The document type whose evidence phrases (domain.yaml) the text uses most; the first
-    type when none is found."""
-    lower = text[:30000].lower()
-    types = load_domain().document_types
-    scores = {t.type: sum(weight * lower.count(phrase) for phrase, weight in t.evidence) for t in types}
-    best = max(scores, key=lambda k: scores[k])
-    return best if scores[best] > 0 else types[0].type

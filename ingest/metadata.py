@@ -1,0 +1,147 @@
+"""What an uncatalogued document is: its subject council, date, type and title, from its text.
+
+General rules, not lists: the opening of a document (cover, letter head, headline) says what it
+is and whom it is about, so evidence there weighs most; a council named on a peer's line is the
+peer's own council; a document is never dated after the day it is ingested, and a year that a
+plan runs "to" or "by" is a horizon, not a date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from assistant.councils import CouncilRegistry, canonical_name, council_names_in, parse_council_name
+from assistant.domain import load_domain
+
+HEAD = 600  # characters of the opening that decide most
+HEAD_WEIGHT = 8  # evidence in the opening counts this many times
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+_MONTH_NAMES = "|".join(m.capitalize() for m in _MONTHS) + "|" + "|".join(m[:3].capitalize() for m in _MONTHS)
+_MONTH = rf"(?P<m>(?i:{_MONTH_NAMES}))\.?"
+_MONTH2 = rf"(?P<m2>(?i:{_MONTH_NAMES}))\.?"
+_ORD = r"(?:st|nd|rd|th)?"
+_DAY_DATE = re.compile(
+    rf"\b(?P<d>\d{{1,2}}){_ORD}(?:\s*(?:-|–|—|to|and|,|, and)\s*\d{{1,2}}{_ORD})*\s+{_MONTH}"
+    rf"(?:\s*(?:-|–|—|to)\s*\d{{1,2}}{_ORD}\s+[A-Z][a-z]+)?,?\s+(?P<y>(?:19|20)\d\d)\b"
+    rf"|\b{_MONTH2}\s+(?P<d2>\d{{1,2}}){_ORD},?\s+(?P<y2>(?:19|20)\d\d)\b"
+    r"|\b(?P<iy>(?:19|20)\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)\b")
+_MONTH_DATE = re.compile(rf"\b{_MONTH}\s+(?P<y>(?:19|20)\d\d)\b")
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b(?!\s*/\s*\d)")
+# "by 2030", "Vision 2040", "to 2035", "2023-2028": the year a plan looks towards
+_HORIZON = re.compile(r"(?i)\b(?:by|until|till|to|through|vision|beyond|towards)\s+(?:(?:19|20)\d\d)\b"
+                      r"|\b(?:19|20)\d\d\s*(?:-|–|to)\s*((?:19|20)\d\d)\b")
+# a label stating the document's own date: "Published: 3 April 2024", "Last updated: 20 June 2024"
+_DATE_LABEL = re.compile(r"(?i)\b(?:published|last updated|updated|posted on|date)\s*:?\s*$")
+_PEER_LINE = re.compile(r"(?i)\bpeers?\b[^\n]{0,80}$")
+
+
+def infer_date(text: str, today: date | None = None) -> str:
+    """The document's own date, ISO (partial when only a month or a year is given), or ""."""
+    today = today or date.today()
+    for match in _DAY_DATE.finditer(text[:20000]):
+        found = _day_date(match)
+        if found and found <= today and _DATE_LABEL.search(text[max(0, match.start() - 25):match.start()]):
+            return found.isoformat()
+    head = text[:HEAD * 3]
+    for match in _DAY_DATE.finditer(head):
+        found = _day_date(match)
+        if found and found <= today:
+            return found.isoformat()
+    for match in _MONTH_DATE.finditer(head):
+        year, month = int(match["y"]), _month(match["m"])
+        if (year, month) <= (today.year, today.month):
+            return f"{year}-{month:02d}"
+    horizon = {int(y) for m in _HORIZON.finditer(text) for y in re.findall(r"(?:19|20)\d\d", m.group(0))}
+    years = Counter(int(y) for y in _YEAR.findall(text[:20000]))
+    years = Counter({y: n for y, n in years.items() if y <= today.year and y not in horizon} or
+                    {y: n for y, n in years.items() if y <= today.year})
+    return str(max(years, key=lambda y: (years[y], y))) if years else ""
+
+
+def _month(name: str) -> int:
+    return _MONTHS.get(name.lower().rstrip(".")) or next(
+        i for m, i in _MONTHS.items() if m.startswith(name.lower()[:3]))
+
+
+def _day_date(match: re.Match[str]) -> date | None:
+    try:
+        if match["iy"]:
+            return date(int(match["iy"]), int(match["im"]), int(match["id"]))
+        if match["d"]:
+            return date(int(match["y"]), _month(match["m"]), int(match["d"]))
+        return date(int(match["y2"]), _month(match["m2"]), int(match["d2"]))
+    except ValueError:
+        return None
+
+
+def infer_council(path: Path, text: str) -> str:
+    """The council the document is about: named most in its opening, in its file name and in
+    its body, not counting the councils of peers named on a peer's line. Forms of one council
+    ("Hartsmere Council", "London Borough of Hartsmere") count together, under the most
+    specific canonical name."""
+    text = _title_case_capitals(text[:20000])
+    scores: Counter[tuple[str, str]] = Counter()  # (kind, place) → weight
+    registry = CouncilRegistry((), ())
+    for match in registry._full_name.finditer(text):
+        names = council_names_in([match.group(0)])
+        if not names or _PEER_LINE.search(text[max(0, match.start() - 100):match.start()].split("\n")[-1]):
+            continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
+        parsed = parse_council_name(names[-1])
+        if parsed:
+            scores[parsed] += HEAD_WEIGHT if match.start() < HEAD else 1
+    slug = " " + re.sub(r"[^a-z0-9]+", " ", path.stem.lower()) + " "
+    for kind, place in list(scores):
+        if f" {re.sub(r'[^a-z0-9]+', ' ', place.lower()).strip()} " in slug:
+            scores[(kind, place)] += HEAD_WEIGHT
+    by_place: Counter[str] = Counter()
+    for (_, place), weight in scores.items():
+        by_place[place] += weight
+    if not by_place:
+        return "Unknown council"
+    place = by_place.most_common(1)[0][0]
+    kinds = [k for k, p in scores if p == place]
+    kind = next((k for k in kinds if k != "unitary"), kinds[0])  # the most specific form named
+    return canonical_name(next(n for n in _forms(kind, place)))
+
+
+def _forms(kind: str, place: str) -> list[str]:
+    spec = next(k for k in load_domain().council_kinds if k.kind == kind)
+    return [spec.forms[0].replace("{place}", place)]
+
+
+def _title_case_capitals(text: str) -> str:
+    """"WEXCOMBE CITY COUNCIL" → "Wexcombe City Council": names in capitals are still names."""
+    return re.sub(r"\b[A-Z][A-Z'’-]+(?:\s+[A-Z][A-Z'’-]+)+\b", lambda m: m.group(0).title(), text)
+
+
+def infer_doc_type(text: str, suffix: str = "") -> str:
+    """The document type whose evidence phrases (domain.yaml) the text uses most, the opening
+    counting ``HEAD_WEIGHT`` times; a phrase that is a peer's title ("Lead Officer Peer") is not
+    evidence. The first type when nothing is found."""
+    lower = text[:30000].lower()
+    head = lower[:HEAD]
+    types = load_domain().document_types
+    scores = {}
+    for doc_type in types:
+        score = 0.0
+        for phrase, weight in doc_type.evidence:
+            pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)(?! peer)")
+            score += weight * (len(pattern.findall(lower)) + (HEAD_WEIGHT - 1) * len(pattern.findall(head)))
+        if suffix and suffix.lower() in doc_type.suffixes:
+            score += doc_type.suffix_weight
+        scores[doc_type.type] = score
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] > 0 else types[0].type
+
+
+def infer_title(path: Path, text: str) -> str:
+    """The opening line, unless it is page furniture; the file name otherwise."""
+    for line in text.splitlines()[:12]:
+        line = re.sub(r"^#+\s*", "", line).strip()
+        if len(line) >= 8 and len(line.split()) >= 2 and not line.endswith((".", ":")):
+            return line[:120]
+    return path.stem.replace("-", " ").replace("_", " ")[:120]
