@@ -36,9 +36,13 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
         generator=None) -> Answer:
     """Answer an analysed question from ``store``. ``generator`` overrides the configured LLM."""
     settings = settings or Settings()
-    filters = filters or Filters()
+    asked_filters = filters or Filters()
+    filters = scoped(query, asked_filters, settings)
     retriever = retriever or Retriever(store, settings)
-    result = retriever.search(query, filters, k)
+    # quotes come from the council asked about; whether the corpus answers at all is judged on
+    # the evidence the question's own filters allow (until answerability is calibrated for
+    # scoped questions, issue "Answers that answer")
+    result = retriever.search(query, filters, k, evidence_filters=asked_filters)
     base = Answer(question=query.text, text="", abstained=True, passages=result.passages, citations=(),
                   index_version=store.version, filters=filters, confidence=result.confidence)
     facts = corpus_facts(store)
@@ -56,6 +60,14 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     if llm is not None:
         return generative_answer(query.text, answer, llm)
     return answer
+
+
+def scoped(query: Query, filters: Filters, settings: Settings) -> Filters:
+    """A question about one council is answered from that council's documents only (a filter,
+    not a boost), unless a council filter is already set or scoping is switched off."""
+    if settings.retrieval.council_scope and not filters.council and len(query.councils) == 1:
+        return replace(filters, council=query.councils[0])
+    return filters
 
 
 def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,

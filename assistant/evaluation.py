@@ -107,6 +107,8 @@ class QuestionResult:
     latency_ms: float
     retrieved: tuple[tuple[str, str, str], ...]  # (doc_id, section, text start) of the top 5
     quote_hit: bool = False  # the answer quotes a sentence holding a gold phrase (answerable only)
+    # answered, about one council: does it cite a passage of another council? None otherwise
+    cross_council: bool | None = None
 
 
 def score_ranking(ranked: Sequence[tuple[str, str]], gold: Sequence[Gold]) -> tuple[int | None, float, float]:
@@ -148,7 +150,8 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
     for q in questions:
         started = time.perf_counter()
         # ranking is scored on the answer route for every question, comparisons included
-        answer = ask(session.analyse(q.question), store, settings, k=10, retriever=retriever)
+        query = session.analyse(q.question)
+        answer = ask(query, store, settings, k=10, retriever=retriever)
         latency = (time.perf_counter() - started) * 1000
         ranked = [(p.meta.doc_id, p.chunk.text) for p in answer.passages]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
@@ -162,9 +165,17 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
             latency_ms=latency,
             retrieved=tuple((p.meta.doc_id, " › ".join(p.chunk.section), p.chunk.text[:90])
                             for p in answer.passages[:5]),
-            quote_hit=quote_hit,
+            quote_hit=quote_hit, cross_council=_cross_council(query, answer),
         ))
     return results
+
+
+def _cross_council(query, answer) -> bool | None:
+    """For an answer to a question about exactly one council: does it cite another council?"""
+    if answer.abstained or len(query.councils) != 1:
+        return None
+    cited = {answer.passages[n - 1].meta.council for n in answer.citations}
+    return bool(cited - set(query.councils))
 
 
 def baseline_results(questions: Sequence[EvalQuestion], store, settings: Settings,
@@ -218,6 +229,7 @@ class Summary:
     latency_p95: float
     by_type: dict[str, float] = field(default_factory=dict)  # Recall@5 per question type
     quote_rate: float | None = None  # answerable questions whose answer quotes a gold phrase
+    cross_council: float | None = None  # answers about one council citing another council
 
 
 def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
@@ -242,7 +254,12 @@ def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
         latency_p95=latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))],
         by_type=by_type,
         quote_rate=(sum(1 for r in answerable if r.quote_hit) / n) if name != "baseline" else None,
+        cross_council=_share([r.cross_council for r in results if r.cross_council is not None]),
     )
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
 
 
 def calibrate_threshold(results: Sequence[QuestionResult]) -> tuple[float, float]:
@@ -263,13 +280,13 @@ def format_table(summaries: Sequence[Summary]) -> str:
         return "  n/a" if x is None else f"{x:5.3f}"
 
     head = (f"{'retriever':<10} {'R@1':>5} {'R@3':>5} {'R@5':>5} {'R@10':>5} {'MRR@10':>6} {'nDCG@10':>7} "
-            f"{'cover@5':>7} {'quote':>5} {'abs-P':>5} {'abs-R':>5} {'p50 ms':>7} {'p95 ms':>7}")
+            f"{'cover@5':>7} {'quote':>5} {'abs-P':>5} {'abs-R':>5} {'xcncl':>5} {'p50 ms':>7} {'p95 ms':>7}")
     lines = [head, "-" * len(head)]
     for s in summaries:
         lines.append(
             f"{s.name:<10} {s.recall[1]:5.3f} {s.recall[3]:5.3f} {s.recall[5]:5.3f} {s.recall[10]:5.3f} "
             f"{s.mrr:6.3f} {s.ndcg:7.3f} {s.coverage:7.3f} {pct(s.quote_rate)} {pct(s.abstain_precision)} "
-            f"{pct(s.abstain_recall)} {s.latency_p50:7.1f} {s.latency_p95:7.1f}"
+            f"{pct(s.abstain_recall)} {pct(s.cross_council)} {s.latency_p50:7.1f} {s.latency_p95:7.1f}"
         )
     return "\n".join(lines)
 

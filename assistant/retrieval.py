@@ -173,37 +173,46 @@ class Retriever:
         top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}  # zero = no known word
 
-    def search(self, query: Query | str, filters: Filters | None = None, k: int | None = None) -> RetrievalResult:
+    def search(self, query: Query | str, filters: Filters | None = None, k: int | None = None,
+               evidence_filters: Filters | None = None) -> RetrievalResult:
         """The top ``k`` distinct passages for an analysed question, with its evidence score.
 
         Plain text is searched as it is, with no council or year hints (warm-up, benchmarks).
+        With ``evidence_filters`` the passages come from ``filters`` but the evidence score is
+        measured under those (wider) filters: a question scoped to one council is judged
+        answerable on the same evidence as before it was scoped.
         """
         query = Query(text=query) if isinstance(query, str) else query
         cfg: RetrievalSettings = self.settings.retrieval
         filters = filters or Filters()
-        k = k or cfg.k
-        question = query.text
         allowed = self.allowed_rows(filters)
         searched = int(allowed.sum()) if allowed is not None else len(self.store.chunks)
         if searched == 0:
             return RetrievalResult((), 0.0, reason="filtered_out" if filters.active else "empty_index")
-        qvec = self.encoder.embed_query(question)
+        qvec = self.encoder.embed_query(query.text)
         # Sentences are scored on what the question asks, not on the council it names: every
         # sentence naming that council would otherwise outrank the answer.
-        topic = query.topic
-        svec = self.encoder.embed_query(topic) if topic != question else qvec
+        svec = self.encoder.embed_query(query.topic) if query.topic != query.text else qvec
+        passages, confidence = self._ranked(query, qvec, svec, allowed, k or cfg.k)
+        if evidence_filters is not None and evidence_filters != filters:
+            _, confidence = self._ranked(query, qvec, svec, self.allowed_rows(evidence_filters), k or cfg.k)
+        return RetrievalResult(passages, confidence, searched_chunks=searched)
+
+    def _ranked(self, query: Query, qvec: np.ndarray, svec: np.ndarray, allowed: np.ndarray | None,
+                k: int) -> tuple[tuple[Passage, ...], float]:
+        """(top ``k`` distinct passages among ``allowed`` rows, their evidence score)."""
+        cfg = self.settings.retrieval
         dense = self._dense(qvec, allowed, cfg.candidates) if self.mode != "bm25" else {}
-        lexical = self._lexical(question, allowed, cfg.candidates) if self.mode != "dense" else {}
+        lexical = self._lexical(query.text, allowed, cfg.candidates) if self.mode != "dense" else {}
         fused = self._fuse(dense, lexical)
         if not fused:
-            return RetrievalResult((), 0.0, searched_chunks=searched)
+            return (), 0.0
         sentence_scores = {row: self.store.chunk_sentence_vectors(row) @ svec
                            if self.store.chunks[row].sentences else np.zeros(0) for row in fused}
         best_sentence = {row: float(s.max()) if len(s) else 0.0 for row, s in sentence_scores.items()}
         final = {row: fused[row] + cfg.sentence_weight * best_sentence[row] + self._hint_boost(row, query)
                  for row in fused}
-        ranked = sorted(final, key=final.get, reverse=True)  # type: ignore[arg-type]
-        chosen = self._distinct(ranked, k)
+        chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]
         passages = tuple(
             Passage(chunk=self.store.chunks[r], meta=self.store.documents[self.store.chunks[r].doc_id].meta,
                     score=round(final[r], 4), sentence_scores=tuple(float(s) for s in sentence_scores[r]))
@@ -213,12 +222,11 @@ class Retriever:
         # the question's topic. Chosen on the dev split over chunk similarity and over the max
         # of both (abstention F1 0.59 against 0.40 and 0.43); a chunk similarity is inflated
         # by the council named in both the question and the contextual header.
-        top = chosen[:3]
         confidence = max((best_sentence[r] if self.store.chunks[r].sentences
-                          else float(self.store.vectors[r] @ qvec) for r in top), default=0.0)
+                          else float(self.store.vectors[r] @ qvec) for r in chosen[:3]), default=0.0)
         if self.mode != "dense" and not lexical:
             confidence = 0.0  # not one word of the question occurs in the corpus
-        return RetrievalResult(passages, confidence, searched_chunks=searched)
+        return passages, confidence
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
         """Dense and lexical scores fused and scaled to 0–1 (weighted sum or RRF)."""

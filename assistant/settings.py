@@ -77,6 +77,8 @@ class RetrievalSettings:
     bm25_weight: float = setting(1.0, "weight of the BM25 retriever in fusion")
     sentence_weight: float = setting(0.5, "weight of best-sentence evidence in the final ranking")
     hint_boost: float = setting(0.15, "soft boost for a council / year named in the question")
+    council_scope: bool = setting(
+        True, "a question about one council searches only that council's documents")
     dedupe_overlap: float = setting(0.5, "passages sharing more than this share of text collapse")
     dedupe_words: float = setting(
         0.8, "passages whose word sets overlap more than this (Jaccard) collapse, any document")

@@ -384,3 +384,17 @@ def test_a_typed_question_needs_its_kind_of_answer(real_index):
     row = ask_text(store, settings, "Who was Leader of Cambridgeshire County Council when cabinet received the 2013 peer review "
               "report?")  # "Post: … Leader of the Council" is quoted with its "Name:" row
     assert not row.abstained and "Martin Curtis" in row.text and "Leader of the Council" in row.text
+
+
+def test_a_question_about_one_council_quotes_only_that_council(index, retriever):
+    settings, store = index
+    county = "Cambridgeshire County Council"
+    scoped = answer(index, retriever, "What did the peers say about the county council's shared services?")
+    assert scoped.filters.council == county
+    assert {p.meta.council for p in scoped.passages} == {county}
+    both = answer(index, retriever, "What did the peers say about shared services?")
+    assert both.filters.council is None and len({p.meta.council for p in both.passages}) == 2
+    off = replace(settings, retrieval=replace(settings.retrieval, council_scope=False))
+    unscoped = ask(query_for(store, "What did the peers say about the county council's shared services?"),
+                   store, off, retriever=retriever)
+    assert unscoped.filters.council is None

@@ -1,10 +1,12 @@
 """Regression gate: hybrid retrieval on the fixture questions must not fall below today's level.
 
-Thresholds sit just under the values measured on 2026-11-24 with the default settings
-(all 200 questions, hybrid, `peerqa eval --retriever hybrid`): Recall@5 0.917, MRR@10 0.761,
-answers quoting a gold phrase 0.663, abstention precision 0.885 and recall 0.742 (one more
-false or missed abstention fails). Raise them when
-retrieval or answers improve; never lower them to make a change pass.
+Thresholds sit just under the values measured with the default settings (the 200 questions
+below, hybrid, `peerqa eval --retriever hybrid`). 2026-11-24: Recall@5 0.917, MRR@10 0.761,
+quote rate 0.663, abstention precision 0.885 and recall 0.742. Raised 2026-11-25 after
+questions about one council were scoped to that council: Recall@5 0.935, MRR@10 0.767, quote
+rate 0.686, abstention unchanged, and no answer about one council cites another (0.247 before).
+One more miss, false or missed abstention fails. Raise them when retrieval or answers
+improve; never lower them to make a change pass.
 
 The gate measures the questions those thresholds were set on. The questions added on 2026-11-25
 (a170 on, u032 on; see fixtures/README.md) are the target of issue 12 and are reported by
@@ -25,9 +27,9 @@ from assistant.evaluation import (
     summarise,
 )
 
-RECALL_AT_5_MIN = 0.90
-MRR_AT_10_MIN = 0.755
-QUOTE_RATE_MIN = 0.65
+RECALL_AT_5_MIN = 0.93
+MRR_AT_10_MIN = 0.762
+QUOTE_RATE_MIN = 0.68
 ABSTAIN_PRECISION_MIN = 0.86
 ABSTAIN_RECALL_MIN = 0.73
 BASELINE_MARGIN = 0.15  # hybrid Recall@5 over the tutorial baseline's (0.21 today)
@@ -53,6 +55,7 @@ def test_hybrid_retrieval_does_not_regress(real_index):
     assert summary.quote_rate >= QUOTE_RATE_MIN, f"quote rate {summary.quote_rate:.3f}\n{report}"
     assert summary.abstain_precision >= ABSTAIN_PRECISION_MIN, f"abstention P {summary.abstain_precision:.3f}\n{report}"
     assert summary.abstain_recall >= ABSTAIN_RECALL_MIN, f"abstention R {summary.abstain_recall:.3f}\n{report}"
+    assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"
 
 
 def test_hybrid_beats_each_single_retriever_and_the_baseline_shape(real_index):
@@ -72,3 +75,35 @@ def test_hybrid_beats_each_single_retriever_and_the_baseline_shape(real_index):
     recall["baseline"] = base.recall[5]
     assert 0.5 <= base.recall[5] < recall["dense"], recall  # a real, weaker pipeline
     assert recall["hybrid"] >= base.recall[5] + BASELINE_MARGIN, recall
+
+
+COUNCILS = Path(__file__).parent / "fixtures" / "councils"
+
+
+@pytest.fixture(scope="module")
+def councils_index(tmp_path_factory):
+    """The many-council fixture corpus (no catalogue) indexed with the real model."""
+    from assistant.settings import Settings
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    settings = Settings(corpus_dir=COUNCILS / "corpus", index_dir=tmp_path_factory.mktemp("councils") / "index")
+    ingest(settings, log=lambda m: None)
+    return settings, load_index(settings)
+
+
+def test_many_council_corpus_does_not_regress(councils_index):
+    """Measured 2026-11-25 on the 172 questions of tests/fixtures/councils (metadata inferred,
+    no catalogue): Recall@5 0.812, MRR@10 0.635, quote rate 0.604, abstention precision 0.600 and
+    recall 0.429, answers citing another council 0.000. Far from issue 11's targets; this
+    only stops them falling."""
+    settings, store = councils_index
+    questions = load_questions(COUNCILS / "questions.yaml")
+    results = evaluate(questions, store, settings, "hybrid")
+    summary = summarise("hybrid", results)
+    report = format_failures("hybrid", questions, results)
+    assert summary.recall[5] >= 0.80, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
+    assert summary.mrr >= 0.62, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.quote_rate >= 0.59, f"quote rate {summary.quote_rate:.3f}"
+    assert summary.abstain_recall >= 0.39, f"abstention R {summary.abstain_recall:.3f}"
+    assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"
