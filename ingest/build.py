@@ -28,7 +28,7 @@ from assistant.errors import (
 from assistant.settings import Settings, resolve_model_path
 from assistant.store import check_compatible, load_index, read_manifest, write_index, writer_lock
 from assistant.tokens import TokenCounter, token_counter
-from assistant.types import Chunk, Document
+from assistant.types import Chunk, Document, DocumentMeta
 from ingest.catalog import CATALOG_NAME, assign_doc_ids, load_catalog, meta_from_entry
 from ingest.chunking import chunk_document, contextual_header, embedding_text, sections_of
 from ingest.cleaning import clean
@@ -50,6 +50,7 @@ class IngestReport:
     wrote_index: bool = False
     notices: tuple[str, ...] = ()
     seconds: float = 0.0
+    inferred: tuple[DocumentMeta, ...] = ()  # new or changed documents with guessed metadata
 
     @property
     def exit_code(self) -> int:
@@ -63,9 +64,22 @@ class IngestReport:
         )
         for name, reason in self.skipped:
             lines.append(f"  skipped {shown_name(name)}: {reason}")
+        if self.inferred:
+            lines.append("inferred metadata (correct it in the corpus's catalog.yaml; * = guessed):")
+            lines += [_inferred_row(m) for m in self.inferred]
         state = "index written" if self.wrote_index else "nothing changed; index left as it was"
         lines.append(f"{state}: {self.chunk_count} chunks, version {self.index_version} ({self.seconds:.1f} s)")
         return "\n".join(lines)
+
+
+def _inferred_row(meta: DocumentMeta) -> str:
+    def cell(name: str, value: str, width: int) -> str:
+        text = (value or "?") + ("*" if name in meta.inferred else "")
+        return (text if len(text) <= width else text[:width - 1] + "…").ljust(width)
+
+    return (f"  {shown_name(meta.source)[:44]:44} {cell('council', meta.council, 36)} "
+            f"{cell('doc_type', meta.doc_type, 22)} {cell('date', meta.date, 11)} "
+            f"{cell('title', shown_name(meta.title), 50).rstrip()}")
 
 
 def shown_name(name: str) -> str:
@@ -369,6 +383,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         removed=tuple(sorted(set(removed))), unchanged=tuple(sorted(plan.keep)),
         skipped=_skip_list(plan.skipped), chunk_count=len(all_chunks), index_version=version,
         wrote_index=True, notices=tuple(notices), seconds=time.perf_counter() - started,
+        inferred=tuple(d.meta for d in new_docs if d.meta.inferred),
     )
 
 

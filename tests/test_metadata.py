@@ -67,3 +67,20 @@ def test_a_peers_council_is_not_the_subject(tmp_path):
 def test_forms_of_one_council_count_together(tmp_path):
     text = "Wigan MBC news\nWigan Council said ... Wigan Metropolitan Borough Council agreed ..."
     assert infer_council(tmp_path / "wigan-news.txt", text) == "Wigan Metropolitan Borough Council"
+
+
+def test_ingest_shows_what_it_inferred(tmp_path):
+    from assistant.settings import Settings
+    from ingest.build import ingest
+    from tests.fakes import FakeEmbedder, word_count
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "northby-news.txt").write_text(
+        "News | Northby District Council\nPublished: 3 April 2024\n\nPeers praise Northby District "
+        "Council. The peer team said the council had a clear plan to 2040.", encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake")
+    summary = ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None).summary()
+    row = next(line for line in summary.splitlines() if "northby-news.txt" in line)
+    assert "inferred metadata" in summary and "catalog.yaml" in summary
+    assert "Northby District Council*" in row and "news*" in row and "2024-04-03*" in row
