@@ -211,88 +211,112 @@ def _councils_by_size(metas: Sequence[Any]) -> list[str]:
 def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None = None) -> gr.Blocks:
     """The Blocks app. ``retriever`` defaults to one with the real query encoder."""
     handlers = ChatHandlers(store, settings, retriever or Retriever(store, settings))
-    metas = list(store.metas.values())
-    councils = [ALL_COUNCILS, *sorted({m.council for m in metas})]
-    doc_types = [ALL_TYPES, *sorted({m.doc_type for m in metas})]
-    years = sorted(y for m in metas for y in m.years)
-    span = f"Documents span {years[0]}–{years[-1]}" if years else None
     with gr.Blocks(title="peerqa — peer challenge documents", analytics_enabled=False,
                    delete_cache=(3600, 3600)) as app:
         gr.Markdown("## peerqa — ask the peer challenge documents\nAnswers quote the documents "
                     "and cite each passage; nothing leaves this machine.")
-        asked = gr.State([])
-        last_answer = gr.State(None)
-        with gr.Tab("Ask"), gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", elem_id="pq-chat", height=520,
-                                  buttons=["copy"], feedback_options=None,
-                                  placeholder="Ask about the LGA corporate peer challenges in the "
-                                              "corpus. Answers cite their sources as [1], [2], …")
-                with gr.Row():
-                    question = gr.Textbox(show_label=False, scale=5, elem_id="pq-question",
-                                          autofocus=True, max_lines=4,
-                                          placeholder="Type a question and press Enter")
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                    clear = gr.Button("New chat", scale=1, min_width=80)
-                gr.Examples(example_questions(_councils_by_size(metas)), inputs=[question],
-                            label="Example questions")
-                with gr.Accordion("Filters", open=False), gr.Row():
-                    council = gr.Dropdown(councils, value=ALL_COUNCILS, label="Council")
-                    doc_type = gr.Dropdown(doc_types, value=ALL_TYPES, label="Document type")
-                    year = gr.Textbox(label="Years", placeholder="e.g. 2013 or 2013-2017", info=span)
-                    theme = gr.Dropdown([ANY_THEME, *THEME_LABELS], value=ANY_THEME, label="Theme",
-                                        elem_id="pq-theme")
-                with gr.Accordion("How to read the answers", open=False):
-                    gr.Markdown(HELP.format(summary=md_inert(corpus_summary(store))))
-            with gr.Column(scale=2):
-                sources = gr.HTML(sources_html(None), elem_id="pq-sources")
-                passage = gr.Radio([], label="Show passage in context", elem_id="pq-passage")
-                context = gr.HTML(context_html(store, None, None), elem_id="pq-context")
-                download = gr.DownloadButton("Download answer with references (.md)", value=None,
-                                             interactive=False, size="sm", elem_id="pq-download")
-                with gr.Accordion("Answer as Markdown (copy)", open=False):
-                    markdown = gr.Textbox(show_label=False, lines=8, max_lines=20, buttons=["copy"],
-                                          interactive=False)
-        with gr.Tab("Corpus"):
-            gr.Markdown(md_inert(corpus_summary(store)))
-            gr.Dataframe(corpus_rows(store), headers=["Title", "Council", "Type", "Date", "Visit",
-                                                       "Inferred fields", "Chunks", "File"],
-                         datatype="str", interactive=False, wrap=True, elem_id="pq-corpus",
-                         max_height=900,
-                         column_widths=["28%", "14%", "11%", "9%", "8%", "9%", "7%", "14%"])
-        with gr.Tab("Recommendations", elem_id="pq-register-tab") as register_tab:
-            gr.Markdown("What the peers recommended, what the councils planned and what later "
-                        "reviews said, taken from the documents' own lists and tables.")
-            with gr.Row(equal_height=True):
-                reg_council = gr.Dropdown([ALL, *handlers.councils], value=ALL, label="Council")
-                reg_theme = gr.Dropdown([ALL, *THEME_LABELS], value=ALL, label="Theme")
-                reg_csv = gr.DownloadButton("Download CSV", value=None, interactive=False, size="md",
-                                            elem_id="pq-register-csv", scale=0, min_width=160)
-            reg_summary = gr.Markdown("*Loading the register…*", elem_id="pq-register-summary")
-            reg_table = gr.Dataframe(headers=REGISTER_HEADERS, datatype="str", interactive=False,
-                                     wrap=True, elem_id="pq-register", max_height=1400,
-                                     column_widths=["3%", "8%", "5%", "9%", "7%", "21%", "9%",
-                                                    "12%", "26%"])
-
-        turn_in = [question, chat, asked, council, doc_type, year, theme]
-        turn_out = [question, chat, asked, last_answer, sources, passage, context, download, markdown]
-        # Enter and the button share one queue slot: answering embeds the question (CPU-bound).
-        question.submit(handlers.ask, turn_in, turn_out, api_name="ask", concurrency_id="answer")
-        send.click(handlers.ask, turn_in, turn_out, api_visibility="private", concurrency_id="answer")
-        passage.input(handlers.show_context, [passage, last_answer], context,  # user picks only
-                      api_visibility="private")
-        cleared = [chat, asked, last_answer, sources, passage, context, download, markdown]
-        clear.click(handlers.clear, None, cleared, api_visibility="private")
-        chat.clear(handlers.clear, None, cleared, api_visibility="private")
-        # The register is computed on first view (it embeds every record), then cached.
-        reg_out = [reg_table, reg_summary, reg_csv]
-        register_tab.select(handlers.register, [reg_council, reg_theme], reg_out,
-                            api_name="recommendations", concurrency_id="answer")
-        for dropdown in (reg_council, reg_theme):
-            dropdown.input(handlers.register, [reg_council, reg_theme], reg_out,
-                           api_visibility="private", concurrency_id="answer")
+        ask = _ask_tab(store)
+        _corpus_tab(store)
+        register = _register_tab(handlers)
+        _wire_ask(handlers, ask)
+        _wire_register(handlers, register)
     app.queue(default_concurrency_limit=1, max_size=64)  # 2 cores: one embedding at a time
     return app
+
+
+def _ask_tab(store: IndexStore) -> dict[str, Any]:
+    """The chat, its filters and the sources panel; returns the components by name."""
+    metas = list(store.metas.values())
+    years = sorted(y for m in metas for y in m.years)
+    c: dict[str, Any] = {"asked": gr.State([]), "last_answer": gr.State(None)}
+    with gr.Tab("Ask"), gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            c["chat"] = gr.Chatbot(label="Conversation", elem_id="pq-chat", height=520,
+                                   buttons=["copy"], feedback_options=None,
+                                   placeholder="Ask about the LGA corporate peer challenges in the "
+                                               "corpus. Answers cite their sources as [1], [2], …")
+            with gr.Row():
+                c["question"] = gr.Textbox(show_label=False, scale=5, elem_id="pq-question",
+                                           autofocus=True, max_lines=4,
+                                           placeholder="Type a question and press Enter")
+                c["send"] = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                c["clear"] = gr.Button("New chat", scale=1, min_width=80)
+            gr.Examples(example_questions(_councils_by_size(metas)), inputs=[c["question"]],
+                        label="Example questions")
+            with gr.Accordion("Filters", open=False), gr.Row():
+                c["council"] = gr.Dropdown([ALL_COUNCILS, *sorted({m.council for m in metas})],
+                                           value=ALL_COUNCILS, label="Council")
+                c["doc_type"] = gr.Dropdown([ALL_TYPES, *sorted({m.doc_type for m in metas})],
+                                            value=ALL_TYPES, label="Document type")
+                c["year"] = gr.Textbox(label="Years", placeholder="e.g. 2013 or 2013-2017",
+                                       info=f"Documents span {years[0]}–{years[-1]}" if years else None)
+                c["theme"] = gr.Dropdown([ANY_THEME, *THEME_LABELS], value=ANY_THEME, label="Theme",
+                                         elem_id="pq-theme")
+            with gr.Accordion("How to read the answers", open=False):
+                gr.Markdown(HELP.format(summary=md_inert(corpus_summary(store))))
+        with gr.Column(scale=2):
+            c["sources"] = gr.HTML(sources_html(None), elem_id="pq-sources")
+            c["passage"] = gr.Radio([], label="Show passage in context", elem_id="pq-passage")
+            c["context"] = gr.HTML(context_html(store, None, None), elem_id="pq-context")
+            c["download"] = gr.DownloadButton("Download answer with references (.md)", value=None,
+                                              interactive=False, size="sm", elem_id="pq-download")
+            with gr.Accordion("Answer as Markdown (copy)", open=False):
+                c["markdown"] = gr.Textbox(show_label=False, lines=8, max_lines=20, buttons=["copy"],
+                                           interactive=False)
+    return c
+
+
+def _corpus_tab(store: IndexStore) -> None:
+    with gr.Tab("Corpus"):
+        gr.Markdown(md_inert(corpus_summary(store)))
+        gr.Dataframe(corpus_rows(store), headers=["Title", "Council", "Type", "Date", "Visit",
+                                                   "Inferred fields", "Chunks", "File"],
+                     datatype="str", interactive=False, wrap=True, elem_id="pq-corpus",
+                     max_height=900,
+                     column_widths=["28%", "14%", "11%", "9%", "8%", "9%", "7%", "14%"])
+
+
+def _register_tab(handlers: ChatHandlers) -> dict[str, Any]:
+    c: dict[str, Any] = {}
+    with gr.Tab("Recommendations", elem_id="pq-register-tab") as c["tab"]:
+        gr.Markdown("What the peers recommended, what the councils planned and what later "
+                    "reviews said, taken from the documents' own lists and tables.")
+        with gr.Row(equal_height=True):
+            c["council"] = gr.Dropdown([ALL, *handlers.councils], value=ALL, label="Council")
+            c["theme"] = gr.Dropdown([ALL, *THEME_LABELS], value=ALL, label="Theme")
+            c["csv"] = gr.DownloadButton("Download CSV", value=None, interactive=False, size="md",
+                                         elem_id="pq-register-csv", scale=0, min_width=160)
+        c["summary"] = gr.Markdown("*Loading the register…*", elem_id="pq-register-summary")
+        c["table"] = gr.Dataframe(headers=REGISTER_HEADERS, datatype="str", interactive=False,
+                                  wrap=True, elem_id="pq-register", max_height=1400,
+                                  column_widths=["3%", "8%", "5%", "9%", "7%", "21%", "9%",
+                                                 "12%", "26%"])
+    return c
+
+
+def _wire_ask(handlers: ChatHandlers, c: dict[str, Any]) -> None:
+    turn_in = [c[k] for k in ("question", "chat", "asked", "council", "doc_type", "year", "theme")]
+    turn_out = [c[k] for k in ("question", "chat", "asked", "last_answer", "sources", "passage",
+                               "context", "download", "markdown")]
+    # Enter and the button share one queue slot: answering embeds the question (CPU-bound).
+    c["question"].submit(handlers.ask, turn_in, turn_out, api_name="ask", concurrency_id="answer")
+    c["send"].click(handlers.ask, turn_in, turn_out, api_visibility="private", concurrency_id="answer")
+    c["passage"].input(handlers.show_context, [c["passage"], c["last_answer"]], c["context"],
+                       api_visibility="private")  # the user picks only
+    cleared = [c[k] for k in ("chat", "asked", "last_answer", "sources", "passage", "context",
+                              "download", "markdown")]
+    c["clear"].click(handlers.clear, None, cleared, api_visibility="private")
+    c["chat"].clear(handlers.clear, None, cleared, api_visibility="private")
+
+
+def _wire_register(handlers: ChatHandlers, c: dict[str, Any]) -> None:
+    # The register is computed on first view (it embeds every record), then cached.
+    inputs, outputs = [c["council"], c["theme"]], [c["table"], c["summary"], c["csv"]]
+    c["tab"].select(handlers.register, inputs, outputs, api_name="recommendations",
+                    concurrency_id="answer")
+    for dropdown in (c["council"], c["theme"]):
+        dropdown.input(handlers.register, inputs, outputs, api_visibility="private",
+                       concurrency_id="answer")
 
 
 def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,

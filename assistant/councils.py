@@ -215,7 +215,7 @@ class CouncilRegistry:
         """The mention a matched phrase makes; None when it names no place ("The Council")."""
         words = match.group(0).split(" ")
         start = match.start()
-        # "Has Wigan Council …", "Leader of Milton Keynes on Cambridge City Council": the
+        # "Has Wigan Council …", "Leader of Otherton on Northby City Council": the
         # longest known name the phrase ends with, else the phrase without its lead-in words
         while len(words) > 1 and _fold(_unpossessive(" ".join(words))) not in self._aliases and (
                 words[0].lower() in self.domain.leading_words
@@ -232,7 +232,7 @@ class CouncilRegistry:
         return CouncilMention(start, end, match.string[start:end], () if area else owners, held, area)
 
     def _inside_a_longer_name(self, mention: CouncilMention, text: str) -> bool:
-        """"Greater Cambridge Partnership", "Cambridgeshire Public Service Board": a place
+        """"Greater Northby Partnership", "Northshire Public Service Board": a place
         inside another proper name is not a council."""
         before = re.search(r"([A-Z][\w'’-]*)\s+$", text[:mention.start])
         after = re.match(r"['’]?s?\s+([A-Z][\w'’-]*)", text[mention.end:])
