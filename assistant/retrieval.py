@@ -39,15 +39,20 @@ def fuse_rankings(rankings: Sequence[Sequence[int]], weights: Sequence[float] | 
 
 
 def fuse_scores(score_maps: Sequence[dict[int, float]], weights: Sequence[float]) -> dict[int, float]:
-    """Weighted sum of min-max normalised scores (an item missing from a map scores 0 there)."""
+    """Weighted sum of min-max normalised scores (an item missing from a map scores 0 there).
+    When every item of a map scores the same (a lone match), each counts as that map's best.
+
+    >>> fuse_scores([{1: 0.9, 2: 0.5}, {2: 7.0}], [1.0, 1.0])
+    {1: 1.0, 2: 1.0}
+    """
     fused: dict[int, float] = {}
     for scores, weight in zip(score_maps, weights):
         if not scores:
             continue
         lo, hi = min(scores.values()), max(scores.values())
-        span = (hi - lo) or 1.0
         for item, value in scores.items():
-            fused[item] = fused.get(item, 0.0) + weight * (value - lo) / span
+            normalised = (value - lo) / (hi - lo) if hi > lo else 1.0
+            fused[item] = fused.get(item, 0.0) + weight * normalised
     return fused
 
 

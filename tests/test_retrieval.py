@@ -125,8 +125,9 @@ def test_fuse_scores_weights_scale_and_missing_items_score_zero():
 
 
 def test_fuse_scores_constant_and_empty_maps():
-    assert fuse_scores([{1: 0.7, 2: 0.7}], [1.0]) == {1: 0.0, 2: 0.0}  # no span: no division by zero
-    assert fuse_scores([{}, {5: 2.0}], [1.0, 1.0]) == {5: 0.0}
+    # no span: no division by zero, and tied items are that map's best (a lone match counts)
+    assert fuse_scores([{1: 0.7, 2: 0.7}], [1.0]) == {1: 1.0, 2: 1.0}
+    assert fuse_scores([{}, {5: 2.0}], [1.0, 1.0]) == {5: 1.0}
     assert fuse_scores([], []) == {}
 
 
@@ -378,9 +379,8 @@ def test_hybrid_search_finds_the_chunk_only_bm25_can(index, fusion, form):
     assert dense < 0.25 and hybrid > 0.6, (hybrid, dense)  # today weighted 0.93/0.05, rrf 0.72/0.15
 
 
-@pytest.mark.xfail(strict=True, reason="defect: min-max normalisation gives a lone BM25 match 0, "
-                   "so in weighted fusion a rare word found in one chunk adds nothing")
 def test_a_lone_lexical_match_still_counts_in_weighted_fusion():
+    """Was a defect (a lone BM25 match normalised to 0); fixed in fuse_scores."""
     fused = fuse_scores([{1: 0.8, 2: 0.4}, {7: 3.2}], [1.0, 1.0])
     assert fused[7] > 0
 
