@@ -30,33 +30,46 @@ ROUTES = ("answer", "comparison", "listing", "register")
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}s?)\b")
 # Words between two council names that make both of them subjects ("X and Y", "X versus Y").
-_COORDINATION = re.compile(r"^\s*(?:,|and|or|&|vs\.?|versus|compared (?:with|to)|as well as)?\s*"
+_COORDINATION = re.compile(r"^(?:['’]s)?\s*(?:,|and|or|&|vs\.?|versus|compared (?:with|to)|as well as)?\s*"
                            r"(?:,|and|or)?\s*(?:with\s+|to\s+)?(?:the\s+|at\s+(?:the\s+)?)?$", re.I)
 _EACH_COUNCIL = re.compile(
     r"\b(?:(?:at|for|in|across|by|of)\s+(?:each|every|both|all(?:\s+the)?|the\s+two|the\s+different)"
     r"\s+councils?|each\s+council|both\s+councils|the\s+two\s+councils|between\s+(?:the\s+)?councils)\b",
     re.I)
 _COMPARE_VERB = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bcomparison\s+of\b", re.I)
-_BETWEEN = re.compile(r"\b(?:differ(?:ence|ences|ent)?|compare[sd]?)\b", re.I)
+_BETWEEN = re.compile(r"\b(?:differ(?:ence|ences|ent)?|compare[sd]?|changed?|between)\b", re.I)
 _REGISTER = re.compile(
     r"^\s*(?:what|which|list|show|give)\b.{0,40}?\b(?:were|are|was|is|of|all|the)\b.{0,20}?"
     r"\b(?:key\s+|main\s+|peer\s+|peers['’]?\s+)?recommendations\b(?!\s+(?:about|on|regarding)\b)"
-    r"|\b(?:acted|act)\s+on\b.{0,40}\brecommendations?\b"
+    r"|^\W*(?:the\s+)?(?:key\s+|main\s+)?recommendations\b"  # terse: "recommendations for the city?"
+    r"|\b(?:acted|act|implemented|implement|finished|completed|delivered)\s+(?:on\s+)?"
+    r"(?:[\w'’]+\s+){0,4}recommendations?\b"
     r"|\bstatus\s+of\b.{0,60}\b(?:recommendations?|actions?)\b"
     r"|\bprogress\b.{0,30}\b(?:on|against|with)\s+(?:the|its|their)\s+(?:peers['’]?\s+)?"
     r"(?:key\s+)?recommendations\b"
-    r"|\bwhich\s+(?:actions|recommendations)\s+(?:are|were|have|remain)\b", re.I)
+    r"|\bwhich\s+(?:of\s+[\w'’ ]{1,40}?\s+)?(?:actions|recommendations)\b.{0,30}"
+    r"\b(?:are|were|have|remain)\b"
+    r"|\bwhich\s+(?:of\s+them|recommendation)\b"
+    r"|\bwhat\s+actions\s+did\b"
+    r"|\bhow\s+far\b.{0,40}\b(?:action\s+plan|recommendations)\b"
+    r"|^\s*what\s+did\s+(?:the\s+)?peers?\s+recommend(?:\s+(?:to|for)\s+[^?]{1,60})?\s*\??\s*$", re.I)
+_DOCS = r"(?:reports?|documents?|docs|papers?|letters?|files?|sources?)"
+_MENTION = (r"(?:mention(?:s|ed)?|discuss(?:es)?|refer(?:s)?\s+to|talk(?:s)?\s+about|cover(?:s)?"
+            r"|reference(?:s)?|contain(?:s)?|say\s+anything\s+about|(?:are|is)\s+about|deal(?:s)?\s+with)")
 _LISTING = [
     re.compile(p, re.IGNORECASE)
     for p in (
-        r"^(?:which|what)\s+(?:reports?|documents?|docs|papers?|letters?|files?|sources?)\s+"
-        r"(?:mention(?:s|ed)?|discuss(?:es)?|refer(?:s)?\s+to|talk(?:s)?\s+about|cover(?:s)?|reference(?:s)?"
-        r"|contain(?:s)?|say\s+anything\s+about|(?:are|is)\s+about|deal(?:s)?\s+with)\s+(?P<term>.+)$",
-        r"^(?:in\s+)?which\s+(?:reports?|documents?)\s+(?:is|are|was|were)\s+(?P<term>.+?)\s+"
+        # "which (of the county's | peer challenge | Northbridge City Council | councils') reports
+        # mention X", "list every document that mentions X", "do any of the documents mention X"
+        rf"^(?:which|what|list|show|find|do|does|are\s+there)\b(?P<scope>[^?]{{0,60}}?)\b{_DOCS}\s+"
+        rf"(?:that\s+|which\s+)?{_MENTION}\s+(?P<term>.+)$",
+        rf"^(?:in\s+)?which\s+{_DOCS}\s+(?:is|are|was|were)\s+(?P<term>.+?)\s+"
         r"(?:mentioned|discussed|referred\s+to|referenced)$",
         r"^where\s+(?:is|are|was|were)\s+(?P<term>.+?)\s+(?:mentioned|discussed|referred\s+to|referenced)"
         r"(?:\s+in\s+the\s+(?:corpus|documents|reports))?$",
-        r"^(?:list|show|find)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:reports?|documents?|mentions?|references?)\s+"
+        r"^where\s+(?:does|do|did)\s+(?P<term>.+?)\s+(?:come\s+up|appear|feature|get\s+mentioned)"
+        r"(?:\s+in\s+the\s+(?:corpus|documents|reports))?$",
+        rf"^(?:list|show|find)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:{_DOCS}|mentions?|references?)\s+"
         r"(?:about|on|of|to|that\s+mention|mentioning|discussing|referring\s+to|which\s+mention)\s+(?P<term>.+)$",
         r"^(?:find\s+)?(?:all\s+)?mentions?\s+of\s+(?P<term>.+)$",
     )
@@ -155,8 +168,10 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     named = {n for m in mentions if m.held for n in m.councils}
     held_types = {t for c in named for t in facts.held_types.get(c, ())}
     term = listing_term(text)
-    if term:  # a listing is filtered by a council only when its term ends "… for the county council"
+    if term:  # a listing is filtered by the council of its scope ("the county's documents") or of
+        # a term ending "… for the county council"; a council in the term is what is looked for
         term, held = _split_listing_council(term, facts.registry)
+        held = held or [m for m in facts.registry.find(listing_scope(text)) if m.held]
         councils = tuple(n for m in held for n in m.councils)
     return Query(
         text=text, asked=asked, inherited_from=inherited,
@@ -228,6 +243,14 @@ def _compared(text: str, councils: Sequence[str], subjects: Sequence[CouncilMent
     if len(named) == 1 and not _EACH_COUNCIL.search(text):
         return tuple(named)
     return tuple(sorted(held))
+
+
+def listing_scope(question: str) -> str:
+    """The words naming which documents a listing searches ("of the county's", "Northbridge
+    City Council"), "" when none."""
+    text = question.strip().rstrip("?.! ")
+    match = _LISTING[0].match(text)
+    return match.group("scope").strip() if match else ""
 
 
 def listing_term(question: str) -> str | None:
