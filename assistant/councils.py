@@ -350,7 +350,7 @@ def _longest_first(mentions: list[CouncilMention]) -> list[CouncilMention]:
 def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts: bool = False) -> list[str]:
     """Council names written out in full in ``texts``, each once in order of appearance, or
     every occurrence with ``counts``."""
-    registry = CouncilRegistry((), (), domain)
+    registry = name_finder(domain or load_domain())
     names: list[str] = []
     for text in texts:
         for match in registry._full_name.finditer(text):
@@ -361,6 +361,12 @@ def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts:
             words = _after_last(words, registry.domain.not_place_words)
             names += [p for p in _split_joined(" ".join(words), registry) if registry.names_a_place(p)]
     return names if counts else list(dict.fromkeys(names))
+
+
+@lru_cache(maxsize=4)
+def name_finder(domain: Domain) -> CouncilRegistry:
+    """An empty registry: its patterns find council-like names (compiled once per domain)."""
+    return CouncilRegistry((), (), domain)
 
 
 def _after_last(words: list[str], blockers: frozenset[str]) -> list[str]:

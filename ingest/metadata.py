@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from assistant.councils import CouncilRegistry, canonical_name, council_names_in, parse_council_name
+from assistant.councils import canonical_name, council_names_in, name_finder, parse_council_name
 from assistant.domain import load_domain
 
 HEAD = 600  # characters of the opening that decide most
@@ -85,7 +85,7 @@ def infer_council(path: Path, text: str) -> str:
     specific canonical name."""
     text = _title_case_capitals(text[:20000])
     scores: Counter[tuple[str, str]] = Counter()  # (kind, place) → weight
-    registry = CouncilRegistry((), ())
+    registry = name_finder(load_domain())
     for match in registry._full_name.finditer(text):
         names = council_names_in([match.group(0)])
         if not names or _PEER_LINE.search(text[max(0, match.start() - 100):match.start()].split("\n")[-1]):
