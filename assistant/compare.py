@@ -13,7 +13,6 @@ together with how much of the corpus was searched.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from pathlib import Path
 
 from assistant.errors import CatalogError
@@ -12,7 +11,6 @@ from assistant.types import DOC_TYPES, DocumentMeta
 from ingest.metadata import infer_council, infer_date, infer_doc_type, infer_title
 
 CATALOG_NAME = "catalog.yaml"
-_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 
 
 def doc_id_for(path: Path) -> str:
