@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from assistant.answer_type import gives, name_sentence, passage_gives
+from assistant.boilerplate import store_boilerplate
 from assistant.lexical import stems
 from assistant.query import CorpusFacts, Query, corpus_facts
 from assistant.retrieval import RetrievalResult, Retriever
@@ -52,7 +53,8 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
         return replace(base, reason=reason, text=text)
     unknown = ", ".join(query.unknown_names)
     councils = [c.lower() for c in query.councils]
-    answer = replace(extractive_answer(query, result, settings, councils, facts.registry.name_words),
+    standard = store_boilerplate(store) if settings.answer.boilerplate_jaccard <= 1 else frozenset()
+    answer = replace(extractive_answer(query, result, settings, councils, facts.registry.name_words, standard),
                      index_version=store.version, filters=filters, confidence=result.confidence,
                      notice=f"The documents never mention {unknown}; check the quotes answer it." if unknown else "")
     llm = generator if generator is not None else (
@@ -126,8 +128,10 @@ def _sentence_texts(passage: Passage) -> list[str]:
 
 
 def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
-                      councils: Sequence[str] = (), not_names: frozenset[str] = frozenset()) -> Answer:
-    """Quote the best sentences of the top passages, each with its passage number.
+                      councils: Sequence[str] = (), not_names: frozenset[str] = frozenset(),
+                      standard: frozenset[tuple[str, int]] = frozenset()) -> Answer:
+    """Quote the best sentences of the top passages, each with its passage number; never a
+    ``standard`` sentence ((doc_id, start) of text that recurs across councils' documents).
 
     With an ``expected`` kind of answer ("when …?" → a date), sentences that give one are
     preferred, so "When did the peers visit?" quotes the sentence with the date.
@@ -149,6 +153,8 @@ def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
             if len(text) < cfg.min_sentence_chars or not re.search(r"[a-z]{3}", text) \
                     or text.rstrip().endswith(":"):
                 continue  # headings, labels, fragments and lead-ins ("… are:") answer nothing
+            if (passage.meta.doc_id, passage.chunk.sentences[s_index].start) in standard:
+                continue  # the LGA's standard text says nothing about this council
             dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
             words = set(stems(text))
             lexical = len(q_stems & words) / max(1, len(q_stems))

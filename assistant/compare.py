@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answering import extractive_answer
+from assistant.boilerplate import store_boilerplate
 from assistant.errors import UsageError
 from assistant.query import Query
 from assistant.retrieval import Retriever, document_matches
@@ -66,6 +67,7 @@ def compare(
     filters = filters or Filters()
     targets = [filters.council] if filters.council else list(query.compared or query.councils)
     groups: list[ComparisonGroup] = []
+    standard = store_boilerplate(store) if settings.answer.boilerplate_jaccard <= 1 else frozenset()
     for council in targets:
         result = retriever.search(query, replace(filters, council=council),
                                   settings.compare.per_council)
@@ -77,7 +79,7 @@ def compare(
         for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
             first = sum(len(g.passages) for g in groups) + 1
             passages = tuple(by_year[year][:settings.compare.per_group])
-            groups.append(_group(query, council, year, passages, first, result, settings))
+            groups.append(_group(query, council, year, passages, first, result, settings, standard))
     return Comparison(query.text, tuple(targets), tuple(groups), store.version)
 
 
@@ -89,12 +91,13 @@ def _group(
     first: int,
     result,
     settings: Settings,
+    standard: frozenset[tuple[str, int]] = frozenset(),
 ) -> ComparisonGroup:
     """One council-and-year group whose passages are numbered from ``first``."""
     numbers = tuple(range(first, first + len(passages)))
     if max(_evidence(p) for p in passages) < settings.answer.abstain_threshold:
         return ComparisonGroup(council, year, passages, numbers, "", (), abstained=True)
-    answer = extractive_answer(query, replace(result, passages=passages), settings)
+    answer = extractive_answer(query, replace(result, passages=passages), settings, standard=standard)
     return ComparisonGroup(
         council,
         year,

@@ -109,6 +109,8 @@ class QuestionResult:
     quote_hit: bool = False  # the answer quotes a sentence holding a gold phrase (answerable only)
     # answered, about one council: does it cite a passage of another council? None otherwise
     cross_council: bool | None = None
+    quoted: int = 0  # sentences the answer quotes
+    quoted_standard: int = 0  # …of which standard text (recurring across councils' documents)
 
 
 def score_ranking(ranked: Sequence[tuple[str, str]], gold: Sequence[Gold]) -> tuple[int | None, float, float]:
@@ -146,6 +148,9 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
     retriever = Retriever(store, settings, encoder=encoder, mode=mode)
     session = Session(store, settings, retriever)
     retriever.search(session.analyse("warm up the encoder and indexes"))
+    from assistant.boilerplate import store_boilerplate
+
+    standard = store_boilerplate(store, MEASURED_BOILERPLATE)  # measured the same whatever the setting
     results = []
     for q in questions:
         started = time.perf_counter()
@@ -166,8 +171,23 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
             retrieved=tuple((p.meta.doc_id, " › ".join(p.chunk.section), p.chunk.text[:90])
                             for p in answer.passages[:5]),
             quote_hit=quote_hit, cross_council=_cross_council(query, answer),
+            quoted=sum(len(p.quoted) for p in answer.passages),
+            quoted_standard=_standard_quotes(answer, standard),
         ))
     return results
+
+
+MEASURED_BOILERPLATE = 0.6  # the standard-text threshold the eval column uses
+
+
+def _standard_quotes(answer, standard: frozenset[tuple[str, int]]) -> int:
+    """How many of the answer's quoted sentences are standard text."""
+    count = 0
+    for passage in answer.passages:
+        chunk = passage.chunk
+        texts = {chunk.text[s.start - chunk.start:s.end - chunk.start]: s.start for s in chunk.sentences}
+        count += sum(1 for q in passage.quoted if (passage.meta.doc_id, texts.get(q, -1)) in standard)
+    return count
 
 
 def _cross_council(query, answer) -> bool | None:
@@ -230,6 +250,7 @@ class Summary:
     by_type: dict[str, float] = field(default_factory=dict)  # Recall@5 per question type
     quote_rate: float | None = None  # answerable questions whose answer quotes a gold phrase
     cross_council: float | None = None  # answers about one council citing another council
+    standard_quotes: float | None = None  # quoted sentences that are standard text
 
 
 def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
@@ -255,6 +276,8 @@ def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
         by_type=by_type,
         quote_rate=(sum(1 for r in answerable if r.quote_hit) / n) if name != "baseline" else None,
         cross_council=_share([r.cross_council for r in results if r.cross_council is not None]),
+        standard_quotes=(sum(r.quoted_standard for r in results) / quoted
+                         if (quoted := sum(r.quoted for r in results)) else None),
     )
 
 
@@ -280,13 +303,15 @@ def format_table(summaries: Sequence[Summary]) -> str:
         return "  n/a" if x is None else f"{x:5.3f}"
 
     head = (f"{'retriever':<10} {'R@1':>5} {'R@3':>5} {'R@5':>5} {'R@10':>5} {'MRR@10':>6} {'nDCG@10':>7} "
-            f"{'cover@5':>7} {'quote':>5} {'abs-P':>5} {'abs-R':>5} {'xcncl':>5} {'p50 ms':>7} {'p95 ms':>7}")
+            f"{'cover@5':>7} {'quote':>5} {'abs-P':>5} {'abs-R':>5} {'xcncl':>5} {'stdq':>5} {'p50 ms':>7} "
+            f"{'p95 ms':>7}")
     lines = [head, "-" * len(head)]
     for s in summaries:
         lines.append(
             f"{s.name:<10} {s.recall[1]:5.3f} {s.recall[3]:5.3f} {s.recall[5]:5.3f} {s.recall[10]:5.3f} "
             f"{s.mrr:6.3f} {s.ndcg:7.3f} {s.coverage:7.3f} {pct(s.quote_rate)} {pct(s.abstain_precision)} "
-            f"{pct(s.abstain_recall)} {pct(s.cross_council)} {s.latency_p50:7.1f} {s.latency_p95:7.1f}"
+            f"{pct(s.abstain_recall)} {pct(s.cross_council)} {pct(s.standard_quotes)} "
+            f"{s.latency_p50:7.1f} {s.latency_p95:7.1f}"
         )
     return "\n".join(lines)
 

@@ -109,6 +109,9 @@ class AnswerSettings:
     quote_window: float = setting(
         0.12, "quote sentences scoring within this of the best one (up to max_quotes)")
     min_sentence_chars: int = setting(25, "shorter sentences (headings, labels) are never quoted")
+    boilerplate_jaccard: float = setting(
+        0.6, "a sentence this similar (word 3-grams) to one in another council's document is "
+             "standard text, never quoted; above 1 turns the check off")
     max_question_chars: int = setting(1000, "longest question accepted")
     llm_url: str = setting("", "OpenAI-compatible base URL; enables generative answers")
     llm_model: str = setting("local", "model name sent to that endpoint")
