@@ -54,14 +54,26 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     unknown = ", ".join(query.unknown_names)
     councils = [c.lower() for c in query.councils]
     standard = store_boilerplate(store) if settings.answer.boilerplate_jaccard <= 1 else frozenset()
-    answer = replace(extractive_answer(query, result, settings, councils, facts.registry.name_words, standard),
-                     index_version=store.version, filters=filters, confidence=result.confidence,
-                     notice=f"The documents never mention {unknown}; check the quotes answer it." if unknown else "")
+    answer = extractive_answer(query, result, settings, councils, facts.registry.name_words, standard)
+    notices = [f"The documents never mention {unknown}; check the quotes answer it." if unknown else "",
+               _councils_notice(query, answer, filters)]
+    answer = replace(answer, index_version=store.version, filters=filters, confidence=result.confidence,
+                     notice=" ".join(n for n in notices if n))
     llm = generator if generator is not None else (
         OpenAICompatibleGenerator.from_settings(settings) if settings.answer.llm_url else None)
     if llm is not None:
         return generative_answer(query.text, answer, llm)
     return answer
+
+
+def _councils_notice(query: Query, answer: Answer, filters: Filters) -> str:
+    """A question naming no council, answered from several councils' documents: say so and
+    offer the comparison (each passage's council is in its reference)."""
+    cited = sorted({answer.passages[n - 1].meta.council for n in answer.citations})
+    if query.councils or filters.council or len(cited) < 2:
+        return ""
+    return (f"The quotes come from {len(cited)} councils ({', '.join(cited)}); to see them side by "
+            f"side, ask \"{query.text.rstrip('?. ')} at each council?\"")
 
 
 def scoped(query: Query, filters: Filters, settings: Settings) -> Filters:

@@ -398,3 +398,12 @@ def test_a_question_about_one_council_quotes_only_that_council(index, retriever)
     unscoped = ask(query_for(store, "What did the peers say about the county council's shared services?"),
                    store, off, retriever=retriever)
     assert unscoped.filters.council is None
+
+
+def test_an_answer_from_several_councils_offers_the_comparison(index, retriever):
+    both = answer(index, retriever, "What did the peers say about shared services?")
+    cited = {both.passages[n - 1].meta.council for n in both.citations}
+    assert len(cited) == 2  # the city's report and the county's letter both answer
+    assert "shared services at each council?" in both.notice and all(c in both.notice for c in cited)
+    one = answer(index, retriever, "What did the peers say about the county council's shared services?")
+    assert "at each council" not in one.notice
