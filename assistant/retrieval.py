@@ -214,7 +214,7 @@ class Retriever:
             return (), 0.0
         sentence_scores = {row: self.store.chunk_sentence_vectors(row) @ svec
                            if self.store.chunks[row].sentences else np.zeros(0) for row in fused}
-        best_sentence = {row: float(s.max()) if len(s) else 0.0 for row, s in sentence_scores.items()}
+        best_sentence = {row: self._best_own_sentence(row, s) for row, s in sentence_scores.items()}
         final = {row: fused[row] + cfg.sentence_weight * best_sentence[row] + self._hint_boost(row, query)
                  for row in fused}
         chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]
@@ -232,6 +232,18 @@ class Retriever:
         if self.mode != "dense" and not lexical:
             confidence = 0.0  # not one word of the question occurs in the corpus
         return passages, confidence
+
+    def _best_own_sentence(self, row: int, scores: np.ndarray) -> float:
+        """The chunk's best sentence score, standard text (the same in every council's
+        documents) left out: it is evidence of nothing about the council."""
+        chunk = self.store.chunks[row]
+        if self.settings.answer.boilerplate_jaccard > 1:
+            return float(scores.max()) if len(scores) else 0.0
+        from assistant.boilerplate import store_boilerplate
+
+        standard = store_boilerplate(self.store)
+        own = [float(v) for v, s in zip(scores, chunk.sentences) if (chunk.doc_id, s.start) not in standard]
+        return max(own, default=0.0)
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
         """Dense and lexical scores fused and scaled to 0–1 (weighted sum or RRF)."""
