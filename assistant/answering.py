@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from assistant.answer_type import gives, name_sentence, passage_gives
-from assistant.boilerplate import store_boilerplate
+from assistant.boilerplate import standard_text
 from assistant.lexical import stems
 from assistant.query import CorpusFacts, Query, corpus_facts
 from assistant.retrieval import RetrievalResult, Retriever
@@ -53,7 +53,7 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
         return replace(base, reason=reason, text=text)
     unknown = ", ".join(query.unknown_names)
     councils = [c.lower() for c in query.councils]
-    standard = store_boilerplate(store) if settings.answer.boilerplate_jaccard <= 1 else frozenset()
+    standard = standard_text(store, settings)
     answer = extractive_answer(query, result, settings, councils, facts.registry.name_words, standard)
     notices = [f"The documents never mention {unknown}; check the quotes answer it." if unknown else "",
                _councils_notice(query, answer, filters)]

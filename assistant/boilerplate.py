@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 SHINGLE = 3
 MIN_WORDS = 8  # shorter sentences ("The peer team met staff.") are too generic to judge
@@ -27,8 +27,8 @@ def _shingles(text: str, ignore: frozenset[str]) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
 
 
-def recurring_sentences(sentences: Iterable[tuple[str, str, str]], ignore: frozenset[str] = frozenset(),
-                        min_jaccard: float = 0.6, max_postings: int = 400) -> frozenset[str]:
+def recurring_sentences(sentences: Iterable[tuple[Hashable, str, str]], ignore: frozenset[str] = frozenset(),
+                        min_jaccard: float = 0.6, max_postings: int = 400) -> frozenset:
     """Keys of the sentences that recur in another council's document.
 
     ``sentences`` are (key, council, text). A 3-gram shared by more than ``max_postings``
@@ -51,7 +51,7 @@ def recurring_sentences(sentences: Iterable[tuple[str, str, str]], ignore: froze
         grams.append(shingles)
         for gram in shingles:
             postings[gram].append(index)
-    found: set[str] = set()
+    found: set = set()
     for i, shingles in enumerate(grams):
         shared: dict[int, int] = defaultdict(int)
         for gram in shingles:
@@ -67,6 +67,13 @@ def recurring_sentences(sentences: Iterable[tuple[str, str, str]], ignore: froze
     return frozenset(found)
 
 
+def standard_text(store, settings) -> frozenset[tuple[str, int]]:
+    """The standard-text sentences an answer under ``settings`` must leave out (none when
+    ``answer.boilerplate_jaccard`` is above 1, which switches the check off)."""
+    jaccard = settings.answer.boilerplate_jaccard
+    return store_boilerplate(store, jaccard) if jaccard <= 1 else frozenset()
+
+
 def store_boilerplate(store, min_jaccard: float | None = None) -> frozenset[tuple[str, int]]:
     """(doc_id, sentence start) of every standard-text sentence of an index; computed once per
     threshold (default: the store's ``answer.boilerplate_jaccard``)."""
@@ -75,15 +82,13 @@ def store_boilerplate(store, min_jaccard: float | None = None) -> frozenset[tupl
     def compute() -> frozenset[tuple[str, int]]:
         from assistant.query import corpus_facts
 
-        ignore = corpus_facts(store).registry.name_words
         seen: dict[tuple[str, int], tuple[str, str]] = {}
         for chunk in store.chunks:  # overlapping chunks share sentences: each is seen once
             doc = store.documents[chunk.doc_id]
             for sentence in chunk.sentences:
                 seen.setdefault((chunk.doc_id, sentence.start),
                                 (doc.meta.council, doc.text[sentence.start:sentence.end]))
-        found = recurring_sentences(((f"{d}\t{s}", council, text) for (d, s), (council, text) in seen.items()),
-                                    ignore, jaccard)
-        return frozenset((k.split("\t")[0], int(k.split("\t")[1])) for k in found)
+        return recurring_sentences(((key, council, text) for key, (council, text) in seen.items()),
+                                   corpus_facts(store).registry.name_words, jaccard)
 
     return store.derived(f"boilerplate-{jaccard}", compute)

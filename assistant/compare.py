@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answering import extractive_answer
-from assistant.boilerplate import store_boilerplate
+from assistant.boilerplate import standard_text
 from assistant.errors import UsageError
 from assistant.query import Query
 from assistant.retrieval import Retriever, document_matches
@@ -67,7 +67,7 @@ def compare(
     filters = filters or Filters()
     targets = [filters.council] if filters.council else list(query.compared or query.councils)
     groups: list[ComparisonGroup] = []
-    standard = store_boilerplate(store) if settings.answer.boilerplate_jaccard <= 1 else frozenset()
+    standard = standard_text(store, settings)
     for council in targets:
         result = retriever.search(query, replace(filters, council=council),
                                   settings.compare.per_council)

@@ -54,16 +54,6 @@ class CouncilMention:
         return len(self.councils) > 1
 
 
-def canonical_name(name: str, domain: Domain | None = None) -> str:
-    """A council's canonical long form: "Wigan MBC" → "Wigan Metropolitan Borough Council"."""
-    domain = domain or load_domain()
-    parsed = parse_council_name(name, domain)
-    if parsed is None:
-        return name
-    kind = next(k for k in domain.council_kinds if k.kind == parsed[0])
-    return kind.forms[0].replace("{place}", parsed[1])
-
-
 def parse_council_name(name: str, domain: Domain | None = None) -> tuple[str, str] | None:
     """(kind, place) of a council name, or None when no name form fits.
 

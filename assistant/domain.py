@@ -80,9 +80,14 @@ def _strings(data: dict, key: str, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def _council_kinds(items: object, where: str) -> tuple[CouncilKind, ...]:
+def _entries(data: dict, key: str, where: str) -> list:
+    items = data.get(key)
     if not isinstance(items, list) or not items:
-        raise DomainError(f"{where}: 'council_kinds' must be a non-empty list")
+        raise DomainError(f"{where}: '{key}' must be a non-empty list")
+    return items
+
+
+def _council_kinds(items: list, where: str) -> tuple[CouncilKind, ...]:
     kinds = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
@@ -96,9 +101,7 @@ def _council_kinds(items: object, where: str) -> tuple[CouncilKind, ...]:
     return tuple(kinds)
 
 
-def _document_types(items: object, where: str) -> tuple[DocumentType, ...]:
-    if not isinstance(items, list) or not items:
-        raise DomainError(f"{where}: 'document_types' must be a non-empty list")
+def _document_types(items: list, where: str) -> tuple[DocumentType, ...]:
     types = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):
@@ -116,9 +119,7 @@ def _document_types(items: object, where: str) -> tuple[DocumentType, ...]:
     return tuple(types)
 
 
-def _themes(items: object, where: str) -> tuple[ThemeSpec, ...]:
-    if not isinstance(items, list) or not items:
-        raise DomainError(f"{where}: 'themes' must be a non-empty list")
+def _themes(items: list, where: str) -> tuple[ThemeSpec, ...]:
     themes = []
     for item in items:
         fields = {k: str((item or {}).get(k) or "").strip() if isinstance(item, dict) else ""
@@ -139,14 +140,14 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
     if not isinstance(data, dict):
         raise DomainError(f"{where}: expected a mapping at the top level")
     return Domain(
-        council_kinds=_council_kinds(data.get("council_kinds"), where),
+        council_kinds=_council_kinds(_entries(data, "council_kinds", where), where),
         leading_words=frozenset(w.lower() for w in _strings(data, "leading_words", where)),
-        document_types=_document_types(data.get("document_types"), where),
+        document_types=_document_types(_entries(data, "document_types", where), where),
         posts=_strings(data, "posts", where),
         not_names=frozenset(w.lower() for w in _strings(data, "not_names", where)),
         examples=_strings(data, "examples", where),
         not_place_words=frozenset(w.lower() for w in _strings(data, "not_place_words", where)),
-        themes=_themes(data.get("themes"), where),
+        themes=_themes(_entries(data, "themes", where), where),
         process_description=str(data.get("process_description") or "").strip(),
     )
 

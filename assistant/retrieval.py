@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.boilerplate import standard_text
 from assistant.errors import UsageError
 from assistant.lexical import bm25_scores
 from assistant.query import Query
@@ -214,7 +215,8 @@ class Retriever:
             return (), 0.0
         sentence_scores = {row: self.store.chunk_sentence_vectors(row) @ svec
                            if self.store.chunks[row].sentences else np.zeros(0) for row in fused}
-        best_sentence = {row: self._best_own_sentence(row, s) for row, s in sentence_scores.items()}
+        standard = standard_text(self.store, self.settings)
+        best_sentence = {row: self._best_own_sentence(row, s, standard) for row, s in sentence_scores.items()}
         final = {row: fused[row] + cfg.sentence_weight * best_sentence[row] + self._hint_boost(row, query)
                  for row in fused}
         chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]
@@ -233,15 +235,11 @@ class Retriever:
             confidence = 0.0  # not one word of the question occurs in the corpus
         return passages, confidence
 
-    def _best_own_sentence(self, row: int, scores: np.ndarray) -> float:
+    def _best_own_sentence(self, row: int, scores: np.ndarray,
+                           standard: frozenset[tuple[str, int]]) -> float:
         """The chunk's best sentence score, standard text (the same in every council's
         documents) left out: it is evidence of nothing about the council."""
         chunk = self.store.chunks[row]
-        if self.settings.answer.boilerplate_jaccard > 1:
-            return float(scores.max()) if len(scores) else 0.0
-        from assistant.boilerplate import store_boilerplate
-
-        standard = store_boilerplate(self.store)
         own = [float(v) for v, s in zip(scores, chunk.sentences) if (chunk.doc_id, s.start) not in standard]
         return max(own, default=0.0)
 

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from assistant.councils import canonical_name, council_names_in, name_finder, parse_council_name
+from assistant.councils import council_names_in, name_finder, parse_council_name
 from assistant.domain import load_domain
 
 HEAD = 600  # characters of the opening that decide most
@@ -105,12 +105,7 @@ def infer_council(path: Path, text: str) -> str:
     place = by_place.most_common(1)[0][0]
     kinds = [k for k, p in scores if p == place]
     kind = next((k for k in kinds if k != "unitary"), kinds[0])  # the most specific form named
-    return canonical_name(next(n for n in _forms(kind, place)))
-
-
-def _forms(kind: str, place: str) -> list[str]:
-    spec = next(k for k in load_domain().council_kinds if k.kind == kind)
-    return [spec.forms[0].replace("{place}", place)]
+    return load_domain().kind(kind).forms[0].replace("{place}", place)
 
 
 def _title_case_capitals(text: str) -> str:
