@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -227,6 +228,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run(args, _settings(args))
 
 
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Fit sentence selection and answerability on the dev split; print the TOML to use."""
+    from assistant.evaluation import load_questions
+    from assistant.fitting import as_toml, fit
+    from assistant.store import load_index
+
+    settings = _settings(args)
+    pairs = [(load_index(replace(settings, index_dir=Path(index))), load_questions(Path(questions)))
+             for index, questions in (args.pair or [(str(settings.index_dir), args.questions)])]
+    selection, answerability = fit(pairs, settings, args.max_refused)
+    print(as_toml(selection, answerability))
+    return 0
+
+
 def cmd_recommendations(args: argparse.Namespace) -> int:
     from assistant.recommendations import run_command
 
@@ -277,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baseline", action="store_true", help="skip the tutorial-pipeline baseline row")
     p.add_argument("--corpus", help="raw files for the baseline (default: the folder the index was built from)")
     p.set_defaults(func=cmd_eval)
+
+    p = common(sub.add_parser("fit", help="fit sentence selection and answerability on the dev split"))
+    p.add_argument("--questions", default="tests/fixtures/questions.yaml", help="questions for --index")
+    p.add_argument("--pair", nargs=2, action="append", metavar=("INDEX", "QUESTIONS"),
+                   help="an index folder and its question file (repeat for several corpora)")
+    p.add_argument("--max-refused", type=float, default=0.02,
+                   help="share of answerable dev questions the threshold may refuse")
+    p.set_defaults(func=cmd_fit)
 
     p = common(sub.add_parser("serve", help="start the web chat"))
     p.add_argument("--host", default="127.0.0.1")

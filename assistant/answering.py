@@ -1,11 +1,12 @@
 """Retrieved passages → a cited answer: extractive by default, generative when configured.
 
-The extractive answer quotes the 2–5 best sentences verbatim, each followed by the number of
-the passage it comes from. It abstains when the evidence is weak (threshold calibrated on the
-fixture dev split); when the question is about a council, year or kind of document the corpus
-does not hold; when it asks for a date, figure, amount or post holder that none of the top
-passages gives (answer_type.py); and — with a different message — when the filters exclude
-every document.
+The extractive answer quotes the sentences the selection stage picks (selection.py), verbatim
+and best first, each followed by the number of the passage it comes from. It abstains when the
+question is about a council, year or kind of document the corpus does not hold (facts about
+the corpus); when the calibrated answerability model (answerability.py) judges the evidence too
+weak — the message then says why: a name the documents never use, a date, figure or post holder
+none of the top passages gives, or no evidence; and — with a different message — when the
+filters exclude every document.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import json
 import re
 import urllib.error
 import urllib.request
-from dataclasses import replace
-from typing import Sequence
+from dataclasses import dataclass, replace
 
-from assistant.answer_type import gives, name_sentence, passage_gives
+from assistant.answer_type import passage_gives
+from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
-from assistant.lexical import stems
+from assistant.lexical import stem_idf
 from assistant.query import CorpusFacts, Query, corpus_facts
 from assistant.retrieval import RetrievalResult, Retriever
+from assistant.selection import Candidate, candidates, score, select, sentence_texts
 from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import Answer, Filters, Passage
@@ -46,15 +48,16 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     result = retriever.search(query, filters, k, evidence_filters=asked_filters)
     base = Answer(question=query.text, text="", abstained=True, passages=result.passages, citations=(),
                   index_version=store.version, filters=filters, confidence=result.confidence)
-    facts = corpus_facts(store)
-    refusal = _refusal(query, result, facts, settings)
+    refusal = _refusal(query, result, corpus_facts(store), settings)
+    evidence = None
+    if not refusal:
+        evidence = gather_evidence(query, result, store, settings)
+        refusal = _evidence_refusal(query, evidence, settings)
     if refusal:
         reason, text = refusal
         return replace(base, reason=reason, text=text)
     unknown = ", ".join(query.unknown_names)
-    councils = [c.lower() for c in query.councils]
-    standard = standard_text(store, settings)
-    answer = extractive_answer(query, result, settings, councils, facts.registry.name_words, standard)
+    answer = extractive_answer(query, result, settings, evidence)
     notices = [f"The documents never mention {unknown}; check the quotes answer it." if unknown else "",
                _councils_notice(query, answer, filters)]
     answer = replace(answer, index_version=store.version, filters=filters, confidence=result.confidence,
@@ -100,10 +103,6 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
         return "unknown_council", (
             f"The corpus holds no peer challenge documents about {', '.join(query.mentioned_only)}, "
             f"which its documents only mention in passing; it covers {' and '.join(held)}. {RELATED}")
-    unknown = ", ".join(query.unknown_names)
-    if unknown and result.confidence < settings.answer.unknown_name_threshold:
-        # a name the corpus never uses, and only middling evidence: say so rather than guess
-        return "unknown_name", f"The documents never mention {unknown}, so they cannot answer this. {RELATED}"
     if query.years and len(query.unknown_years) == len(query.years):
         years = ", ".join(str(y) for y in query.unknown_years)
         return "unknown_year", f"No document in the corpus covers {years}. {RELATED}"
@@ -111,95 +110,69 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
         kinds, named = " or ".join(query.missing_doc_types), " or ".join(query.councils)
         return "unknown_document", (f"The corpus holds no {kinds} of {named}, so it cannot say what one "
                                     f"found. {RELATED}")
-    return _evidence_refusal(query, result, facts, settings)
-
-
-def _evidence_refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
-                      settings: Settings) -> tuple[str, str] | None:
-    expected = query.expected
-    councils = [c.lower() for c in query.councils]
-    given = bool(expected) and any(
-        passage_gives(_sentence_texts(p), expected, councils, facts.registry.name_words)
-        for p in result.passages[:settings.answer.answer_type_passages])
-    # A passage naming the holder of the very post asked about answers a terse "county council
-    # leader in 2022?" even when its similarity to so short a question is low.
-    named_holder = given and expected.kind == "post_holder"
-    if not result.passages or (result.confidence < settings.answer.abstain_threshold and not named_holder):
+    if not result.passages:
         return "no_evidence", NO_ANSWER
-    if expected and not given:
-        # e.g. "How much did the council pay the LGA?" finds passages about the LGA and the
-        # council, none of which states an amount
-        return "not_stated", (f"The closest passages do not give {expected.label}, so the documents do "
-                              "not seem to answer this. They are listed below as possibly related.")
     return None
 
 
-def _sentence_texts(passage: Passage) -> list[str]:
-    chunk = passage.chunk
-    return [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
+def _evidence_refusal(query: Query, evidence: Evidence, settings: Settings) -> tuple[str, str] | None:
+    """The calibrated answerability model's decision (assistant/answerability.py), with the
+    typed reason a member can act on."""
+    if answerable(evidence.features, settings.answerability):
+        return None
+    if query.unknown_names:
+        unknown = ", ".join(query.unknown_names)
+        return "unknown_name", f"The documents never mention {unknown}, so they cannot answer this. {RELATED}"
+    if query.expected and not evidence.given:
+        # e.g. "How much did the council pay the LGA?" finds passages about the LGA and the
+        # council, none of which states an amount
+        return "not_stated", (f"The closest passages do not give {query.expected.label}, so the documents "
+                              "do not seem to answer this. They are listed below as possibly related.")
+    return "no_evidence", NO_ANSWER
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the answer and the refusal decision are built from: the scored candidate
+    sentences of the retrieved passages and the question-level answerability features."""
+
+    candidates: tuple[Candidate, ...]  # best first
+    name_rows: dict
+    features: tuple[float, ...]
+    given: bool  # some top passage gives the kind of answer the question expects
+
+
+def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, settings: Settings,
+                    standard: frozenset[tuple[str, int]] | None = None) -> Evidence:
+    """Score every candidate sentence and measure the answerability features."""
+    facts = corpus_facts(store)
+    standard = standard_text(store, settings) if standard is None else standard
+    idf = store.derived("stem_idf", lambda: stem_idf(*store.bm25))
+    found, name_rows = candidates(query, result.passages, settings.answer.min_sentence_chars, standard,
+                                  facts.registry.name_words, idf)
+    scored = score(found, settings.selection)
+    councils = [c.lower() for c in query.councils]
+    top = result.passages[:settings.answer.answer_type_passages]
+    given = bool(query.expected) and any(
+        passage_gives(sentence_texts(p), query.expected, councils, facts.registry.name_words) for p in top)
+    features = answerability_features(query, result, scored, idf, given)
+    return Evidence(tuple(scored), name_rows, features, given)
 
 
 def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
-                      councils: Sequence[str] = (), not_names: frozenset[str] = frozenset(),
-                      standard: frozenset[tuple[str, int]] = frozenset()) -> Answer:
-    """Quote the best sentences of the top passages, each with its passage number; never a
-    ``standard`` sentence ((doc_id, start) of text that recurs across councils' documents).
-
-    With an ``expected`` kind of answer ("when …?" → a date), sentences that give one are
-    preferred, so "When did the peers visit?" quotes the sentence with the date.
-    """
-    cfg = settings.answer
-    question, expected = query.text, query.expected
-    q_stems = set(stems(question))
-    candidates = []  # (score, passage index, sentence index, text)
-    name_rows: dict[tuple[int, int], int] = {}  # post sentence → the sentence naming its holder
-    for p_index, passage in enumerate(result.passages):
-        texts = _sentence_texts(passage)
-        rank_bonus = cfg.rank_bonus * (len(result.passages) - p_index) / len(result.passages)
-        typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils, not_names)}
-        if expected and expected.kind == "post_holder":  # the post and the name may be two rows
-            names = {i: j for i in typed for j in [name_sentence(texts, i, not_names)] if j is not None}
-            name_rows.update({(p_index, i): j for i, j in names.items()})
-            typed |= set(names.values())
-        for s_index, text in enumerate(texts):
-            if len(text) < cfg.min_sentence_chars or not re.search(r"[a-z]{3}", text) \
-                    or text.rstrip().endswith(":"):
-                continue  # headings, labels, fragments and lead-ins ("… are:") answer nothing
-            if (passage.meta.doc_id, passage.chunk.sentences[s_index].start) in standard:
-                continue  # the LGA's standard text says nothing about this council
-            dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
-            words = set(stems(text))
-            lexical = len(q_stems & words) / max(1, len(q_stems))
-            bonus = cfg.answer_type_bonus if s_index in typed else 0.0
-            candidates.append((dense + cfg.lexical_weight * lexical + rank_bonus + bonus, p_index, s_index, text))
-    if not candidates:
-        candidates = [(p.score, i, -1, p.chunk.text) for i, p in enumerate(result.passages)]
-    candidates.sort(key=lambda c: c[0], reverse=True)
-    # Fix (tests): overlapping chunks share sentences, so one sentence could be quoted twice
-    # (once per passage); keep only its best-scored occurrence.
-    first_by_text: dict[str, tuple] = {}
-    for candidate in candidates:
-        first_by_text.setdefault(candidate[3], candidate)
-    candidates = list(first_by_text.values())
-    best = candidates[0][0]
-    chosen = [c for c in candidates if c[0] >= best - cfg.quote_window][: cfg.max_quotes]
-    if len(chosen) < cfg.min_quotes:
-        chosen = candidates[: cfg.min_quotes]
-    if name_rows:
-        # "Post: Leader of the Council" answers nothing without the "Name: …" row beside it
-        by_position = {(c[1], c[2]): c for c in candidates}
-        for _, p_index, s_index, _ in list(chosen):
-            partner = by_position.get((p_index, name_rows.get((p_index, s_index), -1)))
-            if partner is not None and partner not in chosen and len(chosen) < cfg.max_quotes + 1:
-                chosen.append(partner)
-    chosen.sort(key=lambda c: (c[1], c[2]))
+                      evidence: Evidence) -> Answer:
+    """Quote the sentences the selection stage chooses (assistant/selection.py), best first,
+    each followed by the number of the passage it comes from."""
+    chosen = select(evidence.candidates, settings.selection, evidence.name_rows)
+    if not chosen:
+        chosen = [Candidate(i, -1, p.chunk.text, ()) for i, p in enumerate(result.passages[:1])]
     quoted: dict[int, list[str]] = {}
     lines = []
-    for _, p_index, _, text in chosen:
-        quoted.setdefault(p_index, []).append(text)
-        lines.append(f"{text} [{p_index + 1}]")
+    for c in chosen:
+        quoted.setdefault(c.passage, []).append(c.text)
+        lines.append(f"{c.text} [{c.passage + 1}]")
     passages = tuple(replace(p, quoted=tuple(quoted.get(i, ()))) for i, p in enumerate(result.passages))
-    return Answer(question=question, text="\n".join(lines), abstained=False, passages=passages,
+    return Answer(question=query.text, text="\n".join(lines), abstained=False, passages=passages,
                   citations=tuple(sorted(i + 1 for i in quoted)), mode="extractive")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answering import extractive_answer
+from assistant.answering import extractive_answer, gather_evidence
 from assistant.boilerplate import standard_text
 from assistant.errors import UsageError
 from assistant.query import Query
@@ -79,7 +79,7 @@ def compare(
         for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
             first = sum(len(g.passages) for g in groups) + 1
             passages = tuple(by_year[year][:settings.compare.per_group])
-            groups.append(_group(query, council, year, passages, first, result, settings, standard))
+            groups.append(_group(query, council, year, passages, first, result, store, settings, standard))
     return Comparison(query.text, tuple(targets), tuple(groups), store.version)
 
 
@@ -90,6 +90,7 @@ def _group(
     passages: tuple[Passage, ...],
     first: int,
     result,
+    store: IndexStore,
     settings: Settings,
     standard: frozenset[tuple[str, int]] = frozenset(),
 ) -> ComparisonGroup:
@@ -97,7 +98,8 @@ def _group(
     numbers = tuple(range(first, first + len(passages)))
     if max(_evidence(p) for p in passages) < settings.answer.abstain_threshold:
         return ComparisonGroup(council, year, passages, numbers, "", (), abstained=True)
-    answer = extractive_answer(query, replace(result, passages=passages), settings, standard=standard)
+    group = replace(result, passages=passages)
+    answer = extractive_answer(query, group, settings, gather_evidence(query, group, store, settings, standard))
     return ComparisonGroup(
         council,
         year,

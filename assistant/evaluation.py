@@ -285,17 +285,15 @@ def _share(flags: Sequence[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
 
-def calibrate_threshold(results: Sequence[QuestionResult]) -> tuple[float, float]:
-    """Abstention threshold maximising F1 of "abstain" on these results: (threshold, F1)."""
-    best = (0.0, -1.0)
-    for t in sorted({round(r.confidence, 3) for r in results}):
-        tp = sum(1 for r in results if not r.answerable and r.confidence < t)
-        fp = sum(1 for r in results if r.answerable and r.confidence < t)
-        fn = sum(1 for r in results if not r.answerable and r.confidence >= t)
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best[1]:
-            best = (t, f1)
-    return best
+def refusal_line(results: Sequence[QuestionResult], threshold: float) -> str:
+    """How many answerable questions were refused, and unanswerable ones answered."""
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    refused = sum(r.abstained for r in answerable)
+    answered = sum(not r.abstained for r in unanswerable)
+    share = refused / len(answerable) if answerable else 0.0
+    return (f"refusals: {refused} of {len(answerable)} answerable questions refused ({share:.1%}); "
+            f"{answered} of {len(unanswerable)} unanswerable answered (answerability threshold {threshold})")
 
 
 def format_table(summaries: Sequence[Summary]) -> str:
@@ -400,9 +398,7 @@ def run_eval_command(args, settings: Settings,
     s = next(x for x in summaries if x.name == main)
     print("\nRecall@5 by question type (" + main + "): "
           + ", ".join(f"{t} {v:.3f}" for t, v in s.by_type.items()))
-    threshold, f1 = calibrate_threshold(per_mode[main])
-    print(f"abstention: threshold in use {settings.answer.abstain_threshold:.3f}; "
-          f"best on these questions {threshold:.3f} (F1 {f1:.3f})\n")
+    print(refusal_line(per_mode[main], settings.answerability.threshold) + "\n")
     print(format_failures(main, questions, per_mode[main]))
     if args.json_out:
         payload = {

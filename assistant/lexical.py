@@ -62,3 +62,24 @@ def stems(text: str) -> list[str]:
 
     words = [w for w in re.findall(r"(?u)\b\w\w+\b", text.lower()) if w not in STOPWORDS_EN]
     return _stemmer().stemWords(words)
+
+
+def stem_idf(retriever, tokenizer):
+    """``stem → inverse document frequency`` over the BM25 index's texts (a stem the index never
+    saw counts as the rarest), read from the index's per-word postings without re-reading text.
+
+    The index keeps one column of postings per stem, so its document frequency is the length of
+    that column: ``indptr[id + 1] - indptr[id]``.
+    """
+    indptr = np.asarray(retriever.scores["indptr"])
+    n_docs = max(1, int(retriever.scores["num_docs"]))
+    ids = tokenizer.stem_to_sid
+    rarest = float(np.log(1 + n_docs))
+
+    def idf(stem: str) -> float:
+        sid = ids.get(stem)
+        if sid is None or sid + 1 >= len(indptr):
+            return rarest
+        return float(np.log(1 + n_docs / max(1, int(indptr[sid + 1] - indptr[sid]))))
+
+    return idf

@@ -89,25 +89,63 @@ class RetrievalSettings:
 
 
 @dataclass(frozen=True)
+class SelectionSettings:
+    """Sentence selection (assistant/selection.py): a logistic model over sentence features,
+    fitted on the dev split by ``peerqa fit``; the defaults are that fit's output."""
+
+    intercept: float = setting(-6.2704, "fitted: logistic intercept")
+    w_dense: float = setting(1.0429, "fitted: weight of the sentence's cosine to the question topic")
+    w_dense_gap: float = setting(-2.3206, "fitted: weight of its distance below the best cosine")
+    w_lexical: float = setting(1.5358, "fitted: weight of the topic words it contains")
+    w_section: float = setting(0.9468, "fitted: weight of the topic words in its section headings")
+    w_rank: float = setting(0.7612, "fitted: weight of 1/(1+rank) of its passage")
+    w_passage: float = setting(2.0895, "fitted: weight of its passage's score relative to the top one")
+    w_typed: float = setting(0.4216, "fitted: weight of giving the kind of answer expected")
+    w_first: float = setting(-0.2446, "fitted: weight of opening its passage")
+    w_length: float = setting(0.4292, "fitted: weight of log length")
+    w_neighbour: float = setting(-1.1817, "fitted: weight of the better cosine of its neighbours")
+    w_lexical_idf: float = setting(3.6096, "fitted: weight of the rarity-weighted topic words it has")
+    w_dense_rank: float = setting(1.3053, "fitted: weight of 1/(1+its rank by cosine)")
+    w_untyped: float = setting(-1.7805, "fitted: weight of not giving the kind of answer expected")
+    floor: float = setting(0.03, "sentences less likely than this to answer are never quoted")
+    redundancy: float = setting(0.3, "MMR: discount per unit of word overlap with a chosen quote")
+    max_quotes: int = setting(4, "most sentences chosen (antecedents they need come on top)")
+
+    def weights(self) -> tuple[float, ...]:
+        """The weights in the order of ``selection.FEATURES``."""
+        return (self.w_dense, self.w_dense_gap, self.w_lexical, self.w_section, self.w_rank,
+                self.w_passage, self.w_typed, self.w_first, self.w_length, self.w_neighbour,
+                self.w_lexical_idf, self.w_dense_rank, self.w_untyped)
+
+
+@dataclass(frozen=True)
+class AnswerabilitySettings:
+    """The refusal decision (assistant/answerability.py): a logistic model over question-level
+    evidence, fitted on the dev split by ``peerqa fit``; the defaults are that fit's output."""
+
+    intercept: float = setting(0.2172, "fitted: logistic intercept")
+    w_confidence: float = setting(0.7717, "fitted: weight of the retrieval evidence")
+    w_best_sentence: float = setting(0.797, "fitted: weight of the best sentence's probability")
+    w_top_sentences: float = setting(0.9951, "fitted: weight of the three best sentences' mean")
+    w_coverage: float = setting(1.0972, "fitted: weight of the topic words found in the top passages")
+    w_expected_missing: float = setting(-1.3977, "fitted: weight of an expected date/figure/name missing")
+    w_unknown_name: float = setting(-0.3781, "fitted: weight of a name the documents never use")
+    threshold: float = setting(0.6346, "refuse below this probability that the corpus answers")
+
+    def weights(self) -> tuple[float, ...]:
+        """The weights in the order of ``answerability.FEATURES``."""
+        return (self.w_confidence, self.w_best_sentence, self.w_top_sentences, self.w_coverage,
+                self.w_expected_missing, self.w_unknown_name)
+
+
+@dataclass(frozen=True)
 class AnswerSettings:
-    max_quotes: int = setting(4, "most quotes in an extractive answer")
-    min_quotes: int = setting(2, "fewest quotes in an extractive answer when evidence allows")
-    # Calibrated on the fixture dev split for the best F1 of abstaining (dev P 0.71 R 0.50;
-    # held-out test P 0.71 R 0.56).
+    # Comparison groups (compare.py) are still judged on this one number; single answers use
+    # the fitted answerability model.
     abstain_threshold: float = setting(
-        0.32, "abstain when the best evidence sentence is less similar than this")
-    unknown_name_threshold: float = setting(
-        0.45, "stronger evidence needed when the question names something the corpus never does")
+        0.32, "a comparison group abstains when its best evidence sentence is below this")
     answer_type_passages: int = setting(
         5, "top passages searched for the expected kind of answer (date, number, person)")
-    # dev quote rate 0.562 → 0.613 (0.05: 0.600, 0.3: 0.613)
-    answer_type_bonus: float = setting(
-        0.15, "preference for sentences giving the expected kind of answer")
-    lexical_weight: float = setting(
-        0.25, "weight of question-word overlap next to a sentence's dense similarity")
-    rank_bonus: float = setting(0.05, "preference for sentences of better-ranked passages")
-    quote_window: float = setting(
-        0.12, "quote sentences scoring within this of the best one (up to max_quotes)")
     min_sentence_chars: int = setting(25, "shorter sentences (headings, labels) are never quoted")
     boilerplate_jaccard: float = setting(
         0.6, "a sentence this similar (word 3-grams) to one in another council's document is "
@@ -158,6 +196,9 @@ class Settings:
     chunking: ChunkingSettings = setting(ChunkingSettings(), "how documents are cut into chunks")
     retrieval: RetrievalSettings = setting(RetrievalSettings(), "how passages are found")
     answer: AnswerSettings = setting(AnswerSettings(), "how answers are written")
+    selection: SelectionSettings = setting(SelectionSettings(), "which sentences an answer quotes")
+    answerability: AnswerabilitySettings = setting(
+        AnswerabilitySettings(), "when the evidence is too weak to answer")
     compare: CompareSettings = setting(CompareSettings(), "comparison and listing questions")
     register: RegisterSettings = setting(RegisterSettings(), "the recommendations register")
     themes: ThemeSettings = setting(ThemeSettings(), "theme tagging")

@@ -12,7 +12,9 @@ from assistant.answering import (
     ask,
     check_citations,
     extractive_answer,
+    gather_evidence,
 )
+from assistant.selection import _LEANS_BACK as LEANS_BACK
 from assistant.query import unknown_names, validate_question
 from assistant.errors import UsageError
 from assistant.render.jsonout import answer_to_json
@@ -85,7 +87,7 @@ def test_extractive_answer_quotes_cited_passages_verbatim(index, retriever, ques
     assert not result.abstained, result.text
     assert result.mode == "extractive" and result.reason == ""
     lines = result.text.splitlines()
-    assert 2 <= len(lines) <= 5
+    assert 1 <= len(lines) <= 6
     cited = set()
     for line in lines:
         match = LINE.match(line)
@@ -114,12 +116,35 @@ def test_extractive_answer_quotes_each_sentence_once(index, retriever, question)
 
 
 def test_extractive_answer_respects_quote_limits(index, retriever):
-    settings = index[0]
-    result = retriever.search(ANSWERABLE[0])
-    for low, high in ((2, 2), (3, 5), (1, 1)):
-        narrow = replace(settings, answer=replace(settings.answer, min_quotes=low, max_quotes=high))
-        lines = extractive_answer(query_for(index[1], ANSWERABLE[0]), result, narrow).text.splitlines()
-        assert low <= len(lines) <= high
+    settings, store = index
+    query = query_for(store, ANSWERABLE[0])
+    result = retriever.search(query)
+    for most in (1, 2, 5):
+        narrow = replace(settings, selection=replace(settings.selection, max_quotes=most, floor=0.0))
+        evidence = gather_evidence(query, result, store, narrow)
+        chosen = extractive_answer(query, result, narrow, evidence).text.splitlines()
+        leaning = sum(1 for line in chosen if LEANS_BACK.match(line))  # antecedents come on top
+        assert 1 <= len(chosen) <= most + leaning
+
+
+def test_extractive_answer_puts_its_best_sentence_first(index, retriever):
+    settings, store = index
+    query = query_for(store, ANSWERABLE[1])
+    result = retriever.search(query)
+    evidence = gather_evidence(query, result, store, settings)
+    first = extractive_answer(query, result, settings, evidence).text.splitlines()[0]
+    best = evidence.candidates[0]
+    assert first == f"{best.text} [{best.passage + 1}]" or LEANS_BACK.match(best.text)
+
+
+def test_relevance_floor_leaves_one_quote_when_nothing_clears_it(index, retriever):
+    settings, store = index
+    query = query_for(store, ANSWERABLE[0])
+    result = retriever.search(query)
+    strict = replace(settings, selection=replace(settings.selection, floor=1.0))
+    evidence = gather_evidence(query, result, store, strict)
+    lines = extractive_answer(query, result, strict, evidence).text.splitlines()
+    assert 1 <= len(lines) <= 2  # the best sentence (and the one it leans on, if any)
 
 
 def test_answer_records_index_version_and_filters(index, retriever):
@@ -357,14 +382,21 @@ def test_unknown_names_are_found_and_sentence_starts_skipped():
 
 @pytest.mark.slow
 def test_a_name_the_corpus_never_uses_lowers_trust(real_index):
-    """Weak evidence + a name the documents never mention → abstain and say which name; strong
-    evidence → answer, with a notice naming it."""
+    """A name the documents never mention is a feature of the answerability model (the old
+    fixed rule helped on neither dev nor test): refused, the reason names it; answered, the
+    notice names it."""
     settings, store = real_index
-    refused = ask_text(store, settings, "What Ofsted rating did Cambridgeshire's children's social care get?")
+    for question, name in (("What Ofsted rating did Cambridgeshire's children's social care get?", "Ofsted"),
+                           ("How should the city council protect itself against uncertainty over how "
+                            "Whitehall funds councils?", "Whitehall")):
+        result = ask_text(store, settings, question)
+        if result.abstained:
+            assert result.reason == "unknown_name" and name in result.text
+        else:
+            assert name in result.notice
+    strict = replace(settings, answerability=replace(settings.answerability, threshold=0.99))
+    refused = ask_text(store, strict, "What Ofsted rating did Cambridgeshire's children's social care get?")
     assert refused.abstained and refused.reason == "unknown_name" and "Ofsted" in refused.text
-    answered = ask_text(store, settings, "How should the city council protect itself against uncertainty over how Whitehall "
-                   "funds councils?")
-    assert not answered.abstained and "Whitehall" in answered.notice
 
 
 @pytest.mark.slow
@@ -401,7 +433,10 @@ def test_a_question_about_one_council_quotes_only_that_council(index, retriever)
 
 
 def test_an_answer_from_several_councils_offers_the_comparison(index, retriever):
-    both = answer(index, retriever, "What did the peers say about shared services?")
+    settings, store = index
+    wide = replace(settings, selection=replace(settings.selection, floor=0.0, max_quotes=8))
+    both = ask(query_for(store, "What did the peers say about shared services?"), store, wide,
+               retriever=retriever)
     cited = {both.passages[n - 1].meta.council for n in both.citations}
     assert len(cited) == 2  # the city's report and the county's letter both answer
     assert "shared services at each council?" in both.notice and all(c in both.notice for c in cited)

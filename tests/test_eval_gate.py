@@ -8,6 +8,14 @@ rate 0.686, abstention unchanged, and no answer about one council cites another 
 One more miss, false or missed abstention fails. Raise them when retrieval or answers
 improve; never lower them to make a change pass.
 
+Changed deliberately 2026-11-25 (issue 12): sentence selection and the refusal decision became
+fitted models (selection.py, answerability.py), the refusal threshold chosen for precision with
+at most 2% of answerable dev questions refused. Quote rate 0.686 → 0.746, abstention precision
+0.885 → 0.944, answerable questions refused 3 → 0 of 169 (12 → 2 of all 203); abstention recall 0.742 → 0.548
+(the confidence cut-off it replaced refused about one answerable question per unanswerable one
+it caught beyond this point, on dev and test alike). The recall gate moved with that trade and
+a gate on answerable refusals was added.
+
 The gate measures the questions those thresholds were set on. The questions added on 2026-11-25
 (a170 on, u032 on; see fixtures/README.md) are the target of issue 12 and are reported by
 `peerqa eval`; gate them too once answers reach them.
@@ -29,9 +37,10 @@ from assistant.evaluation import (
 
 RECALL_AT_5_MIN = 0.93
 MRR_AT_10_MIN = 0.762
-QUOTE_RATE_MIN = 0.68
-ABSTAIN_PRECISION_MIN = 0.86
-ABSTAIN_RECALL_MIN = 0.73
+QUOTE_RATE_MIN = 0.74
+ABSTAIN_PRECISION_MIN = 0.93
+ABSTAIN_RECALL_MIN = 0.54
+ANSWERABLE_REFUSED_MAX = 0.02
 BASELINE_MARGIN = 0.15  # hybrid Recall@5 over the tutorial baseline's (0.21 today)
 
 pytestmark = pytest.mark.slow
@@ -56,6 +65,8 @@ def test_hybrid_retrieval_does_not_regress(real_index):
     assert summary.abstain_precision >= ABSTAIN_PRECISION_MIN, f"abstention P {summary.abstain_precision:.3f}\n{report}"
     assert summary.abstain_recall >= ABSTAIN_RECALL_MIN, f"abstention R {summary.abstain_recall:.3f}\n{report}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"
+    refused = sum(r.abstained for r in results if r.answerable) / sum(r.answerable for r in results)
+    assert refused <= ANSWERABLE_REFUSED_MAX, f"answerable questions refused {refused:.3f}\n{report}"
 
 
 def test_hybrid_beats_each_single_retriever_and_the_baseline_shape(real_index):
@@ -97,7 +108,9 @@ def test_many_council_corpus_does_not_regress(councils_index):
     no catalogue): Recall@5 0.812, MRR@10 0.641, quote rate 0.653, abstention precision 0.609 and
     recall 0.500 (0.604, 0.600 and 0.429 before standard text was left out of quotes and of the
     sentence evidence), answers citing another council 0.000, quoted sentences that are standard
-    text 0.000 (0.183 before). Far from issue 11's targets; this only stops them falling."""
+    text 0.000 (0.183 before). Far from issue 11's targets; this only stops them falling.
+    With fitted sentence selection and refusals (issue 12): quote rate 0.722, abstention
+    precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144)."""
     settings, store = councils_index
     questions = load_questions(COUNCILS / "questions.yaml")
     results = evaluate(questions, store, settings, "hybrid")
@@ -105,7 +118,7 @@ def test_many_council_corpus_does_not_regress(councils_index):
     report = format_failures("hybrid", questions, results)
     assert summary.recall[5] >= 0.80, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
     assert summary.mrr >= 0.63, f"MRR@10 {summary.mrr:.3f}"
-    assert summary.quote_rate >= 0.65, f"quote rate {summary.quote_rate:.3f}"
+    assert summary.quote_rate >= 0.70, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
-    assert summary.abstain_recall >= 0.46, f"abstention R {summary.abstain_recall:.3f}"
+    assert summary.abstain_recall >= 0.35, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"

@@ -60,7 +60,7 @@ def plain(markdown: str) -> str:
 
 def answering(settings: Settings) -> Settings:
     """Fake vectors are weaker than the real model's: accept any evidence so answers do not abstain."""
-    return replace(settings, answer=replace(settings.answer, abstain_threshold=0.0))
+    return replace(settings, answerability=replace(settings.answerability, threshold=0.0))
 
 
 @pytest.fixture

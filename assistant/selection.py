@@ -1,0 +1,200 @@
+"""Sentence selection: which sentences of the retrieved passages an extractive answer quotes.
+
+One scored stage. Every sentence of the top passages is a candidate described by a few
+features (below); a logistic model turns them into the probability that the sentence answers
+the question. Its weights are fitted on the dev split of the fixture questions
+(``peerqa fit``) and live in ``Settings.selection``. Then:
+
+* a sentence below the relevance floor is never quoted, even if that leaves one quote;
+* the rest are taken best first, each discounted by its word overlap with the sentences already
+  taken (maximal marginal relevance), so a second quote adds something;
+* a sentence that leans on the one before it ("This…", "However…", "These…") brings that
+  sentence along, just before it;
+* the first quote is the best sentence: the one that answers.
+
+    >>> features_of("Peers said the council should be fleet of foot.", {"fleet", "foot"},
+    ...             dense=0.6, best_dense=0.6, rank=0, passage_share=1.0)[:3]
+    (0.6, 0.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.answer_type import gives, name_sentence
+from assistant.lexical import stems
+from assistant.query import Query
+from assistant.settings import SelectionSettings
+from assistant.types import Passage
+
+FEATURES = (
+    "dense",       # cosine of the sentence to the question's topic
+    "dense_gap",   # how far below the best candidate's cosine (0 for the best)
+    "lexical",     # share of the topic's content words the sentence contains
+    "section",     # share of the topic's content words in the passage's section headings
+    "rank",        # 1 / (1 + the passage's rank)
+    "passage",     # the passage's retrieval score relative to the top passage's
+    "typed",       # gives the kind of answer the question expects (a date, a figure, a name…)
+    "first",       # opens its passage
+    "length",      # log of its length in characters, scaled to about 0–1
+    "neighbour",   # the better cosine of the sentences just before and after it
+    "lexical_idf", # the topic's content words it contains, weighted by rarity in the corpus
+    "dense_rank",  # 1 / (1 + its rank among the candidates by cosine)
+    "untyped",     # the question expects a kind of answer (a date…) and the sentence gives none
+)
+
+# Words a sentence opens with when it leans on the sentence before it.
+_LEANS_BACK = re.compile(
+    r"^\s*(?:this|these|those|that|such|it|its|they|their|them|however|but|also|"
+    r"therefore|thus|consequently|furthermore|moreover|in addition|as a result|in turn|"
+    r"similarly|likewise|nevertheless|instead)\b",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"[a-z]{3}")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of one retrieved passage, with its features and score."""
+
+    passage: int  # index into the retrieval result's passages
+    sentence: int  # index into that passage's chunk sentences
+    text: str
+    features: tuple[float, ...]
+    score: float = 0.0  # probability that it answers (after ``score``)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.passage, self.sentence
+
+
+def sentence_texts(passage: Passage) -> list[str]:
+    chunk = passage.chunk
+    return [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
+
+
+def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, rank: int,
+                passage_share: float, section: set[str] = frozenset(), typed: bool = False,
+                first: bool = False, neighbour: float = 0.0, idf: Callable[[str], float] | None = None,
+                dense_rank: int = 0, expects: bool = False) -> tuple[float, ...]:
+    """The feature vector of one sentence (order of ``FEATURES``)."""
+    words = set(stems(text))
+    lexical = len(topic & words) / len(topic) if topic else 0.0
+    in_section = len(topic & section) / len(topic) if topic else 0.0
+    weight = idf or (lambda word: 1.0)
+    total = sum(weight(w) for w in topic)
+    rare = sum(weight(w) for w in topic & words) / total if total else 0.0
+    return tuple(round(x, 6) for x in (
+        dense, best_dense - dense, lexical, in_section, 1.0 / (1 + rank), passage_share, float(typed),
+        float(first), math.log1p(len(text)) / 6.0, neighbour, rare, 1.0 / (1 + dense_rank),
+        float(expects and not typed)))
+
+
+def quotable(text: str, min_chars: int) -> bool:
+    """Headings, labels, fragments and lead-ins ("… are:") answer nothing."""
+    return len(text) >= min_chars and bool(_WORDS.search(text)) and not text.rstrip().endswith(":")
+
+
+def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
+               standard: frozenset[tuple[str, int]] = frozenset(), not_names: frozenset[str] = frozenset(),
+               idf: Callable[[str], float] | None = None,
+               ) -> tuple[list[Candidate], dict[tuple[int, int], int]]:
+    """Every quotable sentence of ``passages`` as a candidate (standard text — the same in
+    every council's documents — left out), and for a post-holder question the row naming the
+    holder beside each post row: ``{(passage, post sentence): name sentence}``."""
+    topic = set(stems(query.topic or query.text))
+    rows = _quotable_rows(query, passages, min_chars, standard, not_names)
+    cosines = sorted((r[3] for r in rows[0]), reverse=True)
+    rank_of = {value: cosines.index(value) for value in set(cosines)}
+    best_dense = cosines[0] if cosines else 0.0
+    top_score = max((p.score for p in passages), default=0.0) or 1.0
+    found = []
+    for p_index, s_index, text, dense, typed in rows[0]:
+        passage = passages[p_index]
+        scores = passage.sentence_scores
+        neighbour = max((scores[i] for i in (s_index - 1, s_index + 1) if 0 <= i < len(scores)), default=0.0)
+        found.append(Candidate(p_index, s_index, text, features_of(
+            text, topic, dense=dense, best_dense=best_dense, rank=p_index,
+            passage_share=passage.score / top_score, section=set(stems(" ".join(passage.chunk.section))),
+            typed=typed, first=s_index == 0, neighbour=neighbour, idf=idf, dense_rank=rank_of[dense],
+            expects=bool(query.expected))))
+    return found, rows[1]
+
+
+def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
+                   standard: frozenset[tuple[str, int]], not_names: frozenset[str],
+                   ) -> tuple[list[tuple[int, int, str, float, bool]], dict[tuple[int, int], int]]:
+    """(passage, sentence, text, cosine, gives the expected kind) of each quotable sentence,
+    and the post-holder name rows."""
+    expected, councils = query.expected, [c.lower() for c in query.councils]
+    rows = []
+    name_rows: dict[tuple[int, int], int] = {}
+    seen: set[str] = set()  # overlapping chunks share sentences: keep the better-ranked one
+    for p_index, passage in enumerate(passages):
+        texts = sentence_texts(passage)
+        typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils, not_names)}
+        if expected and expected.kind == "post_holder":  # the post and the name may be two rows
+            names = {i: j for i in typed for j in [name_sentence(texts, i, not_names)] if j is not None}
+            name_rows.update({(p_index, i): j for i, j in names.items()})
+            typed |= set(names.values())
+        for s_index, text in enumerate(texts):
+            if text in seen or not quotable(text, min_chars) \
+                    or (passage.meta.doc_id, passage.chunk.sentences[s_index].start) in standard:
+                continue
+            seen.add(text)
+            dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
+            rows.append((p_index, s_index, text, dense, s_index in typed))
+    return rows, name_rows
+
+
+def score(found: Sequence[Candidate], cfg: SelectionSettings) -> list[Candidate]:
+    """Each candidate with its probability of answering, best first."""
+    weights = cfg.weights()
+    scored = []
+    for c in found:
+        z = cfg.intercept + sum(w * x for w, x in zip(weights, c.features))
+        scored.append(Candidate(c.passage, c.sentence, c.text, c.features, 1.0 / (1.0 + math.exp(-z))))
+    return sorted(scored, key=lambda c: c.score, reverse=True)
+
+
+def select(scored: Sequence[Candidate], cfg: SelectionSettings,
+           name_rows: dict[tuple[int, int], int] | None = None) -> list[Candidate]:
+    """The sentences to quote, in the order to show them: best first, by maximal marginal
+    relevance above the floor, each with the sentence it leans on just before it."""
+    if not scored:
+        return []
+    pool = [c for c in scored if c.score >= cfg.floor] or [scored[0]]
+    words = {c.key: set(stems(c.text)) for c in scored}
+    chosen: list[Candidate] = []
+    while pool and len(chosen) < cfg.max_quotes:
+        best = max(pool, key=lambda c: c.score - cfg.redundancy * _overlap(words[c.key], chosen, words))
+        pool.remove(best)
+        chosen.append(best)
+    return _with_context(chosen, scored, name_rows or {})
+
+
+def _overlap(words: set[str], chosen: Sequence[Candidate], all_words: dict) -> float:
+    """Largest word overlap (Jaccard) with a sentence already chosen."""
+    return max((len(words & all_words[c.key]) / max(1, len(words | all_words[c.key])) for c in chosen),
+               default=0.0)
+
+
+def _with_context(chosen: list[Candidate], scored: Sequence[Candidate],
+                  name_rows: dict[tuple[int, int], int]) -> list[Candidate]:
+    """Add the antecedent of a sentence that leans back, and the name row beside a post row."""
+    by_key = {c.key: c for c in scored}
+    shown: list[Candidate] = []
+    for c in chosen:
+        before = by_key.get((c.passage, c.sentence - 1))
+        if _LEANS_BACK.match(c.text) and before is not None and before not in shown and before not in chosen:
+            shown.append(before)
+        if c not in shown:
+            shown.append(c)
+        partner = by_key.get((c.passage, name_rows.get(c.key, -1)))
+        if partner is not None and partner not in shown and partner not in chosen:
+            shown.append(partner)
+    return shown
+
