@@ -55,6 +55,8 @@ def _comparison(query: Query, session: Session, filters: Filters, k: int | None)
 
 
 def _listing(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
+    if not query.listing_term and query.compared:  # "which councils …?": council by council
+        return compare(query, session.store, session.settings, session.retriever, filters)
     return list_mentions(query, session.store, encoder=session.retriever.encoder, filters=filters)
 
 
