@@ -48,9 +48,10 @@ class Comparison:
     """A question answered council by council (``kind="comparison"``), or "which councils …?"
     answered by the councils whose documents say so (``kind="councils"``).
 
-    ``councils`` are those with groups, in the order shown: as the question named them, else by
-    strength of evidence (the best-supported answer first, so the first group a reader opens is
-    the surest; for a listing, weaker matches are the likelier false ones and come last).
+    ``councils`` are those with groups, in the order shown: as the question named them; for
+    "at each council", by name, so a reader finds a council at once (ordering by evidence put
+    first a council whose best "evidence" was a list of theme headings); for a listing, by
+    strength of evidence, the weaker matches (the likelier false ones) last.
     Councils searched without an answer are only named, in ``unanswered``; councils the
     question names that the corpus holds no documents about, in ``not_held``."""
 
@@ -98,8 +99,10 @@ def compare(
             unanswered.append(council)
         else:
             found.append((council, strength, answered if listing else groups))
-    if listing or not (query.councils or query.unknown_councils):
+    if listing:
         found.sort(key=lambda f: (-f[1], f[0]))
+    elif not (query.councils or query.unknown_councils):
+        found.sort(key=lambda f: f[0])
     return Comparison(query.text, tuple(c for c, _, _ in found), _numbered(g for _, _, g in found),
                       store.version, "councils" if listing else "comparison", tuple(unanswered),
                       tuple(c for c in targets if c not in held))

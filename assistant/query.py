@@ -238,8 +238,9 @@ def _roles(text: str, mentions: Sequence[CouncilMention]) -> tuple[list[CouncilM
 
 def _subjects(text: str, mentions: Sequence[CouncilMention]) -> tuple[str, ...]:
     """Every council the question is about, held or not: the canonical names of known councils
-    (each match of an ambiguous name), the words of unknown ones ("Westshire County Council")."""
-    subjects, _ = _roles(text, mentions)
+    (each match of an ambiguous name), the words of unknown ones ("Westshire County Council").
+    After "compare" every council named is compared ("compare X's budget gap with Y's")."""
+    subjects = list(mentions) if _COMPARE_VERB.search(text) else _roles(text, mentions)[0]
     return tuple(dict.fromkeys(n for m in subjects for n in (m.councils or (m.text,))))
 
 

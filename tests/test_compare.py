@@ -254,3 +254,72 @@ def test_text_and_export_keep_the_council_order_and_one_line_for_the_rest():
     assert data["unanswered"] == ["Westby Borough Council", "Upby Council"]
     assert data["not_held"] == ["Oakbury <b>Council</b>"]
     assert [g["council"] for g in data["groups"]] == list(comp.councils)
+
+
+# ---------------------------------------------------------------- eight councils, real model
+
+@pytest.fixture(scope="module")
+def councils(tmp_path_factory):
+    """The many-council fixture corpus (eight councils, no catalogue) with the real model."""
+    from pathlib import Path
+
+    from assistant.route import Session
+    from assistant.settings import Settings
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    corpus = Path(__file__).parent / "fixtures" / "councils" / "corpus"
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("cmp") / "index")
+    ingest(settings, log=lambda m: None)
+    store = load_index(settings)
+    return Session(store, settings)
+
+
+def _respond(session, question: str):
+    from assistant.route import respond
+
+    return respond(session.analyse(question), session)
+
+
+def _cited_from_own_council(comp) -> None:
+    numbers = [n for g in comp.groups for n in g.numbers]
+    assert numbers == list(range(1, len(numbers) + 1))  # numbered across the whole result
+    for g in comp.groups:
+        assert g.council in comp.councils and all(p.meta.council == g.council for p in g.passages)
+        if not g.abstained:
+            assert g.citations and set(g.citations) <= set(g.numbers)
+
+
+@pytest.mark.slow
+def test_financial_planning_at_each_of_eight_councils(councils):
+    comp = _respond(councils, "What did peers say about financial planning at each council?")
+    held = sorted({m.council for m in councils.store.metas.values()})
+    assert len(held) >= 8 and comp.kind == "comparison"
+    assert sorted(comp.councils + comp.unanswered) == held  # every held council, once
+    assert list(comp.councils) == sorted(comp.councils)  # by name
+    assert len(comp.councils) >= 7 and not comp.not_held
+    _cited_from_own_council(comp)
+    order = [g.council for g in comp.groups]
+    assert order == sorted(order, key=comp.councils.index)  # a council's groups are together
+
+
+@pytest.mark.slow
+def test_which_councils_were_advised_on_scrutiny(councils):
+    comp = _respond(councils, "Which councils were advised to review their scrutiny arrangements?")
+    assert comp.kind == "councils" and comp.groups and all(not g.abstained for g in comp.groups)
+    _cited_from_own_council(comp)
+    expected = {"Wexcombeshire County Council", "Wexcombe City Council", "Royal Borough of Ellesford",
+                "Brindlemoor Metropolitan Borough Council", "London Borough of Hartsmere",
+                "Marchlands Fire and Rescue Authority"}  # tests/fixtures/councils/questions.yaml a131
+    assert len(set(comp.councils) & expected) >= 5 and len(set(comp.councils) - expected) <= 1
+    assert set(comp.councils) | set(comp.unanswered) == {m.council for m in councils.store.metas.values()}
+    none = _respond(councils, "Which councils were told to set up a local energy company?")
+    assert not none.councils and not none.groups  # nobody was; each council named in one line
+    assert "Not found in the documents of:" in render_comparison(none)
+
+
+@pytest.mark.slow
+def test_a_council_the_corpus_lacks_is_said_so_in_a_comparison(councils):
+    comp = _respond(councils, "Compare Hollinford's budget gap with Oakbury Borough Council's")
+    assert comp.not_held == ("Oakbury Borough Council",) and comp.councils == ("Hollinford Council",)
+    assert "The corpus holds no documents about: Oakbury Borough Council." in render_comparison(comp)

@@ -64,9 +64,8 @@ def comparison_banner(comp: Comparison) -> str:
         return (f"**{plural(len(comp.councils), 'council')}** of {len(comp.councils) + len(comp.unanswered)} "
                 "searched: those whose documents say so, the strongest evidence first; quoted from "
                 "the documents, numbers refer to the sources.")
-    order = "the strongest evidence first" if comp.unanswered or len(comp.councils) > 2 else "as asked"
-    return (f"**Comparison** — quoted from the documents, by council ({order}) and year; numbers "
-            "refer to the sources.")
+    return ("**Comparison** — quoted from the documents, by council and year; numbers refer to "
+            "the sources.")
 
 
 def comparison_footnotes(comp: Comparison) -> list[str]:
