@@ -205,7 +205,7 @@ def test_chat_comparison_collapses_each_council_and_keeps_hostile_text_inert():
 
     text = chat_markdown(_hostile_comparison())
     blocks = _re.findall(r"<details( open)?><summary><strong>(.*?)</strong> — (.*?)</summary>(.*?)</details>",
-                         text, flags=_re.S)
+                         text, flags=_re.DOTALL)
     assert [b[1] for b in blocks] == ["Northby District Council", "Southby City Council",
                                       "&lt;script&gt;Eastby&lt;/script&gt; Council"]
     assert [bool(b[0]) for b in blocks] == [True, False, False]  # only the first group is open

@@ -130,8 +130,9 @@ def comparison_markdown(comp: Comparison, chat: bool = False) -> str:
         own = [g for g in comp.groups if g.council == council]
         body = _council_body(own, chat)
         if chat:
-            out += [f"<details{' open' if i == 0 else ''}><summary><strong>{html_inert(council)}"
-                    f"</strong> — {html_inert(council_gist(own))}</summary>", "", *body, "</details>", ""]
+            summary = (f"<details{' open' if i == 0 else ''}><summary><strong>{html_inert(council)}"
+                       f"</strong> — {html_inert(council_gist(own))}</summary>")
+            out += [summary, "", *body, "</details>", ""]
         else:
             out += [f"### {md_inert(council)}", "", *body]
     out += [md_inert(line) for line in comparison_footnotes(comp)]
@@ -149,8 +150,8 @@ def _council_body(groups: Sequence[ComparisonGroup], chat: bool) -> list[str]:
         titles = "; ".join(sorted({p.meta.title for p in g.passages})) or "no passages"
         out += [f"**{g.year or 'undated'}** — *{md_inert(titles)}*", ""]
         if g.abstained:
-            out += ["*No passage answers this for this year (closest passages listed as possibly "
-                    "related).*", ""]
+            out += [("*No passage answers this for this year (closest passages listed as possibly "
+                     "related).*"), ""]
         out += [f"- {_cited(line, chat)}" for line in g.text.splitlines()] + [""]
     return out
 
