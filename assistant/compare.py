@@ -12,6 +12,7 @@ together with how much of the corpus was searched.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -80,7 +81,7 @@ def compare(
     Each council is searched on its own (a council filter), so a council with little text is
     not crowded out by one with much."""
     settings = settings or Settings()
-    retriever = retriever or Retriever(store, settings)
+    retriever = _encoding_once(retriever or Retriever(store, settings))
     filters = filters or Filters()
     targets = [filters.council] if filters.council else list(query.compared or query.councils)
     held = {meta.council for meta in store.metas.values()}
@@ -106,6 +107,30 @@ def compare(
     return Comparison(query.text, tuple(c for c, _, _ in found), _numbered(g for _, _, g in found),
                       store.version, "councils" if listing else "comparison", tuple(unanswered),
                       tuple(c for c in targets if c not in held))
+
+
+class _OnceEncoder:
+    """The retriever's query encoder, remembering its vectors for one comparison: every
+    council's search embeds the same question and topic, and embedding is most of the cost."""
+
+    def __init__(self, encoder) -> None:
+        self._encoder, self._vectors = encoder, {}
+
+    def embed_query(self, text: str) -> np.ndarray:
+        if text not in self._vectors:
+            self._vectors[text] = self._encoder.embed_query(text)
+        return self._vectors[text]
+
+    def __getattr__(self, name: str):
+        return getattr(self._encoder, name)
+
+
+def _encoding_once(retriever: Retriever) -> Retriever:
+    """A shallow copy of ``retriever`` (its index arrays shared) whose encoder remembers, so
+    the shared retriever stays stateless under the web server's threads."""
+    once = copy.copy(retriever)
+    once.encoder = _OnceEncoder(retriever.encoder)
+    return once
 
 
 def _council_groups(query: Query, council: str, retriever: Retriever, filters: Filters,

@@ -323,3 +323,23 @@ def test_a_council_the_corpus_lacks_is_said_so_in_a_comparison(councils):
     comp = _respond(councils, "Compare Hollinford's budget gap with Oakbury Borough Council's")
     assert comp.not_held == ("Oakbury Borough Council",) and comp.councils == ("Hollinford Council",)
     assert "The corpus holds no documents about: Oakbury Borough Council." in render_comparison(comp)
+
+
+def test_a_comparison_embeds_its_question_once_whatever_the_number_of_councils(index):
+    """Each council is searched on its own, but the question's vectors are computed once."""
+    from tests.fakes import FakeEmbedder
+
+    settings, store = index
+    calls: list[str] = []
+
+    class Counting(FakeEmbedder):
+        def embed_query(self, text: str):
+            calls.append(text)
+            return super().embed_query(text)
+
+    retriever = Retriever(store, settings, encoder=Counting())
+    query = query_for(store, "What did the peers say about shared services at each council?")
+    comp = compare(query, store, settings, retriever)
+    searched = len(comp.councils) + len(comp.unanswered)
+    assert searched >= 2 and len(calls) == len(set(calls)) <= 2, calls
+    assert retriever.encoder.__class__ is Counting  # the shared retriever is left as it was
