@@ -190,7 +190,9 @@ listed are only possibly related. A *Generated answer* (only when a language mod
 is written by the model from the passages: check it against the citations.
 
 **Comparisons** ("What did the peers say about shared services at each council?") are answered
-per council and year, numbered across the groups. **Listings** ("Which reports mention the
+per council and year, numbered across the groups: each council is a collapsed block (click its
+name to open it); councils with no answer are named in one line. "Which councils were advised
+to …?" lists the councils whose documents say so, the strongest evidence first. **Listings** ("Which reports mention the
 Combined Authority?") list every document that mentions the term, with counts and its best
 passage, and say how much of the corpus was searched. The *Theme* filter keeps passages tagged
 with that theme.

@@ -12,7 +12,9 @@ together with how much of the corpus was searched.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,10 +46,23 @@ class ComparisonGroup:
 
 @dataclass(frozen=True)
 class Comparison:
+    """A question answered council by council (``kind="comparison"``), or "which councils …?"
+    answered by the councils whose documents say so (``kind="councils"``).
+
+    ``councils`` are those with groups, in the order shown: as the question named them; for
+    "at each council", by name, so a reader finds a council at once (ordering by evidence put
+    first a council whose best "evidence" was a list of theme headings); for a listing, by
+    strength of evidence, the weaker matches (the likelier false ones) last.
+    Councils searched without an answer are only named, in ``unanswered``; councils the
+    question names that the corpus holds no documents about, in ``not_held``."""
+
     question: str
     councils: tuple[str, ...]
     groups: tuple[ComparisonGroup, ...]
     index_version: str = ""
+    kind: str = "comparison"
+    unanswered: tuple[str, ...] = ()
+    not_held: tuple[str, ...] = ()
 
 
 def _evidence(passage: Passage) -> float:
@@ -61,26 +76,90 @@ def compare(
     retriever: Retriever | None = None,
     filters: Filters | None = None,
 ) -> Comparison:
-    """Answer per council and document year, with citations numbered across the comparison."""
+    """Answer per council and document year, with citations numbered across the comparison.
+
+    Each council is searched on its own (a council filter), so a council with little text is
+    not crowded out by one with much."""
     settings = settings or Settings()
-    retriever = retriever or Retriever(store, settings)
+    retriever = _encoding_once(retriever or Retriever(store, settings))
     filters = filters or Filters()
     targets = [filters.council] if filters.council else list(query.compared or query.councils)
-    groups: list[ComparisonGroup] = []
+    held = {meta.council for meta in store.metas.values()}
+    listing = query.route == "listing"
     standard = standard_text(store, settings)
-    for council in targets:
-        result = retriever.search(query, replace(filters, council=council),
-                                  settings.compare.per_council)
-        by_year: dict[int | None, list[Passage]] = {}
-        for passage in result.passages:
-            by_year.setdefault(passage.meta.year, []).append(passage)
-        if not by_year:  # nothing at all for this council (e.g. filtered out)
-            groups.append(ComparisonGroup(council, None, (), (), "", (), abstained=True))
-        for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
-            first = sum(len(g.passages) for g in groups) + 1
-            passages = tuple(by_year[year][:settings.compare.per_group])
-            groups.append(_group(query, council, year, passages, first, result, store, settings, standard))
-    return Comparison(query.text, tuple(targets), tuple(groups), store.version)
+    found: list[tuple[str, float, list[ComparisonGroup]]] = []
+    unanswered = []
+    by_kind = listing and bool(query.doc_types) and not filters.doc_type
+    if by_kind:  # "which councils had a progress review?": the catalogue says which, not a score
+        filters = replace(filters, doc_type=query.doc_types[0])
+    bar = settings.compare.council_threshold if listing and not by_kind else 0.0
+    for council in (c for c in targets if c in held):
+        groups, strength = _council_groups(query, council, retriever, filters, store, settings, standard)
+        answered = [g for g in groups if not g.abstained or by_kind]
+        if not answered or strength < bar:
+            unanswered.append(council)
+        else:
+            found.append((council, strength, answered if listing else groups))
+    if listing:
+        found.sort(key=lambda f: (-f[1], f[0]))
+    elif not (query.councils or query.unknown_councils):
+        found.sort(key=lambda f: f[0])
+    return Comparison(query.text, tuple(c for c, _, _ in found), _numbered(g for _, _, g in found),
+                      store.version, "councils" if listing else "comparison", tuple(unanswered),
+                      tuple(c for c in targets if c not in held))
+
+
+class _OnceEncoder:
+    """The retriever's query encoder, remembering its vectors for one comparison: every
+    council's search embeds the same question and topic, and embedding is most of the cost."""
+
+    def __init__(self, encoder) -> None:
+        self._encoder, self._vectors = encoder, {}
+
+    def embed_query(self, text: str) -> np.ndarray:
+        if text not in self._vectors:
+            self._vectors[text] = self._encoder.embed_query(text)
+        return self._vectors[text]
+
+    def __getattr__(self, name: str):
+        return getattr(self._encoder, name)
+
+
+def _encoding_once(retriever: Retriever) -> Retriever:
+    """A shallow copy of ``retriever`` (its index arrays shared) whose encoder remembers, so
+    the shared retriever stays stateless under the web server's threads."""
+    once = copy.copy(retriever)
+    once.encoder = _OnceEncoder(retriever.encoder)
+    return once
+
+
+def _council_groups(query: Query, council: str, retriever: Retriever, filters: Filters,
+                    store: IndexStore, settings: Settings, standard: frozenset[tuple[str, int]]
+                    ) -> tuple[list[ComparisonGroup], float]:
+    """One council's groups (one per document year, numbered from 1) and the strength of its
+    evidence (the retriever's: the best own sentence of its top passages, standard text out)."""
+    result = retriever.search(query, replace(filters, council=council), settings.compare.per_council)
+    by_year: dict[int | None, list[Passage]] = {}
+    for passage in result.passages:
+        by_year.setdefault(passage.meta.year, []).append(passage)
+    groups: list[ComparisonGroup] = []
+    for year in sorted(by_year, key=lambda y: (y is None, y or 0)):
+        first = sum(len(g.passages) for g in groups) + 1
+        passages = tuple(by_year[year][:settings.compare.per_group])
+        groups.append(_group(query, council, year, passages, first, result, store, settings, standard))
+    return groups, result.confidence
+
+
+def _numbered(councils: Iterable[list[ComparisonGroup]]) -> tuple[ComparisonGroup, ...]:
+    """The councils' groups in order, their passages numbered across the whole comparison."""
+    out: list[ComparisonGroup] = []
+    for groups in councils:
+        for g in groups:  # numbered from 1 per council, some groups perhaps left out since
+            offset = sum(len(o.passages) for o in out) - (g.numbers[0] - 1 if g.numbers else 0)
+            out.append(replace(g, numbers=tuple(n + offset for n in g.numbers),
+                               text=_renumber(g.text, offset),
+                               citations=tuple(c + offset for c in g.citations)))
+    return tuple(out)
 
 
 def _group(

@@ -33,9 +33,25 @@ _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}s?)\b")
 _COORDINATION = re.compile(r"^(?:['’]s)?\s*(?:,|and|or|&|vs\.?|versus|compared (?:with|to)|as well as)?\s*"
                            r"(?:,|and|or)?\s*(?:with\s+|to\s+)?(?:the\s+|at\s+(?:the\s+)?)?$", re.I)
 _EACH_COUNCIL = re.compile(
-    r"\b(?:(?:at|for|in|across|by|of)\s+(?:each|every|both|all(?:\s+the)?|the\s+two|the\s+different)"
-    r"\s+councils?|each\s+council|both\s+councils|the\s+two\s+councils|between\s+(?:the\s+)?councils)\b",
-    re.I)
+    r"\b(?:(?:at|for|in|across|by|of|from)\s+(?:each|every|both|all)(?:\s+of)?(?:\s+the)?"
+    r"(?:\s+(?:two|different|held))?\s+(?:councils?|authorities|authority)"
+    r"|(?:at|for|in|across|by|of|from)\s+the\s+(?:two\s+|different\s+)?councils"
+    r"|each\s+council|both\s+councils|the\s+two\s+councils|council\s+by\s+council"
+    r"|between\s+(?:the\s+)?councils)\b", re.IGNORECASE)
+# "in each of the reports", "across all the county's documents": one comparison group per document
+# year (of the councils named, else of every council).
+_EACH_DOCUMENT = re.compile(
+    r"\b(?:each|every|all)\s+(?:of\s+)?(?:the\s+|its\s+|their\s+)?(?:[\w'’]+\s+){0,2}?"
+    r"(?:reports|documents|reviews|visits|peer\s+challenges)\b", re.IGNORECASE)
+# "which councils were advised to …": the question asks for councils, and what follows the frame
+# is what each council's documents must say.
+_WHICH_COUNCILS = re.compile(
+    r"^\s*(?:(?:which|what)(?:\s+of\s+the)?|(?:list|name|show)(?:\s+me)?(?:\s+all)?(?:\s+the)?)"
+    r"\s+(?:councils?|authorities|authority)\b(?!['’])"
+    r"(?:\s+(?:that|which|where|whose))?"
+    r"(?:\s+(?:were|was|are|is|have|has|had|did|do|does)(?:\s+(?:been|not))?)?"
+    r"(?:\s+(?:advised|told|asked|recommended|urged|encouraged)(?:\s+(?:to|that))?(?:\s+they)?)?\s*",
+    re.IGNORECASE)
 _COMPARE_VERB = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bcomparison\s+of\b", re.I)
 _BETWEEN = re.compile(r"\b(?:differ(?:ence|ences|ent)?|compare[sd]?|changed?|between)\b", re.I)
 _REGISTER = re.compile(
@@ -173,9 +189,12 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         term, held = _split_listing_council(term, facts.registry)
         held = held or [m for m in facts.registry.find(listing_scope(text)) if m.held]
         councils = tuple(n for m in held for n in m.councils)
+    subjects = _subjects(text, mentions)
+    route = _route(text, term, councils, held, years, subjects)
+    topic = facts.registry.strip(text, keep=[m for m in mentions if not m.held]) if held else text
     return Query(
         text=text, asked=asked, inherited_from=inherited,
-        topic=facts.registry.strip(text, keep=[m for m in mentions if not m.held]) if held else text,
+        topic=_without_scope(topic) if route in ("comparison", "listing") and not term else topic,
         councils=councils,
         partners=tuple(dict.fromkeys(n for m in partners if m.held for n in m.councils
                                      if n not in councils and facts.registry.councils[n].held)),
@@ -187,8 +206,9 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         missing_doc_types=tuple(t for t in asked_types if councils and t not in held_types),
         unknown_names=unknown_names(text, facts.vocabulary),
         expected=expected_answer(text),
-        route=(route := _route(text, term, councils, held, years)),
-        compared=_compared(text, councils, held, facts.registry.held) if route == "comparison" else (),
+        route=route,
+        compared=_compared(text, councils, held, subjects, facts.registry.held)
+        if route == "comparison" or (route == "listing" and not term) else (),
         listing_term=term or "",
     )
 
@@ -216,15 +236,27 @@ def _roles(text: str, mentions: Sequence[CouncilMention]) -> tuple[list[CouncilM
     return subjects, partners
 
 
-def _route(text: str, term: str | None, councils: Sequence[str], subjects: Sequence[CouncilMention],
-           years: Sequence[int]) -> str:
-    """Listing, comparison, register or answer: one decision, on the analysed parts."""
-    if term:
+def _subjects(text: str, mentions: Sequence[CouncilMention]) -> tuple[str, ...]:
+    """Every council the question is about, held or not: the canonical names of known councils
+    (each match of an ambiguous name), the words of unknown ones ("Westshire County Council").
+    After "compare" every council named is compared ("compare X's budget gap with Y's")."""
+    subjects = list(mentions) if _COMPARE_VERB.search(text) else _roles(text, mentions)[0]
+    return tuple(dict.fromkeys(n for m in subjects for n in (m.councils or (m.text,))))
+
+
+def _route(text: str, term: str | None, councils: Sequence[str], held: Sequence[CouncilMention],
+           years: Sequence[int], subjects: Sequence[str]) -> str:
+    """Listing, comparison, register or answer: one decision, on the analysed parts.
+
+    Two or more councils as subjects, whether the corpus holds them or not, make a comparison;
+    "X versus Y" between topics names no council and stays an answer. "Which councils …?"
+    naming none is a listing over the councils."""
+    if term or (_WHICH_COUNCILS.match(text) and not subjects):
         return "listing"
-    spans_councils = len(councils) >= 2 or any(m.ambiguous for m in subjects)
-    if spans_councils or _EACH_COUNCIL.search(text):
+    spans_councils = len({*councils, *subjects}) >= 2 or any(m.ambiguous for m in held)
+    if spans_councils or _EACH_COUNCIL.search(text) or _EACH_DOCUMENT.search(text):
         return "comparison"
-    if _COMPARE_VERB.search(text) and (len(councils) >= 1 or len(years) >= 2):
+    if _COMPARE_VERB.search(text) and (len(subjects) >= 1 or len(years) >= 2):
         return "comparison"
     if len(councils) == 1 and len(years) >= 2 and _BETWEEN.search(text):
         return "comparison"
@@ -233,16 +265,26 @@ def _route(text: str, term: str | None, councils: Sequence[str], subjects: Seque
     return "answer"
 
 
-def _compared(text: str, councils: Sequence[str], subjects: Sequence[CouncilMention],
-              held: Sequence[str]) -> tuple[str, ...]:
-    """The councils a comparison covers: those named (an ambiguous name counts each match),
+def _compared(text: str, councils: Sequence[str], held: Sequence[CouncilMention],
+              subjects: Sequence[str], corpus: Sequence[str]) -> tuple[str, ...]:
+    """The councils a comparison or a council listing covers: those named, in the order named
+    (an ambiguous name counts each match; one the corpus does not hold is kept, to be said so),
     one named council across its years, else every council the corpus holds."""
-    named = list(dict.fromkeys([*councils, *(n for m in subjects if m.ambiguous for n in m.councils)]))
+    named = list(dict.fromkeys([*subjects, *councils, *(n for m in held if m.ambiguous for n in m.councils)]))
     if len(named) >= 2:
-        return tuple(sorted(named))
+        return tuple(named)
     if len(named) == 1 and not _EACH_COUNCIL.search(text):
         return tuple(named)
-    return tuple(sorted(held))
+    return tuple(sorted(corpus))
+
+
+def _without_scope(topic: str) -> str:
+    """What a comparison or council listing asks of each council: the topic without "at each
+    council", "in each of the reports" or a leading "which councils were advised to"."""
+    stripped = _WHICH_COUNCILS.sub("", topic, count=1)
+    stripped = _EACH_DOCUMENT.sub("", _EACH_COUNCIL.sub("", stripped))
+    stripped = " ".join(stripped.split()).strip(" ,;")
+    return stripped if re.search(r"\w", stripped.rstrip("?.! ")) else topic
 
 
 def listing_scope(question: str) -> str:

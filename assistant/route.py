@@ -4,7 +4,8 @@ evaluation and the benchmarks all call ``respond``.
 Routes (decided once, by ``query.analyse``):
   answer      quoted sentences from the top passages (``answering.ask``)
   comparison  the same question per council and year (``compare.compare``)
-  listing     every document mentioning a term (``compare.list_mentions``)
+  listing     every document mentioning a term (``compare.list_mentions``), or for "which
+              councils …?" the councils whose documents say so (``compare.compare``)
   register    recommendation and progress questions; answered like ``answer`` until the
               register can answer them itself
 """
@@ -55,6 +56,8 @@ def _comparison(query: Query, session: Session, filters: Filters, k: int | None)
 
 
 def _listing(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
+    if not query.listing_term and query.compared:  # "which councils …?": council by council
+        return compare(query, session.store, session.settings, session.retriever, filters)
     return list_mentions(query, session.store, encoder=session.retriever.encoder, filters=filters)
 
 

@@ -164,6 +164,9 @@ class CompareSettings:
     # Short terms score low against whole chunks, hence the best sentence's cosine.
     listing_threshold: float = setting(
         0.50, "best-sentence cosine for a semantic match in 'which reports mention X?'")
+    council_threshold: float = setting(
+        0.44, "evidence (best own sentence of a council's top passages) for a council to be "
+        "listed by 'which councils were advised to X?'")
 
 
 @dataclass(frozen=True)

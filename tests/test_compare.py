@@ -173,3 +173,173 @@ def test_listing_follow_up_for_a_council_becomes_a_council_filter(real_index):
     assert listing.term == "Combined Authority"
     assert listing.mentions and {m.council for m in listing.mentions} == {"Cambridgeshire County Council"}
     assert listing.searched_documents < listing.total_documents
+
+
+# ---------------------------------------------------------------- rendering many councils
+
+def _hostile_comparison():
+    """Three councils with answers (the last with hostile text), two without, one not held."""
+    from assistant.compare import Comparison, ComparisonGroup
+    from assistant.types import Chunk, DocumentMeta, Passage
+
+    def group(council: str, n: int, sentence: str) -> ComparisonGroup:
+        meta = DocumentMeta(f"d{n}", f"{council} report", council, "peer challenge report", "2023-05-01")
+        chunk = Chunk(f"c{n}", f"d{n}", sentence, 0, len(sentence), ("Finance",), 0)
+        return ComparisonGroup(council, 2023, (Passage(chunk, meta, 0.9, (sentence,)),), (n,),
+                               f"{sentence} [{n}]", (n,), abstained=False)
+
+    hostile = '<img src=x onerror="alert(1)"> ![t](http://evil.example/x.png) **bold**'
+    groups = (group("Northby District Council", 1, "Reserves are healthy."),
+              group("Southby City Council", 2, "The budget gap is 4 million pounds."),
+              group("<script>Eastby</script> Council", 3, hostile))
+    return Comparison("What did peers say about finances at each council?",
+                      tuple(g.council for g in groups), groups, "v1", "comparison",
+                      unanswered=("Westby Borough Council", "Upby Council"),
+                      not_held=("Oakbury <b>Council</b>",))
+
+
+def test_chat_comparison_collapses_each_council_and_keeps_hostile_text_inert():
+    import re as _re
+
+    from assistant.render.markdown import chat_markdown
+
+    text = chat_markdown(_hostile_comparison())
+    blocks = _re.findall(r"<details( open)?><summary><strong>(.*?)</strong> — (.*?)</summary>(.*?)</details>",
+                         text, flags=_re.DOTALL)
+    assert [b[1] for b in blocks] == ["Northby District Council", "Southby City Council",
+                                      "&lt;script&gt;Eastby&lt;/script&gt; Council"]
+    assert [bool(b[0]) for b in blocks] == [True, False, False]  # only the first group is open
+    assert blocks[1][2] == "The budget gap is 4 million pounds."  # the gist: its first quote
+    assert "**[2]**" in blocks[1][3] and "**[1]**" not in blocks[1][3]  # each group cited
+    # councils without an answer, and one not held, take a line each, not a block each
+    assert text.count("<details") == 3
+    assert "No passage answers this in the documents of: Westby Borough Council, Upby Council." in text
+    assert "The corpus holds no documents about: Oakbury \\<b\\>Council\\</b\\>." in text
+    # the only live tags are the renderer's own
+    tags = set(_re.findall(r"(?<!\\)<(/?\w+)", text))
+    assert tags <= {"details", "/details", "summary", "/summary", "strong", "/strong"}, tags
+    assert "![t](" not in text and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in blocks[2][2]
+    assert "&#33;&#91;t&#93;(http&#58;//evil.example/x.png)" in blocks[2][2]
+    assert "\\!\\[t\\]" in blocks[2][3]  # in the Markdown body, Markdown escapes
+
+
+def test_sources_panel_groups_councils_and_escapes(tmp_path):
+    import re as _re
+
+    from assistant.render.html import sources_html
+
+    html_text = sources_html(_hostile_comparison())
+    summaries = _re.findall(r'<details class="pq-council"( open)?><summary>(.*?)</summary>', html_text)
+    assert [s[1] for s in summaries][:2] == ["Northby District Council", "Southby City Council"]
+    assert [bool(s[0]) for s in summaries] == [True, False, False]
+    assert "<script>" not in html_text and "&lt;script&gt;Eastby" in html_text
+    assert "<img" not in html_text and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html_text
+    assert "Westby Borough Council, Upby Council" in html_text
+
+
+def test_text_and_export_keep_the_council_order_and_one_line_for_the_rest():
+    from assistant.render.markdown import export_markdown
+    from assistant.render.text import render_comparison
+
+    comp = _hostile_comparison()
+    text = render_comparison(comp)
+    firsts = [line for line in text.splitlines() if re.match(r"\d+\. ", line)]
+    assert [line.split(" — ")[0] for line in firsts] == [
+        "1. Northby District Council", "2. Southby City Council", "3. <script>Eastby</script> Council"]
+    assert text.count("Westby Borough Council") == 1
+    export = export_markdown(comp)
+    assert export.index("### Northby") < export.index("### Southby") < export.index("## References")
+    assert "<details" not in export  # the export reads as a document, with headings
+    data = comparison_to_json(comp)
+    assert data["unanswered"] == ["Westby Borough Council", "Upby Council"]
+    assert data["not_held"] == ["Oakbury <b>Council</b>"]
+    assert [g["council"] for g in data["groups"]] == list(comp.councils)
+
+
+# ---------------------------------------------------------------- eight councils, real model
+
+@pytest.fixture(scope="module")
+def councils(tmp_path_factory):
+    """The many-council fixture corpus (eight councils, no catalogue) with the real model."""
+    from pathlib import Path
+
+    from assistant.route import Session
+    from assistant.settings import Settings
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    corpus = Path(__file__).parent / "fixtures" / "councils" / "corpus"
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("cmp") / "index")
+    ingest(settings, log=lambda m: None)
+    store = load_index(settings)
+    return Session(store, settings)
+
+
+def _respond(session, question: str):
+    from assistant.route import respond
+
+    return respond(session.analyse(question), session)
+
+
+def _cited_from_own_council(comp) -> None:
+    numbers = [n for g in comp.groups for n in g.numbers]
+    assert numbers == list(range(1, len(numbers) + 1))  # numbered across the whole result
+    for g in comp.groups:
+        assert g.council in comp.councils and all(p.meta.council == g.council for p in g.passages)
+        if not g.abstained:
+            assert g.citations and set(g.citations) <= set(g.numbers)
+
+
+@pytest.mark.slow
+def test_financial_planning_at_each_of_eight_councils(councils):
+    comp = _respond(councils, "What did peers say about financial planning at each council?")
+    held = sorted({m.council for m in councils.store.metas.values()})
+    assert len(held) >= 8 and comp.kind == "comparison"
+    assert sorted(comp.councils + comp.unanswered) == held  # every held council, once
+    assert list(comp.councils) == sorted(comp.councils)  # by name
+    assert len(comp.councils) >= 7 and not comp.not_held
+    _cited_from_own_council(comp)
+    order = [g.council for g in comp.groups]
+    assert order == sorted(order, key=comp.councils.index)  # a council's groups are together
+
+
+@pytest.mark.slow
+def test_which_councils_were_advised_on_scrutiny(councils):
+    comp = _respond(councils, "Which councils were advised to review their scrutiny arrangements?")
+    assert comp.kind == "councils" and comp.groups and all(not g.abstained for g in comp.groups)
+    _cited_from_own_council(comp)
+    expected = {"Wexcombeshire County Council", "Wexcombe City Council", "Royal Borough of Ellesford",
+                "Brindlemoor Metropolitan Borough Council", "London Borough of Hartsmere",
+                "Marchlands Fire and Rescue Authority"}  # tests/fixtures/councils/questions.yaml a131
+    assert len(set(comp.councils) & expected) >= 5 and len(set(comp.councils) - expected) <= 1
+    assert set(comp.councils) | set(comp.unanswered) == {m.council for m in councils.store.metas.values()}
+    none = _respond(councils, "Which councils were told to set up a local energy company?")
+    assert not none.councils and not none.groups  # nobody was; each council named in one line
+    assert "Not found in the documents of:" in render_comparison(none)
+
+
+@pytest.mark.slow
+def test_a_council_the_corpus_lacks_is_said_so_in_a_comparison(councils):
+    comp = _respond(councils, "Compare Hollinford's budget gap with Oakbury Borough Council's")
+    assert comp.not_held == ("Oakbury Borough Council",) and comp.councils == ("Hollinford Council",)
+    assert "The corpus holds no documents about: Oakbury Borough Council." in render_comparison(comp)
+
+
+def test_a_comparison_embeds_its_question_once_whatever_the_number_of_councils(index):
+    """Each council is searched on its own, but the question's vectors are computed once."""
+    from tests.fakes import FakeEmbedder
+
+    settings, store = index
+    calls: list[str] = []
+
+    class Counting(FakeEmbedder):
+        def embed_query(self, text: str):
+            calls.append(text)
+            return super().embed_query(text)
+
+    retriever = Retriever(store, settings, encoder=Counting())
+    query = query_for(store, "What did the peers say about shared services at each council?")
+    comp = compare(query, store, settings, retriever)
+    searched = len(comp.councils) + len(comp.unanswered)
+    assert searched >= 2 and len(calls) == len(set(calls)) <= 2, calls
+    assert retriever.encoder.__class__ is Counting  # the shared retriever is left as it was

@@ -169,6 +169,19 @@ def test_hostile_document_is_shown_as_text_and_runs_nothing(tmp_path):
         page.wait_for_selector("#pq-context .pq-chunk")
         assert "<svg onload=alert(3)></svg>" in page.locator("#pq-context-text").inner_text()
 
+        # a comparison: one collapsed block per council, the first open, its summary text as text
+        box = page.locator("#pq-question textarea")
+        box.fill("Compare what the peers recommended about recycling at each council")
+        box.press("Enter")
+        page.wait_for_selector("#pq-chat [data-testid='bot'] details")
+        bot = page.locator("#pq-chat [data-testid='bot']").last
+        blocks = bot.locator("details")
+        assert blocks.count() >= 1 and bot.locator("details[open]").count() == 1
+        assert blocks.first.get_attribute("open") is not None
+        assert page.locator("#pq-sources details.pq-council").count() == blocks.count()
+        summaries = " ".join(bot.locator("summary").all_inner_texts())
+        assert "Testshire" in summaries  # the payload checks below cover these blocks too
+
         page.get_by_role("tab", name="Corpus").click()
         page.wait_for_selector("#pq-corpus")
         assert "<script>alert(1)</script>" in page.locator("#pq-corpus").inner_text()

@@ -85,7 +85,7 @@ def test_client_gets_listing_comparison_theme_and_register(fake_index):
         assert "searched 5 of 5 documents" in message_text(listing[1][-1])
         assert listing[-1].startswith("# Which reports mention") and "pq-source-4" in listing[2]
         comparison = ask(client, "What did the peers say about shared services at each council?")
-        assert "### Cambridgeshire County Council" in message_text(comparison[1][-1])
+        assert "<summary><strong>Cambridgeshire County Council</strong>" in message_text(comparison[1][-1])
         assert comparison[2].count('class="pq-group"') >= 2
         themed = ask(client, "What did the peers say about the budget?",
                      theme="Financial planning and management")

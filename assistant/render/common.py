@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.compare import Comparison, Listing, Mention, phrase_pattern
+import re
+
+from assistant.compare import Comparison, ComparisonGroup, Listing, Mention, phrase_pattern
 from assistant.recommendation_records import Record
 from assistant.route import Result
 from assistant.types import Passage
@@ -54,6 +56,33 @@ def mention_count(m: Mention) -> str:
         return (f"{plural(m.occurrences, 'mention')} ({' / '.join(m.forms)}) "
                 f"in {plural(m.chunk_count, 'chunk')}")
     return f"{plural(m.chunk_count, 'similar chunk')}, best similarity {m.best.score:.2f}"
+
+
+def comparison_banner(comp: Comparison) -> str:
+    """The line above a comparison or a council listing, saying how it is ordered."""
+    if comp.kind == "councils":
+        return (f"**{plural(len(comp.councils), 'council')}** of {len(comp.councils) + len(comp.unanswered)} "
+                "searched: those whose documents say so, the strongest evidence first; quoted from "
+                "the documents, numbers refer to the sources.")
+    return ("**Comparison** — quoted from the documents, by council and year; numbers refer to "
+            "the sources.")
+
+
+def comparison_footnotes(comp: Comparison) -> list[str]:
+    """One line each for the councils without an answer and those the corpus does not hold."""
+    lines = []
+    if comp.unanswered:
+        what = "Not found" if comp.kind == "councils" else "No passage answers this"
+        lines.append(f"{what} in the documents of: {', '.join(comp.unanswered)}.")
+    if comp.not_held:
+        lines.append(f"The corpus holds no documents about: {', '.join(comp.not_held)}.")
+    return lines
+
+
+def council_gist(groups: list[ComparisonGroup] | tuple[ComparisonGroup, ...], width: int = 110) -> str:
+    """The first quoted sentence of a council's first answered group, short, without its [n]."""
+    first = next((g.text.splitlines()[0] for g in groups if not g.abstained and g.text), "")
+    return shorten(re.sub(r"\s*\[\d+\]$", "", first), width) or "no answer quoted"
 
 
 def listing_banner(listing: Listing) -> str:

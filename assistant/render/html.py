@@ -11,7 +11,12 @@ import re
 from collections.abc import Sequence
 
 from assistant.compare import Comparison, Listing, Mention
-from assistant.render.common import listing_banner, mention_count, numbered_passages
+from assistant.render.common import (
+    comparison_footnotes,
+    listing_banner,
+    mention_count,
+    numbered_passages,
+)
 from assistant.route import Result
 from assistant.store import IndexStore
 from assistant.types import Passage
@@ -83,12 +88,17 @@ def _listing_sources(listing: Listing) -> str:
 
 
 def _comparison_sources(comp: Comparison) -> str:
+    """The sources per council, each council a collapsed block (the first open), in the order of
+    the answer; councils without an answer named in one line."""
     parts = []
-    for g in comp.groups:
-        parts.append(f'<div class="pq-group">{esc(g.council)} · {g.year or "undated"}</div>')
-        parts += [_card(n, p, n in g.citations) for n, p in zip(g.numbers, g.passages)]
-        if not g.passages:
-            parts.append('<div class="pq-empty">No passage for this council.</div>')
+    for i, council in enumerate(comp.councils):
+        cards = []
+        for g in (g for g in comp.groups if g.council == council):
+            cards.append(f'<div class="pq-group">{esc(council)} · {g.year or "undated"}</div>')
+            cards += [_card(n, p, n in g.citations) for n, p in zip(g.numbers, g.passages)]
+        parts.append(f'<details class="pq-council"{" open" if i == 0 else ""}><summary>'
+                     f'{esc(council)}</summary>{"".join(cards)}</details>')
+    parts += [f'<div class="pq-empty">{esc(line)}</div>' for line in comparison_footnotes(comp)]
     return ('<div class="pq-banner">Sources by council and year</div>'
             '<div class="pq-scroll">' + "".join(parts) + "</div>")
 

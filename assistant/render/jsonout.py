@@ -58,9 +58,11 @@ def passage_to_json(n: int, p: Passage) -> dict:
 
 def comparison_to_json(comp: Comparison) -> dict:
     return {
-        "type": "comparison",
+        "type": "comparison" if comp.kind == "comparison" else "council listing",
         "question": comp.question,
         "councils": list(comp.councils),
+        "unanswered": list(comp.unanswered),
+        "not_held": list(comp.not_held),
         "groups": [
             {
                 "council": g.council,

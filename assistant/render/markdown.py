@@ -1,18 +1,23 @@
 """Markdown: the chat messages of the web app and the Markdown exports (answer, comparison,
 listing), plus the register's summary line.
 
-Document and user text reaches Markdown only through ``md_inert``. The chat renders Markdown,
+Document and user text reaches Markdown only through ``md_inert`` (and the chat's own HTML lines,
+a comparison's ``<summary>``, only through ``html_inert``). The chat renders Markdown,
 and even sanitised Markdown would fetch a remote image written as ``![x](http://...)``.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from collections.abc import Sequence
 
-from assistant.compare import Comparison, Listing
+from assistant.compare import Comparison, ComparisonGroup, Listing
 from assistant.render.common import (
+    comparison_banner,
+    comparison_footnotes,
+    council_gist,
     listing_banner,
     mention_count,
     plural,
@@ -26,6 +31,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~$&])")
 _AUTOLINK = re.compile(r"\b(?:https?|ftp|mailto):|\bwww\.", re.IGNORECASE)  # GFM would link these
 # list items and setext headings at a line start
 _MD_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))", re.MULTILINE)
+_HTML_MD = re.compile(r"[\\`*_\[\]!|~$:]")  # Markdown punctuation, and ":" of a bare URL
 _CITE = re.compile(r"\\\[(\d{1,2})\\\]")
 
 
@@ -41,6 +47,17 @@ def md_inert(text: str) -> str:
     text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text)
     return _MD_LINE_START.sub(lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else
                                                       f"{m.group(3)}\\{m.group(4)}"), text)
+
+
+def html_inert(text: str) -> str:
+    """Text inside the chat's own HTML (a ``<summary>`` line): that line is an HTML block, where
+    Markdown's backslash escapes do not apply, so ``<``, ``>``, ``&`` and quotes become entities,
+    and so does Markdown punctuation, in case a renderer reads Markdown there after all.
+
+    >>> html_inert('<img src=x onerror="a()"> ![t](http://e)')
+    '&lt;img src=x onerror=&quot;a()&quot;&gt; &#33;&#91;t&#93;(http&#58;//e)'
+    """
+    return _HTML_MD.sub(lambda m: f"&#{ord(m.group(0))};", html.escape(text, quote=True))
 
 
 def _cited(line: str, chat: bool) -> str:
@@ -102,24 +119,41 @@ def _references(pairs: Sequence[tuple[int, Passage]], cited: Sequence[int] | Non
 
 
 def comparison_markdown(comp: Comparison, chat: bool = False) -> str:
-    """The comparison per council and year: the chat message, or (``chat=False``) the export."""
+    """The comparison per council and year: the chat message, or (``chat=False``) the export.
+
+    In the chat each council is a collapsed ``<details>`` block whose summary is the council and
+    a one-line gist, the first open, so eight councils read as eight lines, not one endless
+    message; councils without an answer take one line. The export uses headings instead."""
     out = [] if chat else [f"# {md_inert(comp.question)}", ""]
-    out += [("**Comparison** — quoted from the documents, by council and year; numbers refer to "
-             "the sources."), ""]
-    for council in comp.councils:
-        out += [f"### {md_inert(council)}", ""]
-        for g in (g for g in comp.groups if g.council == council):
-            titles = "; ".join(sorted({p.meta.title for p in g.passages})) or "no passages"
-            out += [f"**{g.year or 'undated'}** — *{md_inert(titles)}*", ""]
-            if g.abstained:
-                out.append("*No passage answers this for this council and year" + (
-                    " (closest passages listed as possibly related).*" if g.passages else ".*"))
-            out += [f"- {_cited(line, chat)}" for line in g.text.splitlines()] + [""]
+    out += [comparison_banner(comp), ""]
+    for i, council in enumerate(comp.councils):
+        own = [g for g in comp.groups if g.council == council]
+        body = _council_body(own, chat)
+        if chat:
+            summary = (f"<details{' open' if i == 0 else ''}><summary><strong>{html_inert(council)}"
+                       f"</strong> — {html_inert(council_gist(own))}</summary>")
+            out += [summary, "", *body, "</details>", ""]
+        else:
+            out += [f"### {md_inert(council)}", "", *body]
+    out += [md_inert(line) for line in comparison_footnotes(comp)]
     if not chat:
         pairs = [(n, p) for g in comp.groups for n, p in zip(g.numbers, g.passages)]
-        out += _references(pairs, [c for g in comp.groups for c in g.citations])
+        out += [""] + _references(pairs, [c for g in comp.groups for c in g.citations])
         out.append(f"Index version: {comp.index_version or 'unknown'}")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _council_body(groups: Sequence[ComparisonGroup], chat: bool) -> list[str]:
+    """One council's groups: per document year, the titles and the cited quotes."""
+    out = []
+    for g in groups:
+        titles = "; ".join(sorted({p.meta.title for p in g.passages})) or "no passages"
+        out += [f"**{g.year or 'undated'}** — *{md_inert(titles)}*", ""]
+        if g.abstained:
+            out += [("*No passage answers this for this year (closest passages listed as possibly "
+                     "related).*"), ""]
+        out += [f"- {_cited(line, chat)}" for line in g.text.splitlines()] + [""]
+    return out
 
 
 def listing_markdown(listing: Listing, chat: bool = False, version: str = "") -> str:

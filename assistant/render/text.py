@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from assistant.compare import Comparison, Listing
 from assistant.recommendation_records import Record, Source
 from assistant.render.common import (
+    comparison_banner,
+    comparison_footnotes,
+    council_gist,
     mention_count,
     numbered_passages,
     plural,
@@ -94,23 +97,23 @@ def render_result(result: Result, color: bool = False) -> str:
 
 
 def render_comparison(comp: Comparison) -> str:
-    """The comparison for a terminal: per council and year, the answer, then its sources."""
-    lines = [f"Q: {comp.question}", ""]
-    for council in comp.councils:
-        lines.append(council)
+    """The comparison for a terminal: per council (its gist first) and year, the answer; the
+    councils without an answer in one line; then the sources."""
+    lines = [f"Q: {comp.question}", "", comparison_banner(comp).replace("**", ""), ""]
+    for i, council in enumerate(comp.councils, start=1):
         own = [g for g in comp.groups if g.council == council]
+        lines.append(f"{i}. {council} — {council_gist(own)}")
         for group in own:
             titles = sorted({p.meta.title for p in group.passages})
             lines.append(f"  {group.year or 'undated'}: {'; '.join(titles) or 'no passages'}")
             if group.abstained:
-                lines.append(
-                    "    No passage answers this for this council and year"
-                    + (" (closest passages listed as possibly related)." if group.passages else ".")
-                )
+                lines.append("    No passage answers this for this year (closest passages listed "
+                             "as possibly related).")
             else:
                 lines.extend(f"    {line}" for line in group.text.splitlines())
         lines.append("")
-    lines.append("Sources:")
+    lines += comparison_footnotes(comp)
+    lines += ["", "Sources:"] if comp.groups else []
     for group in comp.groups:
         for n, passage in zip(group.numbers, group.passages):
             note = "" if n in group.citations else " (not quoted)"
