@@ -19,6 +19,7 @@ and the dev figures of the fit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
@@ -28,6 +29,7 @@ from assistant.answerability import answerability_features, probability
 from assistant.evaluation import EvalQuestion, _norm
 from assistant.lexical import stem_idf
 from assistant.query import corpus_facts
+from assistant.retrieval import Retriever
 from assistant.route import Session
 from assistant.selection import FEATURES as SENTENCE_FEATURES
 from assistant.selection import score, select
@@ -134,7 +136,8 @@ def choose_threshold(probabilities: Sequence[float], answerable: Sequence[bool],
     """
     kept = sorted(p for p, a in zip(probabilities, answerable) if a)
     allowed = int(max_refused * len(kept))  # answerable questions it may refuse
-    return round(kept[allowed], 4) if kept else 0.5
+    # rounded down, so the answerable question at the threshold is still answered
+    return math.floor(kept[allowed] * 10_000) / 10_000 if kept else 0.5
 
 
 def as_toml(selection: SelectionSettings, answerability: AnswerabilitySettings) -> str:
@@ -147,11 +150,12 @@ def as_toml(selection: SelectionSettings, answerability: AnswerabilitySettings) 
 
 
 def fit(pairs: Sequence[tuple[object, Sequence[EvalQuestion]]], settings: Settings,
-        max_refused: float = 0.02) -> tuple[SelectionSettings, AnswerabilitySettings]:
-    """Fit both models on the dev questions of every (store, questions) pair."""
+        max_refused: float = 0.02, encoder=None) -> tuple[SelectionSettings, AnswerabilitySettings]:
+    """Fit both models on the dev questions of every (store, questions) pair (``encoder``
+    overrides the configured query encoder)."""
     collected = []
     for store, questions in pairs:
-        session = Session(store, settings)
+        session = Session(store, settings, Retriever(store, settings, encoder=encoder))
         collected.append((store, collect([q for q in questions if q.split == "dev"], session)))
     everyone = [s for _, samples in collected for s in samples]
     selection = fit_selection(everyone)

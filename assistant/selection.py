@@ -44,6 +44,7 @@ FEATURES = (
     "lexical_idf", # the topic's content words it contains, weighted by rarity in the corpus
     "dense_rank",  # 1 / (1 + its rank among the candidates by cosine)
     "untyped",     # the question expects a kind of answer (a date…) and the sentence gives none
+    "complete",    # ends like a sentence (not a heading, a list of titles or a table row)
 )
 
 # Words a sentence opens with when it leans on the sentence before it.
@@ -54,6 +55,7 @@ _LEANS_BACK = re.compile(
     re.IGNORECASE,
 )
 _WORDS = re.compile(r"[a-z]{3}")
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, 
     return tuple(round(x, 6) for x in (
         dense, best_dense - dense, lexical, in_section, 1.0 / (1 + rank), passage_share, float(typed),
         float(first), math.log1p(len(text)) / 6.0, neighbour, rare, 1.0 / (1 + dense_rank),
-        float(expects and not typed)))
+        float(expects and not typed), float(bool(_ENDS_SENTENCE.search(text)))))
 
 
 def quotable(text: str, min_chars: int) -> bool:

@@ -107,6 +107,7 @@ class SelectionSettings:
     w_lexical_idf: float = setting(3.6096, "fitted: weight of the rarity-weighted topic words it has")
     w_dense_rank: float = setting(1.3053, "fitted: weight of 1/(1+its rank by cosine)")
     w_untyped: float = setting(-1.7805, "fitted: weight of not giving the kind of answer expected")
+    w_complete: float = setting(0.0, "fitted: weight of ending like a sentence")
     floor: float = setting(0.03, "sentences less likely than this to answer are never quoted")
     redundancy: float = setting(0.3, "MMR: discount per unit of word overlap with a chosen quote")
     max_quotes: int = setting(4, "most sentences chosen (antecedents they need come on top)")
@@ -115,7 +116,7 @@ class SelectionSettings:
         """The weights in the order of ``selection.FEATURES``."""
         return (self.w_dense, self.w_dense_gap, self.w_lexical, self.w_section, self.w_rank,
                 self.w_passage, self.w_typed, self.w_first, self.w_length, self.w_neighbour,
-                self.w_lexical_idf, self.w_dense_rank, self.w_untyped)
+                self.w_lexical_idf, self.w_dense_rank, self.w_untyped, self.w_complete)
 
 
 @dataclass(frozen=True)

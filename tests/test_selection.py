@@ -1,0 +1,135 @@
+"""Sentence selection and the fitted models: candidates, floor, MMR, antecedents, fitting."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant.answerability import FEATURES as ANSWER_FEATURES
+from assistant.answerability import probability
+from assistant.evaluation import load_questions
+from assistant.fitting import as_toml, choose_threshold, fit, fit_answerability
+from assistant.query import Query
+from assistant.selection import FEATURES, Candidate, candidates, features_of, quotable, score, select
+from assistant.settings import SelectionSettings, Settings, load_settings
+from assistant.types import Chunk, DocumentMeta, Passage, Sentence
+from tests.fakes import FakeEmbedder
+
+META = DocumentMeta(doc_id="d", title="T", council="Anytown Council", doc_type="feedback report", date="2024")
+
+
+def passage(sentences: list[str], scores: list[float], score_: float = 1.0, section=("Finance",)) -> Passage:
+    text = " ".join(sentences)
+    spans, at = [], 0
+    for s in sentences:
+        spans.append(Sentence(at, at + len(s)))
+        at += len(s) + 1
+    chunk = Chunk("c", "d", text, 0, len(text), section, 0, sentences=tuple(spans))
+    return Passage(chunk, META, score_, sentence_scores=tuple(scores))
+
+
+def test_settings_hold_one_weight_per_feature():
+    assert len(SelectionSettings().weights()) == len(FEATURES)
+    assert len(Settings().answerability.weights()) == len(ANSWER_FEATURES)
+
+
+def test_features_measure_what_they_say():
+    f = dict(zip(FEATURES, features_of("The reserves fell sharply.", {"reserv", "fell"}, dense=0.4,
+                                       best_dense=0.6, rank=2, passage_share=0.5, neighbour=0.3)))
+    assert f["dense"] == 0.4 and math.isclose(f["dense_gap"], 0.2) and f["lexical"] == 1.0
+    assert math.isclose(f["rank"], 1 / 3, abs_tol=1e-6) and f["passage"] == 0.5 and f["neighbour"] == 0.3
+    assert f["complete"] == 1.0
+    heading = dict(zip(FEATURES, features_of("Financial planning and management", set(), dense=0.1,
+                                             best_dense=0.1, rank=0, passage_share=1.0)))
+    assert heading["complete"] == 0.0 and heading["lexical"] == 0.0
+
+
+def test_headings_labels_and_lead_ins_are_not_candidates():
+    assert not quotable("Finance", 25)
+    assert not quotable("The peers recommend the following actions:", 25)
+    assert quotable("The council should rebuild its reserves by 2026.", 25)
+
+
+def test_standard_text_is_never_a_candidate():
+    p = passage(["Peer challenges are improvement tools owned by the sector.",
+                 "The council should rebuild its reserves by 2026."], [0.9, 0.5])
+    found, _ = candidates(Query(text="reserves?"), [p], 25, standard=frozenset({("d", 0)}))
+    assert [c.text for c in found] == ["The council should rebuild its reserves by 2026."]
+
+
+def scored(*pairs: tuple[str, float], passage_index: int = 0) -> list[Candidate]:
+    return [Candidate(passage_index, i, text, (), probability_) for i, (text, probability_) in enumerate(pairs)]
+
+
+def test_floor_keeps_only_the_best_when_nothing_clears_it():
+    cfg = replace(SelectionSettings(), floor=0.9)
+    chosen = select(sorted(scored(("Reserves are low at the council.", 0.3),
+                                  ("Peers met forty people over four days.", 0.2)),
+                           key=lambda c: -c.score), cfg)
+    assert [c.text for c in chosen] == ["Reserves are low at the council."]
+
+
+def test_mmr_prefers_a_second_quote_that_adds_something():
+    cfg = replace(SelectionSettings(), floor=0.0, max_quotes=2, redundancy=1.0)
+    pool = sorted(scored(("Reserves are low and falling at the council.", 0.9),
+                         ("Reserves are low and falling at the council now.", 0.85),
+                         ("The budget gap for next year is ten million pounds.", 0.6)),
+                  key=lambda c: -c.score)
+    assert [c.text for c in select(pool, cfg)] == [
+        "Reserves are low and falling at the council.", "The budget gap for next year is ten million pounds."]
+
+
+def test_a_sentence_leaning_back_brings_its_antecedent_first():
+    cfg = replace(SelectionSettings(), floor=0.5, max_quotes=1)
+    pool = scored(("The council plans to sell its shopping centre.", 0.1),
+                  ("This would cut its debt by a third.", 0.9))
+    chosen = select(sorted(pool, key=lambda c: -c.score), cfg)
+    assert [c.text for c in chosen] == ["The council plans to sell its shopping centre.",
+                                        "This would cut its debt by a third."]
+
+
+def test_scores_are_probabilities_best_first():
+    p = passage(["The council should rebuild its reserves by 2026.", "Peers met many people."], [0.7, 0.1])
+    found, _ = candidates(Query(text="How should the council rebuild reserves?"), [p], 10)
+    ranked = score(found, SelectionSettings())
+    assert all(0.0 < c.score < 1.0 for c in ranked)
+    assert ranked[0].text.startswith("The council should rebuild")
+
+
+def test_threshold_refuses_at_most_the_allowed_share_of_answerable_questions():
+    probabilities = [0.95, 0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2]
+    answerable = [True, True, True, True, False, True, False, False]
+    threshold = choose_threshold(probabilities, answerable, 0.2)  # may refuse 1 of 5
+    refused = [a for p, a in zip(probabilities, answerable) if p < threshold]
+    assert refused.count(True) <= 1 and refused.count(False) == 3
+    assert choose_threshold(probabilities, answerable, 0.0) == 0.4  # refuses no answerable one
+
+
+def test_answerability_fit_separates_separable_questions():
+    features = [(0.7, 0.5, 0.4, 0.9, 0.0, 0.0)] * 20 + [(0.2, 0.01, 0.01, 0.2, 1.0, 1.0)] * 10
+    labels = [True] * 20 + [False] * 10
+    cfg = fit_answerability(features, labels, 0.0)
+    assert all(probability(f, cfg) >= cfg.threshold for f in features[:20])
+    assert all(probability(f, cfg) < cfg.threshold for f in features[20:])
+
+
+def test_fit_runs_on_a_real_index_and_its_output_loads_as_settings(index, tmp_path):
+    settings, store = index
+    questions = load_questions(Path(__file__).parent / "fixtures" / "questions.yaml")
+    dev = ([q for q in questions if q.split == "dev" and q.answerable][:30]
+           + [q for q in questions if q.split == "dev" and not q.answerable][:15])
+    selection, answerability = fit([(store, dev)], settings, encoder=FakeEmbedder())
+    assert all(math.isfinite(w) for w in selection.weights() + answerability.weights())
+    assert 0.0 <= selection.floor <= 0.3 and 0.0 < answerability.threshold < 1.0
+    config = tmp_path / "peerqa.toml"
+    config.write_text(as_toml(selection, answerability), encoding="utf-8")
+    loaded = load_settings(env={}, flags={}, config=config).settings
+    assert loaded.selection == selection and loaded.answerability == answerability
+
+
+def test_fit_refuses_a_split_without_both_kinds_of_question():
+    with pytest.raises(ValueError, match="answerable and unanswerable"):
+        fit_answerability([(0.5,) * 6] * 3, [True] * 3)
