@@ -191,8 +191,8 @@ def _with_context(chosen: list[Candidate], scored: Sequence[Candidate],
     shown: list[Candidate] = []
     for c in chosen:
         before = by_key.get((c.passage, c.sentence - 1))
-        if _LEANS_BACK.match(c.text) and before is not None and before not in shown and before not in chosen:
-            shown.append(before)
+        if _LEANS_BACK.match(c.text) and before is not None and before not in shown:
+            shown.append(before)  # even when chosen on its own: it belongs just before
         if c not in shown:
             shown.append(c)
         partner = by_key.get((c.passage, name_rows.get(c.key, -1)))

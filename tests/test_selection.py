@@ -133,3 +133,12 @@ def test_fit_runs_on_a_real_index_and_its_output_loads_as_settings(index, tmp_pa
 def test_fit_refuses_a_split_without_both_kinds_of_question():
     with pytest.raises(ValueError, match="answerable and unanswerable"):
         fit_answerability([(0.5,) * 6] * 3, [True] * 3)
+
+
+def test_an_antecedent_chosen_on_its_own_still_comes_just_before():
+    cfg = replace(SelectionSettings(), floor=0.0, max_quotes=2)
+    pool = scored(("The council plans to sell its shopping centre.", 0.5),
+                  ("This would cut its debt by a third.", 0.9))
+    chosen = select(sorted(pool, key=lambda c: -c.score), cfg)
+    assert [c.text for c in chosen] == ["The council plans to sell its shopping centre.",
+                                        "This would cut its debt by a third."]
