@@ -22,7 +22,7 @@ from assistant.errors import UsageError
 from assistant.recommendation_records import (
     Link,
     Record,
-    extract_records,
+    extract_corpus,
 )
 from assistant.settings import RegisterSettings, Settings
 from assistant.store import IndexStore
@@ -155,13 +155,14 @@ def build_register(store: IndexStore, encoder=None) -> list[Record]:
 
 
 def _build_register(store: IndexStore, encoder=None) -> list[Record]:
+    from assistant.boilerplate import store_boilerplate
     from assistant.themes import index_encoder, tag_batch
 
     encoder = encoder or index_encoder(store)
     tuning = store.settings.register
     documents = store.documents
-    ordered = sorted(documents.values(), key=lambda d: (d.meta.council, d.meta.date, d.meta.doc_id))
-    records = [r for doc in ordered for r in extract_records(doc, tuning)]
+    standard = store_boilerplate(store)  # standard text is never a progress statement
+    records = extract_corpus(documents.values(), tuning, standard)
     vectors = {r.record_id: encoder.embed_query(_vector_text(r)) for r in records}
     themes = tag_batch(
         [_vector_text(r) for r in records],
