@@ -5,8 +5,8 @@ Routes (decided once, by ``query.analyse``):
   answer      quoted sentences from the top passages (``answering.ask``)
   comparison  the same question per council and year (``compare.compare``)
   listing     every document mentioning a term (``compare.list_mentions``)
-  register    recommendation and progress questions; answered like ``answer`` until the
-              register can answer them itself
+  register    recommendation, action and progress questions, from the register
+              (``register_answer``); like ``answer`` when the register holds nothing for them
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from assistant.answering import ask
 from assistant.compare import Comparison, Listing, compare, list_mentions
 from assistant.query import CorpusFacts, Query, analyse, corpus_facts
+from assistant.register_answer import register_answer
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import IndexStore
@@ -54,6 +55,12 @@ def _comparison(query: Query, session: Session, filters: Filters, k: int | None)
     return compare(query, session.store, session.settings, session.retriever, filters)
 
 
+def _register(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
+    found = register_answer(query, session.store, session.settings, filters,
+                            encoder=session.retriever.encoder)
+    return found or _answer(query, session, filters, k)
+
+
 def _listing(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
     return list_mentions(query, session.store, encoder=session.retriever.encoder, filters=filters)
 
@@ -62,7 +69,7 @@ ANSWERERS: dict[str, Callable[[Query, Session, Filters, int | None], Result]] = 
     "answer": _answer,
     "comparison": _comparison,
     "listing": _listing,
-    "register": _answer,
+    "register": _register,
 }
 
 
