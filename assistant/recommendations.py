@@ -54,8 +54,8 @@ def match_statements(
 
     (j, "linked", sim) when statement j prefers this recommendation to every other by
     ``preference`` or more, sim is within ``preference`` of the row's best, and either sim ≥
-    ``linked`` or the two are each other's best match with sim ≥ ``mutual_linked`` (a
-    paraphrase scores lower);
+    ``linked`` or the two are each other's best match (among at least two of each) with sim
+    ≥ ``mutual_linked`` (a paraphrase scores lower);
     otherwise (j, "possibly related", sim) when sim ≥ ``possibly``, at most ``max_possible``
     per row (thresholds from ``tuning``, i.e. Settings.register). With
     ``firm=False`` (the challenge cannot be confirmed) every link is "possibly related".
@@ -74,8 +74,10 @@ def match_statements(
             rivals = np.delete(sims[:, j], i)
             prefers = not len(rivals) or sim - float(rivals.max()) >= tuning.preference
             near_best = sim >= float(row.max()) - tuning.preference
-            # each other's best match: clear enough even below ``linked`` (paraphrases)
-            mutual = j == int(np.argmax(row)) and i == int(np.argmax(sims[:, j]))
+            # each other's best match, when both had a choice: clear enough even below
+            # ``linked`` (paraphrases score lower)
+            choice = min(sims.shape) > 1
+            mutual = choice and j == int(np.argmax(row)) and i == int(np.argmax(sims[:, j]))
             clear = sim >= tuning.linked or (mutual and sim >= tuning.mutual_linked)
             if firm and prefers and near_best and clear:
                 found.append((int(j), "linked", round(sim, 3)))

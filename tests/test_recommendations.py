@@ -230,7 +230,10 @@ def test_each_others_best_match_is_a_firm_link_below_the_linked_threshold():
     sims = np.array([[0.50, 0.30], [0.46, 0.20]])
     assert rec.match_statements(sims)[1] == [(0, "possibly related", 0.46)]
     low = RegisterSettings(mutual_linked=0.6)
-    assert rec.match_statements(np.array([[0.50]]), tuning=low) == [[(0, "possibly related", 0.5)]]
+    assert rec.match_statements(np.array([[0.50, 0.1], [0.1, 0.48]]), tuning=low)[0] == [
+        (0, "possibly related", 0.5)]
+    # with one recommendation, being its best match says nothing
+    assert rec.match_statements(np.array([[0.50]])) == [[(0, "possibly related", 0.5)]]
 
 
 def test_a_numbered_statement_links_to_its_recommendation_only():
