@@ -42,18 +42,21 @@ _STATUS_CUES = (  # the earliest cue in a sentence decides
         "in progress",
         (
             r"\bongoing\b|\bwork-in-progress\b|\bin progress\b|\bunder ?way\b"
-            r"|\bstart(?:ed|ing) (?:work|to)\b|\b(?:is|are) being \w+ed\b"
+            r"|\bstart(?:ed|ing) (?:work|to)\b|\b(?:is|are) being \w+ed\b|\bha(?:s|ve) started\b"
         ),
     ),
     (
         "completed",
         (
             r"\bsuccessfully\b|\bcompleted\b|\btaken place\b|\bdelivered\b"
-            r"|\bha(?:s|ve) been (?:established|appointed|implemented)\b"
+            r"|\bha(?:s|ve) been (?:established|appointed|implemented|relaunched|launched)\b"
+            r"|\bha(?:s|ve) (?:approved|agreed|adopted)\b"
+            r"|\b(?:was|were) (?:approved|agreed|published|adopted|launched)\b"
             r"|\b(?:points?|areas?) of delivery\b"
         ),
     ),
 )
+_FUTURE = re.compile(r"\b(?:will|to) be (?=\w)", re.IGNORECASE)
 _ADVICE = re.compile(
     r"\b(?:encourag(?:e|es|ed)|suggest(?:s|ed)?|recommend(?:s|ed)?|advis(?:e|es|ed))\b"
     r"|\bhighlight(?:s|ed)? the (?:importance|need)\b|\bnoted the opportunity\b"
@@ -206,7 +209,11 @@ def status_of(text: str) -> str:
         for m in [re.search(cue, text, re.IGNORECASE)]
         if m
     ]
-    return min(found)[1] if found else ""
+    if not found:
+        return ""
+    start, status = min(found)
+    future = _FUTURE.search(text)  # "will be completed by September" is a plan
+    return "planned" if future and future.start() <= start < future.end() + 1 else status
 
 
 def _section_spans(doc: Document, pattern: str) -> list[tuple[int, int]]:
