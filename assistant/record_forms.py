@@ -27,7 +27,8 @@ LABELLED = re.compile(
     r"(?:recommendations?|rec\.?)\s*(\d{1,2})\b\s*[:.)\u2013\u2014-]?|r(\d{1,2})[.:)]",
     re.IGNORECASE,
 )
-_NUMBERED = re.compile(r"(\d{1,2})[.)](?=\s+[\"'‘“(]?[A-Z])")
+_NUMBERED = re.compile(r"(\d{1,2})[.)](?=[ \t]+\S)")
+_RUN_IN_START = re.compile(r"\s+[\"'‘“(]?[A-Z]")  # an item run in after a sentence starts a sentence
 _BULLET = re.compile(r"[•▪◦‣*\-\u2013]\s+")
 _LINE_PREFIX = re.compile(r"[ \t#>*]*")  # markdown heading / quote / bold marks before a marker
 _COLUMN_WORDS = re.compile(
@@ -110,13 +111,16 @@ def item_line(line: str) -> bool:
     return bool(LABELLED.match(rest) or _NUMBERED.match(rest + " A") or _BULLET.match(rest))
 
 
-def _at_item_start(text: str, pos: int, floor: int) -> bool:
-    """Is ``pos`` at a line start (markdown marks allowed) or just after a sentence end?"""
+def _at_item_start(text: str, pos: int, end: int, floor: int) -> bool:
+    """Is the marker ``text[pos:end]`` at a line start (markdown marks allowed), or run in
+    just after a sentence end and followed by a new sentence?"""
     line_start = text.rfind("\n", floor, pos) + 1 if pos > floor else floor
     line_start = max(line_start, floor)
     if _LINE_PREFIX.fullmatch(text, line_start, pos):
         return True
-    return bool(_SENTENCE_END.search(text, max(floor, pos - 4), pos))
+    return bool(_SENTENCE_END.search(text, max(floor, pos - 4), pos)) and bool(
+        _RUN_IN_START.match(text, end)
+    )
 
 
 def _numbered_run(marks: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -137,7 +141,7 @@ def _marks(text: str, start: int, end: int, pattern: re.Pattern) -> list[tuple[i
     found = []
     for match in pattern.finditer(text, start, end):
         number = next((g for g in match.groups() if g), "")
-        if number and _at_item_start(text, match.start(), start):
+        if number and _at_item_start(text, match.start(), match.end(), start):
             found.append((match.start(), match.end(), number))
     return found
 
