@@ -33,7 +33,15 @@ from assistant.types import Document
 DEFAULTS = RegisterSettings()  # word-count limits: Settings.register
 
 KINDS = ("recommendation", "action", "action-plan row", "progress statement")
-STATUSES = ("completed", "in progress", "paused", "planned", "not mentioned", "possibly related")
+STATUSES = (
+    "completed",
+    "in progress",
+    "paused",
+    "planned",
+    "reported",  # a later statement speaks of it without saying how far it has got
+    "not mentioned",
+    "possibly related",
+)
 
 
 _STATUS_CUES = (  # the earliest cue in a sentence decides
@@ -56,6 +64,8 @@ _STATUS_CUES = (  # the earliest cue in a sentence decides
         ),
     ),
 )
+# "no scrutiny review has yet been completed": a cue denied in its own clause says nothing
+_NEGATED = re.compile(r"\b(?:not|no|yet|never)\b", re.IGNORECASE)
 _FUTURE = re.compile(r"\b(?:will|to) be (?=\w)", re.IGNORECASE)
 _ADVICE = re.compile(
     r"\b(?:encourag(?:e|es|ed)|suggest(?:s|ed)?|recommend(?:s|ed)?|advis(?:e|es|ed))\b"
@@ -206,8 +216,8 @@ def status_of(text: str) -> str:
     found = [
         (m.start(), status)
         for status, cue in _STATUS_CUES
-        for m in [re.search(cue, text, re.IGNORECASE)]
-        if m
+        for m in re.finditer(cue, text, re.IGNORECASE)
+        if not _NEGATED.search(re.split(r"[,;.:]", text[: m.start()])[-1])
     ]
     if not found:
         return ""

@@ -154,9 +154,8 @@ def _links_to(
         links = []
         for j, strength, sim in found:
             s = statements[j]
-            links.append(
-                Link(s.record_id, s.text, s.status or "planned", strength, sim, s.date, s.source)
-            )
+            status = s.status or ("reported" if s.kind == "progress statement" else "planned")
+            links.append(Link(s.record_id, s.text, status, strength, sim, s.date, s.source))
         out.append(links)
     return out
 

@@ -165,6 +165,9 @@ def test_peer_advice_in_a_progress_letter_is_an_unnumbered_recommendation():
         ("actions already underway", "in progress"),
         ("some actions had been successfully progressed", "completed"),
         ("The council has a clear vision.", ""),
+        ("chairs said that no scrutiny review has yet been completed", ""),
+        ("an asset management strategy will be completed by September 2023;", "planned"),
+        ("Wexcombeshire Forward. The programme has been relaunched as Phase 2", "completed"),
     ],
 )
 def test_status_of(sentence, status):
