@@ -8,7 +8,8 @@ at least one of that document's key phrases. Metrics per retriever:
 * nDCG@10 — binary gain for the first hit of each gold document, ideal = all gold documents
   at the top;
 * evidence coverage — share of a question's key phrases present in its top 5 passages;
-* abstention precision / recall — over the unanswerable questions, from the full ``ask``;
+* abstention precision / recall — over the unanswerable questions, from the answer the user
+  gets (``ask``, or the register's answer for a question routed "register");
 * latency p50 / p95 — one ``ask`` (retrieval + extractive answer), warm.
 """
 
@@ -142,6 +143,7 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
              encoder=None) -> list[QuestionResult]:
     """Run ``ask`` for every question with one retriever mode and score it."""
     from assistant.answering import ask
+    from assistant.register_answer import register_answer
     from assistant.retrieval import Retriever
     from assistant.route import Session
 
@@ -156,11 +158,15 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
         started = time.perf_counter()
         # ranking is scored on the answer route for every question, comparisons included
         query = session.analyse(q.question)
-        answer = ask(query, store, settings, k=10, retriever=retriever)
+        ranking = ask(query, store, settings, k=10, retriever=retriever)
+        # quotes and refusals are those of the answer the user gets (a register question is
+        # answered from the register); ranking stays the retrieval's
+        answer = (register_answer(query, store, settings, encoder=retriever.encoder)
+                  if query.route == "register" else None) or ranking
         latency = (time.perf_counter() - started) * 1000
-        ranked = [(p.meta.doc_id, p.chunk.text) for p in answer.passages]
+        ranked = [(p.meta.doc_id, p.chunk.text) for p in ranking.passages]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
-        confidence = answer.confidence
+        confidence = ranking.confidence
         quotes = [(p.meta.doc_id, _norm(" ".join(p.quoted))) for p in answer.passages if p.quoted]
         quote_hit = q.answerable and not answer.abstained and any(
             d == g.doc and _norm(phrase) in t for d, t in quotes for g in q.gold for phrase in g.phrases)
@@ -169,7 +175,7 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
             coverage=coverage, abstained=answer.abstained, confidence=confidence,
             latency_ms=latency,
             retrieved=tuple((p.meta.doc_id, " › ".join(p.chunk.section), p.chunk.text[:90])
-                            for p in answer.passages[:5]),
+                            for p in ranking.passages[:5]),
             quote_hit=quote_hit, cross_council=_cross_council(query, answer),
             quoted=sum(len(p.quoted) for p in answer.passages),
             quoted_standard=_standard_quotes(answer, standard),

@@ -26,13 +26,22 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from assistant import record_forms as forms
 from assistant.settings import RegisterSettings
 from assistant.types import Document
 
 DEFAULTS = RegisterSettings()  # word-count limits: Settings.register
 
 KINDS = ("recommendation", "action", "action-plan row", "progress statement")
-STATUSES = ("completed", "in progress", "paused", "planned", "not mentioned", "possibly related")
+STATUSES = (
+    "completed",
+    "in progress",
+    "paused",
+    "planned",
+    "reported",  # a later statement speaks of it without saying how far it has got
+    "not mentioned",
+    "possibly related",
+)
 
 
 _STATUS_CUES = (  # the earliest cue in a sentence decides
@@ -41,24 +50,30 @@ _STATUS_CUES = (  # the earliest cue in a sentence decides
         "in progress",
         (
             r"\bongoing\b|\bwork-in-progress\b|\bin progress\b|\bunder ?way\b"
-            r"|\bstart(?:ed|ing) (?:work|to)\b|\b(?:is|are) being \w+ed\b"
+            r"|\bstart(?:ed|ing) (?:work|to)\b|\b(?:is|are) being \w+ed\b|\bha(?:s|ve) started\b"
         ),
     ),
     (
         "completed",
         (
             r"\bsuccessfully\b|\bcompleted\b|\btaken place\b|\bdelivered\b"
-            r"|\bha(?:s|ve) been (?:established|appointed|implemented)\b"
+            r"|\bha(?:s|ve) been (?:established|appointed|implemented|relaunched|launched)\b"
+            r"|\bha(?:s|ve) (?:approved|agreed|adopted)\b"
+            r"|\b(?:was|were) (?:approved|agreed|published|adopted|launched)\b"
             r"|\b(?:points?|areas?) of delivery\b"
         ),
     ),
 )
+# "no scrutiny review has yet been completed": a cue denied in its own clause says nothing
+_NEGATED = re.compile(r"\b(?:not|no|yet|never)\b", re.IGNORECASE)
+_FUTURE = re.compile(r"\b(?:will|to) be (?=\w)", re.IGNORECASE)
 _ADVICE = re.compile(
     r"\b(?:encourag(?:e|es|ed)|suggest(?:s|ed)?|recommend(?:s|ed)?|advis(?:e|es|ed))\b"
     r"|\bhighlight(?:s|ed)? the (?:importance|need)\b|\bnoted the opportunity\b"
     r"|\b(?:is|are|will be) essential\b",
     re.IGNORECASE,
 )
+_RECOMMENDED = re.compile(r"\brecommend(?:ed|ations?)\b", re.IGNORECASE)
 _PEERS = re.compile(r"\bpeers?\b|\bpeer team\b", re.IGNORECASE)
 _DUTY = re.compile(r"\bneeds? to\b|\bshould\b|\b(?:is|are) advised\b", re.IGNORECASE)
 _LIST_MARKER = re.compile(
@@ -69,12 +84,6 @@ _ITEM_SPLIT = re.compile(
     r"[a-z]{3,}ing\b)"
 )
 _SENTENCE = re.compile(r".+?(?:[.!?](?=[\"')\]]*(?:\s+[\"'(]?[A-Z0-9£]|\s*$))|$)", re.DOTALL)
-_ITEM_START = re.compile(r"(?:(\d{1,2})[.)]|•)\s+")
-_HEADER_WORDS = re.compile(
-    r"\b(?:action|response|lead|officer|owner|responsib\w*|timescale|deadline|status"
-    r"|progress|recommendation|location|documents?|comments?|notes?|date)\b",
-    re.IGNORECASE,
-)
 _BULLET = re.compile(r"[ \t]*•[ \t]*")
 # First words that make a bullet or a table cell an instruction ("Ensure…", "Look again…").
 _VERB_WORDS = """
@@ -136,7 +145,8 @@ class Record:
     number: str | None = None  # as printed ("5"), when the document numbers its items
     detail: str = ""  # explanation of a key recommendation, examples under an action
     response: str = ""  # action-plan row: the council's response
-    lead: str = ""  # action-plan row: lead officer(s)
+    lead: str = ""  # action-plan row or action: lead officer(s)
+    target: str = ""  # action-plan row or action: target date, as printed
     status: str = ""  # see STATUSES; "" when the text supports none
     themes: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
@@ -206,10 +216,14 @@ def status_of(text: str) -> str:
     found = [
         (m.start(), status)
         for status, cue in _STATUS_CUES
-        for m in [re.search(cue, text, re.IGNORECASE)]
-        if m
+        for m in re.finditer(cue, text, re.IGNORECASE)
+        if not _NEGATED.search(re.split(r"[,;.:]", text[: m.start()])[-1])
     ]
-    return min(found)[1] if found else ""
+    if not found:
+        return ""
+    start, status = min(found)
+    future = _FUTURE.search(text)  # "will be completed by September" is a plan
+    return "planned" if future and future.start() <= start < future.end() + 1 else status
 
 
 def _section_spans(doc: Document, pattern: str) -> list[tuple[int, int]]:
@@ -227,22 +241,48 @@ def _section_spans(doc: Document, pattern: str) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------- extractors
 
 
-def numbered_recommendations(doc: Document) -> list[Record]:
-    """Items of "recommendations" sections: "5. Work out what you want from shared services. …"."""
+def numbered_recommendations(doc: Document, tuning: RegisterSettings = DEFAULTS) -> list[Record]:
+    """Items of "recommendations" regions, in any printed form (see ``record_forms``).
+
+    The record is the item's first sentence ("5. Work out what you want from shared services.");
+    the rest of the item is its ``detail``. A table row gives its longest cell's first sentence.
+    """
     records = []
-    for sec_start, sec_end in _section_spans(doc, r"recommendation"):
-        for p_start, p_end in _paragraphs(doc.text, sec_start, sec_end):
-            marker = _ITEM_START.match(doc.text, p_start, p_end)
-            if not marker:
-                continue
-            first = next(_sentences(doc.text, marker.end(), p_end), None)
+    for r_start, r_end in forms.regions(doc, r"recommendation"):
+        rows = _table_recommendations(doc, r_start, r_end, tuning)
+        if rows:
+            records += rows
+            continue
+        for item in forms.items(doc.text, r_start, r_end):
+            first = next(_sentences(doc.text, item.start, item.end), None)
             if first is None:
                 continue
             start, end = first
-            detail = " ".join(doc.text[end:p_end].split())
+            detail = " ".join(doc.text[end : item.end].split())
             records.append(
-                _record(doc, "recommendation", start, end, number=marker.group(1), detail=detail)
+                _record(doc, "recommendation", start, end, number=item.number, detail=detail)
             )
+    return records
+
+
+def _table_recommendations(
+    doc: Document, start: int, end: int, tuning: RegisterSettings
+) -> list[Record]:
+    """Rows of a recommendations table: "| 1 | Agree a credible plan … | Financial planning |"."""
+    records = []
+    for a, b in forms.lines(doc.text, start, end):
+        if not forms.is_table_line(doc.text[a:b]):
+            continue
+        cells = forms.table_cells(doc.text, a, b)
+        texts = [doc.text[x:y] for x, y in cells]
+        if len(cells) < 2 or forms.is_header_row(texts, tuning.header_cell_words):
+            continue
+        number = next((t for t in texts if re.fullmatch(r"\d{1,2}", t)), None)
+        x, y = max(cells, key=lambda c: c[1] - c[0])
+        first = next(_sentences(doc.text, x, y), None)
+        if first:
+            detail = " ".join(doc.text[first[1] : y].split())
+            records.append(_record(doc, "recommendation", *first, number=number, detail=detail))
     return records
 
 
@@ -260,15 +300,25 @@ def cue_recommendations(doc: Document) -> list[Record]:
     return records
 
 
+_ACTION_REGION = r"action plan|\bactions?\b|\bresponse\b"
+
+
+def _action_spans(doc: Document) -> list[tuple[int, int]]:
+    """Where a document lists actions: all of an action plan, else regions naming actions."""
+    if doc.meta.doc_type == "action plan":
+        return [(0, len(doc.text))]
+    return forms.regions(doc, _ACTION_REGION)
+
+
 def action_bullets(doc: Document) -> list[Record]:
-    """Bullets of "action plan" sections; examples under a bullet ending in ":" become its detail.
+    """Bullets of action regions; examples under a bullet ending in ":" become its detail.
 
     Nesting is lost in cleaned text, so an example is recognised by not being an instruction:
     after "• Design and deliver … for example:", "• Preparation for the next Local Plan" is an
     example and "• Use our 2018 Medium Term Financial Strategy …" is the next action.
     """
     records: list[Record] = []
-    for sec_start, sec_end in _section_spans(doc, r"action plan"):
+    for sec_start, sec_end in _action_spans(doc):
         examples_open = False
         for l_start, l_end in _lines(doc.text, sec_start, sec_end):
             bullet = _BULLET.match(doc.text, l_start, l_end)
@@ -287,53 +337,117 @@ def action_bullets(doc: Document) -> list[Record]:
     return records
 
 
-def table_rows(doc: Document, tuning: RegisterSettings = DEFAULTS) -> list[Record]:
-    """Rows of "action plan" tables: action | response | lead officer."""
+def labelled_actions(doc: Document) -> list[Record]:
+    """Paragraphs of action regions written as fields: "Recommendation: … Action: … Lead: …"."""
     records = []
-    for sec_start, sec_end in _section_spans(doc, r"action plan"):
-        header: list[str] | None = None
-        for l_start, l_end in _lines(doc.text, sec_start, sec_end):
-            line = doc.text[l_start:l_end]
-            if " | " not in line and not line.rstrip().endswith(" |"):
+    for r_start, r_end in _action_spans(doc):
+        for p_start, p_end in _paragraphs(doc.text, r_start, r_end):
+            fields = forms.labelled_fields(doc.text, p_start, p_end)
+            if "action" not in fields:
                 continue
-            cells = []
-            for match in re.finditer(r"[^|]+", line):
-                a, b = _trim(doc.text, l_start + match.start(), l_start + match.end(), " \t")
-                if b > a:
-                    cells.append((a, b))
-            texts = [doc.text[a:b] for a, b in cells]
-            if all(len(t.split()) <= tuning.header_cell_words for t in texts) and any(
-                _HEADER_WORDS.search(t) for t in texts
-            ):
-                header = texts  # a (new) header row names the columns of the rows below it
-                continue
-            if len(cells) < 2:
-                continue
-            has_lead = bool(header) and re.search(
-                r"lead|officer|owner|responsib", header[-1], re.IGNORECASE
-            )
-            lead = texts[-1] if has_lead else ""
-            body = cells[:-1] if has_lead else cells
-            if len(body) >= 2:
-                action, response = body[0], body[1:]
-            elif starts_with_verb(doc.text[body[0][0] : body[0][1]]):
-                action, response = body[0], []
-            else:  # the action cell is missing: the row starts with the response
-                action, response = None, body
-            response_text = " ".join(doc.text[a:b] for a, b in response)
-            main = action or response[0]
+            a, b = _trim(doc.text, *fields["action"])
             records.append(
                 _record(
                     doc,
-                    "action-plan row",
-                    main[0],
-                    main[1],
-                    response=response_text,
-                    lead=lead,
-                    status=status_of(response_text) or "planned",
+                    "action",
+                    a,
+                    b,
+                    detail=_field(doc, fields, "recommendation"),
+                    lead=_field(doc, fields, "lead"),
+                    target=_field(doc, fields, "target"),
+                    status=status_of(doc.text[a:b]) or "planned",
                 )
             )
     return records
+
+
+def _field(doc: Document, fields: dict[str, tuple[int, int]], role: str) -> str:
+    a, b = fields.get(role, (0, 0))
+    return " ".join(doc.text[a:b].split()).rstrip(".")
+
+
+def table_rows(doc: Document, tuning: RegisterSettings = DEFAULTS) -> list[Record]:
+    """Rows of action-plan tables: by the header's columns when it names a recommendation and
+    an action column; else action | response | lead officer (the cells a row has)."""
+    records = []
+    for sec_start, sec_end in _action_spans(doc):
+        header: list[str] | None = None
+        for l_start, l_end in _lines(doc.text, sec_start, sec_end):
+            if not forms.is_table_line(doc.text[l_start:l_end]):
+                continue
+            cells = forms.table_cells(doc.text, l_start, l_end)
+            texts = [doc.text[a:b] for a, b in cells]
+            if forms.is_header_row(texts, tuning.header_cell_words):
+                header = texts  # a (new) header row names the columns of the rows below it
+                continue
+            roles = forms.column_roles(header or [])
+            if {"action", "recommendation"} <= set(roles):
+                record = _mapped_row(doc, cells, roles)
+            else:
+                record = _plain_row(doc, cells, header)
+            if record:
+                records.append(record)
+    return records
+
+
+def _mapped_row(doc: Document, cells: list[tuple[int, int]], roles: list[str]) -> Record | None:
+    """A row read by its header: number, recommendation, action, lead officer, target date.
+
+    A converted document may join the number to the next cell ("1 Set out a clear …"): then
+    the row has one cell fewer than the header and starts with the number.
+    """
+    number = None
+    first = doc.text[cells[0][0] : cells[0][1]] if cells else ""
+    joined = re.match(r"(\d{1,2})\s+\S", first)
+    if roles and roles[0] == "number" and len(cells) < len(roles) and joined:
+        number = joined.group(1)
+        cells = [(cells[0][0] + joined.end(1), cells[0][1])] + cells[1:]
+        roles = roles[1:]
+    by_role = {role: cell for role, cell in zip(roles, cells) if role}
+    if "action" not in by_role:
+        return None
+    if "number" in by_role:
+        number = doc.text[slice(*by_role["number"])].strip() or number
+    a, b = _trim(doc.text, *by_role["action"])
+    return _record(
+        doc,
+        "action-plan row",
+        a,
+        b,
+        number=number if number and number.isdigit() else None,
+        detail=_field(doc, by_role, "recommendation"),
+        lead=_field(doc, by_role, "lead"),
+        target=_field(doc, by_role, "target"),
+        status=status_of(doc.text[a:b]) or "planned",
+    )
+
+
+def _plain_row(doc: Document, cells: list[tuple[int, int]], header: list[str] | None):
+    """action | response | lead officer; a row may lack its action cell."""
+    if len(cells) < 2:
+        return None
+    texts = [doc.text[a:b] for a, b in cells]
+    lead_column = re.compile(r"lead|officer|owner|responsib", re.IGNORECASE)
+    has_lead = bool(header) and lead_column.search(header[-1])
+    lead = texts[-1] if has_lead else ""
+    body = cells[:-1] if has_lead else cells
+    if len(body) >= 2:
+        action, response = body[0], body[1:]
+    elif starts_with_verb(doc.text[body[0][0] : body[0][1]]):
+        action, response = body[0], []
+    else:  # the action cell is missing: the row starts with the response
+        action, response = None, body
+    response_text = " ".join(doc.text[a:b] for a, b in response)
+    main = action or response[0]
+    return _record(
+        doc,
+        "action-plan row",
+        main[0],
+        main[1],
+        response=response_text,
+        lead=lead,
+        status=status_of(response_text) or "planned",
+    )
 
 
 def _list_items(text: str, start: int, end: int, min_words: int) -> list[tuple[int, int]]:
@@ -348,15 +462,57 @@ def _list_items(text: str, start: int, end: int, min_words: int) -> list[tuple[i
     return [(a, b) for a, b in items if len(text[a:b].split()) >= min_words]
 
 
-def progress_statements(doc: Document, tuning: RegisterSettings = DEFAULTS) -> list[Record]:
-    """Sentences reporting a status; "… including X and Y." gives one record per item."""
+def progress_by_recommendation(doc: Document) -> list[Record]:
+    """Progress a review reports recommendation by recommendation, as its structure shows.
+
+    Under a heading "Progress against the recommendations" each paragraph is one statement
+    (numbered when it opens "Recommendation 2: …"); a heading naming one recommendation
+    ("Recommendation 2: the partnership with …") is answered by the paragraph below it.
+    """
+    records = []
+    for r_start, r_end in forms.regions(doc, r"\bprogress\b.{0,40}\brecommendations?\b"):
+        for p_start, p_end in _paragraphs(doc.text, r_start, r_end):
+            label = forms.LABELLED.match(doc.text, p_start, p_end)
+            number = next((g for g in label.groups() if g), None) if label else None
+            text = doc.text[p_start:p_end]
+            records.append(
+                _record(
+                    doc, "progress statement", p_start, p_end, number=number, status=status_of(text)
+                )
+            )
+    for l_start, l_end in _lines(doc.text, 0, len(doc.text)):
+        line = doc.text[l_start:l_end].strip("#* ")
+        label = forms.LABELLED.match(line)
+        if not label or not forms.is_heading_line(line) or label.end() >= len(line):
+            continue
+        body = next(_paragraphs(doc.text, l_end, len(doc.text)), None)
+        if body and not any(r.source.start <= body[0] < r.source.end for r in records):
+            number = next(g for g in label.groups() if g)
+            text = doc.text[body[0] : body[1]]
+            records.append(
+                _record(doc, "progress statement", *body, number=number, status=status_of(text))
+            )
+    return records
+
+
+def progress_statements(
+    doc: Document, tuning: RegisterSettings = DEFAULTS, standard: frozenset[int] = frozenset()
+) -> list[Record]:
+    """Sentences reporting a status; "… including X and Y." gives one record per item.
+
+    Sentences starting at an offset in ``standard`` (standard text found across councils,
+    ``assistant.boilerplate``) and the peers' summary of what they recommended are no
+    progress statements.
+    """
     records = []
     for start, end in _sentences(doc.text, 0, len(doc.text)):
         sentence = doc.text[start:end]
-        if sentence[:1] in "\"'“":  # quoted remarks by councillors are not the peers' findings
+        if sentence[:1] in "\"'“" or start in standard:  # councillors' quotes, standard text
             continue
         marker = _LIST_MARKER.search(sentence)
         head = sentence[: marker.start()] if marker else sentence
+        if _PEERS.search(head) and _RECOMMENDED.search(head):
+            continue
         status = status_of(head) or (status_of(sentence) if not marker else "")
         if not status:
             continue
@@ -377,12 +533,60 @@ def progress_statements(doc: Document, tuning: RegisterSettings = DEFAULTS) -> l
     return records
 
 
-def extract_records(doc: Document, tuning: RegisterSettings = DEFAULTS) -> list[Record]:
-    """Every register record of one document, in text order."""
+def extract_records(
+    doc: Document, tuning: RegisterSettings = DEFAULTS, standard: frozenset[int] = frozenset()
+) -> list[Record]:
+    """Every register record of one document, in text order.
+
+    Recommendations come from peer challenge reports (a cabinet report's "Recommendations"
+    are the cabinet's own) and, when a progress review has no numbered list, from the peers'
+    advice in it. ``standard``: sentence starts of standard text in this document.
+    """
     doc_type = doc.meta.doc_type
-    records = numbered_recommendations(doc) + action_bullets(doc) + table_rows(doc, tuning)
+    records = action_bullets(doc) + labelled_actions(doc) + table_rows(doc, tuning)
+    if doc_type == "peer challenge report":
+        records += numbered_recommendations(doc, tuning)
     if doc_type in ("progress review", "news"):
-        records += progress_statements(doc, tuning)
+        structured = progress_by_recommendation(doc) if doc_type == "progress review" else []
+        records += structured or progress_statements(doc, tuning, standard)
         if doc_type == "progress review" and not any(r.kind == "recommendation" for r in records):
             records += cue_recommendations(doc)
     return sorted(records, key=lambda r: r.source.start)
+
+
+def extract_corpus(
+    documents: Iterable[Document],
+    tuning: RegisterSettings = DEFAULTS,
+    standard: frozenset[tuple[str, int]] = frozenset(),
+) -> list[Record]:
+    """Every record of every document, by council, date and document.
+
+    A progress review's unnumbered advice stands in for recommendations only for a council
+    whose own report of recommendations the corpus lacks; otherwise that advice is a further
+    suggestion, and the report's list is the council's recommendations. ``standard``:
+    (doc_id, sentence start) of standard text (``assistant.boilerplate``).
+    """
+    ordered = sorted(documents, key=lambda d: (d.meta.council, d.meta.date, d.meta.doc_id))
+    starts: dict[str, set[int]] = {}
+    for doc_id, start in standard:
+        starts.setdefault(doc_id, set()).add(start)
+    per_doc = {
+        d.meta.doc_id: extract_records(d, tuning, frozenset(starts.get(d.meta.doc_id, ())))
+        for d in ordered
+    }
+    reported = {
+        d.meta.council
+        for d in ordered
+        if d.meta.doc_type == "peer challenge report"
+        and any(r.kind == "recommendation" for r in per_doc[d.meta.doc_id])
+    }
+    return [
+        r
+        for d in ordered
+        for r in per_doc[d.meta.doc_id]
+        if not (
+            r.kind == "recommendation"
+            and d.meta.doc_type == "progress review"
+            and r.council in reported
+        )
+    ]

@@ -3,9 +3,10 @@
 Records are extracted by ``assistant.recommendation_records``.
 
 Lineage (``link_records``) joins each recommendation to statements about it in later
-documents of the same council and the same peer challenge (same visit date): an action the
-council planned in response, or a progress statement. Links are found by embedding
-similarity; a link is "linked" only when the statement is more similar to this
+documents of the same council that answer the same peer challenge (the same visit date, else
+the council's latest report before them): an action the council planned in response, or a
+progress statement. A statement giving the recommendation's number is linked to it; others
+by embedding similarity: a link is "linked" only when the statement is more similar to this
 recommendation than to any other and the similarity is high, else "possibly related".
 """
 
@@ -22,11 +23,11 @@ from assistant.errors import UsageError
 from assistant.recommendation_records import (
     Link,
     Record,
-    extract_records,
+    extract_corpus,
 )
 from assistant.settings import RegisterSettings, Settings
 from assistant.store import IndexStore
-from assistant.types import Document, DocumentMeta
+from assistant.types import Document
 
 DEFAULTS = RegisterSettings()  # link thresholds: Settings.register
 
@@ -51,8 +52,10 @@ def match_statements(
 ) -> list[list[tuple[int, str, float]]]:
     """Links from a (recommendations × statements) similarity matrix, best first per row.
 
-    (j, "linked", sim) when sim ≥ ``linked``, statement j prefers this recommendation to every
-    other by ``preference`` or more, and sim is within ``preference`` of the row's best;
+    (j, "linked", sim) when statement j prefers this recommendation to every other by
+    ``preference`` or more, sim is within ``preference`` of the row's best, and either sim ≥
+    ``linked`` or the two are each other's best match (among at least two of each) with sim
+    ≥ ``mutual_linked`` (a paraphrase scores lower);
     otherwise (j, "possibly related", sim) when sim ≥ ``possibly``, at most ``max_possible``
     per row (thresholds from ``tuning``, i.e. Settings.register). With
     ``firm=False`` (the challenge cannot be confirmed) every link is "possibly related".
@@ -71,7 +74,12 @@ def match_statements(
             rivals = np.delete(sims[:, j], i)
             prefers = not len(rivals) or sim - float(rivals.max()) >= tuning.preference
             near_best = sim >= float(row.max()) - tuning.preference
-            if firm and sim >= tuning.linked and prefers and near_best:
+            # each other's best match, when both had a choice: clear enough even below
+            # ``linked`` (paraphrases score lower)
+            choice = min(sims.shape) > 1
+            mutual = choice and j == int(np.argmax(row)) and i == int(np.argmax(sims[:, j]))
+            clear = sim >= tuning.linked or (mutual and sim >= tuning.mutual_linked)
+            if firm and prefers and near_best and clear:
                 found.append((int(j), "linked", round(sim, 3)))
             elif sum(1 for _, strength, _ in found if strength != "linked") < tuning.max_possible:
                 found.append((int(j), "possibly related", round(sim, 3)))
@@ -79,13 +87,77 @@ def match_statements(
     return out
 
 
-def _answers(meta: DocumentMeta, later: DocumentMeta) -> str:
-    """Can ``later`` speak about recommendations of ``meta``? "firm", "unconfirmed" or ""."""
-    if later.council != meta.council or not _later(later.date, meta.date):
-        return ""
-    if meta.visit_date and later.visit_date:  # a later peer challenge answers its own report
-        return "firm" if later.visit_date == meta.visit_date else ""
-    return "unconfirmed"
+def answered_challenges(
+    documents: dict[str, Document], sources: Iterable[str]
+) -> dict[str, str]:
+    """doc_id → the document of recommendations it answers (``sources`` hold recommendations).
+
+    A later document of the same council answers the report of its own peer challenge: the
+    source with the same visit date when both record one, else (for a progress review, or a
+    document recording no visit date) the council's latest source dated before it. So an
+    action plan of 2023 answers the 2023 report, not the 2017 one, and never another
+    council's.
+    """
+    sources = list(sources)
+    answered = {}
+    for doc_id, doc in documents.items():
+        meta = doc.meta
+        own = [
+            documents[s].meta
+            for s in sources
+            if s != doc_id
+            and documents[s].meta.council == meta.council
+            and _later(meta.date, documents[s].meta.date)
+        ]
+        same_visit = [m for m in own if meta.visit_date and m.visit_date == meta.visit_date]
+        # a review's visit date may be that of its own visit; any other document recording a
+        # visit date nothing here shares speaks about a challenge the corpus does not hold
+        if meta.visit_date and meta.doc_type != "progress review":
+            own = same_visit
+        if same_visit or own:
+            answered[doc_id] = max(same_visit or own, key=lambda m: m.date).doc_id
+    return answered
+
+
+def _by_number(sims: np.ndarray, recs: Sequence[Record], statements: Sequence[Record]):
+    """Pairs (i, j) where statement j names recommendation i's number ("Recommendation 3: …",
+    row 3 of a plan); a numbered statement is kept from every other numbered recommendation."""
+    pairs = []
+    for j, statement in enumerate(statements):
+        if not statement.number:
+            continue
+        for i, rec in enumerate(recs):
+            if rec.number == statement.number:
+                pairs.append((i, j))
+            elif rec.number:
+                sims[i, j] = 0.0
+    return pairs
+
+
+def _links_to(
+    recs: Sequence[Record],
+    statements: Sequence[Record],
+    vectors: dict[str, np.ndarray],
+    tuning: RegisterSettings,
+) -> list[list[Link]]:
+    """Per recommendation, its links among one later document's statements."""
+    sims = (
+        np.stack([vectors[r.record_id] for r in recs])
+        @ np.stack([vectors[s.record_id] for s in statements]).T
+    )
+    numbered = _by_number(sims, recs, statements)
+    rows = match_statements(sims, True, tuning)
+    for i, j in numbered:  # the number says which recommendation a statement answers
+        rows[i] = [(j, "linked", round(float(sims[i, j]), 3))] + [x for x in rows[i] if x[0] != j]
+    out = []
+    for found in rows:
+        links = []
+        for j, strength, sim in found:
+            s = statements[j]
+            status = s.status or ("reported" if s.kind == "progress statement" else "planned")
+            links.append(Link(s.record_id, s.text, status, strength, sim, s.date, s.source))
+        out.append(links)
+    return out
 
 
 def link_records(
@@ -96,35 +168,27 @@ def link_records(
 ) -> list[Record]:
     """Attach later statements (actions, rows, progress statements) to each recommendation.
 
-    Candidates come from later documents of the same council about the same peer challenge
-    (same visit date); see ``match_statements`` for when a link is firm. A recommendation's
+    Candidates come from the council's later documents that answer this document's peer
+    challenge (``answered_challenges``). A statement giving a recommendation's number is
+    linked to it; others by embedding similarity (``match_statements``). A recommendation's
     status is the status of its best firm link in the latest document ("planned" for an
     action-plan item), else "possibly related", else "not mentioned".
     """
     by_doc: dict[str, list[Record]] = {}
     for record in records:
         by_doc.setdefault(record.doc_id, []).append(record)
+    sources = [d for d, own in by_doc.items() if any(r.kind == "recommendation" for r in own)]
+    answered = answered_challenges({d: documents[d] for d in by_doc}, sources)
     updated = {}
-    for doc_id, own in by_doc.items():
-        recs = [r for r in own if r.kind == "recommendation"]
+    for doc_id in sources:
+        recs = [r for r in by_doc[doc_id] if r.kind == "recommendation"]
         links: dict[str, list[Link]] = {r.record_id: [] for r in recs}
         for later_id, later in by_doc.items():
-            relation = _answers(documents[doc_id].meta, documents[later_id].meta)
             statements = [s for s in later if s.kind != "recommendation"]
-            if not recs or not relation or not statements:
+            if answered.get(later_id) != doc_id or not statements:
                 continue
-            sims = (
-                np.stack([vectors[r.record_id] for r in recs])
-                @ np.stack([vectors[s.record_id] for s in statements]).T
-            )
-            found_rows = match_statements(sims, relation == "firm", tuning)
-            for rec, found in zip(recs, found_rows):
-                for j, strength, sim in found:
-                    s = statements[j]
-                    link = Link(
-                        s.record_id, s.text, s.status or "planned", strength, sim, s.date, s.source
-                    )
-                    links[rec.record_id].append(link)
+            for rec, found in zip(recs, _links_to(recs, statements, vectors, tuning)):
+                links[rec.record_id] += found
         for rec in recs:
             found_links = links[rec.record_id]
             updated[rec.record_id] = replace(
@@ -151,17 +215,25 @@ def build_register(store: IndexStore, encoder=None) -> list[Record]:
 
     ``encoder`` must embed into the index's space (default: the index's model).
     """
-    return store.derived("register", lambda: _build_register(store, encoder))
+    return store.derived("register", lambda: _build_register(store, encoder))[0]
 
 
-def _build_register(store: IndexStore, encoder=None) -> list[Record]:
+def record_vectors(store: IndexStore, encoder=None) -> dict[str, np.ndarray]:
+    """Record id → the embedding lineage used (cached with the register)."""
+    return store.derived("register", lambda: _build_register(store, encoder))[1]
+
+
+def _build_register(
+    store: IndexStore, encoder=None
+) -> tuple[list[Record], dict[str, np.ndarray]]:
+    from assistant.boilerplate import store_boilerplate
     from assistant.themes import index_encoder, tag_batch
 
     encoder = encoder or index_encoder(store)
     tuning = store.settings.register
     documents = store.documents
-    ordered = sorted(documents.values(), key=lambda d: (d.meta.council, d.meta.date, d.meta.doc_id))
-    records = [r for doc in ordered for r in extract_records(doc, tuning)]
+    standard = store_boilerplate(store)  # standard text is never a progress statement
+    records = extract_corpus(documents.values(), tuning, standard)
     vectors = {r.record_id: encoder.embed_query(_vector_text(r)) for r in records}
     themes = tag_batch(
         [_vector_text(r) for r in records],
@@ -171,7 +243,7 @@ def _build_register(store: IndexStore, encoder=None) -> list[Record]:
         store.settings.themes,
     )
     records = [replace(r, themes=t) for r, t in zip(records, themes)]
-    return link_records(records, documents, vectors, tuning)
+    return link_records(records, documents, vectors, tuning), vectors
 
 
 def select(

@@ -6,8 +6,8 @@ Routes (decided once, by ``query.analyse``):
   comparison  the same question per council and year (``compare.compare``)
   listing     every document mentioning a term (``compare.list_mentions``), or for "which
               councils …?" the councils whose documents say so (``compare.compare``)
-  register    recommendation and progress questions; answered like ``answer`` until the
-              register can answer them itself
+  register    recommendation, action and progress questions, from the register
+              (``register_answer``); like ``answer`` when the register holds nothing for them
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from assistant.answering import ask
 from assistant.compare import Comparison, Listing, compare, list_mentions
 from assistant.query import CorpusFacts, Query, analyse, corpus_facts
+from assistant.register_answer import register_answer
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import IndexStore
@@ -55,6 +56,12 @@ def _comparison(query: Query, session: Session, filters: Filters, k: int | None)
     return compare(query, session.store, session.settings, session.retriever, filters)
 
 
+def _register(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
+    found = register_answer(query, session.store, session.settings, filters,
+                            encoder=session.retriever.encoder)
+    return found or _answer(query, session, filters, k)
+
+
 def _listing(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
     if not query.listing_term and query.compared:  # "which councils …?": council by council
         return compare(query, session.store, session.settings, session.retriever, filters)
@@ -65,7 +72,7 @@ ANSWERERS: dict[str, Callable[[Query, Session, Filters, int | None], Result]] = 
     "answer": _answer,
     "comparison": _comparison,
     "listing": _listing,
-    "register": _answer,
+    "register": _register,
 }
 
 

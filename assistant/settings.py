@@ -175,12 +175,18 @@ class RegisterSettings:
     linked: float = setting(
         0.55, "cosine for a firm recommendation link (the statement must also prefer it)")
     possibly: float = setting(0.40, "cosine for a 'possibly related' link")
+    mutual_linked: float = setting(
+        0.45, "cosine for a firm link when recommendation and statement are each other's best")
     preference: float = setting(
         0.05, "how clearly a firm link's statement must prefer its recommendation")
     max_possible: int = setting(
         3, "'possibly related' links per recommendation and later document")
     header_cell_words: int = setting(4, "most words per cell of an action-plan header row")
     min_item_words: int = setting(3, "fewest words of one item of a listed progress statement")
+    focus_similarity: float = setting(
+        0.35, "cosine of the question's topic to a record for a question about one recommendation")
+    focus_margin: float = setting(
+        0.05, "records within this cosine of the best one answer a question about one")
 
 
 @dataclass(frozen=True)

@@ -137,3 +137,4 @@ class Answer:
     index_version: str = ""
     filters: Filters = field(default_factory=Filters)
     confidence: float = 0.0  # the retrieval evidence the answer (or refusal) rests on
+    layout: str = ""  # "list": each text line is an item (register answers), shown as a list

@@ -8,6 +8,7 @@ import json
 from argparse import Namespace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -17,6 +18,7 @@ from assistant.errors import UsageError
 from assistant.recommendation_records import extract_records, starts_with_verb, status_of
 from assistant.recommendations import build_register, register_rows, run_command
 from assistant.render.tables import csv_cell, register_csv
+from assistant.settings import RegisterSettings
 from assistant.types import Document, DocumentMeta, Section
 from tests.fakes import FakeEmbedder
 
@@ -163,6 +165,9 @@ def test_peer_advice_in_a_progress_letter_is_an_unnumbered_recommendation():
         ("actions already underway", "in progress"),
         ("some actions had been successfully progressed", "completed"),
         ("The council has a clear vision.", ""),
+        ("chairs said that no scrutiny review has yet been completed", ""),
+        ("an asset management strategy will be completed by September 2023;", "planned"),
+        ("Wexcombeshire Forward. The programme has been relaunched as Phase 2", "completed"),
     ],
 )
 def test_status_of(sentence, status):
@@ -207,7 +212,10 @@ def test_lineage_links_a_response_only_when_it_clearly_prefers_the_recommendatio
     documents = {d.meta.doc_id: d for d in (report, plan, other_visit)}
     records = [r for d in documents.values() for r in extract_records(d)]
     vectors = {r.record_id: FakeEmbedder().embed_query(rec._vector_text(r)) for r in records}
-    linked = {r.number: r for r in rec.link_records(records, documents, vectors) if r.number}
+    # the linked threshold alone (hash vectors make any pair a chance "mutual best"; that rule
+    # is tested on its own below)
+    tuning = RegisterSettings(mutual_linked=1.01)
+    linked = {r.number: r for r in rec.link_records(records, documents, vectors, tuning) if r.number}
     first = linked["1"]
     assert [(link.text, link.strength, link.status) for link in first.links][:1] == [
         ("Share services with the district council.", "linked", "planned")
@@ -215,6 +223,49 @@ def test_lineage_links_a_response_only_when_it_clearly_prefers_the_recommendatio
     assert all(link.source.doc_id == "plan" for link in first.links)  # never another challenge
     assert first.status == "planned"
     assert linked["2"].status in ("not mentioned", "possibly related")
+
+
+def test_each_others_best_match_is_a_firm_link_below_the_linked_threshold():
+    sims = np.array([[0.50, 0.30], [0.20, 0.48]])
+    assert rec.match_statements(sims) == [[(0, "linked", 0.5)], [(1, "linked", 0.48)]]
+    # not each other's best: statement 0 prefers recommendation 0, so recommendation 1 only
+    # "possibly" links to it
+    sims = np.array([[0.50, 0.30], [0.46, 0.20]])
+    assert rec.match_statements(sims)[1] == [(0, "possibly related", 0.46)]
+    low = RegisterSettings(mutual_linked=0.6)
+    assert rec.match_statements(np.array([[0.50, 0.1], [0.1, 0.48]]), tuning=low)[0] == [
+        (0, "possibly related", 0.5)]
+    # with one recommendation, being its best match says nothing
+    assert rec.match_statements(np.array([[0.50]])) == [[(0, "possibly related", 0.5)]]
+
+
+def test_a_numbered_statement_links_to_its_recommendation_only():
+    report = make_doc(
+        "Key recommendations\n\nRecommendation 1: Fix the roof. More.\n"
+        "Recommendation 2: Count the money. More.\n",
+        [("Key recommendations",)],
+        doc_id="report",
+        visit="",
+    )
+    review = make_doc(
+        "Progress against the recommendations\n\nRecommendation 2: money. The count is done.\n\n"
+        "Recommendation 1: roof. Nothing yet.\n",
+        [("Progress against the recommendations",)],
+        doc_type="progress review",
+        date="2021-01",
+        visit="2020-12",
+        doc_id="review",
+    )
+    documents = {d.meta.doc_id: d for d in (report, review)}
+    records = [r for d in documents.values() for r in extract_records(d)]
+    assert [(r.kind, r.number) for r in records if r.doc_id == "review"] == [
+        ("progress statement", "2"), ("progress statement", "1")]
+    vectors = {r.record_id: FakeEmbedder().embed_query(rec._vector_text(r)) for r in records}
+    by_number = {r.number: r for r in rec.link_records(records, documents, vectors)
+                 if r.kind == "recommendation"}
+    for number, rec_ in by_number.items():
+        firm = [link for link in rec_.links if link.strength == "linked"]
+        assert [link.text.split(":")[0] for link in firm] == [f"Recommendation {number}"]
 
 
 def test_csv_cells_starting_with_formula_characters_are_neutralised():
