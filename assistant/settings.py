@@ -53,6 +53,12 @@ class ChunkingSettings:
     overlap_tokens: int = setting(48, "tokens shared by neighbouring chunks")
     header_tokens: int = setting(48, "budget for the contextual header embedded in front")
     max_model_tokens: int = setting(256, "model input limit (all-MiniLM-L6-v2 truncates beyond)")
+    min_section_chars: int = setting(
+        80, "a section body or piece shorter than this (a cover, date or 'Published:' line) is "
+            "chunked with the text that follows, never on its own")
+    cover_chars: int = setting(
+        200, "a section body or piece shorter than this with no full stop (a cover page, a letter "
+             "head, a headline) is chunked with the text that follows")
 
     def __post_init__(self) -> None:
         if not 0 <= self.overlap_tokens < self.chunk_tokens:
