@@ -56,9 +56,6 @@ class ChunkingSettings:
     min_section_chars: int = setting(
         80, "a section body or piece shorter than this (a cover, date or 'Published:' line) is "
             "chunked with the text that follows, never on its own")
-    cover_chars: int = setting(
-        200, "a section body or piece shorter than this with no full stop (a cover page, a letter "
-             "head, a headline) is chunked with the text that follows")
 
     def __post_init__(self) -> None:
         if not 0 <= self.overlap_tokens < self.chunk_tokens:

@@ -384,6 +384,20 @@ def test_a_cover_line_joins_the_section_that_follows() -> None:
     assert sentences[:2] == ["**Feedback report: 23-27 January 2022**", "Finding 0 is set out here."]
 
 
+def test_a_cover_line_keeps_to_the_opening_paragraph() -> None:
+    """The cover joins the heading and the opening paragraph, not the whole section: its dates
+    stay in a chunk small enough to be found by them."""
+    opening = "The council asked the peers to look at its finances, its culture and how it works with partners."
+    cleaned = clean(["# Feedback report\n\n24 March 2022\n\n## 1. Summary\n\n" + opening + "\n\n"
+                     + " ".join(f"Finding {i} is set out here." for i in range(30))])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    chunks = chunk_document(doc, ChunkingSettings(), word_count)
+    assert chunks[0].text == "24 March 2022\n\n## 1. Summary\n\n" + opening
+    assert chunks[1].text.startswith("Finding 0") and all(c.section == ("Feedback report", "1. Summary")
+                                                          for c in chunks)
+    check_chunks(doc, chunks, ChunkingSettings(), word_count)
+
+
 @PROPERTY
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=600),
        st.integers(1, 40), st.integers(0, 12))
