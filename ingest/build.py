@@ -253,7 +253,7 @@ def prepare_document(path: Path, entry: dict, content_hash: str, doc_id: str = "
     cleaned = clean(raw.pages, raw.page_labels, raw.paged)
     if not cleaned.text.strip():
         raise UnreadableDocument("no text left after cleaning")
-    meta = meta_from_entry(path, entry, cleaned.text, doc_id)
+    meta = meta_from_entry(path, entry, cleaned.text, doc_id, raw.facts)
     return Document(meta=meta, text=cleaned.text, sections=sections_of(cleaned.text, cleaned.blocks),
                     pages=cleaned.pages, content_hash=content_hash)
 

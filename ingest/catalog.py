@@ -8,9 +8,11 @@ from pathlib import Path
 
 from assistant.errors import CatalogError
 from assistant.types import DOC_TYPES, DocumentMeta
+from ingest.loaders import PageFacts
 from ingest.metadata import infer_council, infer_date, infer_doc_type, infer_title
 
 CATALOG_NAME = "catalog.yaml"
+NO_FACTS = PageFacts()  # a document that says nothing about itself outside its text
 
 
 def doc_id_for(path: Path) -> str:
@@ -69,9 +71,10 @@ def load_catalog(corpus_dir: Path) -> dict[str, dict]:
     return {str(k): v for k, v in data.items()}
 
 
-def meta_from_entry(path: Path, entry: dict, text: str, doc_id: str = "") -> DocumentMeta:
+def meta_from_entry(path: Path, entry: dict, text: str, doc_id: str = "",
+                    facts: PageFacts = NO_FACTS) -> DocumentMeta:
     """Catalogue entry, with any missing field inferred from the text (and marked inferred)."""
-    guessed = infer_meta(path, text)
+    guessed = infer_meta(path, text, facts)
     inferred = []
     values = {}
     for name in ("title", "council", "doc_type", "date"):
@@ -94,14 +97,15 @@ def meta_from_entry(path: Path, entry: dict, text: str, doc_id: str = "") -> Doc
     )
 
 
-def infer_meta(path: Path, text: str) -> DocumentMeta:
-    """Guess title, council, date and type from a document's cleaned text (ingest/metadata.py)."""
+def infer_meta(path: Path, text: str, facts: PageFacts = NO_FACTS) -> DocumentMeta:
+    """Guess title, council, date and type from a document's cleaned text and, for a web page,
+    what the page says about itself (ingest/metadata.py)."""
     return DocumentMeta(
         doc_id=doc_id_for(path),
-        title=infer_title(path, text),
-        council=infer_council(path, text),
-        doc_type=infer_doc_type(text, path.suffix),
-        date=infer_date(text),
+        title=infer_title(path, text, facts.headline),
+        council=infer_council(path, text, facts.about(), facts.furniture),
+        doc_type=infer_doc_type(text, path.suffix, facts.furniture),
+        date=infer_date(text, published=facts.published),
         source=path.name,
         inferred=("title", "council", "doc_type", "date"),
     )

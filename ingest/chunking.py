@@ -1,8 +1,11 @@
 """Cleaned text → section-aware, token-sized chunks with exact offsets and sentence spans.
 
-Chunks never cross a heading, carry the section path (``("4. Feedback", "4.3 Organisational
-leadership and governance")``), are at most ``chunk_tokens`` model word pieces long and
-overlap their neighbours. Offsets are computed here, not taken from the splitter (its
+Chunks carry the section path (``("4. Feedback", "4.3 Organisational leadership and
+governance")``), are at most ``chunk_tokens`` model word pieces long and overlap their
+neighbours. They never cross a heading, with one exception: a section whose body is too short
+to stand alone (``is_short``: a cover line "Feedback report: 5-8 February 2024", a date, a
+"Published: ..." line, a letter head) is chunked with the section that follows, heading
+included, so it is never a chunk of its own that outranks the text it introduces. Offsets are computed here, not taken from the splitter (its
 ``add_start_index`` is wrong with token lengths and overlap), and
 ``cleaned.text[chunk.start:chunk.end] == chunk.text`` always holds.
 """
@@ -13,6 +16,7 @@ import bisect
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -102,6 +106,82 @@ def chunk_id(doc_id: str, start: int, end: int, text: str) -> str:
     return hashlib.sha256(payload).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class ChunkingUnit:
+    """Consecutive sections chunked together: all but the one whose path it carries are short.
+
+    ``bodies`` are the sections' body spans; the headings between them lie inside
+    ``start:end`` (chunk text is one slice of the document) but are never sentences.
+    """
+
+    path: tuple[str, ...]
+    start: int
+    end: int
+    bodies: tuple[tuple[int, int], ...]
+
+
+def is_short(text: str, settings: ChunkingSettings) -> bool:
+    """Too little to stand as a chunk: a cover or date line, a "Published: ..." line.
+
+    Measured, not shaped: whole cover blocks that name the council, the visit dates and
+    "Feedback report" (90-150 characters) stay chunks of their own; joining them too lost the
+    answers to "when was the peer challenge?" on the many-council fixture (quote rate 0.65 ->
+    0.63) while the lines the issue saw quoted out of place are all under 80 characters.
+    """
+    return len(text) < settings.min_section_chars
+
+
+def chunking_units(text: str, sections: tuple[Section, ...],
+                   settings: ChunkingSettings) -> list[ChunkingUnit]:
+    """Sections grouped for chunking: a short section (``is_short``) joins the sections after
+    it up to the first that is not short; short sections at the very end join the group before.
+
+    >>> text = "Title date" + " " * 20 + "Body. " * 30
+    >>> s = (Section(("T",), 0, 10), Section(("1. A",), 30, 209), Section(("2. B",), 210, 215))
+    >>> [(u.path, u.start, u.end) for u in chunking_units(text, s, ChunkingSettings())]
+    [(('1. A',), 0, 215)]
+    """
+    groups: list[list[Section]] = []
+    pending: list[Section] = []
+    for section in sections:
+        pending.append(section)
+        if not is_short(text[section.start:section.end], settings):
+            groups.append(pending)
+            pending = []
+    if pending and groups:
+        groups[-1].extend(pending)
+    elif pending:
+        groups.append(pending)
+    units: list[ChunkingUnit] = []
+    for group in groups:
+        # the path of the one section that is not short: the text the chunks are about
+        main = next((s for s in group if not is_short(text[s.start:s.end], settings)),
+                    max(group, key=lambda s: s.end - s.start))
+        units += _lead_and_rest(text, group, main, settings)
+    return units
+
+
+def _lead_and_rest(text: str, group: list[Section], main: Section,
+                   settings: ChunkingSettings) -> list[ChunkingUnit]:
+    """One unit for ``group``; when short sections lead it, the lead (cover lines, the heading
+    and the main section's opening paragraphs, up to the first that is not short) is a unit of
+    its own: a cover's dates stay in a chunk small enough to be found by them, with text that
+    says what they are dates of."""
+    bodies = tuple((s.start, s.end) for s in group)
+    whole = [ChunkingUnit(path=main.path, start=group[0].start, end=group[-1].end, bodies=bodies)]
+    if main is group[0] or main is not group[-1]:
+        return whole
+    cut = main.start
+    while is_short(text[main.start:cut], settings):
+        cut = text.find("\n\n", cut + 1)
+        if cut < 0 or cut >= main.end:
+            return whole
+    rest = cut + len(text[cut:main.end]) - len(text[cut:main.end].lstrip())
+    lead = ChunkingUnit(path=main.path, start=group[0].start, end=cut,
+                        bodies=(*bodies[:-1], (main.start, cut)))
+    return [lead, ChunkingUnit(path=main.path, start=rest, end=main.end, bodies=((rest, main.end),))]
+
+
 def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: TokenCounter) -> list[Chunk]:
     """Split every section body of ``doc`` into overlapping token-sized chunks."""
     # Fix (tests): the splitter only overlaps pieces that it merges from small splits, so two
@@ -118,12 +198,18 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
         strip_whitespace=True,
     )
     chunks: list[Chunk] = []
-    for section in doc.sections:
-        body = doc.text[section.start:section.end]
-        sentences = sentence_spans(doc.text, section.start, section.end)
+    for unit in chunking_units(doc.text, doc.sections, settings):
+        body = doc.text[unit.start:unit.end]
+        sentences = [span for a, b in unit.bodies for span in sentence_spans(doc.text, a, b)]
         pieces = _locate_pieces(body, splitter.split_text(body))
-        sentence_starts = {a - section.start for a, _ in sentences}
+        sentence_starts = {a - unit.start for a, _ in sentences}
         count_span = span_counter(body, count_tokens) if len(pieces) > 1 else None
+        if count_span is not None:
+            pieces = _join_short_pieces(body, pieces, settings, count_span)
+        # a piece of headings alone (between a cover line and its section, when the budget was
+        # too small to join them) holds no section text: headings are never chunks of their own
+        pieces = [(a, b) for a, b in pieces
+                  if any(x < unit.start + b and unit.start + a < y for x, y in unit.bodies)]
         prev_start = 0
         for i, (found, stop) in enumerate(pieces):
             if i:
@@ -131,7 +217,7 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
                                        sentence_starts, settings, count_span)  # type: ignore[arg-type]
             prev_start = found
             piece = body[found:stop]
-            start = section.start + found
+            start = unit.start + found
             end = start + len(piece)
             page = doc.page_at(start)
             chunks.append(Chunk(
@@ -140,7 +226,7 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
                 text=piece,
                 start=start,
                 end=end,
-                section=section.path,
+                section=unit.path,
                 ordinal=len(chunks),
                 page=page.index if page else None,
                 page_label=page.label if page else None,
@@ -188,6 +274,40 @@ def _locate_pieces(body: str, pieces: list[str]) -> list[tuple[int, int]]:
             spans.append((start, stop))
             cursor = stop
     return spans
+
+
+def _join_short_pieces(body: str, pieces: list[tuple[int, int]], settings: ChunkingSettings,
+                       count_span: Callable[[int, int], int]) -> list[tuple[int, int]]:
+    """Pieces with every short piece (``is_short``) joined to the one after it (the last to the
+    one before), when the joined piece stays within ``chunk_tokens``.
+
+    The splitter leaves a short piece where a short line ("On-site: 12-15 March 2024") or a
+    heading is followed by a paragraph too long to share its piece.
+    """
+    out: list[tuple[int, int]] = []
+    carry: tuple[int, int] | None = None  # a short piece waiting to join the next
+
+    def settle(piece: tuple[int, int]) -> None:
+        """Join a short piece that cannot join the next to the one before, or keep it."""
+        if out and count_span(out[-1][0], piece[1]) <= settings.chunk_tokens:
+            out[-1] = (out[-1][0], piece[1])
+        else:
+            out.append(piece)
+
+    for a, b in pieces:
+        if carry is not None:
+            if count_span(carry[0], b) <= settings.chunk_tokens:
+                a = carry[0]
+            else:
+                settle(carry)
+        carry = None
+        if is_short(body[a:b], settings):
+            carry = (a, b)
+        else:
+            out.append((a, b))
+    if carry is not None:
+        settle(carry)
+    return out
 
 
 def _overlap_start(body: str, prev_piece: int, prev_chunk: int, start: int, stop: int,

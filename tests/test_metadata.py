@@ -15,7 +15,7 @@ import yaml
 from ingest.catalog import infer_meta
 from ingest.cleaning import clean
 from ingest.loaders import load
-from ingest.metadata import infer_council, infer_date, infer_doc_type
+from ingest.metadata import infer_council, infer_date, infer_doc_type, infer_title
 
 COUNCILS = Path(__file__).parent / "fixtures" / "councils"
 EXPECTED = yaml.safe_load((COUNCILS / "expected_meta.yaml").read_text(encoding="utf-8"))
@@ -28,18 +28,20 @@ def inferred() -> list[tuple[dict, object]]:
     for entry in EXPECTED:
         path = COUNCILS / "corpus" / entry["file"]
         raw = load(path)
-        out.append((entry, infer_meta(path, clean(raw.pages, raw.page_labels, raw.paged).text)))
+        out.append((entry, infer_meta(path, clean(raw.pages, raw.page_labels, raw.paged).text,
+                                      raw.facts)))
     return out
 
 
 def test_metadata_of_the_many_council_corpus(inferred):
-    """Today: council 18/19, type 18/19, year 19/19, date 19/19 (before: 7, 6, 9 and 0).
-    The one miss is a saved web page whose own council is named only in the page furniture."""
+    """Today: council 19/19, type 19/19, year 19/19, date 19/19 (first inference: 7, 6, 9
+    and 0; 18, 18, 19, 19 before a web page's title, site name and furniture counted as evidence:
+    the page that says only "we" was given a peer's council and typed a cabinet report)."""
     council = sum(m.council == e["council"] for e, m in inferred)
     doc_type = sum(m.doc_type == e["type"] for e, m in inferred)
     year = sum(m.date[:4] == str(e["year"]) for e, m in inferred)
     exact = sum(m.date == str(e["date"]) for e, m in inferred)
-    assert (council, doc_type, year, exact) >= (18, 18, 19, 19), (council, doc_type, year, exact)
+    assert (council, doc_type, year, exact) == (19, 19, 19, 19), (council, doc_type, year, exact)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -62,6 +64,36 @@ def test_a_peers_council_is_not_the_subject(tmp_path):
             "has a budget gap.")
     assert infer_council(tmp_path / "report.txt", text) == "Northby District Council"
     assert infer_doc_type(text) == "peer challenge report"  # "Lead Officer Peer" is a title
+
+
+def test_a_web_page_is_its_sites_council(tmp_path):
+    """A page that says only "we" and names a peer's council in its text belongs to the council
+    whose site it is: its title, site name and footer say so."""
+    text = ("Corporate peer challenge\n\nIn March 2024 we invited a team of councillors and "
+            "officers from other councils to look at how we work and where we could do better. "
+            "The team included Jo Bloggs, Chief Executive of Otherton Borough Council.\n\n"
+            + "They met residents, staff and partners over four days. " * 10
+            + "\n\nCabinet agreed our plan. Cabinet will see progress.")
+    assert infer_council(tmp_path / "page.html", text) == "Otherton Borough Council"
+    about = "Corporate peer challenge | Northby District Council"
+    assert infer_council(tmp_path / "page.html", text, about=about) == "Northby District Council"
+    footer = "Related pages\nContact us\n© 2024 Northby District Council"
+    says_we = text.split("The team")[0]  # no council named in the text at all
+    assert infer_council(tmp_path / "page.html", says_we) == "Unknown council"
+    assert infer_council(tmp_path / "page.html", says_we, furniture=footer) == "Northby District Council"
+    assert infer_doc_type(text, ".html") == "cabinet report"
+    assert infer_doc_type(text, ".html", furniture=footer) == "web page"
+
+
+def test_a_web_pages_headline_and_declared_date():
+    text = "News | Northby\n\nPeers praise the council\n\nThe plan runs to 2040."
+    assert infer_title(Path("x.html"), text, headline="Peers praise the council") == \
+        "Peers praise the council"
+    assert infer_title(Path("x.html"), text) == "News | Northby"
+    assert infer_date(text, today=TODAY, published="2024-08-02T09:30:00+01:00") == "2024-08-02"
+    assert infer_date(text, today=TODAY, published="2 August 2024") == "2024-08-02"
+    assert infer_date(text, today=TODAY, published="2030-01-01") == ""  # never in the future
+    assert infer_date(text, today=TODAY, published="soon") == ""
 
 
 def test_forms_of_one_council_count_together(tmp_path):
