@@ -220,7 +220,7 @@ class Retriever:
         share = self._standard_share(standard)
         typed = self._typed_rows(query, fused, standard)
         final = {row: fused[row] + cfg.sentence_weight * best_sentence[row] + self._hint_boost(row, query)
-                 - cfg.standard_penalty * share[row] + cfg.typed_bonus * (row in typed)
+                 - cfg.standard_penalty * float(share[row]) + cfg.typed_bonus * (row in typed)
                  for row in fused}
         chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]
         passages = tuple(

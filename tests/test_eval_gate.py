@@ -97,14 +97,17 @@ def test_many_council_corpus_does_not_regress(councils_index):
     no catalogue): Recall@5 0.812, MRR@10 0.641, quote rate 0.653, abstention precision 0.609 and
     recall 0.500 (0.604, 0.600 and 0.429 before standard text was left out of quotes and of the
     sentence evidence), answers citing another council 0.000, quoted sentences that are standard
-    text 0.000 (0.183 before). Far from issue 11's targets; this only stops them falling."""
+    text 0.000 (0.183 before). Raised 2026-11-25 after standard text was weighed down in ranking
+    and passages giving the expected kind of answer preferred: Recall@5 0.840, MRR@10 0.649
+    (quote rate, abstention recall and the zero columns unchanged). Far from issue 11's targets;
+    this only stops them falling."""
     settings, store = councils_index
     questions = load_questions(COUNCILS / "questions.yaml")
     results = evaluate(questions, store, settings, "hybrid")
     summary = summarise("hybrid", results)
     report = format_failures("hybrid", questions, results)
-    assert summary.recall[5] >= 0.80, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
-    assert summary.mrr >= 0.63, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.recall[5] >= 0.83, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
+    assert summary.mrr >= 0.64, f"MRR@10 {summary.mrr:.3f}"
     assert summary.quote_rate >= 0.65, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
     assert summary.abstain_recall >= 0.46, f"abstention R {summary.abstain_recall:.3f}"

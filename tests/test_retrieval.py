@@ -473,6 +473,7 @@ def test_standard_text_weighs_a_passage_down_by_its_share(index, monkeypatch):
     plain = _scores(store, settings, QUESTION, standard_penalty=0.0)
     weighed = _scores(store, settings, QUESTION, standard_penalty=0.5)
     by_id = {c.chunk_id: i for i, c in enumerate(store.chunks)}
+    assert all(type(score) is float for score in weighed.values())  # JSON-ready, not NumPy
     for chunk_id, score in weighed.items():
         assert score == pytest.approx(plain[chunk_id] - 0.5 * share[by_id[chunk_id]], abs=2e-4)
 
