@@ -5,6 +5,9 @@ below, hybrid, `peerqa eval --retriever hybrid`). 2026-11-24: Recall@5 0.917, MR
 quote rate 0.663, abstention precision 0.885 and recall 0.742. Raised 2026-11-25 after
 questions about one council were scoped to that council: Recall@5 0.935, MRR@10 0.767, quote
 rate 0.686, abstention unchanged, and no answer about one council cites another (0.247 before).
+Retrieval raised 2026-11-25 after standard text was weighed down in ranking and passages giving
+the expected kind of answer preferred: Recall@5 0.941, MRR@10 0.771 (quote rate 0.692,
+abstention precision 0.920 and recall 0.742 left gated where they were).
 One more miss, false or missed abstention fails. Raise them when retrieval or answers
 improve; never lower them to make a change pass.
 
@@ -27,8 +30,8 @@ from assistant.evaluation import (
     summarise,
 )
 
-RECALL_AT_5_MIN = 0.93
-MRR_AT_10_MIN = 0.762
+RECALL_AT_5_MIN = 0.935
+MRR_AT_10_MIN = 0.767
 QUOTE_RATE_MIN = 0.68
 ABSTAIN_PRECISION_MIN = 0.86
 ABSTAIN_RECALL_MIN = 0.73
@@ -98,7 +101,7 @@ def test_many_council_corpus_does_not_regress(councils_index):
     recall 0.500 (0.604, 0.600 and 0.429 before standard text was left out of quotes and of the
     sentence evidence), answers citing another council 0.000, quoted sentences that are standard
     text 0.000 (0.183 before). Raised 2026-11-25 after standard text was weighed down in ranking
-    and passages giving the expected kind of answer preferred: Recall@5 0.840, MRR@10 0.649
+    and passages giving the expected kind of answer preferred: Recall@5 0.833, MRR@10 0.644
     (quote rate, abstention recall and the zero columns unchanged). Far from issue 11's targets;
     this only stops them falling."""
     settings, store = councils_index
