@@ -7,7 +7,7 @@ sentence-level evidence and soft council/year hints → collapse overlapping pas
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -217,7 +217,10 @@ class Retriever:
                            if self.store.chunks[row].sentences else np.zeros(0) for row in fused}
         standard = standard_text(self.store, self.settings)
         best_sentence = {row: self._best_own_sentence(row, s, standard) for row, s in sentence_scores.items()}
+        share = self._standard_share(standard)
+        typed = self._typed_rows(query, fused, standard)
         final = {row: fused[row] + cfg.sentence_weight * best_sentence[row] + self._hint_boost(row, query)
+                 - cfg.standard_penalty * float(share[row]) + cfg.typed_bonus * (row in typed)
                  for row in fused}
         chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]
         passages = tuple(
@@ -242,6 +245,41 @@ class Retriever:
         chunk = self.store.chunks[row]
         own = [float(v) for v, s in zip(scores, chunk.sentences) if (chunk.doc_id, s.start) not in standard]
         return max(own, default=0.0)
+
+    def _standard_share(self, standard: frozenset[tuple[str, int]]) -> np.ndarray:
+        """Per chunk, the share of its sentence text that is standard text (0–1), computed once
+        per standard-text set: a chunk that mostly restates how a peer challenge works matches
+        every question about peers and says nothing about the council."""
+        def compute() -> np.ndarray:
+            share = np.zeros(len(self.store.chunks), dtype=np.float32)
+            for row, chunk in enumerate(self.store.chunks):
+                total = sum(s.end - s.start for s in chunk.sentences)
+                same = sum(s.end - s.start for s in chunk.sentences if (chunk.doc_id, s.start) in standard)
+                share[row] = same / total if total else 0.0
+            return share
+
+        return self.store.derived(f"standard-share-{hash(standard)}", compute)
+
+    def _typed_rows(self, query: Query, rows: Iterable[int],
+                    standard: frozenset[tuple[str, int]]) -> set[int]:
+        """The rows with an own sentence giving the kind of answer the question expects (a date
+        for "when …?", a figure for "how many …?", a named post holder for "who leads …?")."""
+        expected = query.expected
+        if expected is None or not self.settings.retrieval.typed_bonus:
+            return set()
+        from assistant.answer_type import gives
+        from assistant.query import corpus_facts
+
+        not_names = corpus_facts(self.store).registry.name_words
+        councils = [c.lower() for c in query.councils]
+        found = set()
+        for row in rows:
+            chunk = self.store.chunks[row]
+            texts = [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
+            if any((chunk.doc_id, s.start) not in standard and gives(texts, i, expected, councils, not_names)
+                   for i, s in enumerate(chunk.sentences)):
+                found.add(row)
+        return found
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
         """Dense and lexical scores fused and scaled to 0–1 (weighted sum or RRF)."""

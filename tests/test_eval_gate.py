@@ -5,6 +5,9 @@ below, hybrid, `peerqa eval --retriever hybrid`). 2026-11-24: Recall@5 0.917, MR
 quote rate 0.663, abstention precision 0.885 and recall 0.742. Raised 2026-11-25 after
 questions about one council were scoped to that council: Recall@5 0.935, MRR@10 0.767, quote
 rate 0.686, abstention unchanged, and no answer about one council cites another (0.247 before).
+Retrieval raised 2026-11-25 after standard text was weighed down in ranking and passages giving
+the expected kind of answer preferred: Recall@5 0.941, MRR@10 0.771 (quote rate 0.692,
+abstention precision 0.920 and recall 0.742 left gated where they were).
 One more miss, false or missed abstention fails. Raise them when retrieval or answers
 improve; never lower them to make a change pass.
 
@@ -35,8 +38,8 @@ from assistant.evaluation import (
     summarise,
 )
 
-RECALL_AT_5_MIN = 0.93
-MRR_AT_10_MIN = 0.762
+RECALL_AT_5_MIN = 0.935
+MRR_AT_10_MIN = 0.767
 QUOTE_RATE_MIN = 0.74
 ABSTAIN_PRECISION_MIN = 0.93
 ABSTAIN_RECALL_MIN = 0.54
@@ -108,16 +111,18 @@ def test_many_council_corpus_does_not_regress(councils_index):
     no catalogue): Recall@5 0.812, MRR@10 0.641, quote rate 0.653, abstention precision 0.609 and
     recall 0.500 (0.604, 0.600 and 0.429 before standard text was left out of quotes and of the
     sentence evidence), answers citing another council 0.000, quoted sentences that are standard
-    text 0.000 (0.183 before). Far from issue 11's targets; this only stops them falling.
-    With fitted sentence selection and refusals (issue 12): quote rate 0.722, abstention
-    precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144)."""
+    text 0.000 (0.183 before). Raised 2026-11-25 after standard text was weighed down in ranking
+    and passages giving the expected kind of answer preferred: Recall@5 0.833, MRR@10 0.644
+    (quote rate, abstention recall and the zero columns unchanged). Far from issue 11's targets;
+    this only stops them falling. With fitted sentence selection and refusals (issue 12): quote
+    rate 0.722, abstention precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144)."""
     settings, store = councils_index
     questions = load_questions(COUNCILS / "questions.yaml")
     results = evaluate(questions, store, settings, "hybrid")
     summary = summarise("hybrid", results)
     report = format_failures("hybrid", questions, results)
-    assert summary.recall[5] >= 0.80, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
-    assert summary.mrr >= 0.63, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.recall[5] >= 0.83, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
+    assert summary.mrr >= 0.64, f"MRR@10 {summary.mrr:.3f}"
     assert summary.quote_rate >= 0.70, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
     assert summary.abstain_recall >= 0.35, f"abstention R {summary.abstain_recall:.3f}"

@@ -447,3 +447,52 @@ def test_real_explicit_council_filter_restricts(real_retriever):
                                      filters, k=5).passages
     assert len(passages) == 5
     assert {p.meta.council for p in passages} == {CITY}
+
+
+# ---------------------------------------------------------------- standard text and answer kinds
+
+def _scores(store, settings, query, **changes) -> dict[str, float]:
+    tuned = replace(settings, retrieval=replace(settings.retrieval, **changes))
+    result = Retriever(store, tuned, encoder=FakeEmbedder()).search(query, k=200)
+    return {p.chunk.chunk_id: p.score for p in result.passages}
+
+
+def test_standard_text_weighs_a_passage_down_by_its_share(index, monkeypatch):
+    """A chunk whose sentences are all standard text loses the whole penalty; one with none
+    loses nothing; in between, the penalty times the standard share of its text."""
+    from assistant import retrieval
+
+    settings, store = index
+    first = Retriever(store, settings, encoder=FakeEmbedder()).search(QUESTION, k=1).passages[0].chunk
+    marked = frozenset((first.doc_id, s.start) for s in first.sentences)
+    monkeypatch.setattr(retrieval, "standard_text", lambda *_: marked)
+    share = Retriever(store, settings, encoder=FakeEmbedder())._standard_share(marked)
+    row = next(i for i, c in enumerate(store.chunks) if c.chunk_id == first.chunk_id)
+    assert share[row] == pytest.approx(1.0)
+    assert 0 < (share > 0).sum() < len(share)  # only chunks sharing those sentences
+    plain = _scores(store, settings, QUESTION, standard_penalty=0.0)
+    weighed = _scores(store, settings, QUESTION, standard_penalty=0.5)
+    by_id = {c.chunk_id: i for i, c in enumerate(store.chunks)}
+    assert all(type(score) is float for score in weighed.values())  # JSON-ready, not NumPy
+    for chunk_id, score in weighed.items():
+        assert score == pytest.approx(plain[chunk_id] - 0.5 * share[by_id[chunk_id]], abs=2e-4)
+
+
+def test_a_passage_giving_the_expected_kind_of_answer_gains_the_bonus(index):
+    from assistant.answer_type import Expected, gives
+    from assistant.query import Query
+
+    settings, store = index
+    query = Query(text="When did the peer team visit the council?", expected=Expected("date", "a date"))
+    plain = _scores(store, settings, query, typed_bonus=0.0)
+    typed = _scores(store, settings, query, typed_bonus=0.2)
+    assert plain.keys() == typed.keys()
+    gained = {chunk_id for chunk_id in typed if typed[chunk_id] - plain[chunk_id] > 0.1}
+    assert all(typed[c] == pytest.approx(plain[c], abs=2e-4) or c in gained for c in typed)
+    chunks = {c.chunk_id: c for c in store.chunks}
+    for chunk_id in typed:
+        chunk = chunks[chunk_id]
+        texts = [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
+        dated = any(gives(texts, i, query.expected) for i in range(len(texts)))
+        assert (chunk_id in gained) == dated, chunk.text[:80]
+    assert 0 < len(gained) < len(typed)
