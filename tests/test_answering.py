@@ -400,6 +400,16 @@ def test_a_name_the_corpus_never_uses_lowers_trust(real_index):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="the visit date is in the 9th passage, an action-plan page "
+                   "('welcomed … in December 2017'); selection picks the follow-up visit's timing. "
+                   "This passed before on 'before 2022', the next challenge's date, not the visit's")
+def test_a_when_question_quotes_the_dated_sentence(real_index):
+    settings, store = real_index
+    dated = ask_text(store, settings, "When did the LGA team visit Cambridge City Council?")
+    assert not dated.abstained and "December 2017" in dated.text
+
+
+@pytest.mark.slow
 def test_a_typed_question_needs_its_kind_of_answer(real_index):
     """"How much did … pay?" over passages stating no amount abstains and says what is missing;
     "when …?" quotes a dated sentence; "who is the deputy leader …?" quotes the named holder."""
@@ -409,8 +419,6 @@ def test_a_typed_question_needs_its_kind_of_answer(real_index):
     assert refused.passages  # still listed as possibly related
     refused = ask_text(store, settings, "Who was leader of Cambridge City Council at the time of its 2017 peer challenge?")
     assert refused.abstained and refused.reason == "not_stated"
-    dated = ask_text(store, settings, "When did the LGA team visit Cambridge City Council?")
-    assert not dated.abstained and re.search(r"20\d\d|December|October", dated.text)
     named = ask_text(store, settings, "Who is the deputy leader of Cambridgeshire County Council?")
     assert not named.abstained and "Elisa Meschini" in named.text
     row = ask_text(store, settings, "Who was Leader of Cambridgeshire County Council when cabinet received the 2013 peer review "

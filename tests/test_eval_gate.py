@@ -13,8 +13,9 @@ improve; never lower them to make a change pass.
 
 Changed deliberately 2026-11-25 (issue 12): sentence selection and the refusal decision became
 fitted models (selection.py, answerability.py), the refusal threshold chosen for precision with
-at most 2% of answerable dev questions refused. Quote rate 0.686 → 0.746, abstention precision
-0.885 → 0.944, answerable questions refused 3 → 0 of 169 (12 → 2 of all 203); abstention recall 0.742 → 0.548
+at most 2% of answerable dev questions refused; refitted after the ranking changes. Quote rate
+0.692 → 0.769, abstention precision 0.920 → 1.000, answerable questions refused 3 → 0 of 169
+(12 → 3 of all 203); abstention recall 0.742 → 0.613
 (the confidence cut-off it replaced refused about one answerable question per unanswerable one
 it caught beyond this point, on dev and test alike). The recall gate moved with that trade and
 a gate on answerable refusals was added.
@@ -40,9 +41,9 @@ from assistant.evaluation import (
 
 RECALL_AT_5_MIN = 0.935
 MRR_AT_10_MIN = 0.767
-QUOTE_RATE_MIN = 0.74
-ABSTAIN_PRECISION_MIN = 0.93
-ABSTAIN_RECALL_MIN = 0.54
+QUOTE_RATE_MIN = 0.76
+ABSTAIN_PRECISION_MIN = 0.95
+ABSTAIN_RECALL_MIN = 0.60
 ANSWERABLE_REFUSED_MAX = 0.02
 BASELINE_MARGIN = 0.15  # hybrid Recall@5 over the tutorial baseline's (0.21 today)
 
@@ -114,16 +115,17 @@ def test_many_council_corpus_does_not_regress(councils_index):
     text 0.000 (0.183 before). Raised 2026-11-25 after standard text was weighed down in ranking
     and passages giving the expected kind of answer preferred: Recall@5 0.833, MRR@10 0.644
     (quote rate, abstention recall and the zero columns unchanged). Far from issue 11's targets;
-    this only stops them falling. With fitted sentence selection and refusals (issue 12): quote
-    rate 0.722, abstention precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144)."""
+    this only stops them falling. With fitted sentence selection and refusals (issue 12) and the
+    Hartsmere web page's metadata right: Recall@5 0.847, MRR@10 0.660, quote rate 0.778,
+    abstention precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144)."""
     settings, store = councils_index
     questions = load_questions(COUNCILS / "questions.yaml")
     results = evaluate(questions, store, settings, "hybrid")
     summary = summarise("hybrid", results)
     report = format_failures("hybrid", questions, results)
-    assert summary.recall[5] >= 0.83, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
-    assert summary.mrr >= 0.64, f"MRR@10 {summary.mrr:.3f}"
-    assert summary.quote_rate >= 0.70, f"quote rate {summary.quote_rate:.3f}"
+    assert summary.recall[5] >= 0.84, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
+    assert summary.mrr >= 0.65, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.quote_rate >= 0.77, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
-    assert summary.abstain_recall >= 0.35, f"abstention R {summary.abstain_recall:.3f}"
+    assert summary.abstain_recall >= 0.39, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"
