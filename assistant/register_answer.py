@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -82,9 +82,13 @@ def _chunk_at(store: IndexStore, doc_id: str, start: int, end: int) -> Chunk:
 
 
 def _council(query: Query, filters: Filters) -> str | None:
-    if len(query.councils) == 1:
-        return query.councils[0]
-    return filters.council if not query.councils else None
+    """The one council the answer is about; None when the question and the filters disagree
+    or other filters are set (the ordinary answer applies them)."""
+    if replace(filters, council=None).active:
+        return None
+    if filters.council:
+        return filters.council if set(query.councils) <= {filters.council} else None
+    return query.councils[0] if len(query.councils) == 1 else None
 
 
 def _sources(records: Sequence[Record], kind: str, years: Sequence[int]) -> list[str]:

@@ -182,3 +182,17 @@ def test_city_progress_gives_status_or_not_mentioned_per_recommendation(seed_ses
     assert len([line for line in lines if not line.startswith(" ")]) == 6
     shared = lines[lines.index(next(line for line in lines if line.startswith("5. "))) + 1]
     assert shared.strip().startswith("Status: planned") and "Consolidate our existing shared" in shared
+
+
+def test_a_filter_naming_another_council_is_never_overruled(index):
+    """--council city on a question about the county: the filter wins, so the register (which
+    would answer for the county) steps aside and the ordinary answer searches the city."""
+    from assistant.register_answer import register_answer
+    from assistant.types import Filters
+    from tests.fakes import query_for
+
+    settings, store = index
+    query = query_for(store, "Did the county act on the shared services recommendation?")
+    assert query.route == "register"
+    assert register_answer(query, store, settings, Filters(council="Cambridge City Council")) is None
+    assert register_answer(query, store, settings, Filters(year_from=2022, year_to=2022)) is None
