@@ -68,7 +68,11 @@ _REGISTER = re.compile(
     r"|\bwhich\s+(?:of\s+them|recommendation)\b"
     r"|\bwhat\s+actions\s+did\b"
     r"|\bhow\s+far\b.{0,40}\b(?:action\s+plan|recommendations)\b"
-    r"|^\s*what\s+did\s+(?:the\s+)?peers?\s+recommend(?:\s+(?:to|for)\s+[^?]{1,60})?\s*\??\s*$", re.I)
+    r"|^\s*what\s+did\s+(?:the\s+)?(?:peers?|(?:peer\s+|review\s+)?team|reviewers?)\s+recommend"
+    r"(?:\s+(?:to|for)\s+[^?]{1,60})?\s*\??\s*$"
+    # "what three / key recommendations did the peers give X?" (not "… about housing")
+    r"|^\s*(?:what|which)\s+(?:[\w'’-]+\s+){0,2}?recommendations\s+(?:did|were|have|had)\b"
+    r"(?![^?]*\b(?:about|regarding|concerning)\b)", re.I)
 _DOCS = r"(?:reports?|documents?|docs|papers?|letters?|files?|sources?)"
 _MENTION = (r"(?:mention(?:s|ed)?|discuss(?:es)?|refer(?:s)?\s+to|talk(?:s)?\s+about|cover(?:s)?"
             r"|reference(?:s)?|contain(?:s)?|say\s+anything\s+about|(?:are|is)\s+about|deal(?:s)?\s+with)")
