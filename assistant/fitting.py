@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields, replace
 from assistant.answering import _refusal, gather_evidence, scoped
 from assistant.answerability import FEATURES as ANSWER_FEATURES
 from assistant.answerability import answerability_features, probability
+from assistant.errors import UsageError
 from assistant.evaluation import EvalQuestion, _norm
 from assistant.lexical import stem_idf
 from assistant.query import corpus_facts
@@ -75,7 +76,8 @@ def fit_selection(samples: Sequence[Sample], c: float = 1.0) -> SelectionSetting
     rows = [(cand.features, label) for s in samples if s.question.answerable
             for cand, label in zip(s.evidence.candidates, s.labels)]
     if not rows or len({label for _, label in rows}) < 2:
-        raise ValueError("the dev split gives no labelled sentences to fit on")
+        raise UsageError("The dev questions give no sentence holding a gold phrase to fit on; "
+                         "check the question files and that each index holds their documents.")
     x = np.array([f for f, _ in rows])
     y = np.array([label for _, label in rows])
     model = LogisticRegression(C=c, max_iter=5000).fit(x, y)
@@ -119,7 +121,8 @@ def fit_answerability(features: Sequence[tuple], answerable: Sequence[bool], max
     from sklearn.linear_model import LogisticRegression
 
     if len(set(answerable)) < 2:
-        raise ValueError("the dev split needs answerable and unanswerable questions to fit on")
+        raise UsageError("The dev split needs answerable and unanswerable questions to fit on; "
+                         "mark some questions of each kind `split: dev`.")
     model = LogisticRegression(C=c, max_iter=5000).fit(np.array(features), np.array(answerable))
     weights = {f"w_{name}": round(float(w), 4) for name, w in zip(ANSWER_FEATURES, model.coef_[0])}
     cfg = replace(AnswerabilitySettings(), intercept=round(float(model.intercept_[0]), 4), **weights)

@@ -10,6 +10,7 @@ import pytest
 
 from assistant.answerability import FEATURES as ANSWER_FEATURES
 from assistant.answerability import probability
+from assistant.errors import UsageError
 from assistant.evaluation import load_questions
 from assistant.fitting import as_toml, choose_threshold, fit, fit_answerability
 from assistant.query import Query
@@ -131,7 +132,7 @@ def test_fit_runs_on_a_real_index_and_its_output_loads_as_settings(index, tmp_pa
 
 
 def test_fit_refuses_a_split_without_both_kinds_of_question():
-    with pytest.raises(ValueError, match="answerable and unanswerable"):
+    with pytest.raises(UsageError, match="answerable and unanswerable"):
         fit_answerability([(0.5,) * 6] * 3, [True] * 3)
 
 
