@@ -210,12 +210,11 @@ def infer_title(path: Path, text: str, headline: str = "", council: str = "",
 def _from_capitals(line: str) -> str:
     """"LGA CORPORATE PEER CHALLENGE: FEEDBACK REPORT AND DRAFT ACTION PLAN" → "LGA Corporate
     Peer Challenge: Feedback Report and Draft Action Plan": short capitals stay (acronyms)."""
-    def word(match: re.Match[str]) -> str:
-        text = match.group(0)
-        if text.lower() in _SMALL_WORDS and match.start() > 0:
-            return text.lower()
-        return text if len(text) <= 3 else text.capitalize()
-    return re.sub(r"[A-Z][A-Z'’]+", word, line) if not re.search(r"[a-z]{3}", line) else line
+    def run(match: re.Match[str]) -> str:  # two or more words in capitals: a shouted name
+        words = match.group(0).split()
+        return " ".join(w.lower() if w.lower() in _SMALL_WORDS and (i or match.start())
+                        else w if len(w) <= 3 else w.capitalize() for i, w in enumerate(words))
+    return re.sub(r"\b[A-Z][A-Z'’]+(?:\s+[A-Z][A-Z'’]+)+\b", run, line)
 
 
 _SMALL_WORDS = frozenset(("and", "of", "the", "to", "for", "in", "on", "at", "by", "a", "an", "or"))
