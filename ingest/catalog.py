@@ -100,12 +100,16 @@ def meta_from_entry(path: Path, entry: dict, text: str, doc_id: str = "",
 def infer_meta(path: Path, text: str, facts: PageFacts = NO_FACTS) -> DocumentMeta:
     """Guess title, council, date and type from a document's cleaned text and, for a web page,
     what the page says about itself (ingest/metadata.py)."""
+    council = infer_council(path, text, facts.about(), facts.furniture)
+    doc_type = infer_doc_type(text, path.suffix, facts.furniture)
+    when = infer_date(text, published=facts.published)
+    known = "" if council == "Unknown council" else council
     return DocumentMeta(
         doc_id=doc_id_for(path),
-        title=infer_title(path, text, facts.headline),
-        council=infer_council(path, text, facts.about(), facts.furniture),
-        doc_type=infer_doc_type(text, path.suffix, facts.furniture),
-        date=infer_date(text, published=facts.published),
+        title=infer_title(path, text, facts.headline, known, doc_type, when[:4]),
+        council=council,
+        doc_type=doc_type,
+        date=when,
         source=path.name,
         inferred=("title", "council", "doc_type", "date"),
     )

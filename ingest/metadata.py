@@ -167,13 +167,121 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
     return best if scores[best] > 0 else types[0].type
 
 
-def infer_title(path: Path, text: str, headline: str = "") -> str:
-    """A web page's headline (its <h1>), else the opening line unless it is page furniture;
-    the file name otherwise."""
+# a cover line cut where a date, or a label and its date, sits: "Visit dates: 20th, 21st and
+# 22nd May 2024", "8th - 10th November 2022", "Report published: March 2024"
+_DAYS = r"\d{1,2}(?:st|nd|rd|th)?"
+_COVER_DATE = re.compile(
+    rf"(?:\b[A-Z][\w-]*(?:\s+[a-z][\w-]*){{0,3}}\s*:\s*)?(?:(?:\w+day\s+)?{_DAYS}(?:\s*(?:-|–|—|to|and|,)+\s*"
+    rf"{_DAYS})*\s+(?i:{_MONTH_NAMES})\b\.?(?:\s+(?:19|20)\d\d)?|\b(?i:{_MONTH_NAMES})\s+(?:19|20)\d\d)\b")
+# "2. Key recommendations", "SECTION 1:"; a number without its dot is a day or a street number
+_SECTION_START = re.compile(r"(?:^|\s)(?:\d+(?:\.\d+)*\.\s+[A-Z]|SECTION\s+\d)")
+# UK postcode, or a street number and street: a letter head's address
+_ADDRESS = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b\d+[a-z]?\s+[A-Z][a-z]+\s+(?:Street|Road|"
+                      r"Square|Lane|Avenue|Place|Way|Row|Hill|Court)\b|,\s*[A-Z][a-z]+\s+(?:Street|Road)\b")
+_SALUTATION = re.compile(r"^(?:Dear|To)\s+\w")
+TITLE_WORDS = (2, 16)  # a cover line shorter or longer than this is not a title part
+
+
+def infer_title(path: Path, text: str, headline: str = "", council: str = "",
+                doc_type: str = "", year: str = "") -> str:
+    """A web page's headline (its <h1>); else the parts of the cover that say what the document
+    is (a document-type phrase of domain.yaml) and whom it is about (a council's name), leaving
+    out letter heads, addresses, people and their posts, dates and section headings; else, for
+    news and web pages, the first headline-like line; else "<council>: <type> (<year>)" from the
+    other inferred fields. A file name is the last resort only when nothing else is known."""
     if len(headline) >= 8 and len(headline.split()) >= 2:
         return headline[:120]
-    for line in text.splitlines()[:12]:
-        line = re.sub(r"^#+\s*", "", line).strip()
-        if len(line) >= 8 and len(line.split()) >= 2 and not line.endswith((".", ":")):
+    parts = _cover_parts(text)
+    if any(_type_phrases(p) for p in parts):
+        title = ", ".join(_from_capitals(p) for p in parts)
+        if council and council.lower() not in title.lower() and not council_names_in([title]):
+            title += f", {council}"
+        return title[:120]
+    if doc_type in ("news", "web page"):
+        line = next((seg for seg in _opening_lines(text)[:12] if _headline_like(seg)), "")
+        if line:
             return line[:120]
+    if council or doc_type:
+        base = ": ".join(v for v in (council, doc_type) if v)
+        return f"{base} ({year})" if year else base
     return path.stem.replace("-", " ").replace("_", " ")[:120]
+
+
+def _from_capitals(line: str) -> str:
+    """"LGA CORPORATE PEER CHALLENGE: FEEDBACK REPORT AND DRAFT ACTION PLAN" → "LGA Corporate
+    Peer Challenge: Feedback Report and Draft Action Plan": short capitals stay (acronyms)."""
+    def run(match: re.Match[str]) -> str:  # two or more words in capitals: a shouted name
+        words = match.group(0).split()
+        return " ".join(w.lower() if w.lower() in _SMALL_WORDS and (i or match.start())
+                        else w if len(w) <= 3 else w.capitalize() for i, w in enumerate(words))
+    return re.sub(r"\b[A-Z][A-Z'’]+(?:\s+[A-Z][A-Z'’]+)+\b", run, line)
+
+
+_SMALL_WORDS = frozenset(("and", "of", "the", "to", "for", "in", "on", "at", "by", "a", "an", "or"))
+
+
+def _opening_lines(text: str) -> list[str]:
+    """The opening's non-empty lines, markdown marks removed."""
+    lines = (re.sub(r"^#+\s*|\*\*|__", "", line).strip() for line in text[:4000].splitlines())
+    return [line for line in lines if line]
+
+
+def _cover_parts(text: str) -> list[str]:
+    """Cover segments that name the document's type or a council, in order, each adding one
+    not yet given; the cover ends at the first body paragraph or numbered section."""
+    parts: list[str] = []
+    given: set[str] = set()
+    for line in _opening_lines(text)[:14]:
+        if _SALUTATION.match(line) or _ADDRESS.search(line) or _names_a_post(line) \
+                or line.startswith(("•", "- ", "* ", "|")):  # a list or table is body, not cover
+            continue
+        cut = _SECTION_START.search(line)
+        head = line[:cut.start()] if cut else line
+        if len(head.split()) > TITLE_WORDS[1] and re.search(r"[.!?](?:\s|$)", head):
+            break  # a body paragraph: the cover is over
+        for seg in _COVER_DATE.split(head):
+            seg = seg.strip(" ,.:;|–—-")
+            if not TITLE_WORDS[0] <= len(seg.split()) <= TITLE_WORDS[1] or seg.endswith("."):
+                continue
+            adds = set(_type_phrases(seg)) | {n.lower() for n in council_names_in([seg])}
+            if adds - given and " | " not in seg:
+                parts.append(seg)
+                given |= adds
+        if cut or len(line.split()) > 3 * TITLE_WORDS[1]:
+            break
+    return parts[:3]
+
+
+def _type_phrases(text: str) -> list[str]:
+    """The document-type phrases of domain.yaml (type names, their word pairs and evidence of
+    two words or more) that ``text`` uses."""
+    lower = text.lower()
+    return [p for p in _document_phrases() if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", lower)]
+
+
+def _document_phrases() -> tuple[str, ...]:
+    """Type names and their word pairs, and evidence phrases that end in a type's head noun
+    ("feedback report"): these name a document; "key decision" or "report author" only label
+    a field of one."""
+    types = load_domain().document_types
+    heads = {t.type.split()[-1] for t in types}
+    phrases: set[str] = set()
+    for doc_type in types:
+        words = doc_type.type.split()
+        phrases |= {" ".join(words[i:i + 2]) for i in range(len(words) - 1)} | {doc_type.type}
+        phrases |= {p for p, _ in doc_type.evidence if p.split()[-1] in heads}
+    return tuple(p for p in phrases if len(p.split()) >= 2)
+
+
+def _names_a_post(line: str) -> bool:
+    """A person's line: a post (domain.yaml ``posts``) named on a line with no type phrase."""
+    lower = line.lower()
+    return not _type_phrases(line) and any(
+        re.search(rf"(?<!\w){post}(?!\w)", lower) for post in load_domain().posts)
+
+
+def _headline_like(line: str) -> bool:
+    """A news headline: a few words, not a sentence, a date line, a label or site furniture."""
+    words = len(line.split())
+    return (4 <= words <= 2 * TITLE_WORDS[1] and not line.endswith((".", ":")) and " | " not in line
+            and not _COVER_DATE.fullmatch(line.strip()) and not re.match(r"^[\w ]{1,25}:\s", line))
