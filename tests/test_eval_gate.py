@@ -116,8 +116,8 @@ def test_many_council_corpus_does_not_regress(councils_index):
     and passages giving the expected kind of answer preferred: Recall@5 0.833, MRR@10 0.644
     (quote rate, abstention recall and the zero columns unchanged). Far from issue 11's targets;
     this only stops them falling. With fitted sentence selection and refusals (issue 12) and the
-    Hartsmere web page's metadata right, inferred titles: Recall@5 0.854, MRR@10 0.658, quote rate 0.792,
-    abstention precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144)."""
+    Hartsmere web page's metadata right, inferred titles: Recall@5 0.854, MRR@10 0.658, quote
+    rate 0.792, abstention precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144)."""
     settings, store = councils_index
     questions = load_questions(COUNCILS / "questions.yaml")
     results = evaluate(questions, store, settings, "hybrid")
