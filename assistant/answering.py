@@ -131,13 +131,18 @@ def _evidence_refusal(query: Query, evidence: Evidence, settings: Settings) -> t
     return "no_evidence", NO_ANSWER
 
 
+def corpus_idf(store: IndexStore):
+    """The corpus's stem → IDF function, read once per index from its BM25 postings."""
+    return store.derived("stem_idf", lambda: stem_idf(*store.bm25))
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What the answer and the refusal decision are built from: the scored candidate
     sentences of the retrieved passages and the question-level answerability features."""
 
     candidates: tuple[Candidate, ...]  # best first
-    name_rows: dict
+    name_rows: dict[tuple[int, int], int]  # post row → the row naming its holder
     features: tuple[float, ...]
     given: bool  # some top passage gives the kind of answer the question expects
 
@@ -147,7 +152,7 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     """Score every candidate sentence and measure the answerability features."""
     facts = corpus_facts(store)
     standard = standard_text(store, settings) if standard is None else standard
-    idf = store.derived("stem_idf", lambda: stem_idf(*store.bm25))
+    idf = corpus_idf(store)
     found, name_rows = candidates(query, result.passages, settings.answer.min_sentence_chars, standard,
                                   facts.registry.name_words, idf)
     scored = score(found, settings.selection)

@@ -23,14 +23,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
-from assistant.answering import _refusal, gather_evidence, scoped
 from assistant.answerability import FEATURES as ANSWER_FEATURES
 from assistant.answerability import answerability_features, probability
+from assistant.answering import Evidence, _refusal, corpus_idf, gather_evidence, scoped
 from assistant.errors import UsageError
 from assistant.evaluation import EvalQuestion, _norm
-from assistant.lexical import stem_idf
-from assistant.query import corpus_facts
-from assistant.retrieval import Retriever
+from assistant.query import Query, corpus_facts
+from assistant.retrieval import RetrievalResult, Retriever
 from assistant.route import Session
 from assistant.selection import FEATURES as SENTENCE_FEATURES
 from assistant.selection import score, select
@@ -43,9 +42,9 @@ class Sample:
     """One dev question on the answer path."""
 
     question: EvalQuestion
-    evidence: object  # answering.Evidence, under the settings it was gathered with
-    result: object  # retrieval result
-    query: object
+    evidence: Evidence  # under the settings it was gathered with
+    result: RetrievalResult
+    query: Query
     labels: tuple[bool, ...]  # per candidate: holds a gold phrase
     decided: bool  # reached the answerability decision (no refusal on corpus facts)
 
@@ -108,7 +107,7 @@ def choose_floor(samples: Sequence[Sample], selection: SelectionSettings, loss: 
 
 def answer_features(samples: Sequence[Sample], store, selection: SelectionSettings) -> list[tuple]:
     """Answerability features of each sample with its candidates re-scored by ``selection``."""
-    idf = store.derived("stem_idf", lambda: stem_idf(*store.bm25))
+    idf = corpus_idf(store)
     return [answerability_features(s.query, s.result, score(s.evidence.candidates, selection), idf,
                                    s.evidence.given) for s in samples]
 

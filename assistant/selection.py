@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer_type import gives, name_sentence
 from assistant.lexical import stems
@@ -108,22 +108,24 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
     every council's documents — left out), and for a post-holder question the row naming the
     holder beside each post row: ``{(passage, post sentence): name sentence}``."""
     topic = set(stems(query.topic or query.text))
-    rows = _quotable_rows(query, passages, min_chars, standard, not_names)
-    cosines = sorted((r[3] for r in rows[0]), reverse=True)
-    rank_of = {value: cosines.index(value) for value in set(cosines)}
-    best_dense = cosines[0] if cosines else 0.0
+    rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names)
+    rank_of: dict[float, int] = {}  # cosine → its rank among the candidates (ties share one)
+    for rank, cosine in enumerate(sorted((row[3] for row in rows), reverse=True)):
+        rank_of.setdefault(cosine, rank)
+    best_dense = max(rank_of, default=0.0)
     top_score = max((p.score for p in passages), default=0.0) or 1.0
+    sections = [set(stems(" ".join(p.chunk.section))) for p in passages]
     found = []
-    for p_index, s_index, text, dense, typed in rows[0]:
+    for p_index, s_index, text, dense, typed in rows:
         passage = passages[p_index]
         scores = passage.sentence_scores
         neighbour = max((scores[i] for i in (s_index - 1, s_index + 1) if 0 <= i < len(scores)), default=0.0)
         found.append(Candidate(p_index, s_index, text, features_of(
             text, topic, dense=dense, best_dense=best_dense, rank=p_index,
-            passage_share=passage.score / top_score, section=set(stems(" ".join(passage.chunk.section))),
+            passage_share=passage.score / top_score, section=sections[p_index],
             typed=typed, first=s_index == 0, neighbour=neighbour, idf=idf, dense_rank=rank_of[dense],
             expects=bool(query.expected))))
-    return found, rows[1]
+    return found, name_rows
 
 
 def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
@@ -155,10 +157,8 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
 def score(found: Sequence[Candidate], cfg: SelectionSettings) -> list[Candidate]:
     """Each candidate with its probability of answering, best first."""
     weights = cfg.weights()
-    scored = []
-    for c in found:
-        z = cfg.intercept + sum(w * x for w, x in zip(weights, c.features))
-        scored.append(Candidate(c.passage, c.sentence, c.text, c.features, 1.0 / (1.0 + math.exp(-z))))
+    scored = [replace(c, score=1.0 / (1.0 + math.exp(-(cfg.intercept + sum(
+        w * x for w, x in zip(weights, c.features)))))) for c in found]
     return sorted(scored, key=lambda c: c.score, reverse=True)
 
 
@@ -169,7 +169,7 @@ def select(scored: Sequence[Candidate], cfg: SelectionSettings,
     if not scored:
         return []
     pool = [c for c in scored if c.score >= cfg.floor] or [scored[0]]
-    words = {c.key: set(stems(c.text)) for c in scored}
+    words = {c.key: set(stems(c.text)) for c in pool}  # only the pool is ever compared
     chosen: list[Candidate] = []
     while pool and len(chosen) < cfg.max_quotes:
         best = max(pool, key=lambda c: c.score - cfg.redundancy * _overlap(words[c.key], chosen, words))

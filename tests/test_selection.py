@@ -14,7 +14,15 @@ from assistant.errors import UsageError
 from assistant.evaluation import load_questions
 from assistant.fitting import as_toml, choose_threshold, fit, fit_answerability
 from assistant.query import Query
-from assistant.selection import FEATURES, Candidate, candidates, features_of, quotable, score, select
+from assistant.selection import (
+    FEATURES,
+    Candidate,
+    candidates,
+    features_of,
+    quotable,
+    score,
+    select,
+)
 from assistant.settings import SelectionSettings, Settings, load_settings
 from assistant.types import Chunk, DocumentMeta, Passage, Sentence
 from tests.fakes import FakeEmbedder
@@ -83,9 +91,13 @@ def test_mmr_prefers_a_second_quote_that_adds_something():
         "Reserves are low and falling at the council.", "The budget gap for next year is ten million pounds."]
 
 
-def test_a_sentence_leaning_back_brings_its_antecedent_first():
-    cfg = replace(SelectionSettings(), floor=0.5, max_quotes=1)
-    pool = scored(("The council plans to sell its shopping centre.", 0.1),
+@pytest.mark.parametrize("antecedent, floor, most", [
+    (0.1, 0.5, 1),  # below the floor: it comes only as the antecedent
+    (0.5, 0.0, 2),  # chosen on its own too: still shown just before
+])
+def test_a_sentence_leaning_back_brings_its_antecedent_first(antecedent, floor, most):
+    cfg = replace(SelectionSettings(), floor=floor, max_quotes=most)
+    pool = scored(("The council plans to sell its shopping centre.", antecedent),
                   ("This would cut its debt by a third.", 0.9))
     chosen = select(sorted(pool, key=lambda c: -c.score), cfg)
     assert [c.text for c in chosen] == ["The council plans to sell its shopping centre.",
@@ -135,11 +147,3 @@ def test_fit_refuses_a_split_without_both_kinds_of_question():
     with pytest.raises(UsageError, match="answerable and unanswerable"):
         fit_answerability([(0.5,) * 6] * 3, [True] * 3)
 
-
-def test_an_antecedent_chosen_on_its_own_still_comes_just_before():
-    cfg = replace(SelectionSettings(), floor=0.0, max_quotes=2)
-    pool = scored(("The council plans to sell its shopping centre.", 0.5),
-                  ("This would cut its debt by a third.", 0.9))
-    chosen = select(sorted(pool, key=lambda c: -c.score), cfg)
-    assert [c.text for c in chosen] == ["The council plans to sell its shopping centre.",
-                                        "This would cut its debt by a third."]
