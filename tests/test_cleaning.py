@@ -343,6 +343,8 @@ def test_clean_handles_arbitrary_text(text: str) -> None:
 # lines) but "1. the" did on the second (one line)
 @example(["\u2022 council", "1. \n the", "\u2022 the"], False)
 @example(["\u2022 council", "1. \n the", "\u2022 the"], True)
+# a join that makes another possible: "0" + "the" is then one short line between two bullets
+@example(["\u2022 council", "0", "the", "\u2022 the"], False)
 def test_clean_is_idempotent_on_its_output(pages: list[str], paged: bool) -> None:
     from unittest import mock
 
