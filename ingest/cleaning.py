@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant.types import PageSpan
+from ingest.dates import DAY_DATE
 
 BULLET = "• "
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
@@ -292,6 +293,8 @@ def _heading_level(line: str, numbered_level: int) -> tuple[bool, int, int]:
         if len(label.split()) < 3 or not rest.strip()[:1].isupper():
             return False, 0, numbered_level
     if "@" in line or re.search(r"\d{4,}", line.replace(" ", "")) and len(letters) < 12:
+        return False, 0, numbered_level
+    if DAY_DATE.search(line):  # a dated line (cover, version, letter date) is text, not a title
         return False, 0, numbered_level
     return True, numbered_level + 1, numbered_level
 

@@ -15,22 +15,11 @@ from pathlib import Path
 
 from assistant.councils import council_names_in, name_finder, parse_council_name
 from assistant.domain import load_domain
+from ingest.dates import DAY_DATE, MONTH_DATE, MONTH_NAMES, MONTHS
 
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    "january february march april may june july august september october november december".split())}
-_MONTH_NAMES = "|".join(m.capitalize() for m in _MONTHS) + "|" + "|".join(m[:3].capitalize() for m in _MONTHS)
-_MONTH = rf"(?P<m>(?i:{_MONTH_NAMES}))\.?"
-_MONTH2 = rf"(?P<m2>(?i:{_MONTH_NAMES}))\.?"
-_ORD = r"(?:st|nd|rd|th)?"
-_DAY_DATE = re.compile(
-    rf"\b(?P<d>\d{{1,2}}){_ORD}(?:\s*(?:-|–|—|to|and|,|, and)\s*\d{{1,2}}{_ORD})*\s+{_MONTH}"
-    rf"(?:\s*(?:-|–|—|to)\s*\d{{1,2}}{_ORD}\s+[A-Z][a-z]+)?,?\s+(?P<y>(?:19|20)\d\d)\b"
-    rf"|\b{_MONTH2}\s+(?P<d2>\d{{1,2}}){_ORD},?\s+(?P<y2>(?:19|20)\d\d)\b"
-    r"|\b(?P<iy>(?:19|20)\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)\b")
-_MONTH_DATE = re.compile(rf"\b{_MONTH}\s+(?P<y>(?:19|20)\d\d)\b")
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b(?!\s*/\s*\d)")
 # "by 2030", "Vision 2040", "to 2035", "2023-2028": the year a plan looks towards
 _HORIZON = re.compile(r"(?i)\b(?:by|until|till|to|through|vision|beyond|towards)\s+(?:(?:19|20)\d\d)\b"
@@ -51,16 +40,16 @@ def infer_date(text: str, today: date | None = None, published: str = "") -> str
     declared = _declared_date(published)
     if declared and declared <= today:
         return declared.isoformat()
-    for match in _DAY_DATE.finditer(text[:20000]):
+    for match in DAY_DATE.finditer(text[:20000]):
         found = _day_date(match)
         if found and found <= today and _DATE_LABEL.search(text[max(0, match.start() - 25):match.start()]):
             return found.isoformat()
     head = text[:HEAD * 3]
-    for match in _DAY_DATE.finditer(head):
+    for match in DAY_DATE.finditer(head):
         found = _day_date(match)
         if found and found <= today:
             return found.isoformat()
-    for match in _MONTH_DATE.finditer(head):
+    for match in MONTH_DATE.finditer(head):
         year, month = int(match["y"]), _month(match["m"])
         if (year, month) <= (today.year, today.month):
             return f"{year}-{month:02d}"
@@ -76,13 +65,13 @@ def _declared_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
-        match = _DAY_DATE.search(value)
+        match = DAY_DATE.search(value)
         return _day_date(match) if match else None
 
 
 def _month(name: str) -> int:
-    return _MONTHS.get(name.lower().rstrip(".")) or next(
-        i for m, i in _MONTHS.items() if m.startswith(name.lower()[:3]))
+    return MONTHS.get(name.lower().rstrip(".")) or next(
+        i for m, i in MONTHS.items() if m.startswith(name.lower()[:3]))
 
 
 def _day_date(match: re.Match[str]) -> date | None:
@@ -172,7 +161,7 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
 _DAYS = r"\d{1,2}(?:st|nd|rd|th)?"
 _COVER_DATE = re.compile(
     rf"(?:\b[A-Z][\w-]*(?:\s+[a-z][\w-]*){{0,3}}\s*:\s*)?(?:(?:\w+day\s+)?{_DAYS}(?:\s*(?:-|–|—|to|and|,)+\s*"
-    rf"{_DAYS})*\s+(?i:{_MONTH_NAMES})\b\.?(?:\s+(?:19|20)\d\d)?|\b(?i:{_MONTH_NAMES})\s+(?:19|20)\d\d)\b")
+    rf"{_DAYS})*\s+(?i:{MONTH_NAMES})\b\.?(?:\s+(?:19|20)\d\d)?|\b(?i:{MONTH_NAMES})\s+(?:19|20)\d\d)\b")
 # "2. Key recommendations", "SECTION 1:"; a number without its dot is a day or a street number
 _SECTION_START = re.compile(r"(?:^|\s)(?:\d+(?:\.\d+)*\.\s+[A-Z]|SECTION\s+\d)")
 # UK postcode, or a street number and street: a letter head's address

@@ -226,6 +226,11 @@ def test_titled_heading_at_top_level() -> None:
     "Arrangements with",  # ends with a function word
     "contact: someone@example.org",
     "\u2022 A bullet item",
+    # dated lines (a cover's visit dates, a version line, a letter's date) are text that joins
+    # the section after them: a heading made of them hid the date from every quote
+    "Version 1.2, approved by Cabinet on 25 July 2023",
+    "Feedback report: 5\u20138 February 2024",
+    "18 JANUARY 2023",
 ])
 def test_not_headings(line: str) -> None:
     cleaned = clean([f"{line}\n\nBody text follows here."])
