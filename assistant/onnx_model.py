@@ -144,6 +144,9 @@ def load_session(model: str, precision: str, cache_dir: Path | None = None, thre
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads if threads > 0 else (os.cpu_count() or 1)
     options.inter_op_num_threads = 1
+    # Threads sleep instead of spinning between ops: on a busy 2-core machine spinning threads
+    # steal the core the other thread needs (int8, 93 chunks under load: 17 → 21 chunks/s).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     path = ensure_onnx(model, precision, cache_dir, log)
     try:
@@ -158,3 +161,31 @@ def load_session(model: str, precision: str, cache_dir: Path | None = None, thre
         raise OnnxExportError(
             f"ONNX Runtime cannot load {path} ({str(exc)[:120]}). Delete it and run again, or "
             "set encoder = \"torch-fp32\".") from exc
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m assistant.onnx_model [--precision fp32|int8]``: export now (`make install`
+    runs it); without ``--precision``, only what the configured ``encoder`` needs."""
+    import argparse
+
+    from assistant.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--precision", choices=PRECISIONS)
+    args = parser.parse_args(argv)
+    settings = load_settings().settings
+    precision = args.precision or settings.encoder.removeprefix("onnx-")
+    if precision not in PRECISIONS:
+        print(f"encoder {settings.encoder!r} needs no ONNX model", file=sys.stderr)
+        return 0
+    try:
+        path = ensure_onnx(settings.model, precision, Path(settings.onnx_dir) if settings.onnx_dir else None)
+    except PeerqaError as exc:
+        print(f"peerqa: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

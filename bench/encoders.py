@@ -119,13 +119,68 @@ def compare_queries(settings: Settings, questions: list[str], rounds: int = 3) -
                                                 np.array(vectors["numpy-fp32"]))}
 
 
+SPLITS = ("dev", "test", "holdout", "all")
+
+
+def _figures(summary) -> dict[str, float | None]:
+    """The quality figures of an eval summary (latency left out: it is not quality)."""
+    figures = {f"R@{k}": v for k, v in summary.recall.items()}
+    for name in ("mrr", "ndcg", "coverage", "abstain_precision", "abstain_recall", "quote_rate",
+                 "cross_council", "standard_quotes"):
+        figures[name] = getattr(summary, name)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}
+
+
+def compare_eval(settings: Settings, indexes: dict[str, Path], questions_file: Path) -> dict:
+    """Hybrid eval figures per split for indexes built by different encoders (name → folder),
+    queries by the NumPy fp32 encoder; ``+int8-queries``: the int8 index with int8 queries."""
+    from assistant.evaluation import evaluate, load_questions, summarise
+    from assistant.store import load_index, read_manifest
+
+    questions = load_questions(questions_file)
+    runs: dict[str, dict] = {}
+    for name, folder in indexes.items():
+        encoder = (read_manifest(folder) or {}).get("encoder", "torch-fp32")
+        local = replace(settings, index_dir=folder, encoder=encoder)
+        store = load_index(local)
+        query_encoders = {name: None}
+        if encoder == "onnx-int8":
+            query_encoders[f"{name}+int8-queries"] = _onnx(settings, "int8")
+        for label, query_encoder in query_encoders.items():
+            results = evaluate(questions, store, local, "hybrid", encoder=query_encoder)
+            runs[label] = {split: _figures(summarise(label, [r for r in results if split in ("all", r.split)]))
+                           for split in SPLITS}
+    return runs
+
+
+def largest_gap(runs: dict, reference: str) -> dict[str, float]:
+    """Per run: the largest absolute difference from ``reference`` over every figure and split."""
+    gaps = {}
+    for label, splits in runs.items():
+        diffs = [abs(v - runs[reference][split][k]) for split, figures in splits.items()
+                 for k, v in figures.items() if v is not None and runs[reference][split][k] is not None]
+        gaps[label] = round(max(diffs, default=0.0), 4)
+    return gaps
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index", action="append", required=True, help="an index folder (repeat)")
     parser.add_argument("--questions", action="append", default=[], help="question YAML files")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--eval", nargs=3, action="append", default=[],
+                        metavar=("QUESTIONS", "FP32_INDEX", "INT8_INDEX"),
+                        help="eval figures per split for two indexes of one corpus (repeat)")
     args = parser.parse_args(argv)
     settings = load_settings().settings
+    if args.eval:
+        result = {}
+        for questions, fp32, int8 in args.eval:
+            runs = compare_eval(settings, {"torch-fp32": Path(fp32), "onnx-int8": Path(int8)},
+                                Path(questions))
+            result[questions] = {"runs": runs, "largest_gap": largest_gap(runs, "torch-fp32")}
+        print(json.dumps(result, indent=1))
+        return 0
     texts: list[str] = []
     spans: list[list[Span]] = []
     for folder in args.index:
