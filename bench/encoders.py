@@ -122,6 +122,12 @@ def compare_queries(settings: Settings, questions: list[str], rounds: int = 3) -
 SPLITS = ("dev", "test", "holdout", "all")
 
 
+def _encoder_of(index_dir: Path) -> str:
+    from assistant.store import read_manifest
+
+    return (read_manifest(index_dir) or {}).get("encoder", "torch-fp32")
+
+
 def _figures(summary) -> dict[str, float | None]:
     """The quality figures of an eval summary (latency left out: it is not quality)."""
     figures = {f"R@{k}": v for k, v in summary.recall.items()}
@@ -135,12 +141,12 @@ def compare_eval(settings: Settings, indexes: dict[str, Path], questions_file: P
     """Hybrid eval figures per split for indexes built by different encoders (name → folder),
     queries by the NumPy fp32 encoder; ``+int8-queries``: the int8 index with int8 queries."""
     from assistant.evaluation import evaluate, load_questions, summarise
-    from assistant.store import load_index, read_manifest
+    from assistant.store import load_index
 
     questions = load_questions(questions_file)
     runs: dict[str, dict] = {}
     for name, folder in indexes.items():
-        encoder = (read_manifest(folder) or {}).get("encoder", "torch-fp32")
+        encoder = _encoder_of(folder)
         local = replace(settings, index_dir=folder, encoder=encoder)
         store = load_index(local)
         query_encoders = {name: None}
@@ -148,8 +154,9 @@ def compare_eval(settings: Settings, indexes: dict[str, Path], questions_file: P
             query_encoders[f"{name}+int8-queries"] = _onnx(settings, "int8")
         for label, query_encoder in query_encoders.items():
             results = evaluate(questions, store, local, "hybrid", encoder=query_encoder)
-            runs[label] = {split: _figures(summarise(label, [r for r in results if split in ("all", r.split)]))
-                           for split in SPLITS}
+            runs[label] = {
+                split: _figures(summarise(label, [r for r in results if split in ("all", r.split)]))
+                for split in SPLITS}
     return runs
 
 
@@ -168,17 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", action="append", required=True, help="an index folder (repeat)")
     parser.add_argument("--questions", action="append", default=[], help="question YAML files")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--eval", nargs=3, action="append", default=[],
-                        metavar=("QUESTIONS", "FP32_INDEX", "INT8_INDEX"),
-                        help="eval figures per split for two indexes of one corpus (repeat)")
+    parser.add_argument("--eval", nargs="+", action="append", default=[],
+                        metavar="QUESTIONS INDEX",
+                        help="a question file, then indexes of its corpus built by different "
+                             "encoders (the first is the reference): eval figures per split")
     args = parser.parse_args(argv)
     settings = load_settings().settings
     if args.eval:
         result = {}
-        for questions, fp32, int8 in args.eval:
-            runs = compare_eval(settings, {"torch-fp32": Path(fp32), "onnx-int8": Path(int8)},
-                                Path(questions))
-            result[questions] = {"runs": runs, "largest_gap": largest_gap(runs, "torch-fp32")}
+        for questions, *folders in args.eval:
+            indexes = {_encoder_of(Path(f)): Path(f) for f in folders}
+            runs = compare_eval(settings, indexes, Path(questions))
+            result[questions] = {"runs": runs, "largest_gap": largest_gap(runs, next(iter(runs)))}
         print(json.dumps(result, indent=1))
         return 0
     texts: list[str] = []
