@@ -356,7 +356,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         sent_vecs = np.concatenate([sent_vecs[sent_start[i]:sent_start[i + 1]] for i in sort])
 
     version = _hash(json.dumps(
-        [settings.model, settings.encoder, settings.chunking_hash(), sorted((k, v["content_hash"], v["meta_hash"]) for k, v in entries.items())]
+        [settings.model, settings.vector_kind(), settings.chunking_hash(), sorted((k, v["content_hash"], v["meta_hash"]) for k, v in entries.items())]
     ).encode())[:12]
     manifest = {
         "package_version": __version__,

@@ -108,12 +108,14 @@ def test_an_unwritable_cache_is_one_clear_error(fake_model, tmp_path, traces) ->
 
 
 def test_encoder_setting_picks_the_embedder(tmp_path) -> None:
-    assert isinstance(make_embedder(Settings()), SentenceTransformerEmbedder)
+    assert isinstance(make_embedder(Settings(encoder="torch-fp32")), SentenceTransformerEmbedder)
+    default = make_embedder(Settings())
+    assert isinstance(default, OnnxEmbedder) and default.precision == "fp32"
     int8 = make_embedder(Settings(encoder="onnx-int8", onnx_dir=str(tmp_path), encoder_threads=1))
     assert isinstance(int8, OnnxEmbedder) and int8.precision == "int8"
     assert int8.cache_dir == tmp_path and int8.threads == 1
-    loaded = load_settings(env={"PEERQA_ENCODER": "onnx-fp32"}, use_file=False)
-    assert loaded.settings.encoder == "onnx-fp32" and loaded.sources["encoder"] == "env PEERQA_ENCODER"
+    loaded = load_settings(env={"PEERQA_ENCODER": "onnx-int8"}, use_file=False)
+    assert loaded.settings.encoder == "onnx-int8" and loaded.sources["encoder"] == "env PEERQA_ENCODER"
     with pytest.raises(UsageError, match="encoder must be one of"):
         load_settings(env={"PEERQA_ENCODER": "onnx-int4"}, use_file=False)
 
