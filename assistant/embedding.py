@@ -4,8 +4,10 @@ Design decision (cold start): ``import sentence_transformers`` costs ~5 s here, 
 breaks the 4 s one-shot ``peerqa ask`` target. Queries are therefore encoded by
 ``NumpyMiniLM``: the same BERT weights (model.safetensors) and the same tokenizer.json, run
 in NumPy. ``tests/test_embedding_real.py`` proves it gives the same vectors as
-``SentenceTransformer.encode`` (cosine > 0.9999). Ingest keeps sentence-transformers (torch
-is faster for batches) and loads it lazily, only when something must be embedded.
+``SentenceTransformer.encode`` (cosine > 0.9999). Ingest encodes batches with the encoder
+``settings.encoder`` names (``make_embedder``): by default the same fp32 model run by ONNX
+Runtime (``OnnxEmbedder``, ~2x sentence-transformers, same vectors), loaded lazily, only when
+something must be embedded.
 
 Sentence evidence comes from the same forward pass as the chunk vector: the chunk's token
 embeddings are mean-pooled over each sentence's tokens (late pooling), so per-sentence
