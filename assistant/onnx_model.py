@@ -97,9 +97,15 @@ def _trace(model_dir: str, out: Path) -> None:
 
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
-    # Eager attention traces to plain MatMul/Softmax with the padding mask applied.
-    bert = AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
+    # Eager attention traces to plain MatMul/Softmax with the padding mask applied. The
+    # weight-loading progress bar would follow the one-line "exporting" message: hide it.
+    hf_logging.disable_progress_bar()
+    try:
+        bert = AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
+    finally:
+        hf_logging.enable_progress_bar()
 
     class TokenEmbeddings(torch.nn.Module):
         def __init__(self, model: torch.nn.Module):
