@@ -1,6 +1,8 @@
 """Passage encoders compared in one run: speed and agreement with fp32 sentence-transformers.
 
     python -m bench.encoders --index /tmp/seed-idx --index /tmp/councils-idx [--rounds 3]
+        [--questions tests/fixtures/questions.yaml]
+    python -m bench.encoders --eval tests/fixtures/questions.yaml /tmp/seed-idx /tmp/seed-int8-idx
 
 Reads the exact texts and sentence spans ingest embedded (the chunks of each index, with their
 contextual headers), then times, interleaved so each sees the same machine load:
@@ -172,7 +174,7 @@ def largest_gap(runs: dict, reference: str) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--index", action="append", required=True, help="an index folder (repeat)")
+    parser.add_argument("--index", action="append", default=[], help="an index folder (repeat)")
     parser.add_argument("--questions", action="append", default=[], help="question YAML files")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--eval", nargs="+", action="append", default=[],
@@ -189,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             result[questions] = {"runs": runs, "largest_gap": largest_gap(runs, next(iter(runs)))}
         print(json.dumps(result, indent=1))
         return 0
+    if not args.index:
+        parser.error("give --index (speed and cosine) or --eval (eval figures)")
     texts: list[str] = []
     spans: list[list[Span]] = []
     for folder in args.index:
