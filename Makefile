@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(if $(TORCH_INDEX),$(BIN)/pip install torch==2.13.0 --index-url $(TORCH_INDEX))
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	# the ONNX model the configured encoder needs, exported once (offline); nothing for torch-fp32
+	$(BIN)/python -m assistant.onnx_model
 	touch $(STAMP)
 
 install: $(STAMP)

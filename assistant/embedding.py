@@ -4,8 +4,10 @@ Design decision (cold start): ``import sentence_transformers`` costs ~5 s here, 
 breaks the 4 s one-shot ``peerqa ask`` target. Queries are therefore encoded by
 ``NumpyMiniLM``: the same BERT weights (model.safetensors) and the same tokenizer.json, run
 in NumPy. ``tests/test_embedding_real.py`` proves it gives the same vectors as
-``SentenceTransformer.encode`` (cosine > 0.9999). Ingest keeps sentence-transformers (torch
-is faster for batches) and loads it lazily, only when something must be embedded.
+``SentenceTransformer.encode`` (cosine > 0.9999). Ingest encodes batches with the encoder
+``settings.encoder`` names (``make_embedder``): by default the same fp32 model run by ONNX
+Runtime (``OnnxEmbedder``, ~2x sentence-transformers, same vectors), loaded lazily, only when
+something must be embedded.
 
 Sentence evidence comes from the same forward pass as the chunk vector: the chunk's token
 embeddings are mean-pooled over each sentence's tokens (late pooling), so per-sentence
@@ -24,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.settings import resolve_model_path
+from assistant.settings import Settings, resolve_model_path
 
 Span = tuple[int, int]
 
@@ -162,6 +164,99 @@ class SentenceTransformerEmbedder:
         return np.asarray(self._load().encode([text], normalize_embeddings=True)[0], dtype=np.float32)
 
 
+def max_seq_length(model_path: str, default: int = 256) -> int:
+    """The model's input limit in word pieces (sentence_bert_config.json), as it truncates."""
+    import json
+
+    try:
+        return int(json.loads((Path(model_path) / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return default
+
+
+def _truncate(items: list, limit: int) -> list:
+    """Cut to ``limit`` like sentence-transformers does: the last item ([SEP]) stays last."""
+    return items[: limit - 1] + items[-1:] if len(items) > limit else items
+
+
+class OnnxEmbedder:
+    """The same model run by ONNX Runtime on the CPU, with fp32 or int8 (quantized) weights.
+
+    Same tokenizer, truncation, mean pooling and late pooling as ``SentenceTransformerEmbedder``;
+    only the forward pass differs. Batches are formed from texts sorted by length, so a batch
+    pads to similar lengths. The ONNX file is exported on first use (assistant/onnx_model.py).
+    """
+
+    def __init__(self, model: str, precision: str = "int8", batch_size: int = 16,
+                 cache_dir: Path | None = None, threads: int = 0):
+        self.model_path = resolve_model_path(model)
+        self.model_id = model
+        self.precision = precision
+        self.batch_size = batch_size
+        self.cache_dir = cache_dir
+        self.threads = threads
+        self.max_tokens = max_seq_length(self.model_path)
+        self._session = None
+
+    def _load(self):
+        if self._session is None:
+            from assistant.onnx_model import load_session
+
+            self._session = load_session(self.model_id, self.precision, self.cache_dir, self.threads)
+        return self._session
+
+    @property
+    def dim(self) -> int:
+        return model_dimension(self.model_path) or int(self._load().get_outputs()[0].shape[-1])
+
+    def _forward(self, ids: list[list[int]]) -> np.ndarray:
+        """Token embeddings (batch, longest, dim) for word-piece id lists, padded with 0."""
+        matrix = np.zeros((len(ids), max(map(len, ids))), dtype=np.int64)
+        for row, item in enumerate(ids):
+            matrix[row, : len(item)] = item
+        feeds = {"input_ids": matrix, "attention_mask": (matrix != 0).astype(np.int64),
+                 "token_type_ids": np.zeros_like(matrix)}
+        return self._load().run(None, feeds)[0]
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
+                       show_progress: bool = False) -> Embedded:
+        from assistant.tokens import model_tokenizer
+
+        if not texts:
+            return Embedded(np.zeros((0, self.dim), np.float32), ())
+        encodings = model_tokenizer(self.model_path).encode_batch(list(texts))
+        ids = [_truncate(list(e.ids), self.max_tokens) for e in encodings]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        span_vectors: list[np.ndarray] = [np.empty(0)] * len(texts)
+        starts = range(0, len(order), self.batch_size)
+        if show_progress and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="embedding", unit="batch")
+        for start in starts:
+            batch = order[start: start + self.batch_size]
+            output = self._forward([ids[i] for i in batch])
+            for row, i in enumerate(batch):
+                tokens = output[row, : len(ids[i])]
+                vectors[i] = tokens.mean(axis=0)
+                offsets = _truncate(list(encodings[i].offsets), self.max_tokens)
+                span_vectors[i] = pool_spans(tokens, offsets, spans[i], _normalise(vectors[i]))
+        return Embedded(_normalise(vectors), tuple(span_vectors))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text], [[]]).vectors[0]
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The passage encoder ``settings.encoder`` names (see ``ENCODERS``), loaded on first use."""
+    if settings.encoder == "torch-fp32":
+        return SentenceTransformerEmbedder(settings.model, settings.batch_size)
+    return OnnxEmbedder(settings.model, settings.encoder.removeprefix("onnx-"), settings.batch_size,
+                        Path(settings.onnx_dir) if settings.onnx_dir else None,
+                        settings.encoder_threads)
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
     from scipy.special import erf  # exact GELU as in BERT; scipy comes with sentence-transformers
 
@@ -187,11 +282,7 @@ class NumpyMiniLM:
         config = json.loads((path / "config.json").read_text())
         if config.get("model_type") != "bert":
             raise ValueError(f"NumpyMiniLM supports BERT models only, not {config.get('model_type')}")
-        try:
-            max_len = json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"]
-        except (OSError, KeyError, ValueError):
-            max_len = 256
-        self.max_len = int(max_len)
+        self.max_len = max_seq_length(str(path))
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         weights = load_file(str(path / "model.safetensors"))

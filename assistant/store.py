@@ -34,7 +34,7 @@ from typing import TypeVar
 import numpy as np
 
 from assistant.errors import IndexCorrupt, IndexMismatch, IndexNotFound
-from assistant.settings import Settings
+from assistant.settings import ENCODERS, Settings
 from assistant.types import Chunk, Document, DocumentMeta, PageSpan, Section, Sentence
 
 T = TypeVar("T")
@@ -67,6 +67,11 @@ def check_compatible(manifest: dict, settings: Settings) -> None:
             f"The index was built with model {manifest.get('model_id')!r}, not {settings.model!r}. "
             "Run `peerqa ingest --rebuild` to rebuild it."
         )
+    built = manifest.get("encoder", "torch-fp32")  # indexes from before the setting: torch-fp32
+    if ENCODERS.get(built) != settings.vector_kind():
+        raise IndexMismatch(
+            f"The index was built with encoder {built!r}, not "
+            f"{settings.encoder!r}. Run `peerqa ingest --rebuild` to rebuild it.")
     if manifest.get("chunking_hash") != settings.chunking_hash():
         raise IndexMismatch(
             "The index was built with other chunker settings. Run `peerqa ingest --rebuild` to rebuild it."

@@ -321,9 +321,9 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         _refuse_empty(settings, previous, plan)
 
     if new_chunks and embedder is None:
-        from assistant.embedding import SentenceTransformerEmbedder
+        from assistant.embedding import make_embedder
 
-        embedder = SentenceTransformerEmbedder(settings.model, settings.batch_size)
+        embedder = make_embedder(settings)
     metas = {d.meta.doc_id: d.meta for d in new_docs}
     texts, spans = [], []
     for chunk in new_chunks:
@@ -356,11 +356,12 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         sent_vecs = np.concatenate([sent_vecs[sent_start[i]:sent_start[i + 1]] for i in sort])
 
     version = _hash(json.dumps(
-        [settings.model, settings.chunking_hash(), sorted((k, v["content_hash"], v["meta_hash"]) for k, v in entries.items())]
+        [settings.model, settings.vector_kind(), settings.chunking_hash(), sorted((k, v["content_hash"], v["meta_hash"]) for k, v in entries.items())]
     ).encode())[:12]
     manifest = {
         "package_version": __version__,
         "model_id": settings.model,
+        "encoder": settings.encoder,
         "chunking": settings.chunking.__dict__,
         "chunking_hash": settings.chunking_hash(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -292,6 +292,38 @@ def test_changed_model_refuses_the_old_index(fake_index) -> None:
     assert "'fake'" in message and "'another-model'" in message and "peerqa ingest" in message
 
 
+def test_changed_encoder_refuses_the_old_index_and_ingest_rebuilds(fake_index) -> None:
+    settings, _ = fake_index
+    assert read_manifest(settings.index_dir)["encoder"] == settings.encoder == "onnx-fp32"
+    # fp32 through PyTorch gives the same vectors: that index serves as it is
+    assert load_index(dataclasses.replace(settings, encoder="torch-fp32")).version
+    int8 = dataclasses.replace(settings, encoder="onnx-int8")
+    with pytest.raises(IndexMismatch) as caught:
+        load_index(int8)
+    message = str(caught.value)
+    assert "'onnx-fp32'" in message and "'onnx-int8'" in message and "peerqa ingest" in message
+    embedder = FakeEmbedder()
+    report = run(int8, embedder)
+    assert any(n.startswith("rebuilding everything") for n in report.notices)
+    assert report.added == SEED_IDS and embedder.texts_embedded == report.chunk_count
+    assert load_index(int8).manifest["encoder"] == "onnx-int8"
+    with pytest.raises(IndexMismatch):
+        load_index(settings)
+
+
+def test_index_without_an_encoder_entry_counts_as_torch_fp32(fake_index) -> None:
+    import json
+
+    settings, store = fake_index
+    manifest_path = store.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["encoder"]  # written before the encoder setting existed
+    manifest_path.write_text(json.dumps(manifest))
+    assert load_index(settings).version == store.version  # torch-fp32 then: same vectors
+    with pytest.raises(IndexMismatch):
+        load_index(dataclasses.replace(settings, encoder="onnx-int8"))
+
+
 def test_old_format_refuses_the_index(fake_index) -> None:
     import json
 
