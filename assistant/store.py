@@ -6,11 +6,20 @@ Layout of the index folder::
     index/v-<time>-<id>/     one complete, immutable build
         manifest.json        model, dimension, chunker settings, per-document hashes, …
         documents.json       cleaned text, metadata, sections and pages of every document
-        chunks.jsonl         one chunk per line (text, offsets, section, page, sentences)
+        chunks.jsonl         one chunk per line (offsets, section, page; its text only when it
+                             is not the document's text between its offsets)
+        sentence_spans.npy   (start, end) of every chunk's sentences, rows in chunk order, and
+        sentence_counts.npy  how many each chunk has (older versions kept both in chunks.jsonl)
         vectors.npy          chunk vectors (float32, unit length), row i = chunk line i
         sentences.npy        sentence vectors, rows in chunk order
-        faiss.index          IndexFlatIP over vectors.npy
+        faiss.index          IndexFlatIP over vectors.npy (HNSW above ``index.hnsw_above``;
+                             manifest["faiss"] says which)
         bm25/                bm25s index and its tokenizer vocabulary and stopwords
+        derived/<name>.json  facts computed once at ingest (standard text, corpus facts), read
+                             on first use so `serve` does not compute them on its first question
+
+The arrays and the BM25 index are memory-mapped: a 100k-chunk index (~1 GB of sentence
+vectors) opens in about a second and pages in only what questions touch.
 
 A build is written into a fresh version folder and published by replacing CURRENT, so an
 interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadable.
@@ -34,7 +43,7 @@ from typing import TypeVar
 import numpy as np
 
 from assistant.errors import IndexCorrupt, IndexMismatch, IndexNotFound
-from assistant.settings import Settings
+from assistant.settings import IndexSettings, Settings
 from assistant.types import Chunk, Document, DocumentMeta, PageSpan, Section, Sentence
 
 T = TypeVar("T")
@@ -142,17 +151,21 @@ def write_index(
     vectors: np.ndarray,
     sentence_vectors: np.ndarray,
     lexical_texts: list[str],
+    derived: dict[str, object] | None = None,
 ) -> Path:
     """Write one complete version (layout above) and publish it atomically; its folder.
 
     ``vectors`` are (chunks, dim) unit rows, ``lexical_texts`` one text per chunk for BM25.
     The manifest gets the format and the dimension here; ``manifest["index_version"]`` names
-    the version. Call inside ``writer_lock(index_dir)``.
+    the version and ``manifest["faiss"]`` (see ``faiss_choice``) the vector index, flat when
+    absent. ``derived`` values (JSON) are stored for ``IndexStore.persisted``. Call inside
+    ``writer_lock(index_dir)``.
     """
     manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
     build = new_version_dir(index_dir)
     try:
         _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts)
+        _write_derived(build, derived or {})
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)  # a half-written folder is never published
         raise
@@ -167,16 +180,49 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
 
     (build / "documents.json").write_text(
         json.dumps([document_to_json(d) for d in documents], ensure_ascii=False), encoding="utf-8")
+    texts = {d.meta.doc_id: d.text for d in documents}
     with open(build / "chunks.jsonl", "w", encoding="utf-8") as handle:
-        handle.writelines(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n" for c in chunks)
+        handle.writelines(json.dumps(chunk_to_json(c, texts.get(c.doc_id)), ensure_ascii=False) + "\n"
+                          for c in chunks)
+    spans = [(s.start, s.end) for c in chunks for s in c.sentences]
+    np.save(build / "sentence_spans.npy", np.array(spans, dtype=np.int64).reshape(-1, 2))
+    np.save(build / "sentence_counts.npy", np.array([len(c.sentences) for c in chunks], dtype=np.int64))
     np.save(build / "vectors.npy", vectors.astype(np.float32))
     np.save(build / "sentences.npy", sentence_vectors.astype(np.float32))
-    index = faiss.IndexFlatIP(manifest["dim"])
+    index = _new_faiss(manifest.get("faiss") or {"kind": "flat"}, manifest["dim"])
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(index, str(build / "faiss.index"))
     build_bm25(lexical_texts or [""], build / "bm25")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+
+
+def faiss_choice(settings: IndexSettings, chunks: int) -> dict:
+    """The vector index for ``chunks`` chunks, as recorded in the manifest: exact flat search up
+    to ``hnsw_above`` chunks, an HNSW graph above."""
+    if chunks <= settings.hnsw_above:
+        return {"kind": "flat"}
+    return {"kind": "hnsw", "m": settings.hnsw_m, "ef_construction": settings.hnsw_ef_construction,
+            "ef_search": settings.hnsw_ef_search}
+
+
+def _new_faiss(choice: dict, dim: int):
+    import faiss
+
+    if choice.get("kind") == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, int(choice["m"]), faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = int(choice["ef_construction"])
+        return index
+    return faiss.IndexFlatIP(dim)
+
+
+def _write_derived(build: Path, derived: dict[str, object]) -> None:
+    if not derived:
+        return
+    (build / "derived").mkdir()
+    for name, value in derived.items():
+        (build / "derived" / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False),
+                                                        encoding="utf-8")
 
 
 def _fsync_tree(path: Path) -> None:
@@ -195,20 +241,48 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def chunk_to_json(chunk: Chunk) -> dict:
-    data = asdict(chunk)
-    data["section"] = list(chunk.section)
-    data["sentences"] = [[s.start, s.end] for s in chunk.sentences]
+def chunk_to_json(chunk: Chunk, doc_text: str | None = None) -> dict:
+    """A chunk's line of chunks.jsonl. Its sentences go to the sentence arrays, and its text is
+    left out when it is ``doc_text`` between its offsets (as chunking makes it): half the file,
+    and parsing it was most of the time `serve` took to open a 100k-chunk index."""
+    data = {"chunk_id": chunk.chunk_id, "doc_id": chunk.doc_id, "start": chunk.start, "end": chunk.end,
+            "section": list(chunk.section), "ordinal": chunk.ordinal, "page": chunk.page,
+            "page_label": chunk.page_label}
+    if doc_text is None or doc_text[chunk.start:chunk.end] != chunk.text:
+        data["text"] = chunk.text
     return data
 
 
-def chunk_from_json(data: dict) -> Chunk:
+def chunk_from_json(data: dict, doc_text: str = "", sentences: tuple[Sentence, ...] | None = None) -> Chunk:
+    """The chunk of a chunks.jsonl line: text from the line or else ``doc_text``, sentences
+    from ``sentences`` or else the line (versions written before the sentence arrays)."""
+    if sentences is None:
+        sentences = tuple(Sentence(a, b) for a, b in data.get("sentences", []))
+    text = data["text"] if "text" in data else doc_text[data["start"]:data["end"]]
     return Chunk(
-        chunk_id=data["chunk_id"], doc_id=data["doc_id"], text=data["text"], start=data["start"],
+        chunk_id=data["chunk_id"], doc_id=data["doc_id"], text=text, start=data["start"],
         end=data["end"], section=tuple(data["section"]), ordinal=data["ordinal"],
-        page=data.get("page"), page_label=data.get("page_label"),
-        sentences=tuple(Sentence(a, b) for a, b in data.get("sentences", [])),
+        page=data.get("page"), page_label=data.get("page_label"), sentences=sentences,
     )
+
+
+def _read_chunks(path: Path, documents: dict[str, Document]) -> list[Chunk]:
+    """chunks.jsonl with the sentence arrays (or, in older versions, sentences inline)."""
+    with open(path / "chunks.jsonl", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    if not (path / "sentence_counts.npy").exists():  # a version written before the arrays
+        return [chunk_from_json(r, "") for r in rows]
+    counts = np.load(path / "sentence_counts.npy").tolist()
+    spans = np.load(path / "sentence_spans.npy").tolist()
+    if len(counts) != len(rows) or sum(counts) != len(spans):
+        raise ValueError("sentence arrays do not match chunks.jsonl")
+    chunks, at = [], 0
+    for row, count in zip(rows, counts):
+        doc = documents.get(row["doc_id"])
+        sentences = tuple([Sentence(a, b) for a, b in spans[at:at + count]])
+        chunks.append(chunk_from_json(row, doc.text if doc else "", sentences))
+        at += count
+    return chunks
 
 
 def document_to_json(doc: Document) -> dict:
@@ -255,6 +329,17 @@ class IndexStore:
     _derived: dict = field(default_factory=dict, repr=False)
     _derived_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
+    def persisted(self, name: str) -> object | None:
+        """The value ingest stored as ``name`` (JSON), or None when this version has none."""
+        path = self.path / "derived" / f"{name}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}). "
+                               "Run `peerqa ingest --rebuild`.") from exc
+
     def derived(self, name: str, compute: Callable[[], T]) -> T:
         """The value ``compute()`` gave for ``name`` the first time it was asked for."""
         with self._derived_lock:
@@ -266,8 +351,9 @@ class IndexStore:
     def version(self) -> str:
         return str(self.manifest.get("index_version", ""))
 
-    @property
+    @cached_property
     def metas(self) -> dict[str, DocumentMeta]:
+        # cached: asked for per question, and rebuilding it is O(documents)
         return {doc_id: doc.meta for doc_id, doc in self.documents.items()}
 
     def chunk_sentence_vectors(self, row: int) -> np.ndarray:
@@ -280,10 +366,19 @@ class IndexStore:
 
         faiss.omp_set_num_threads(1)  # single queries are faster on one thread
         try:
-            return faiss.read_index(str(self.path / "faiss.index"))
+            index = faiss.read_index(str(self.path / "faiss.index"))
         except RuntimeError as exc:
             raise IndexCorrupt(f"{self.path}/faiss.index is unreadable ({str(exc).splitlines()[0][:80]}…). "
                                "Run `peerqa ingest --rebuild`.") from exc
+        choice = self.manifest.get("faiss") or {}
+        if choice.get("kind") == "hnsw":
+            index.hnsw.efSearch = int(choice["ef_search"])
+        return index
+
+    @property
+    def exact_search(self) -> bool:
+        """Does the vector index search exactly (flat), not approximately (HNSW)?"""
+        return (self.manifest.get("faiss") or {}).get("kind", "flat") == "flat"
 
     @cached_property
     def bm25(self):
@@ -294,7 +389,8 @@ class IndexStore:
 
         path = self.path / "bm25"
         try:
-            return bm25s.BM25.load(str(path), mmap=False), load_tokenizer(path)
+            # memory-mapped: its score matrix is read as questions touch it, not all at start
+            return bm25s.BM25.load(str(path), mmap=True), load_tokenizer(path)
         except (OSError, ValueError, KeyError) as exc:
             raise IndexCorrupt(f"{path}/ is unreadable ({exc.__class__.__name__}). "
                                "Run `peerqa ingest --rebuild`.") from exc
@@ -309,18 +405,18 @@ def load_index(settings: Settings, check: bool = True) -> IndexStore:
     if check:
         check_compatible(manifest, settings)
     try:
-        with open(path / "chunks.jsonl", encoding="utf-8") as handle:
-            chunks = [chunk_from_json(json.loads(line)) for line in handle if line.strip()]
         docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
         documents = {d["meta"]["doc_id"]: document_from_json(d) for d in docs}
-        vectors = np.load(path / "vectors.npy")
-        sentence_vectors = np.load(path / "sentences.npy")
+        chunks = _read_chunks(path, documents)
+        # memory-mapped (read-only): a truncated file still fails here, with ValueError
+        vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        sentence_vectors = np.load(path / "sentences.npy", mmap_mode="r")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"The index in {index_dir}/ is damaged ({exc.__class__.__name__}). "
                            "Run `peerqa ingest --rebuild`.") from exc
-    if len(vectors) != len(chunks):
-        raise IndexCorrupt(f"The index in {index_dir}/ is inconsistent. Run `peerqa ingest --rebuild`.")
     counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
+    if len(vectors) != len(chunks) or len(sentence_vectors) != int(counts.sum()):
+        raise IndexCorrupt(f"The index in {index_dir}/ is inconsistent. Run `peerqa ingest --rebuild`.")
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
     return IndexStore(path=path, manifest=manifest, chunks=chunks, documents=documents,
                       vectors=vectors, sentence_vectors=sentence_vectors, sentence_offsets=offsets,

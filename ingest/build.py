@@ -21,16 +21,29 @@ import numpy as np
 from assistant import __version__
 from assistant.embedding import Embedder
 from assistant.errors import (
-    CatalogError, IndexCorrupt, IndexMismatch, IndexWriteError, PeerqaError, UnreadableDocument,
+    CatalogError,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexWriteError,
+    PeerqaError,
+    UnreadableDocument,
     UsageError,
 )
 from assistant.settings import Settings, resolve_model_path
-from assistant.store import check_compatible, load_index, read_manifest, write_index, writer_lock
+from assistant.store import (
+    check_compatible,
+    faiss_choice,
+    load_index,
+    read_manifest,
+    write_index,
+    writer_lock,
+)
 from assistant.tokens import TokenCounter, token_counter
 from assistant.types import Chunk, Document, DocumentMeta
 from ingest.catalog import CATALOG_NAME, assign_doc_ids, load_catalog, meta_from_entry
 from ingest.chunking import chunk_document, contextual_header, embedding_text, sections_of
 from ingest.cleaning import clean
+from ingest.derived import derived_facts, stored_text_facts
 from ingest.loaders import file_digest, load, outside_folder
 
 IGNORED_NAMES = {CATALOG_NAME, "README.md", "README.txt"}
@@ -309,6 +322,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     kept_chunks: list[Chunk] = []
     kept_vecs = np.zeros((0, 0), np.float32)
     kept_sents = np.zeros((0, 0), np.float32)
+    old = None
     if plan.keep:
         old = live if live is not None else load_index(settings, check=False)
         rows = [i for i, c in enumerate(old.chunks) if c.doc_id in plan.keep]
@@ -369,11 +383,14 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         "skipped": {k: list(v) for k, v in plan.skipped.items()},
         "chunk_count": len(all_chunks),
         "index_version": version,
+        "faiss": faiss_choice(settings.index, len(all_chunks)),
     }
     metas = {d.meta.doc_id: d.meta for d in all_docs}
     lexical = [f"{contextual_header(c, metas[c.doc_id])}\n{c.text}" for c in all_chunks]
+    derived = derived_facts(settings, all_docs, all_chunks, stored_text_facts(old))
     try:
-        write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors, sent_vecs, lexical)
+        write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors, sent_vecs, lexical,
+                    derived)
     except OSError as exc:  # disk full, folder made read-only meanwhile: one line, not a traceback
         raise _write_error(Path(settings.index_dir), exc) from exc
     return IngestReport(
