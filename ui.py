@@ -9,6 +9,7 @@ data frames), whose escapers keep document and user text inert.
 import assistant  # noqa: F401  -- first: switches every library to offline mode before gradio loads
 # isort: on
 
+import gc
 import hashlib
 import sys
 import threading
@@ -350,6 +351,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     store = load(settings)
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
+    # The loaded index is a million long-lived objects: keep them out of every later garbage
+    # collection, which would otherwise pause a question now and then to walk them all.
+    gc.collect()
+    gc.freeze()
     if auth is None and host not in ("127.0.0.1", "localhost", "::1"):
         print(f"peerqa: warning: serving on {host} without --auth-file; anyone who can reach "
               "it can ask.", file=sys.stderr)

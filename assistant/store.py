@@ -6,14 +6,14 @@ Layout of the index folder::
     index/v-<time>-<id>/     one complete, immutable build
         manifest.json        model, dimension, chunker settings, per-document hashes, …
         documents.json       cleaned text, metadata, sections and pages of every document
-        chunks.jsonl         one chunk per line (offsets, section, page; its text only when it
-                             is not the document's text between its offsets)
-        sentence_spans.npy   (start, end) of every chunk's sentences, rows in chunk order, and
-        sentence_counts.npy  how many each chunk has (older versions kept both in chunks.jsonl)
+        chunks.json          the chunks by field (offsets, section, page, sentence offsets; a
+                             chunk's text only when it is not its document's text between its
+                             offsets); older versions wrote chunks.jsonl, one chunk per line
         vectors.npy          chunk vectors (float32, unit length), row i = chunk line i
         sentences.npy        sentence vectors, rows in chunk order
-        faiss.index          IndexFlatIP over vectors.npy (HNSW above ``index.hnsw_above``;
-                             manifest["faiss"] says which)
+        faiss.index          an HNSW graph over vectors.npy, above ``index.hnsw_above`` chunks
+                             (manifest["faiss"]); exact flat search is built from vectors.npy
+                             at load (older versions stored a flat copy here)
         bm25/                bm25s index and its tokenizer vocabulary and stopwords
         derived/<name>.json  facts computed once at ingest (standard text, corpus facts), read
                              on first use so `serve` does not compute them on its first question
@@ -28,6 +28,7 @@ interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadab
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import shutil
@@ -180,19 +181,16 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
 
     (build / "documents.json").write_text(
         json.dumps([document_to_json(d) for d in documents], ensure_ascii=False), encoding="utf-8")
-    texts = {d.meta.doc_id: d.text for d in documents}
-    with open(build / "chunks.jsonl", "w", encoding="utf-8") as handle:
-        handle.writelines(json.dumps(chunk_to_json(c, texts.get(c.doc_id)), ensure_ascii=False) + "\n"
-                          for c in chunks)
-    spans = [(s.start, s.end) for c in chunks for s in c.sentences]
-    np.save(build / "sentence_spans.npy", np.array(spans, dtype=np.int64).reshape(-1, 2))
-    np.save(build / "sentence_counts.npy", np.array([len(c.sentences) for c in chunks], dtype=np.int64))
+    (build / "chunks.json").write_text(json.dumps(chunks_to_columns(chunks, documents), ensure_ascii=False),
+                                       encoding="utf-8")
     np.save(build / "vectors.npy", vectors.astype(np.float32))
     np.save(build / "sentences.npy", sentence_vectors.astype(np.float32))
-    index = _new_faiss(manifest.get("faiss") or {"kind": "flat"}, manifest["dim"])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(build / "faiss.index"))
+    choice = manifest.get("faiss") or {"kind": "flat"}
+    if choice["kind"] != "flat":  # a flat index is vectors.npy again: it is made at load instead
+        index = _new_faiss(choice, manifest["dim"])
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(index, str(build / "faiss.index"))
     build_bm25(lexical_texts or [""], build / "bm25")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
 
@@ -241,48 +239,58 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def chunk_to_json(chunk: Chunk, doc_text: str | None = None) -> dict:
-    """A chunk's line of chunks.jsonl. Its sentences go to the sentence arrays, and its text is
-    left out when it is ``doc_text`` between its offsets (as chunking makes it): half the file,
-    and parsing it was most of the time `serve` took to open a 100k-chunk index."""
-    data = {"chunk_id": chunk.chunk_id, "doc_id": chunk.doc_id, "start": chunk.start, "end": chunk.end,
-            "section": list(chunk.section), "ordinal": chunk.ordinal, "page": chunk.page,
-            "page_label": chunk.page_label}
-    if doc_text is None or doc_text[chunk.start:chunk.end] != chunk.text:
-        data["text"] = chunk.text
-    return data
-
-
-def chunk_from_json(data: dict, doc_text: str = "", sentences: tuple[Sentence, ...] | None = None) -> Chunk:
-    """The chunk of a chunks.jsonl line: text from the line or else ``doc_text``, sentences
-    from ``sentences`` or else the line (versions written before the sentence arrays)."""
-    if sentences is None:
-        sentences = tuple(Sentence(a, b) for a, b in data.get("sentences", []))
-    text = data["text"] if "text" in data else doc_text[data["start"]:data["end"]]
+def chunk_from_json(data: dict) -> Chunk:
+    """A line of chunks.jsonl, as versions before chunks.json wrote them."""
     return Chunk(
-        chunk_id=data["chunk_id"], doc_id=data["doc_id"], text=text, start=data["start"],
+        chunk_id=data["chunk_id"], doc_id=data["doc_id"], text=data["text"], start=data["start"],
         end=data["end"], section=tuple(data["section"]), ordinal=data["ordinal"],
-        page=data.get("page"), page_label=data.get("page_label"), sentences=sentences,
+        page=data.get("page"), page_label=data.get("page_label"),
+        sentences=tuple(Sentence(a, b) for a, b in data.get("sentences", [])),
     )
 
 
-def _read_chunks(path: Path, documents: dict[str, Document]) -> list[Chunk]:
-    """chunks.jsonl with the sentence arrays (or, in older versions, sentences inline)."""
-    with open(path / "chunks.jsonl", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    if not (path / "sentence_counts.npy").exists():  # a version written before the arrays
-        return [chunk_from_json(r, "") for r in rows]
-    counts = np.load(path / "sentence_counts.npy").tolist()
-    spans = np.load(path / "sentence_spans.npy").tolist()
-    if len(counts) != len(rows) or sum(counts) != len(spans):
-        raise ValueError("sentence arrays do not match chunks.jsonl")
+_COLUMNS = ("chunk_id", "doc_id", "start", "end", "ordinal", "page", "page_label")
+
+
+def chunks_to_columns(chunks: list[Chunk], documents: list[Document]) -> dict:
+    """chunks.json: one list per field, section paths as numbers into a table, sentence offsets
+    flat, and a chunk's text only when it is not its document's text between its offsets (as
+    chunking makes it). Parsing 100k JSON objects with their text and sentence lists was most
+    of the time `serve` took to open a 100k-chunk index."""
+    texts = {d.meta.doc_id: d.text for d in documents}
+    sections: dict[tuple[str, ...], int] = {}
+    columns: dict[str, list] = {name: [getattr(c, name) for c in chunks] for name in _COLUMNS}
+    columns["section"] = [sections.setdefault(c.section, len(sections)) for c in chunks]
+    columns["sentences"] = [len(c.sentences) for c in chunks]
+    own = {i: c.text for i, c in enumerate(chunks) if texts.get(c.doc_id, "")[c.start:c.end] != c.text}
+    return {"columns": columns, "sections": [list(s) for s in sections], "texts": own,
+            "spans": [x for c in chunks for s in c.sentences for x in (s.start, s.end)]}
+
+
+def chunks_from_columns(data: dict, documents: dict[str, Document]) -> list[Chunk]:
+    """The chunks of a chunks.json (``chunks_to_columns``); ValueError/KeyError when damaged."""
+    columns, sections = data["columns"], [tuple(s) for s in data["sections"]]
+    spans, own = data["spans"], {int(k): v for k, v in data["texts"].items()}
+    if sum(columns["sentences"]) * 2 != len(spans):
+        raise ValueError("chunks.json: sentence offsets do not match the chunks")
     chunks, at = [], 0
-    for row, count in zip(rows, counts):
-        doc = documents.get(row["doc_id"])
-        sentences = tuple([Sentence(a, b) for a, b in spans[at:at + count]])
-        chunks.append(chunk_from_json(row, doc.text if doc else "", sentences))
-        at += count
+    rows = zip(*(columns[name] for name in _COLUMNS), columns["section"], columns["sentences"], strict=True)
+    for i, (chunk_id, doc_id, start, end, ordinal, page, label, section, count) in enumerate(rows):
+        text = own[i] if i in own else documents[doc_id].text[start:end]
+        pairs = spans[at:at + 2 * count]
+        at += 2 * count
+        chunks.append(Chunk(chunk_id=chunk_id, doc_id=doc_id, text=text, start=start, end=end,
+                            section=sections[section], ordinal=ordinal, page=page, page_label=label,
+                            sentences=tuple(map(Sentence, pairs[::2], pairs[1::2]))))
     return chunks
+
+
+def _read_chunks(path: Path, documents: dict[str, Document]) -> list[Chunk]:
+    """chunks.json, or chunks.jsonl in versions written before it."""
+    if (path / "chunks.json").exists():
+        return chunks_from_columns(json.loads((path / "chunks.json").read_text(encoding="utf-8")), documents)
+    with open(path / "chunks.jsonl", encoding="utf-8") as handle:
+        return [chunk_from_json(json.loads(line)) for line in handle if line.strip()]
 
 
 def document_to_json(doc: Document) -> dict:
@@ -365,6 +373,12 @@ class IndexStore:
         import faiss
 
         faiss.omp_set_num_threads(1)  # single queries are faster on one thread
+        if not (self.path / "faiss.index").exists() and self.exact_search:
+            # flat: the vectors themselves (versions before this one stored a copy)
+            index = faiss.IndexFlatIP(int(self.manifest.get("dim") or self.vectors.shape[1]))
+            if len(self.vectors):
+                index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+            return index
         try:
             index = faiss.read_index(str(self.path / "faiss.index"))
         except RuntimeError as exc:
@@ -396,6 +410,19 @@ class IndexStore:
                                "Run `peerqa ingest --rebuild`.") from exc
 
 
+@contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while the index is parsed: its million new objects (none
+    of them garbage) would start collection after collection, half the load time at 100k."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_index(settings: Settings, check: bool = True) -> IndexStore:
     index_dir = Path(settings.index_dir)
     live = _live_version(index_dir)
@@ -405,9 +432,10 @@ def load_index(settings: Settings, check: bool = True) -> IndexStore:
     if check:
         check_compatible(manifest, settings)
     try:
-        docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
-        documents = {d["meta"]["doc_id"]: document_from_json(d) for d in docs}
-        chunks = _read_chunks(path, documents)
+        with _gc_paused():
+            docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
+            documents = {d["meta"]["doc_id"]: document_from_json(d) for d in docs}
+            chunks = _read_chunks(path, documents)
         # memory-mapped (read-only): a truncated file still fails here, with ValueError
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
         sentence_vectors = np.load(path / "sentences.npy", mmap_mode="r")

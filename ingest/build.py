@@ -320,16 +320,13 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     # reuse unchanged documents from the live index
     kept_docs: list[Document] = []
     kept_chunks: list[Chunk] = []
-    kept_vecs = np.zeros((0, 0), np.float32)
-    kept_sents = np.zeros((0, 0), np.float32)
+    rows: list[int] = []
     old = None
     if plan.keep:
         old = live if live is not None else load_index(settings, check=False)
         rows = [i for i, c in enumerate(old.chunks) if c.doc_id in plan.keep]
         kept_chunks = [old.chunks[i] for i in rows]
         kept_docs = [old.documents[d] for d in sorted(plan.keep)]
-        kept_vecs = old.vectors[rows]
-        kept_sents = np.concatenate([old.chunk_sentence_vectors(i) for i in rows]) if rows else kept_sents
         entries.update(plan.keep)
     if not entries and not allow_empty:
         _refuse_empty(settings, previous, plan)
@@ -358,16 +355,14 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     all_docs = sorted(kept_docs + new_docs, key=lambda d: d.meta.doc_id)
     order = {d.meta.doc_id: i for i, d in enumerate(all_docs)}
     all_chunks = kept_chunks + new_chunks
-    dim = _dimension(settings, embedder, kept_vecs, new_vecs)
-    vectors = _stack(kept_vecs, new_vecs, dim)
-    sent_vecs = _stack(kept_sents, new_sents, dim)
+    kept = (old.vectors, old.sentence_vectors, old.sentence_offsets[rows]) if old is not None else None
+    dim = _dimension(settings, embedder, kept[0] if kept and rows else new_vecs, new_vecs)
     # keep chunk order stable: by document, then position
     sort = sorted(range(len(all_chunks)), key=lambda i: (order[all_chunks[i].doc_id], all_chunks[i].ordinal))
-    sent_start = np.concatenate([[0], np.cumsum([len(c.sentences) for c in all_chunks])])
     all_chunks = [all_chunks[i] for i in sort]
-    vectors = vectors[sort] if len(vectors) else vectors
-    if len(sent_vecs):
-        sent_vecs = np.concatenate([sent_vecs[sent_start[i]:sent_start[i + 1]] for i in sort])
+    vectors, sent_vecs = _assemble(np.array(sort, dtype=np.int64), np.array(rows, dtype=np.int64), kept,
+                                   new_vecs, new_sents, [len(c.sentences) for c in new_chunks],
+                                   [len(c.sentences) for c in all_chunks], dim)
 
     version = _hash(json.dumps(
         [settings.model, settings.chunking_hash(), sorted((k, v["content_hash"], v["meta_hash"]) for k, v in entries.items())]
@@ -415,9 +410,37 @@ def _dimension(settings: Settings, embedder: Embedder | None, *blocks: np.ndarra
     return int(embedder.dim)
 
 
-def _stack(a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
-    parts = [x for x in (a, b) if x.size]
-    return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, dim), np.float32)
+def _assemble(sort: np.ndarray, rows: np.ndarray, kept: tuple | None, new_vecs: np.ndarray,
+              new_sents: np.ndarray, new_counts: list[int], counts: list[int],
+              dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chunk and sentence vectors in the new chunk order, gathered once from the live index's
+    (memory-mapped) arrays and the new ones: at 100k chunks the copies this replaces moved
+    about 4 GB. Position p holds chunk ``sort[p]`` of (kept ``rows`` of the live index, then
+    the new chunks); ``kept`` is (vectors, sentence vectors, first sentence row of each kept row)."""
+    n_kept = len(rows)
+    is_old = sort < n_kept
+    vectors = np.empty((len(sort), dim), np.float32)
+    if n_kept:
+        vectors[is_old] = kept[0][rows[sort[is_old]]]
+    if (~is_old).any():
+        vectors[~is_old] = new_vecs[sort[~is_old] - n_kept]
+    counts_arr = np.array(counts, dtype=np.int64)
+    new_first = np.concatenate([[0], np.cumsum(new_counts, dtype=np.int64)])[:-1]
+    old_first = kept[2] if n_kept else np.zeros(0, np.int64)
+    first = np.where(is_old, old_first[np.minimum(sort, max(n_kept - 1, 0))] if n_kept else 0,
+                     new_first[np.clip(sort - n_kept, 0, max(len(new_counts) - 1, 0))]
+                     if len(new_counts) else 0)
+    # source row of every sentence: its chunk's first row plus its place within the chunk
+    starts = np.concatenate([[0], np.cumsum(counts_arr)])[:-1]
+    within = np.arange(int(counts_arr.sum())) - np.repeat(starts, counts_arr)
+    source = np.repeat(first, counts_arr) + within
+    from_old = np.repeat(is_old, counts_arr)
+    sentences = np.empty((len(source), dim), np.float32)
+    if from_old.any():
+        sentences[from_old] = kept[1][source[from_old]]
+    if (~from_old).any():
+        sentences[~from_old] = new_sents[source[~from_old]]
+    return vectors, sentences
 
 
 def _refuse_empty(settings: Settings, previous: dict | None, plan: _Plan) -> None:
