@@ -69,7 +69,7 @@ def test_damaged_arrays_or_chunks_give_one_line(fake_index, damage: str) -> None
 def test_chunks_round_trip_exactly_with_text_kept_only_where_it_differs(fake_index) -> None:
     """chunks.json leaves a chunk's text out when it is the document's text between its
     offsets; loading gives back every field."""
-    settings, store = fake_index
+    _, store = fake_index
     data = json.loads((store.path / "chunks.json").read_text())
     assert data["texts"] == {}  # chunking cuts documents: every text is a slice
     for chunk in store.chunks:
@@ -135,7 +135,7 @@ def test_facts_stored_at_ingest_equal_the_facts_computed_from_the_texts(fake_ind
 
 
 def test_facts_of_another_domain_file_are_not_used(fake_index, monkeypatch) -> None:
-    settings, store = fake_index
+    _, store = fake_index
     monkeypatch.setattr("assistant.query.domain_fingerprint", lambda: "another")
     assert store.persisted(CORPUS_FACTS)["domain"] != "another"
     assert corpus_facts(dataclasses.replace(store, _derived={})).registry.councils  # computed
@@ -165,7 +165,7 @@ def test_unchanged_documents_reuse_their_stored_text_facts(fake_index, monkeypat
     (Path(settings.corpus_dir) / "extra.txt").write_text(
         "Shared services with the district councils were discussed at length.\n", encoding="utf-8")
     seen: list[str] = []
-    import ingest.derived as derived
+    from ingest import derived
 
     real = derived.text_facts
     monkeypatch.setattr(derived, "text_facts", lambda text, domain: (seen.append(text), real(text, domain))[1])
