@@ -225,7 +225,7 @@ class IndexSettings:
     hnsw_m: int = setting(32, "HNSW: graph neighbours per vector (more: better recall, more memory)")
     hnsw_ef_construction: int = setting(80, "HNSW: candidate list while building (more: better graph)")
     hnsw_ef_search: int = setting(
-        128, "HNSW: candidate list per query (more: better recall, slower); filters need it wide")
+        128, "HNSW: candidate list per query (more: better recall, slower)")
 
 
 @dataclass(frozen=True)
