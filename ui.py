@@ -9,6 +9,7 @@ data frames), whose escapers keep document and user text inert.
 import assistant  # noqa: F401  -- first: switches every library to offline mode before gradio loads
 # isort: on
 
+import gc
 import hashlib
 import sys
 import threading
@@ -22,7 +23,7 @@ import pandas as pd
 
 from assistant.domain import example_questions
 from assistant.errors import PeerqaError
-from assistant.query import Query
+from assistant.query import Query, corpus_facts
 from assistant.recommendations import build_register, register_rows
 from assistant.render.html import context_html, sources_html
 from assistant.render.markdown import chat_markdown, export_markdown, md_inert, register_summary
@@ -34,6 +35,7 @@ from assistant.route import Result, Session, respond
 from assistant.settings import Settings
 from assistant.store import IndexStore, load_index
 from assistant.themes import THEMES, resolve_theme
+from assistant.threads import one_blas_thread
 from assistant.types import Filters
 from assistant.web_guard import launch_options
 
@@ -347,9 +349,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
 
         auth = throttled_auth(load_users(Path(auth_file)))
     remove_stale()  # export folders of servers that died without cleaning up
+    one_blas_thread()
     store = load(settings)
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
+    corpus_facts(store).registry.find("")  # compiles the council-name patterns: seconds at 1,000 docs
+    # The loaded index is a million long-lived objects: keep them out of every later garbage
+    # collection, which would otherwise pause a question now and then to walk them all.
+    gc.collect()
+    gc.freeze()
     if auth is None and host not in ("127.0.0.1", "localhost", "::1"):
         print(f"peerqa: warning: serving on {host} without --auth-file; anyone who can reach "
               "it can ask.", file=sys.stderr)

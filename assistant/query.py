@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer_type import Expected, expected_answer
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
-from assistant.domain import Domain, load_domain
+from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
 from assistant.followup import rewrite_followup
 from assistant.store import IndexStore
@@ -110,13 +110,37 @@ class CorpusFacts:
     def build(cls, held_types: Mapping[str, Iterable[str]], texts: Iterable[str] = (),
               doc_years: Iterable[int] = (), domain: Domain | None = None) -> CorpusFacts:
         domain = domain or load_domain()
-        texts = list(dict.fromkeys(texts))
-        vocabulary = frozenset(w for t in texts for w in re.findall(r"[a-z]+", t.lower()))
-        common = frozenset(w for t in texts for w in re.findall(r"(?<=[a-z,;] )[a-z]+", t))
-        registry = CouncilRegistry(held_types, council_names_in(texts, domain), domain, common)
-        years = {int(y) for t in texts for y in _YEAR.findall(t)} | set(doc_years)
-        return cls(registry, {c: frozenset(t) for c, t in held_types.items()}, frozenset(years),
-                   vocabulary, domain)
+        parts = merge_text_facts(text_facts(t, domain) for t in dict.fromkeys(texts))
+        return cls.from_parts(held_types, parts, doc_years, domain)
+
+    @classmethod
+    def from_parts(cls, held_types: Mapping[str, Iterable[str]], parts: Mapping[str, list],
+                   doc_years: Iterable[int] = (), domain: Domain | None = None) -> CorpusFacts:
+        """The facts from ``merge_text_facts`` of the documents' ``text_facts``."""
+        domain = domain or load_domain()
+        registry = CouncilRegistry(held_types, parts["names"], domain, frozenset(parts["common"]))
+        return cls(registry, {c: frozenset(t) for c, t in held_types.items()},
+                   frozenset(parts["years"]) | frozenset(doc_years), frozenset(parts["vocabulary"]), domain)
+
+
+def text_facts(text: str, domain: Domain) -> dict[str, list]:
+    """What corpus facts take from one document's text (JSON-ready: ingest stores it per
+    document, so a re-ingest reads only the documents that changed)."""
+    return {
+        "names": council_names_in([text], domain),
+        "vocabulary": sorted(set(re.findall(r"[a-z]+", text.lower()))),
+        "common": sorted(set(re.findall(r"(?<=[a-z,;] )[a-z]+", text))),
+        "years": sorted({int(y) for y in _YEAR.findall(text)}),
+    }
+
+
+def merge_text_facts(parts: Iterable[Mapping[str, list]]) -> dict[str, list]:
+    """The ``text_facts`` of several documents as one, names in order of first appearance."""
+    merged: dict[str, dict] = {"names": {}, "vocabulary": {}, "common": {}, "years": {}}
+    for part in parts:
+        for key, values in merged.items():
+            values.update(dict.fromkeys(part[key]))
+    return {"names": list(merged["names"]), **{k: sorted(v) for k, v in merged.items() if k != "names"}}
 
 
 @dataclass(frozen=True)
@@ -151,14 +175,27 @@ class Query:
             object.__setattr__(self, "asked", self.text)
 
 
+CORPUS_FACTS = "corpus_facts"  # name of the merged text facts ingest stores with an index
+
+
+def domain_fingerprint() -> str:
+    """Identifies the domain file: stored facts found with another one are computed afresh."""
+    import hashlib
+
+    return hashlib.sha256(DOMAIN_FILE.read_bytes()).hexdigest()[:16]
+
+
 def corpus_facts(store: IndexStore) -> CorpusFacts:
     """The facts of a loaded index, computed once per store."""
     def build() -> CorpusFacts:
         held: dict[str, set[str]] = {}
         for meta in store.metas.values():
             held.setdefault(meta.council, set()).add(meta.doc_type)
-        return CorpusFacts.build(held, [d.text for d in store.documents.values()],
-                                 [y for m in store.metas.values() for y in m.years])
+        years = [y for m in store.metas.values() for y in m.years]
+        parts = store.persisted(CORPUS_FACTS)  # stored by ingest: no pass over every text
+        if isinstance(parts, dict) and parts.get("domain") == domain_fingerprint():
+            return CorpusFacts.from_parts(held, parts, years)
+        return CorpusFacts.build(held, [d.text for d in store.documents.values()], years)
 
     return store.derived("corpus_facts", build)
 

@@ -158,6 +158,13 @@ class Retriever:
         query = qvec.reshape(1, -1).astype(np.float32)
         if allowed is None:
             scores, ids = index.search(query, min(n, total))
+        elif not self.store.exact_search:
+            # An HNSW graph searched with a narrow filter can return too few results: score the
+            # allowed rows exactly instead (a filter leaves a fraction of a large index).
+            rows = np.flatnonzero(allowed)
+            exact = np.asarray(self.store.vectors[rows]) @ query[0]
+            top = np.argsort(-exact)[:n]
+            return {int(rows[i]): float(exact[i]) for i in top}
         else:
             import faiss
 

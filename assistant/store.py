@@ -6,11 +6,20 @@ Layout of the index folder::
     index/v-<time>-<id>/     one complete, immutable build
         manifest.json        model, dimension, chunker settings, per-document hashes, …
         documents.json       cleaned text, metadata, sections and pages of every document
-        chunks.jsonl         one chunk per line (text, offsets, section, page, sentences)
+        chunks.json          the chunks by field (offsets, section, page, sentence offsets; a
+                             chunk's text only when it is not its document's text between its
+                             offsets); older versions wrote chunks.jsonl, one chunk per line
         vectors.npy          chunk vectors (float32, unit length), row i = chunk line i
         sentences.npy        sentence vectors, rows in chunk order
-        faiss.index          IndexFlatIP over vectors.npy
+        faiss.index          an HNSW graph over vectors.npy, above ``index.hnsw_above`` chunks
+                             (manifest["faiss"]); exact flat search is built from vectors.npy
+                             at load (older versions stored a flat copy here)
         bm25/                bm25s index and its tokenizer vocabulary and stopwords
+        derived/<name>.json  facts computed once at ingest (standard text, corpus facts), read
+                             on first use so `serve` does not compute them on its first question
+
+The arrays and the BM25 index are memory-mapped: a 100k-chunk index (~1 GB of sentence
+vectors) opens in about a second and pages in only what questions touch.
 
 A build is written into a fresh version folder and published by replacing CURRENT, so an
 interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadable.
@@ -19,6 +28,7 @@ interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadab
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import shutil
@@ -34,7 +44,7 @@ from typing import TypeVar
 import numpy as np
 
 from assistant.errors import IndexCorrupt, IndexMismatch, IndexNotFound
-from assistant.settings import ENCODERS, Settings
+from assistant.settings import ENCODERS, IndexSettings, Settings
 from assistant.types import Chunk, Document, DocumentMeta, PageSpan, Section, Sentence
 
 T = TypeVar("T")
@@ -147,17 +157,21 @@ def write_index(
     vectors: np.ndarray,
     sentence_vectors: np.ndarray,
     lexical_texts: list[str],
+    derived: dict[str, object] | None = None,
 ) -> Path:
     """Write one complete version (layout above) and publish it atomically; its folder.
 
     ``vectors`` are (chunks, dim) unit rows, ``lexical_texts`` one text per chunk for BM25.
     The manifest gets the format and the dimension here; ``manifest["index_version"]`` names
-    the version. Call inside ``writer_lock(index_dir)``.
+    the version and ``manifest["faiss"]`` (see ``faiss_choice``) the vector index, flat when
+    absent. ``derived`` values (JSON) are stored for ``IndexStore.persisted``. Call inside
+    ``writer_lock(index_dir)``.
     """
     manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
     build = new_version_dir(index_dir)
     try:
         _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts)
+        _write_derived(build, derived or {})
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)  # a half-written folder is never published
         raise
@@ -172,16 +186,46 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
 
     (build / "documents.json").write_text(
         json.dumps([document_to_json(d) for d in documents], ensure_ascii=False), encoding="utf-8")
-    with open(build / "chunks.jsonl", "w", encoding="utf-8") as handle:
-        handle.writelines(json.dumps(chunk_to_json(c), ensure_ascii=False) + "\n" for c in chunks)
+    (build / "chunks.json").write_text(json.dumps(chunks_to_columns(chunks, documents), ensure_ascii=False),
+                                       encoding="utf-8")
     np.save(build / "vectors.npy", vectors.astype(np.float32))
     np.save(build / "sentences.npy", sentence_vectors.astype(np.float32))
-    index = faiss.IndexFlatIP(manifest["dim"])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(build / "faiss.index"))
+    choice = manifest.get("faiss") or {"kind": "flat"}
+    if choice["kind"] != "flat":  # a flat index is vectors.npy again: it is made at load instead
+        index = _new_faiss(choice, manifest["dim"])
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(index, str(build / "faiss.index"))
     build_bm25(lexical_texts or [""], build / "bm25")
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+
+
+def faiss_choice(settings: IndexSettings, chunks: int) -> dict:
+    """The vector index for ``chunks`` chunks, as recorded in the manifest: exact flat search up
+    to ``hnsw_above`` chunks, an HNSW graph above."""
+    if chunks <= settings.hnsw_above:
+        return {"kind": "flat"}
+    return {"kind": "hnsw", "m": settings.hnsw_m, "ef_construction": settings.hnsw_ef_construction,
+            "ef_search": settings.hnsw_ef_search}
+
+
+def _new_faiss(choice: dict, dim: int):
+    import faiss
+
+    if choice.get("kind") == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, int(choice["m"]), faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = int(choice["ef_construction"])
+        return index
+    return faiss.IndexFlatIP(dim)
+
+
+def _write_derived(build: Path, derived: dict[str, object]) -> None:
+    if not derived:
+        return
+    (build / "derived").mkdir()
+    for name, value in derived.items():
+        (build / "derived" / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False),
+                                                        encoding="utf-8")
 
 
 def _fsync_tree(path: Path) -> None:
@@ -200,20 +244,58 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def chunk_to_json(chunk: Chunk) -> dict:
-    data = asdict(chunk)
-    data["section"] = list(chunk.section)
-    data["sentences"] = [[s.start, s.end] for s in chunk.sentences]
-    return data
-
-
 def chunk_from_json(data: dict) -> Chunk:
+    """A line of chunks.jsonl, as versions before chunks.json wrote them."""
     return Chunk(
         chunk_id=data["chunk_id"], doc_id=data["doc_id"], text=data["text"], start=data["start"],
         end=data["end"], section=tuple(data["section"]), ordinal=data["ordinal"],
         page=data.get("page"), page_label=data.get("page_label"),
         sentences=tuple(Sentence(a, b) for a, b in data.get("sentences", [])),
     )
+
+
+_COLUMNS = ("chunk_id", "doc_id", "start", "end", "ordinal", "page", "page_label")
+
+
+def chunks_to_columns(chunks: list[Chunk], documents: list[Document]) -> dict:
+    """chunks.json: one list per field, section paths as numbers into a table, sentence offsets
+    flat, and a chunk's text only when it is not its document's text between its offsets (as
+    chunking makes it). Parsing 100k JSON objects with their text and sentence lists was most
+    of the time `serve` took to open a 100k-chunk index."""
+    texts = {d.meta.doc_id: d.text for d in documents}
+    sections: dict[tuple[str, ...], int] = {}
+    columns: dict[str, list] = {name: [getattr(c, name) for c in chunks] for name in _COLUMNS}
+    columns["section"] = [sections.setdefault(c.section, len(sections)) for c in chunks]
+    columns["sentences"] = [len(c.sentences) for c in chunks]
+    own = {i: c.text for i, c in enumerate(chunks) if texts.get(c.doc_id, "")[c.start:c.end] != c.text}
+    return {"columns": columns, "sections": [list(s) for s in sections], "texts": own,
+            "spans": [x for c in chunks for s in c.sentences for x in (s.start, s.end)]}
+
+
+def chunks_from_columns(data: dict, documents: dict[str, Document]) -> list[Chunk]:
+    """The chunks of a chunks.json (``chunks_to_columns``); ValueError/KeyError when damaged."""
+    columns, sections = data["columns"], [tuple(s) for s in data["sections"]]
+    spans, own = data["spans"], {int(k): v for k, v in data["texts"].items()}
+    if sum(columns["sentences"]) * 2 != len(spans):
+        raise ValueError("chunks.json: sentence offsets do not match the chunks")
+    chunks, at = [], 0
+    rows = zip(*(columns[name] for name in _COLUMNS), columns["section"], columns["sentences"], strict=True)
+    for i, (chunk_id, doc_id, start, end, ordinal, page, label, section, count) in enumerate(rows):
+        text = own[i] if i in own else documents[doc_id].text[start:end]
+        pairs = spans[at:at + 2 * count]
+        at += 2 * count
+        chunks.append(Chunk(chunk_id=chunk_id, doc_id=doc_id, text=text, start=start, end=end,
+                            section=sections[section], ordinal=ordinal, page=page, page_label=label,
+                            sentences=tuple(map(Sentence, pairs[::2], pairs[1::2]))))
+    return chunks
+
+
+def _read_chunks(path: Path, documents: dict[str, Document]) -> list[Chunk]:
+    """chunks.json, or chunks.jsonl in versions written before it."""
+    if (path / "chunks.json").exists():
+        return chunks_from_columns(json.loads((path / "chunks.json").read_text(encoding="utf-8")), documents)
+    with open(path / "chunks.jsonl", encoding="utf-8") as handle:
+        return [chunk_from_json(json.loads(line)) for line in handle if line.strip()]
 
 
 def document_to_json(doc: Document) -> dict:
@@ -260,6 +342,17 @@ class IndexStore:
     _derived: dict = field(default_factory=dict, repr=False)
     _derived_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
+    def persisted(self, name: str) -> object | None:
+        """The value ingest stored as ``name`` (JSON), or None when this version has none."""
+        path = self.path / "derived" / f"{name}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}). "
+                               "Run `peerqa ingest --rebuild`.") from exc
+
     def derived(self, name: str, compute: Callable[[], T]) -> T:
         """The value ``compute()`` gave for ``name`` the first time it was asked for."""
         with self._derived_lock:
@@ -271,8 +364,9 @@ class IndexStore:
     def version(self) -> str:
         return str(self.manifest.get("index_version", ""))
 
-    @property
+    @cached_property
     def metas(self) -> dict[str, DocumentMeta]:
+        # cached: asked for per question, and rebuilding it is O(documents)
         return {doc_id: doc.meta for doc_id, doc in self.documents.items()}
 
     def chunk_sentence_vectors(self, row: int) -> np.ndarray:
@@ -284,11 +378,26 @@ class IndexStore:
         import faiss
 
         faiss.omp_set_num_threads(1)  # single queries are faster on one thread
+        if not (self.path / "faiss.index").exists() and self.exact_search:
+            # flat: the vectors themselves (versions before this one stored a copy)
+            index = faiss.IndexFlatIP(int(self.manifest.get("dim") or self.vectors.shape[1]))
+            if len(self.vectors):
+                index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+            return index
         try:
-            return faiss.read_index(str(self.path / "faiss.index"))
+            index = faiss.read_index(str(self.path / "faiss.index"))
         except RuntimeError as exc:
             raise IndexCorrupt(f"{self.path}/faiss.index is unreadable ({str(exc).splitlines()[0][:80]}…). "
                                "Run `peerqa ingest --rebuild`.") from exc
+        choice = self.manifest.get("faiss") or {}
+        if choice.get("kind") == "hnsw":
+            index.hnsw.efSearch = int(choice["ef_search"])
+        return index
+
+    @property
+    def exact_search(self) -> bool:
+        """Does the vector index search exactly (flat), not approximately (HNSW)?"""
+        return (self.manifest.get("faiss") or {}).get("kind", "flat") == "flat"
 
     @cached_property
     def bm25(self):
@@ -299,10 +408,24 @@ class IndexStore:
 
         path = self.path / "bm25"
         try:
-            return bm25s.BM25.load(str(path), mmap=False), load_tokenizer(path)
+            # memory-mapped: its score matrix is read as questions touch it, not all at start
+            return bm25s.BM25.load(str(path), mmap=True), load_tokenizer(path)
         except (OSError, ValueError, KeyError) as exc:
             raise IndexCorrupt(f"{path}/ is unreadable ({exc.__class__.__name__}). "
                                "Run `peerqa ingest --rebuild`.") from exc
+
+
+@contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while the index is parsed: its million new objects (none
+    of them garbage) would start collection after collection, half the load time at 100k."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_index(settings: Settings, check: bool = True) -> IndexStore:
@@ -314,18 +437,19 @@ def load_index(settings: Settings, check: bool = True) -> IndexStore:
     if check:
         check_compatible(manifest, settings)
     try:
-        with open(path / "chunks.jsonl", encoding="utf-8") as handle:
-            chunks = [chunk_from_json(json.loads(line)) for line in handle if line.strip()]
-        docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
-        documents = {d["meta"]["doc_id"]: document_from_json(d) for d in docs}
-        vectors = np.load(path / "vectors.npy")
-        sentence_vectors = np.load(path / "sentences.npy")
+        with _gc_paused():
+            docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
+            documents = {d["meta"]["doc_id"]: document_from_json(d) for d in docs}
+            chunks = _read_chunks(path, documents)
+        # memory-mapped (read-only): a truncated file still fails here, with ValueError
+        vectors = np.load(path / "vectors.npy", mmap_mode="r")
+        sentence_vectors = np.load(path / "sentences.npy", mmap_mode="r")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"The index in {index_dir}/ is damaged ({exc.__class__.__name__}). "
                            "Run `peerqa ingest --rebuild`.") from exc
-    if len(vectors) != len(chunks):
-        raise IndexCorrupt(f"The index in {index_dir}/ is inconsistent. Run `peerqa ingest --rebuild`.")
     counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
+    if len(vectors) != len(chunks) or len(sentence_vectors) != int(counts.sum()):
+        raise IndexCorrupt(f"The index in {index_dir}/ is inconsistent. Run `peerqa ingest --rebuild`.")
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
     return IndexStore(path=path, manifest=manifest, chunks=chunks, documents=documents,
                       vectors=vectors, sentence_vectors=sentence_vectors, sentence_offsets=offsets,

@@ -135,7 +135,9 @@ def _warm_latencies(store, settings: Settings, questions: list[str], rounds: int
     from assistant.answering import ask
     from assistant.retrieval import Retriever
     from assistant.route import Session
+    from assistant.threads import one_blas_thread
 
+    one_blas_thread()  # as `serve` answers
     session = Session(store, settings, Retriever(store, settings))
     # warm encoder, FAISS, BM25 and the corpus facts
     ask(session.analyse(questions[0]), store, settings, retriever=session.retriever)

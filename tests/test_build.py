@@ -576,7 +576,7 @@ def test_kill_9_during_ingest_keeps_the_previous_index(fake_index, tmp_path: Pat
 def test_a_damaged_live_index_is_rebuilt_not_fatal(fake_index) -> None:
     """If the live index's files are damaged, the next ingest rebuilds everything with a notice."""
     settings, old = fake_index
-    (old.path / "chunks.jsonl").write_text("{not json\n")
+    (old.path / "chunks.json").write_text("{not json\n")
     (Path(settings.corpus_dir) / "extra.txt").write_text("Shared services were discussed at length here.\n")
     embedder = FakeEmbedder()
     report = run(settings, embedder)
