@@ -221,6 +221,9 @@ class Settings:
     index_dir: Path = setting(Path("index"), "folder of the index versions")
     model: str = setting(DEFAULT_MODEL, "embedding model: bundled package, local folder or name")
     batch_size: int = setting(16, "texts embedded per batch during ingest")
+    embed_block: int = setting(
+        512, "chunks embedded between two progress reports during ingest (the encoder sorts "
+             "texts by length within a block: much smaller blocks pad more)")
     chunking: ChunkingSettings = setting(ChunkingSettings(), "how documents are cut into chunks")
     retrieval: RetrievalSettings = setting(RetrievalSettings(), "how passages are found")
     answer: AnswerSettings = setting(AnswerSettings(), "how answers are written")
