@@ -199,7 +199,8 @@ def read_progress(index_dir: Path, now: float | None = None,
     if progress.host == socket.gethostname() and not alive(progress.pid):
         return None
     if progress.eta_s is not None:  # time left as of now, not as of the last write
-        progress = replace(progress, eta_s=max(0.0, progress.eta_s - max(0.0, now - progress.updated)))
+        since = max(0.0, now - progress.updated)
+        progress = replace(progress, eta_s=max(0.0, progress.eta_s - since))
     return progress
 
 
@@ -223,9 +224,9 @@ def _parse(data: object) -> Progress | None:
     if numbers["updated"] is None:
         return None
     host = data.get("host")
-    progress = Progress(data["stage"], done, total, pid=pid, host=host if isinstance(host, str) else "",
-                        updated=float(numbers["updated"]), started=float(numbers["started"] or 0.0))
-    return replace(progress, rate=numbers["rate"], eta_s=numbers["eta_s"])
+    return Progress(data["stage"], done, total, rate=numbers["rate"], eta_s=numbers["eta_s"],
+                    pid=pid, host=host if isinstance(host, str) else "",
+                    started=float(numbers["started"] or 0.0), updated=float(numbers["updated"]))
 
 
 def progress_notice(index_dir: Path) -> str:

@@ -43,7 +43,7 @@ EDIT = ("\n\nUpdate: at its meeting this month the council's cabinet noted furth
 
 def encoder_description(settings: Settings) -> str:
     """The encoder ingest uses with these settings, as a short label."""
-    import assistant.embedding as embedding
+    from assistant import embedding
 
     make = getattr(embedding, "make_embedder", None)  # the settings-selected encoder, if any
     if make is None:
@@ -55,7 +55,9 @@ def encoder_description(settings: Settings) -> str:
 
 def timed_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout) of one subprocess; its stderr (progress) passes
-    through. ``os.wait4`` gives this child's own peak, unlike RUSAGE_CHILDREN."""
+    through. ``os.wait4`` gives this child's peak, unlike RUSAGE_CHILDREN (the largest of all
+    children so far); Linux counts the parent's size at the fork in it too, so the figure is
+    the child's own only when it is larger than this process (an ingest's always is)."""
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out)
@@ -65,7 +67,8 @@ def timed_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     if proc.returncode not in (0, 4):  # 4: built, some files skipped (counted from the manifest)
-        raise RuntimeError(f"{' '.join(cmd[2:])} failed (exit {proc.returncode}); see its messages above")
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed (exit {proc.returncode}); "
+                           "see its messages above")
     return wall, usage.ru_maxrss / 1024, text
 
 
@@ -192,7 +195,7 @@ def run_scale(settings: Settings, sizes: list[int], seed: int = 0, docs: int | N
               keep: Path | None = None, passthrough: tuple[str, ...] = ()) -> list[dict]:
     results = []
     for target in sizes:
-        work = (keep / f"chunks-{target}") if keep else Path(tempfile.mkdtemp(prefix="peerqa-scale-"))
+        work = keep / f"chunks-{target}" if keep else Path(tempfile.mkdtemp(prefix="peerqa-scale-"))
         try:
             results.append(bench_size(target, settings, work, seed, docs, passthrough))
         finally:
@@ -209,8 +212,8 @@ def format_table(results: list[dict]) -> str:
     cells = [[_cell(r[k]) for r in results] for k in keys]
     width = max(len(k) for k in keys)
     col = max(12, *(len(c) for row in cells for c in row))
-    lines = [f"{k:<{width}}  " + "  ".join(f"{c:>{col}}" for c in row) for k, row in zip(keys, cells)]
-    return "\n".join(lines)
+    return "\n".join(f"{k:<{width}}  " + "  ".join(f"{c:>{col}}" for c in row)
+                     for k, row in zip(keys, cells))
 
 
 def _cell(value: object) -> str:

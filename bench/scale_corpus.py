@@ -97,6 +97,7 @@ class _Swapper:
     """Swaps the fixture's council names (every form councils.yaml lists) and shifts years."""
 
     forms: dict[str, tuple[str, str]] = field(default_factory=dict)  # lower form → (council, role)
+    places: dict[str, str] = field(default_factory=dict)  # council → its place
     pattern: re.Pattern | None = None
 
     @classmethod
@@ -110,10 +111,9 @@ class _Swapper:
                     continue  # generic ("the county council"): true of any council of the kind
                 role = "acronym" if alias.isupper() and len(alias) <= 5 else "alias"
                 swapper.forms.setdefault(alias.lower(), (c["name"], role))
-        places = {c["name"]: c["place"] for c in councils}
-        swapper.places = places  # type: ignore[attr-defined]
-        alternatives = sorted(swapper.forms, key=len, reverse=True)
-        swapper.pattern = re.compile(r"\b(" + "|".join(map(re.escape, alternatives)) + r")\b", re.I)
+        swapper.places = {c["name"]: c["place"] for c in councils}
+        alternatives = "|".join(map(re.escape, sorted(swapper.forms, key=len, reverse=True)))
+        swapper.pattern = re.compile(rf"\b({alternatives})\b", re.IGNORECASE)
         return swapper
 
     def swap(self, text: str, mapping: dict[str, Council], shift: int = 0) -> str:
@@ -128,7 +128,8 @@ class _Swapper:
             elif role == "acronym":
                 new = target.acronym
             else:
-                new = re.sub(re.escape(self.places[fixture]), target.place, found, flags=re.I)  # type: ignore[attr-defined]
+                place = re.escape(self.places[fixture])
+                new = re.sub(place, target.place, found, flags=re.IGNORECASE)
             return new.upper() if found.isupper() and len(found) > 5 else new
 
         text = self.pattern.sub(replace, text) if self.pattern else text
@@ -328,7 +329,8 @@ def plan_documents(docs: int, total_chars: int, councils: Sequence[Council],
     for _ in range(docs):
         doc_type = rng.choice(types)
         weight = TYPE_WEIGHT.get(doc_type, 1.0) * math.exp(rng.gauss(0, 0.5))
-        ext = ".html" if doc_type == "web page" else rng.choices(list(formats), list(formats.values()))[0]
+        ext = rng.choices(list(formats), list(formats.values()))[0]
+        ext = ".html" if doc_type == "web page" else ext
         draws.append((rng.choice(councils), doc_type, rng.randint(*YEARS), weight, ext,
                       rng.random() < CATALOGUED))
     scale = total_chars / sum(d[3] for d in draws)
@@ -368,7 +370,8 @@ def measure_chars_per_chunk(samples: list[tuple[str, list[tuple[str, list[str]]]
 
 
 def swapped_questions(fixture: Path, councils: Sequence[Council], swapper: _Swapper,
-                      fixture_names: list[str], rng: random.Random, count: int = 40) -> tuple[str, ...]:
+                      fixture_names: list[str], rng: random.Random,
+                      count: int = 40) -> tuple[str, ...]:
     """Questions of the fixture that take the ordinary answer path, about generated councils."""
     items = yaml.safe_load((fixture / "questions.yaml").read_text(encoding="utf-8"))
     items = [q for q in items if q.get("route", "answer") == "answer"]
@@ -432,7 +435,8 @@ def _write_all(corpus: Path, plans: list[Planned], by_type: dict[str, list[Sourc
     chars = 0
     for i, plan in enumerate(plans):
         skeleton, title, sections = compose(plan, by_type, councils, names, swapper, rng)
-        path = corpus / f"{_slug(plan.council.place)}-{_slug(plan.doc_type)}-{plan.year}-{i:04d}{plan.ext}"
+        stem = f"{_slug(plan.council.place)}-{_slug(plan.doc_type)}-{plan.year}-{i:04d}"
+        path = corpus / (stem + plan.ext)
         write_document(path, title, plan.council, sections)
         formats[plan.ext] = formats.get(plan.ext, 0) + 1
         chars += len(title) + sum(len(h) + sum(len(p) for p in ps) for h, ps in sections)
@@ -444,7 +448,7 @@ def _write_all(corpus: Path, plans: list[Planned], by_type: dict[str, list[Sourc
     used = sorted({p.council for p in plans}, key=lambda c: c.name)
     questions = swapped_questions(fixture, used, swapper, names, rng)
     editable = next((p for p in sorted(corpus.iterdir()) if p.suffix == ".txt"),
-                    sorted(corpus.glob("*.*"))[0])
+                    min(corpus.glob("*.*")))
     return ScaleCorpus(corpus, len(plans), len(used), chars, dict(sorted(formats.items())),
                        round(per_chunk, 1), questions, editable)
 
