@@ -321,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", type=int, default=100_000, help="synthetic chunk count for `bench query`")
     p.add_argument("--chunks", default="1000,10000",
                    help="`bench scale`: corpus sizes in chunks, e.g. 1000,10000,100000")
-    p.add_argument("--docs", type=int, help="`bench scale`: documents per corpus (default: from size)")
+    p.add_argument("--docs", type=int,
+                   help="`bench scale`: documents per corpus (default: from the size)")
     p.add_argument("--seed", type=int, default=0, help="`bench scale`: corpus generator seed")
     p.add_argument("--keep", metavar="DIR", help="`bench scale`: keep corpora and indexes in DIR")
     p.add_argument("--json", action="store_true", help="`bench scale`: print JSON, not a table")

@@ -1,4 +1,5 @@
-"""Benchmarks (``peerqa bench ingest|query|load|login|scale``): figures to steer by, not pass/fail tests.
+"""Benchmarks (``peerqa bench ingest|query|load|login|scale``): figures to steer by, not
+pass/fail tests.
 
 All timings are medians of repeated runs in one process session; the machine is shared and
 noisy, so compare figures from the same run.

@@ -38,6 +38,7 @@ TYPE_WEIGHT = {"peer challenge report": 3.0, "progress review": 1.2, "action pla
 FORMATS = {".txt": 0.45, ".md": 0.2, ".html": 0.2, ".docx": 0.1, ".pdf": 0.05}
 CATALOGUED = 0.85  # share of documents with a catalogue entry; the rest have metadata inferred
 YEARS = (2012, 2025)
+FIRE = "fire and rescue authority"  # a kind of body whose documents differ from councils'
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.)\s+(?=\S)")
 _YEAR = re.compile(r"\b((?:19|20)\d\d)(/\d\d)?\b")
@@ -61,6 +62,7 @@ class SourceDoc:
     file: str
     doc_type: str
     council: str
+    kind: str  # the subject council's kind
     year: int
     date: str
     visit_date: str
@@ -166,7 +168,8 @@ def load_sources(fixture: Path = FIXTURE) -> list[SourceDoc]:
             paras = tuple(p.strip() for p in body.split("\n\n") if p.strip())
             if paras or heading:
                 sections.append((heading, paras))
-        sources.append(SourceDoc(path.name, m["type"], m["council"], int(m["year"]), str(m["date"]),
+        sources.append(SourceDoc(path.name, m["type"], m["council"], m["kind"], int(m["year"]),
+                                 str(m["date"]),
                                  str(m.get("visit_date", "")), m["title"], tuple(sections)))
     return sources
 
@@ -210,7 +213,10 @@ def compose(plan: Planned, by_type: dict[str, list[SourceDoc]], councils: Sequen
             fixture_names: list[str], swapper: _Swapper,
             rng: random.Random) -> tuple[SourceDoc, str, list[tuple[str, list[str]]]]:
     """(the skeleton document, the title, sections) of one generated document."""
-    pool = by_type[plan.doc_type]
+    # A fire authority's text goes to fire authorities, a council's to councils (when the
+    # fixture has that type for that kind of body).
+    fire = plan.council.kind == FIRE
+    pool = [s for s in by_type[plan.doc_type] if (s.kind == FIRE) == fire] or by_type[plan.doc_type]
     skeleton = rng.choice(pool)
     others = rng.sample(list(councils), min(len(councils), len(fixture_names)))
     mapping = dict(zip(fixture_names, others))

@@ -343,7 +343,8 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         spans.append([(offset + s.start - chunk.start, offset + s.end - chunk.start) for s in chunk.sentences])
     if new_chunks:
         log(f"embedding {len(new_chunks)} chunks from {len(new_docs)} documents…")
-        embedded = _embed_in_blocks(embedder, texts, spans, settings.embed_block, progress)  # type: ignore[arg-type]
+        embedded = _embed_in_blocks(embedder, texts, spans,  # type: ignore[arg-type]
+                                    settings.embed_block, progress)
         new_vecs = embedded.vectors
         new_sents = (np.concatenate(embedded.span_vectors) if any(len(s) for s in embedded.span_vectors)
                      else np.zeros((0, new_vecs.shape[1]), np.float32))
