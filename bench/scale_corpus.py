@@ -339,6 +339,8 @@ def plan_documents(docs: int, total_chars: int, councils: Sequence[Council],
         ext = ".html" if doc_type == "web page" else ext
         draws.append((rng.choice(councils), doc_type, rng.randint(*YEARS), weight, ext,
                       rng.random() < CATALOGUED))
+    if not any(d[4] == ".txt" for d in draws):  # the benchmark edits a plain-text document
+        draws[0] = (*draws[0][:4], ".txt", draws[0][5])
     scale = total_chars / sum(d[3] for d in draws)
     return [Planned(c, t, y, max(400, int(w * scale)), e, k) for c, t, y, w, e, k in draws]
 
@@ -453,8 +455,7 @@ def _write_all(corpus: Path, plans: list[Planned], by_type: dict[str, list[Sourc
         + yaml.safe_dump(catalog, sort_keys=True, allow_unicode=True, width=100), encoding="utf-8")
     used = sorted({p.council for p in plans}, key=lambda c: c.name)
     questions = swapped_questions(fixture, used, swapper, names, rng)
-    editable = next((p for p in sorted(corpus.iterdir()) if p.suffix == ".txt"),
-                    min(corpus.glob("*.*")))
+    editable = min(corpus.glob("*.txt"))
     return ScaleCorpus(corpus, len(plans), len(used), chars, dict(sorted(formats.items())),
                        round(per_chunk, 1), questions, editable)
 
