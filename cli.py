@@ -38,10 +38,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     return _loaded(args).settings
 
 
+def _progress(settings: Settings):
+    """Ingest progress on stderr and in the index folder's progress file."""
+    from assistant.progress import IngestProgress
+
+    return IngestProgress(Path(settings.index_dir), sys.stderr)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.build import ingest
 
-    report = ingest(_settings(args), rebuild=args.rebuild, allow_empty=args.allow_empty)
+    settings = _settings(args)
+    report = ingest(settings, rebuild=args.rebuild, allow_empty=args.allow_empty,
+                    progress=_progress(settings))
     print(report.summary())
     return report.exit_code
 
@@ -182,7 +191,7 @@ def load_or_ingest(settings: Settings) -> IndexStore:
         from ingest.build import ingest
 
         print(f"peerqa: no index yet; building it from {settings.corpus_dir}/ …", file=sys.stderr)
-        print(ingest(settings).summary(), file=sys.stderr)
+        print(ingest(settings, progress=_progress(settings)).summary(), file=sys.stderr)
         return load_index(settings)
 
 

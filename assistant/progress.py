@@ -2,10 +2,10 @@
 
 Ingest calls a ``ProgressFn`` with ``(stage, done, total)`` as it goes — ``reading`` (files
 read, cleaned and chunked), ``embedding`` (chunks), ``writing`` (the index; no count) — and
-``done`` last, also when it fails. ``IngestProgress`` (the default) turns those calls into
-one updating line on a terminal (a line now and then otherwise) with the rate and time left,
-and keeps ``<index>/.ingest-progress.json`` up to date, written atomically and removed at the
-end. ``read_progress`` reads that file for the web chat and ignores anything it cannot trust:
+``done`` last, also when it fails. ``IngestProgress`` keeps ``<index>/.ingest-progress.json``
+up to date, written atomically and removed at the end, and, given a stream (``peerqa ingest``
+passes stderr), turns the calls into one updating line on a terminal (a line now and then
+otherwise) with the rate and time left. ``read_progress`` reads that file for the web chat and ignores anything it cannot trust:
 a missing, oversized, corrupt or stale file (its writer's process is gone, or it has not been
 touched for ``STALE_AFTER_S``) gives None, never an error.
 """
@@ -17,7 +17,6 @@ import math
 import os
 import socket
 import stat
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -103,13 +102,15 @@ class _Clock:
 
 
 class IngestProgress:
-    """The default ProgressFn: the terminal line (on ``stream``) and the progress file."""
+    """A ProgressFn: the progress file in ``index_dir`` and, given a ``stream`` (the command
+    line passes stderr), the terminal line. Ingest's default has no stream: a program calling
+    ingest prints only what it chooses to."""
 
     def __init__(self, index_dir: Path | None, stream: TextIO | None = None,
                  now: Callable[[], float] = time.time) -> None:
         self.path = Path(index_dir) / PROGRESS_FILE if index_dir is not None else None
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
         self.clock = _Clock(now)
         self.now = now
         self.last_file = self.last_line = -math.inf
@@ -129,6 +130,8 @@ class IngestProgress:
         self._print(snapshot, new_stage, t)
 
     def _print(self, p: Progress, new_stage: bool, t: float) -> None:
+        if self.stream is None:
+            return
         complete = bool(p.total) and p.done >= p.total
         text = describe(p) + (f" ({p.rate:,.0f}/s)" if p.rate and not complete else "")
         if self.tty:
@@ -144,7 +147,7 @@ class IngestProgress:
         self.stream.flush()
 
     def _finish(self) -> None:
-        if self.tty and self.open_line:
+        if self.stream is not None and self.tty and self.open_line:
             self.stream.write("\n")
             self.stream.flush()
         self.open_line = False

@@ -119,8 +119,8 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
 
     Refuses (UsageError) to publish an index with no documents unless ``allow_empty``: an
     empty or mistyped corpus folder would otherwise silently remove every document.
-    ``progress`` gets each stage's progress (default: the terminal and the index folder's
-    progress file, assistant/progress.py), and ``done`` at the end."""
+    ``progress`` gets each stage's progress, and ``done`` at the end (default: the index
+    folder's progress file only, for the web chat; the command line adds the terminal line)."""
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     files = corpus_files(corpus_dir)
