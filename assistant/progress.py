@@ -5,9 +5,10 @@ read, cleaned and chunked), ``embedding`` (chunks), ``writing`` (the index; no c
 ``done`` last, also when it fails. ``IngestProgress`` keeps ``<index>/.ingest-progress.json``
 up to date, written atomically and removed at the end, and, given a stream (``peerqa ingest``
 passes stderr), turns the calls into one updating line on a terminal (a line now and then
-otherwise) with the rate and time left. ``read_progress`` reads that file for the web chat and ignores anything it cannot trust:
-a missing, oversized, corrupt or stale file (its writer's process is gone, or it has not been
-touched for ``STALE_AFTER_S``) gives None, never an error.
+otherwise) with the rate and time left. ``read_progress`` reads that file for the web chat
+and ignores anything it cannot trust: a missing, oversized, corrupt or stale file (its
+writer's process is gone, or it has not been touched for ``STALE_AFTER_S``) gives None,
+never an error.
 """
 
 from __future__ import annotations
@@ -76,6 +77,14 @@ def time_left(seconds: float) -> str:
     return f"about {minutes // 60} h {minutes % 60:02d} min left"
 
 
+def elapsed(seconds: float) -> str:
+    """ "4.2 s", "2 min 05 s" """
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
 class _Clock:
     """Rate and time left per stage, from the calls so far: the rate is measured from the
     stage's first call with work done, so a slow start (the model loading inside the first
@@ -133,7 +142,10 @@ class IngestProgress:
         if self.stream is None:
             return
         complete = bool(p.total) and p.done >= p.total
-        text = describe(p) + (f" ({p.rate:,.0f}/s)" if p.rate and not complete else "")
+        if complete:
+            text = f"{describe(p)} ({elapsed(p.updated - p.started)})"
+        else:
+            text = describe(p) + (f" ({p.rate:,.0f}/s)" if p.rate else "")
         if self.tty:
             if new_stage and self.open_line:
                 self.stream.write("\n")

@@ -113,7 +113,7 @@ def test_terminal_gets_one_updating_line_per_stage():
     report("done", 0, 0)
     text = out.getvalue()
     assert text.count("\n") == 2  # each stage ends its own line
-    assert "\r\x1b[Kreading and cleaning 10 of 10 files\n" in text
+    assert "\r\x1b[Kreading and cleaning 10 of 10 files (10.0 s)\n" in text
     assert text.endswith("embedding 0 of 5 chunks\n")
 
 
@@ -126,7 +126,8 @@ def test_without_a_terminal_lines_are_occasional():
         report("embedding", done, 100)
     lines = out.getvalue().splitlines()
     assert "\r" not in out.getvalue() and len(lines) == 5
-    assert lines[0] == "embedding 0 of 100 chunks" and lines[-1] == "embedding 100 of 100 chunks"
+    assert lines[0] == "embedding 0 of 100 chunks"
+    assert lines[-1] == "embedding 100 of 100 chunks (1 min 40 s)"
 
 
 def _snapshot(**changes) -> Progress:
