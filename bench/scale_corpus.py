@@ -386,7 +386,8 @@ def swapped_questions(fixture: Path, councils: Sequence[Council], swapper: _Swap
     chosen = rng.sample(items, min(count, len(items)))
     out = []
     for q in chosen:
-        mapping = dict(zip(fixture_names, rng.sample(list(councils), len(fixture_names))))
+        order = rng.sample(list(councils), len(councils))  # fewer councils than the fixture's:
+        mapping = {name: order[i % len(order)] for i, name in enumerate(fixture_names)}  # reuse
         out.append(swapper.swap(q["question"], mapping))
     return tuple(out)
 
