@@ -38,10 +38,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     return _loaded(args).settings
 
 
+def _progress(settings: Settings):
+    """Ingest progress on stderr and in the index folder's progress file."""
+    from assistant.progress import IngestProgress
+
+    return IngestProgress(Path(settings.index_dir), sys.stderr)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.build import ingest
 
-    report = ingest(_settings(args), rebuild=args.rebuild, allow_empty=args.allow_empty)
+    settings = _settings(args)
+    report = ingest(settings, rebuild=args.rebuild, allow_empty=args.allow_empty,
+                    progress=_progress(settings))
     print(report.summary())
     return report.exit_code
 
@@ -182,7 +191,7 @@ def load_or_ingest(settings: Settings) -> IndexStore:
         from ingest.build import ingest
 
         print(f"peerqa: no index yet; building it from {settings.corpus_dir}/ …", file=sys.stderr)
-        print(ingest(settings).summary(), file=sys.stderr)
+        print(ingest(settings, progress=_progress(settings)).summary(), file=sys.stderr)
         return load_index(settings)
 
 
@@ -315,10 +324,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--file", default="users.json")
     add.set_defaults(func=cmd_users)
 
-    p = common(sub.add_parser("bench", help="benchmarks: ingest, query, load, login"))
-    p.add_argument("what", choices=["ingest", "query", "load", "login"])
+    p = common(sub.add_parser("bench", help="benchmarks: ingest, query, load, login, scale"))
+    p.add_argument("what", choices=["ingest", "query", "load", "login", "scale"])
     p.add_argument("--corpus", help="corpus folder")
     p.add_argument("--synthetic", type=int, default=100_000, help="synthetic chunk count for `bench query`")
+    p.add_argument("--chunks", default="1000,10000",
+                   help="`bench scale`: corpus sizes in chunks, e.g. 1000,10000,100000")
+    p.add_argument("--docs", type=int,
+                   help="`bench scale`: documents per corpus (default: from the size)")
+    p.add_argument("--seed", type=int, default=0, help="`bench scale`: corpus generator seed")
+    p.add_argument("--keep", metavar="DIR", help="`bench scale`: keep corpora and indexes in DIR")
+    p.add_argument("--json", action="store_true", help="`bench scale`: print JSON, not a table")
     p.set_defaults(func=cmd_bench)
 
     p = common(sub.add_parser("recommendations", help="the recommendations register"))

@@ -30,6 +30,7 @@ from assistant.render.markdown import chat_markdown, export_markdown, md_inert, 
 from assistant.render.tables import corpus_rows, register_csv, register_table
 from assistant.render.text import corpus_summary, passage_choices
 from assistant.exports import new_export_dir, remove_own, remove_stale
+from assistant.progress import progress_notice
 from assistant.retrieval import Retriever, make_filters
 from assistant.route import Result, Session, respond
 from assistant.settings import Settings
@@ -220,7 +221,7 @@ def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None
         gr.Markdown("## peerqa — ask the peer challenge documents\nAnswers quote the documents "
                     "and cite each passage; nothing leaves this machine.")
         ask = _ask_tab(store)
-        _corpus_tab(store)
+        _corpus_tab(store, Path(settings.index_dir))
         register = _register_tab(handlers)
         _wire_ask(handlers, ask)
         _wire_register(handlers, register)
@@ -270,8 +271,16 @@ def _ask_tab(store: IndexStore) -> dict[str, Any]:
     return c
 
 
-def _corpus_tab(store: IndexStore) -> None:
+PROGRESS_EVERY_S = 3.0  # how often the Corpus tab looks for a running ingest
+
+
+def _corpus_tab(store: IndexStore, index_dir: Path) -> None:
     with gr.Tab("Corpus"):
+        # An ingest in another process writes its progress into the index folder; the line is
+        # empty when none runs. The tick reads a small file: it skips the answer queue.
+        running = gr.Markdown(progress_notice(index_dir), elem_id="pq-ingest-progress")
+        gr.Timer(PROGRESS_EVERY_S).tick(lambda: progress_notice(index_dir), None, running,
+                                        queue=False, api_visibility="private")
         gr.Markdown(md_inert(corpus_summary(store)))
         gr.Dataframe(corpus_rows(store), headers=["Title", "Council", "Type", "Date", "Visit",
                                                    "Inferred fields", "Chunks", "File"],

@@ -246,6 +246,9 @@ class Settings:
                       "'onnx-fp32' or 'onnx-int8' (ONNX Runtime, exported once from the model)")
     onnx_dir: str = setting("", "folder of the exported ONNX models; empty: <venv>/share/peerqa/onnx")
     encoder_threads: int = setting(0, "CPU threads for ONNX encoding; 0: one per core")
+    embed_block: int = setting(
+        512, "chunks embedded between two progress reports during ingest (the encoder sorts "
+             "texts by length within a block: much smaller blocks pad more)")
     chunking: ChunkingSettings = setting(ChunkingSettings(), "how documents are cut into chunks")
     retrieval: RetrievalSettings = setting(RetrievalSettings(), "how passages are found")
     answer: AnswerSettings = setting(AnswerSettings(), "how answers are written")

@@ -1,4 +1,5 @@
-"""Benchmarks (``peerqa bench ingest|query|load|login``): figures to steer by, not pass/fail tests.
+"""Benchmarks (``peerqa bench ingest|query|load|login|scale``): figures to steer by, not
+pass/fail tests.
 
 All timings are medians of repeated runs in one process session; the machine is shared and
 noisy, so compare figures from the same run.
@@ -183,6 +184,8 @@ def bench_query(settings: Settings, synthetic: int) -> dict:
 def run(args, settings: Settings) -> int:
     import json
 
+    if args.what == "scale":
+        return run_scale_command(args, settings)
     if args.what == "ingest":
         result = bench_ingest(settings)
     elif args.what == "query":
@@ -200,3 +203,21 @@ def run(args, settings: Settings) -> int:
         print(f"{key:<{width}}  {value}")
     print(json.dumps(result))
     return 1 if result.get("errors") else 0
+
+
+def run_scale_command(args, settings: Settings) -> int:
+    """``peerqa bench scale``: a table (or ``--json``) with one column per corpus size."""
+    import json
+
+    from bench.scale import format_table, parse_sizes, run_scale
+
+    passthrough: list[str] = []
+    if getattr(args, "config", None):
+        passthrough += ["--config", args.config]
+    for assignment in getattr(args, "set", None) or ():
+        passthrough += ["--set", assignment]
+    keep = Path(args.keep) if args.keep else None
+    results = run_scale(settings, parse_sizes(args.chunks), args.seed, args.docs, keep,
+                        tuple(passthrough))
+    print(json.dumps(results, indent=1) if args.json else format_table(results))
+    return 0

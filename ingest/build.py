@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import __version__
-from assistant.embedding import Embedder
+from assistant.embedding import Embedded, Embedder
 from assistant.errors import (
     CatalogError,
     IndexCorrupt,
@@ -29,6 +29,7 @@ from assistant.errors import (
     UnreadableDocument,
     UsageError,
 )
+from assistant.progress import DONE, IngestProgress, ProgressFn
 from assistant.settings import Settings, resolve_model_path
 from assistant.store import (
     check_compatible,
@@ -126,11 +127,13 @@ def _hash(data: bytes) -> str:
 def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool = False,
            count_tokens: TokenCounter | None = None,
            log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
-           allow_empty: bool = False) -> IngestReport:
+           allow_empty: bool = False, progress: ProgressFn | None = None) -> IngestReport:
     """Bring the index in ``settings.index_dir`` up to date with ``settings.corpus_dir``.
 
     Refuses (UsageError) to publish an index with no documents unless ``allow_empty``: an
-    empty or mistyped corpus folder would otherwise silently remove every document."""
+    empty or mistyped corpus folder would otherwise silently remove every document.
+    ``progress`` gets each stage's progress, and ``done`` at the end (default: the index
+    folder's progress file only, for the web chat; the command line adds the terminal line)."""
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     files = corpus_files(corpus_dir)
@@ -166,9 +169,13 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
     if not plan.todo and not plan.keep and not allow_empty:
         _refuse_empty(settings, previous, plan)  # nothing to read: say so before loading anything
     check_writable(index_dir)  # before the embedding work, not after it
-    with writer_lock(index_dir):
-        return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log,
-                      started, live, allow_empty)
+    with writer_lock(index_dir):  # progress is reported under the lock: one writer, one file
+        report = progress if progress is not None else IngestProgress(index_dir)
+        try:
+            return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log,
+                          started, live, allow_empty, report)
+        finally:
+            report(DONE, 0, 0)
 
 
 def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
@@ -291,14 +298,15 @@ def _prepare_chunks(path: Path, entry: dict, content_hash: str, doc_id: str, set
 def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list[str],
            embedder: Embedder | None, count_tokens: TokenCounter | None, notices: list[str],
            log: Callable[[str], None], started: float, live=None,
-           allow_empty: bool = False) -> IngestReport:
+           allow_empty: bool = False, progress: ProgressFn = lambda *_: None) -> IngestReport:
     """Write a new version: new/changed documents embedded, unchanged ones copied from ``live``."""
     if count_tokens is None:
         count_tokens = token_counter(resolve_model_path(settings.model))
     new_docs: list[Document] = []
     new_chunks: list[Chunk] = []
     entries: dict[str, dict] = {}
-    for path, content_hash, meta_hash, entry in plan.todo:
+    for done, (path, content_hash, meta_hash, entry) in enumerate(plan.todo):
+        progress("reading", done, len(plan.todo))
         doc_id = plan.ids[path]
         try:
             doc, chunks = _prepare_chunks(path, entry, content_hash, doc_id, settings, count_tokens)
@@ -317,6 +325,8 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         entries[doc_id] = {"source": path.name, "content_hash": content_hash, "meta_hash": meta_hash,
                            "chunks": len(chunks), "title": doc.meta.title}
 
+    if plan.todo:
+        progress("reading", len(plan.todo), len(plan.todo))
     # reuse unchanged documents from the live index
     kept_docs: list[Document] = []
     kept_chunks: list[Chunk] = []
@@ -344,7 +354,8 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         spans.append([(offset + s.start - chunk.start, offset + s.end - chunk.start) for s in chunk.sentences])
     if new_chunks:
         log(f"embedding {len(new_chunks)} chunks from {len(new_docs)} documents…")
-        embedded = embedder.embed_passages(texts, spans, show_progress=True)  # type: ignore[union-attr]
+        embedded = _embed_in_blocks(embedder, texts, spans,  # type: ignore[arg-type]
+                                    settings.embed_block, progress)
         new_vecs = embedded.vectors
         new_sents = (np.concatenate(embedded.span_vectors) if any(len(s) for s in embedded.span_vectors)
                      else np.zeros((0, new_vecs.shape[1]), np.float32))
@@ -383,6 +394,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     }
     metas = {d.meta.doc_id: d.meta for d in all_docs}
     lexical = [f"{contextual_header(c, metas[c.doc_id])}\n{c.text}" for c in all_chunks]
+    progress("writing", 0, 0)  # the facts worked out at ingest (standard text) count as writing
     derived = derived_facts(settings, all_docs, all_chunks, stored_text_facts(old))
     try:
         write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors, sent_vecs, lexical,
@@ -397,6 +409,21 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         wrote_index=True, notices=tuple(notices), seconds=time.perf_counter() - started,
         inferred=tuple(d.meta for d in new_docs if d.meta.inferred),
     )
+
+
+def _embed_in_blocks(embedder: Embedder, texts: list[str], spans: list, block: int,
+                     progress: ProgressFn) -> Embedded:
+    """``embed_passages`` over blocks of ``block`` texts, reporting progress after each: one
+    call for the whole corpus would say nothing for the half hour a 100k-chunk ingest takes."""
+    progress("embedding", 0, len(texts))
+    block = max(1, block)
+    vectors, span_vectors = [], []
+    for start in range(0, len(texts), block):
+        part = embedder.embed_passages(texts[start:start + block], spans[start:start + block])
+        vectors.append(part.vectors)
+        span_vectors.extend(part.span_vectors)
+        progress("embedding", min(start + block, len(texts)), len(texts))
+    return Embedded(np.concatenate(vectors), tuple(span_vectors))
 
 
 def _dimension(settings: Settings, embedder: Embedder | None, *blocks: np.ndarray) -> int:

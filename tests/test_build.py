@@ -21,6 +21,7 @@ from assistant.errors import (
     CatalogError, IndexCorrupt, IndexMismatch, IndexNotFound, IndexWriteError, PeerqaError,
     UsageError,
 )
+from assistant.progress import no_progress
 from assistant.settings import ChunkingSettings, Settings
 from assistant.store import POINTER, load_index, read_manifest
 from ingest.build import EXIT_SKIPPED, IngestReport, ingest, prepare_document
@@ -476,7 +477,7 @@ def test_failure_inside_publish_keeps_the_previous_index(fake_index, monkeypatch
 
     monkeypatch.setattr(store_module.os, "replace", failing_replace)
     with pytest.raises(IndexWriteError, match="power cut"):  # one line, exit 3
-        run(settings, rebuild=True)
+        run(settings, rebuild=True, progress=no_progress)  # its file is os.replace'd too
     monkeypatch.setattr(store_module.os, "replace", real_replace)
     store = load_index(settings)
     assert store.path == live.path and store.version == old.version
@@ -522,7 +523,9 @@ KILL_SCRIPT = textwrap.dedent("""
         assistant.store.os.replace = replace
 
     settings = Settings(corpus_dir=Path(corpus), index_dir=Path(index), model="fake")
-    ingest(settings, embedder=SlowEmbedder(), count_tokens=word_count, log=lambda m: None)
+    # no progress file: its writes are os.replace calls too, which "swapping" counts
+    ingest(settings, embedder=SlowEmbedder(), count_tokens=word_count, log=lambda m: None,
+           progress=lambda *event: None)
     print("finished without being killed")
 """)
 

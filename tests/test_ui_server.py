@@ -189,8 +189,8 @@ def test_serve_builds_a_missing_index_then_launches(fake_settings, monkeypatch):
 
     launched = {}
     real_ingest = ingest.build.ingest
-    monkeypatch.setattr(ingest.build, "ingest", lambda s: real_ingest(
-        s, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None))
+    monkeypatch.setattr(ingest.build, "ingest", lambda s, **kw: real_ingest(
+        s, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None, **kw))
     monkeypatch.setattr(ui, "Retriever",
                         lambda store, settings: Retriever(store, settings, encoder=FakeEmbedder()))
     monkeypatch.setattr(ui, "start",
