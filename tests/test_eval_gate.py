@@ -117,15 +117,17 @@ def test_many_council_corpus_does_not_regress(councils_index):
     (quote rate, abstention recall and the zero columns unchanged). Far from issue 11's targets;
     this only stops them falling. With fitted sentence selection and refusals (issue 12) and the
     Hartsmere web page's metadata right, inferred titles: Recall@5 0.854, MRR@10 0.658, quote
-    rate 0.792, abstention precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144)."""
+    rate 0.792, abstention precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144).
+    Dated lines ("Version 1.2, approved by Cabinet on 25 July 2023") read as text, not headings:
+    Recall@5 0.903, MRR@10 0.691, quote rate 0.812."""
     settings, store = councils_index
     questions = load_questions(COUNCILS / "questions.yaml")
     results = evaluate(questions, store, settings, "hybrid")
     summary = summarise("hybrid", results)
     report = format_failures("hybrid", questions, results)
-    assert summary.recall[5] >= 0.85, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
-    assert summary.mrr >= 0.65, f"MRR@10 {summary.mrr:.3f}"
-    assert summary.quote_rate >= 0.79, f"quote rate {summary.quote_rate:.3f}"
+    assert summary.recall[5] >= 0.90, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
+    assert summary.mrr >= 0.685, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.quote_rate >= 0.81, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
     assert summary.abstain_recall >= 0.39, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"
