@@ -106,6 +106,11 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     if query.years and len(query.unknown_years) == len(query.years):
         years = ", ".join(str(y) for y in query.unknown_years)
         return "unknown_year", f"No document in the corpus covers {years}. {RELATED}"
+    if query.undated_years:
+        years = " or ".join(str(y) for y in query.undated_years)
+        whose = " or ".join(query.councils) if query.councils else "any council"
+        return "unknown_year", (f"The corpus holds no document of {whose} from {years}, so it cannot "
+                                f"say what one found. {RELATED}")
     if query.missing_doc_types:
         kinds, named = " or ".join(query.missing_doc_types), " or ".join(query.councils)
         return "unknown_document", (f"The corpus holds no {kinds} of {named}, so it cannot say what one "

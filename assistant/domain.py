@@ -64,6 +64,7 @@ class Domain:
     not_place_words: frozenset[str] = frozenset()
     themes: tuple[ThemeSpec, ...] = ()
     process_description: str = ""  # text about the peer challenge itself: no theme
+    dated_events: tuple[str, ...] = ()  # "peer challenge", "visit": a year next to them dates them
 
     @property
     def doc_type_names(self) -> tuple[str, ...]:
@@ -149,6 +150,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         not_place_words=frozenset(w.lower() for w in _strings(data, "not_place_words", where)),
         themes=_themes(_entries(data, "themes", where), where),
         process_description=str(data.get("process_description") or "").strip(),
+        dated_events=_strings(data, "dated_events", where) if "dated_events" in data else (),
     )
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from assistant.answer_type import Expected, expected_answer
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
@@ -105,6 +106,15 @@ class CorpusFacts:
     known_years: frozenset[int]  # years a document is dated or speaks of
     vocabulary: frozenset[str]  # lower-case words of every document
     domain: Domain = field(default_factory=load_domain)
+    # council → years its documents are dated or report a visit in; empty: not known, no check
+    doc_years: Mapping[str, frozenset[int]] = field(default_factory=dict)
+
+    def with_documents(self, metas: Iterable) -> CorpusFacts:
+        """These facts with ``doc_years`` read from the documents' metadata."""
+        years: dict[str, set[int]] = {}
+        for meta in metas:
+            years.setdefault(meta.council, set()).update(meta.years)
+        return replace(self, doc_years={c: frozenset(y) for c, y in years.items()})
 
     @classmethod
     def build(cls, held_types: Mapping[str, Iterable[str]], texts: Iterable[str] = (),
@@ -157,6 +167,9 @@ class Query:
     unknown_councils: tuple[str, ...] = ()  # council names the corpus never uses
     years: tuple[int, ...] = ()
     unknown_years: tuple[int, ...] = ()
+    # years dating a document or visit asked about ("Wexcombe's 2019 peer challenge") from which
+    # the subject councils (any council, when none is named) have no document
+    undated_years: tuple[int, ...] = ()
     doc_types: tuple[str, ...] = ()  # kinds of document asked about ("came back" → progress review)
     missing_doc_types: tuple[str, ...] = ()  # …of which the subject councils have none
     unknown_names: tuple[str, ...] = ()  # capitalised words and acronyms no document uses
@@ -194,8 +207,9 @@ def corpus_facts(store: IndexStore) -> CorpusFacts:
         years = [y for m in store.metas.values() for y in m.years]
         parts = store.persisted(CORPUS_FACTS)  # stored by ingest: no pass over every text
         if isinstance(parts, dict) and parts.get("domain") == domain_fingerprint():
-            return CorpusFacts.from_parts(held, parts, years)
-        return CorpusFacts.build(held, [d.text for d in store.documents.values()], years)
+            return CorpusFacts.from_parts(held, parts, years).with_documents(store.metas.values())
+        return CorpusFacts.build(held, [d.text for d in store.documents.values()],
+                                 years).with_documents(store.metas.values())
 
     return store.derived("corpus_facts", build)
 
@@ -243,6 +257,8 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         mentioned_only=tuple(dict.fromkeys(n for m in mentions if m.known and not m.held for n in m.councils)),
         unknown_councils=tuple(dict.fromkeys(m.text for m in mentions if not m.known)),
         years=years, unknown_years=tuple(y for y in years if y not in facts.known_years),
+        # a comparison may date each council's document in turn: judged against every council
+        undated_years=_undated_years(text, councils if route != "comparison" else (), facts),
         doc_types=asked_types,
         missing_doc_types=tuple(t for t in asked_types if councils and t not in held_types),
         unknown_names=unknown_names(text, facts.vocabulary),
@@ -252,6 +268,31 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         if route == "comparison" or (route == "listing" and not term) else (),
         listing_term=term or "",
     )
+
+
+def _undated_years(text: str, councils: Sequence[str], facts: CorpusFacts) -> tuple[int, ...]:
+    """Years that date a document or visit the question asks about and that no document of the
+    subject councils (of any council, when none is named) is within a year of: a visit late in
+    one year is often reported early in the next."""
+    pattern = _dating_pattern(facts.domain.dated_events)
+    if pattern is None or not facts.doc_years:
+        return ()
+    dated = {int(m["y1"] or m["y2"]) for m in pattern.finditer(text)}
+    scope = councils or tuple(facts.doc_years)
+    have = {y for c in scope for y in facts.doc_years.get(c, ())}
+    return tuple(sorted(y for y in dated if not have & {y - 1, y, y + 1}))
+
+
+@lru_cache(maxsize=8)
+def _dating_pattern(events: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A year just before an event word ("2019 corporate peer challenge", two words between at
+    most) or just after one ("the visit in 2022")."""
+    if not events:
+        return None
+    words = "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in sorted(events, key=len, reverse=True))
+    year = _YEAR.pattern.replace(r"\b(", "").replace(r")\b", "")
+    return re.compile(rf"\b(?P<y1>{year})(?!\s*/)(?:\s+[a-z][\w-]*){{0,2}}?\s+(?:{words})s?\b"
+                      rf"|\b(?:{words})s?\s+(?:held\s+)?(?:in|of|from|during)\s+(?P<y2>{year})\b", re.I)
 
 
 def _split_listing_council(term: str, registry: CouncilRegistry) -> tuple[str, list[CouncilMention]]:

@@ -188,7 +188,7 @@ def register_answer(
     filters = filters or Filters()
     council = _council(query, filters)
     if council is None or any((query.unknown_councils, query.mentioned_only,
-                               query.unknown_years, query.missing_doc_types)):
+                               query.unknown_years, query.undated_years, query.missing_doc_types)):
         return None  # the ordinary answer says what the corpus lacks
     own = [r for r in build_register(store, encoder) if r.council == council]
     chosen, what, progress = _choose(query, own)

@@ -185,6 +185,14 @@ def test_unknown_year_abstains(index, retriever):
     assert "2019" in result.text
 
 
+def test_a_document_year_the_council_lacks_abstains(index, retriever):
+    # 2021 is a year the corpus knows (the county's progress review), not a city document's
+    result = answer(index, retriever, "What did the city council's 2021 peer challenge recommend?")
+    _abstained_with_related_passages(result)
+    assert result.reason == "unknown_year"
+    assert "Cambridge City Council" in result.text and "2021" in result.text
+
+
 def test_weak_evidence_abstains(index, retriever):
     result = answer(index, retriever, "zzzz qqqq")
     _abstained_with_related_passages(result)

@@ -119,7 +119,8 @@ def test_many_council_corpus_does_not_regress(councils_index):
     Hartsmere web page's metadata right, inferred titles: Recall@5 0.854, MRR@10 0.658, quote
     rate 0.792, abstention precision 0.846, recall 0.393 (answerable refused 3 → 2 of 144).
     Dated lines ("Version 1.2, approved by Cabinet on 25 July 2023") read as text, not headings:
-    Recall@5 0.903, MRR@10 0.691, quote rate 0.812."""
+    Recall@5 0.903, MRR@10 0.691, quote rate 0.812. A year dating a document the council lacks
+    ("Barton Ashby's 2019 peer challenge") abstains: abstention precision 0.867, recall 0.464."""
     settings, store = councils_index
     questions = load_questions(COUNCILS / "questions.yaml")
     results = evaluate(questions, store, settings, "hybrid")
@@ -129,5 +130,5 @@ def test_many_council_corpus_does_not_regress(councils_index):
     assert summary.mrr >= 0.685, f"MRR@10 {summary.mrr:.3f}"
     assert summary.quote_rate >= 0.81, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
-    assert summary.abstain_recall >= 0.39, f"abstention R {summary.abstain_recall:.3f}"
+    assert summary.abstain_recall >= 0.46, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"

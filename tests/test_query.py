@@ -52,6 +52,25 @@ def test_topic_leaves_out_the_council_it_is_about():
         == "What did the peers say about finances?"
 
 
+DATED = SEED.with_documents([
+    type("Meta", (), {"council": CITY, "years": (2017, 2018)})(),
+    type("Meta", (), {"council": COUNTY, "years": (2013, 2014, 2021, 2022)})(),
+])
+
+
+@pytest.mark.parametrize("question, undated", [
+    ("What did the city council's 2020 corporate peer challenge recommend?", (2020,)),
+    ("What did the county council's progress review in 2024 find?", (2024,)),
+    ("What did the 2013 peer review of the county find?", ()),  # the county's own year
+    ("What did the city council's 2016 peer challenge find?", ()),  # a year off: visited late in 2016
+    ("What did the city council plan for 2025?", ()),  # a plan's year, not a document's
+    ("What did the city council's 2022 peer challenge find?", (2022,)),  # the county's year only
+])
+def test_a_year_dating_a_document_the_council_lacks(question: str, undated: tuple[int, ...]):
+    assert analyse(question, DATED).undated_years == undated
+    assert analyse(question, SEED).undated_years == ()  # documents' years unknown: no check
+
+
 def test_years_and_unknown_years():
     query = q("What changed between 2017 and 2019 at the county?")
     assert query.years == (2017, 2019) and query.unknown_years == (2019,)
