@@ -31,7 +31,7 @@ ROUTES = ("answer", "comparison", "listing", "register")
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}s?)\b")
 # Words between two council names that make both of them subjects ("X and Y", "X versus Y").
-_COORDINATION = re.compile(r"^(?:['’]s)?\s*(?:,|and|or|&|vs\.?|versus|compared (?:with|to)|as well as)?\s*"
+_COORDINATION = re.compile(r"^(?:['’]s)?\s*(?:,|and|or|&|vs\.?|versus|compared? (?:with|to)|compares (?:with|to)|as well as)?\s*"
                            r"(?:,|and|or)?\s*(?:with\s+|to\s+)?(?:the\s+|at\s+(?:the\s+)?)?$", re.I)
 _EACH_COUNCIL = re.compile(
     r"\b(?:(?:at|for|in|across|by|of|from)\s+(?:each|every|both|all)(?:\s+of)?(?:\s+the)?"

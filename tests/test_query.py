@@ -38,6 +38,8 @@ def test_subject_and_partner_roles():
     assert query.councils == (CITY,) and query.partners == (COUNTY,) and query.route == "answer"
     both = q("What did Cambridge City Council and Cambridgeshire County Council say about governance?")
     assert set(both.councils) == {CITY, COUNTY} and both.route == "comparison"
+    versus = q("How does the city council compare with the county council on finance?")
+    assert versus.councils == (CITY, COUNTY) and versus.route == "comparison"
 
 
 def test_councils_the_corpus_only_mentions_or_never_names():
