@@ -238,9 +238,9 @@ class Settings:
     index_dir: Path = setting(Path("index"), "folder of the index versions")
     model: str = setting(DEFAULT_MODEL, "embedding model: bundled package, local folder or name")
     batch_size: int = setting(16, "texts embedded per batch during ingest")
-    # onnx-fp32: identical eval figures on every split of both question sets, 2.2x the chunks/s
-    # of sentence-transformers in the same run. onnx-int8 (4.4x) moved them by up to 0.13
-    # (README "Encoders"), so it stays an option.
+    # onnx-fp32: identical eval figures on every split of both question sets; 1.2x the chunks/s
+    # of sentence-transformers on a quiet machine, 2.2x on a busy one. onnx-int8 (2.6x quiet,
+    # 4.4x busy) moved them by up to 0.13 (README "Encoders"), so it stays an option.
     encoder: str = setting(
         "onnx-fp32", "how ingest encodes passages: 'torch-fp32' (sentence-transformers), "
                       "'onnx-fp32' or 'onnx-int8' (ONNX Runtime, exported once from the model)")

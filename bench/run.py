@@ -39,7 +39,7 @@ def _run(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
 
 
 def bench_ingest(settings: Settings) -> dict:
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.embedding import SentenceTransformerEmbedder, make_embedder
     from assistant.settings import resolve_model_path
     from assistant.store import load_index
     from assistant.tokens import token_counter
@@ -61,14 +61,16 @@ def bench_ingest(settings: Settings) -> dict:
             offset = len(text) - len(chunk.text)
             texts.append(text)
             spans.append([(offset + s.start - chunk.start, offset + s.end - chunk.start) for s in chunk.sentences])
-        embedder = SentenceTransformerEmbedder(settings.model, settings.batch_size)
-        embedder.embed_texts(texts[:8])  # load and warm
+        reference = SentenceTransformerEmbedder(settings.model, settings.batch_size)
+        reference.embed_texts(texts[:8])  # load and warm
+        embedder = make_embedder(settings)  # the encoder ingest uses (settings.encoder)
+        embedder.embed_passages(texts[:8], spans[:8])
         from ingest.build import ingest
 
         raw, pipeline, whole = [], [], []
         for _ in range(3):  # interleave so all three see the same machine load
             t = time.perf_counter()
-            embedder.embed_texts(texts)
+            reference.embed_texts(texts)
             raw.append(time.perf_counter() - t)
             t = time.perf_counter()
             embedder.embed_passages(texts, spans)
@@ -81,6 +83,7 @@ def bench_ingest(settings: Settings) -> dict:
     raw_s, pipe_s, whole_s = statistics.median(raw), statistics.median(pipeline), statistics.median(whole)
     return {
         "chunks": len(texts),
+        "encoder": settings.encoder,
         "full_build_s": round(full, 2),
         "nochange_reingest_s_median": round(statistics.median(nochange), 3),
         "raw_encode_chunks_per_s": round(len(texts) / raw_s, 1),
