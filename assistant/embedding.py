@@ -2,7 +2,7 @@
 
 Design decision (cold start): ``import sentence_transformers`` costs ~5 s here, which alone
 breaks the 4 s one-shot ``peerqa ask`` target. Queries are therefore encoded by the exported
-fp32 ONNX model when its file exists (``OnnxQueryModel``, ~4 ms a question) or else by
+fp32 ONNX model when its file exists (``OnnxEmbedder`` on one thread, ~4 ms a question) or else by
 ``NumpyMiniLM``: the same BERT weights (model.safetensors) and the same tokenizer.json, run
 in NumPy (~9 ms). ``tests/test_embedding_real.py`` proves it gives the same vectors as
 ``SentenceTransformer.encode`` (cosine > 0.9999). Ingest encodes batches with the encoder
@@ -341,42 +341,22 @@ class NumpyMiniLM:
         return _normalise(tokens.mean(axis=0, keepdims=True))[0]
 
 
-class OnnxQueryModel:
-    """Questions through the exported fp32 ONNX model on one thread: ~4 ms a question against
-    ~9 ms for ``NumpyMiniLM`` on this machine, the same vectors (cosine > 0.99999). Used only
-    when the file exists (``make install`` exports it): a question never waits for an export."""
-
-    def __init__(self, model: str, path: Path):
-        import onnxruntime as ort
-
-        from assistant.tokens import model_tokenizer
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1  # one small input
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        model_path = resolve_model_path(model)
-        self.tokenizer = model_tokenizer(model_path)
-        self.max_tokens = max_seq_length(model_path)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        ids = np.array([_truncate(list(self.tokenizer.encode(text).ids), self.max_tokens)], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-        return _normalise(self.session.run(None, feeds)[0][0].mean(axis=0, keepdims=True))[0]
-
-
 @lru_cache(maxsize=2)
 def _query_model(model: str):
     """One loaded query model per model name for the whole process (weights are ~90 MB): the
     exported fp32 ONNX model when it is there, else the NumPy port, else sentence-transformers."""
-    try:
-        from assistant.onnx_model import onnx_path
+    from assistant.onnx_model import onnx_path
 
-        path = onnx_path(model, "fp32")
-        if path.is_file():
-            return OnnxQueryModel(model, path)
-    except Exception:  # noqa: BLE001 - no onnxruntime, a damaged file: the NumPy port answers
-        pass
+    # the exported fp32 model on one thread: ~4 ms a question against ~9 ms for the NumPy port,
+    # the same vectors. Only when its file exists (`make install` exports it): a question never
+    # waits for an export.
+    if onnx_path(model, "fp32").is_file():
+        encoder = OnnxEmbedder(model, "fp32", batch_size=1, threads=1)
+        try:
+            encoder._load()
+            return encoder
+        except Exception:  # noqa: BLE001 - no onnxruntime, a file that cannot be re-exported
+            pass
     try:
         return NumpyMiniLM(model)
     except (ValueError, KeyError, OSError):

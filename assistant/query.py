@@ -28,7 +28,8 @@ from assistant.followup import rewrite_followup
 from assistant.store import IndexStore
 
 ROUTES = ("answer", "comparison", "listing", "register")
-_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_YEAR_DIGITS = r"19[89]\d|20[0-4]\d"
+_YEAR = re.compile(rf"\b({_YEAR_DIGITS})\b")
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}s?)\b")
 # Words between two council names that make both of them subjects ("X and Y", "X versus Y").
 _COORDINATION = re.compile(r"^(?:['’]s)?\s*(?:,|and|or|&|vs\.?|versus|compared? (?:with|to)|compares (?:with|to)|as well as)?\s*"
@@ -290,9 +291,8 @@ def _dating_pattern(events: tuple[str, ...]) -> re.Pattern[str] | None:
     if not events:
         return None
     words = "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in sorted(events, key=len, reverse=True))
-    year = _YEAR.pattern.replace(r"\b(", "").replace(r")\b", "")
-    return re.compile(rf"\b(?P<y1>{year})(?!\s*/)(?:\s+[a-z][\w-]*){{0,2}}?\s+(?:{words})s?\b"
-                      rf"|\b(?:{words})s?\s+(?:held\s+)?(?:in|of|from|during)\s+(?P<y2>{year})\b", re.I)
+    return re.compile(rf"\b(?P<y1>{_YEAR_DIGITS})(?!\s*/)(?:\s+[a-z][\w-]*){{0,2}}?\s+(?:{words})s?\b"
+                      rf"|\b(?:{words})s?\s+(?:held\s+)?(?:in|of|from|during)\s+(?P<y2>{_YEAR_DIGITS})\b", re.I)
 
 
 def _split_listing_council(term: str, registry: CouncilRegistry) -> tuple[str, list[CouncilMention]]:

@@ -108,7 +108,7 @@ def clean(pages: tuple[str, ...] | list[str], labels: tuple[str, ...] = (),
             lines.append((line if keep else "", index))
         lines.append(("", index))  # a page break ends a block, paragraphs re-merge below
     vocabulary = _vocabulary(l for l, _ in lines)
-    paragraphs = _merge_broken(_group(lines, vocabulary, paged), vocabulary)
+    paragraphs = _group(lines, vocabulary, paged)
     # a join can make the next one possible ("0" + "the" is one short line between two bullets,
     # which cleaning the output again would join): merge until nothing changes
     while len(merged := _merge_broken(paragraphs, vocabulary)) < len(paragraphs):

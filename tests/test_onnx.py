@@ -172,7 +172,7 @@ def test_onnx_vectors_match_fp32_sentence_transformers(reference, tmp_path_facto
 @pytest.mark.slow
 def test_questions_use_the_exported_fp32_model_when_it_is_there(tmp_path, monkeypatch) -> None:
     from assistant import embedding
-    from assistant.embedding import NumpyMiniLM, OnnxQueryModel, QueryEncoder
+    from assistant.embedding import NumpyMiniLM, QueryEncoder
 
     monkeypatch.setattr(onnx_model, "default_cache_dir", lambda: tmp_path)
     embedding._query_model.cache_clear()
@@ -183,7 +183,7 @@ def test_questions_use_the_exported_fp32_model_when_it_is_there(tmp_path, monkey
         numpy_vectors = [QueryEncoder(DEFAULT_MODEL).embed_query(p) for p in PASSAGES[:3]]
         ensure_onnx(DEFAULT_MODEL, "fp32", tmp_path, log=lambda m: None)
         embedding._query_model.cache_clear()
-        assert isinstance(embedding._query_model(DEFAULT_MODEL), OnnxQueryModel)
+        assert isinstance(embedding._query_model(DEFAULT_MODEL), OnnxEmbedder)
         for text, expected in zip(PASSAGES[:3], numpy_vectors):
             assert float(QueryEncoder(DEFAULT_MODEL).embed_query(text) @ expected) > 0.9999
     finally:
