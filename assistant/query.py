@@ -199,18 +199,26 @@ def domain_fingerprint() -> str:
     return hashlib.sha256(DOMAIN_FILE.read_bytes()).hexdigest()[:16]
 
 
+def facts_of(metas: Iterable, parts: Mapping[str, list]) -> CorpusFacts:
+    """The corpus facts of the documents with these metadata and merged text facts (``parts``,
+    from ``merge_text_facts``): what the corpus holds per council, and the documents' years."""
+    metas = list(metas)
+    held: dict[str, set[str]] = {}
+    for meta in metas:
+        held.setdefault(meta.council, set()).add(meta.doc_type)
+    years = [y for m in metas for y in m.years]
+    return CorpusFacts.from_parts(held, parts, years).with_documents(metas)
+
+
 def corpus_facts(store: IndexStore) -> CorpusFacts:
     """The facts of a loaded index, computed once per store."""
     def build() -> CorpusFacts:
-        held: dict[str, set[str]] = {}
-        for meta in store.metas.values():
-            held.setdefault(meta.council, set()).add(meta.doc_type)
-        years = [y for m in store.metas.values() for y in m.years]
         parts = store.persisted(CORPUS_FACTS)  # stored by ingest: no pass over every text
-        if isinstance(parts, dict) and parts.get("domain") == domain_fingerprint():
-            return CorpusFacts.from_parts(held, parts, years).with_documents(store.metas.values())
-        return CorpusFacts.build(held, [d.text for d in store.documents.values()],
-                                 years).with_documents(store.metas.values())
+        if not (isinstance(parts, dict) and parts.get("domain") == domain_fingerprint()):
+            domain = load_domain()
+            texts = dict.fromkeys(d.text for d in store.documents.values())  # identical texts once
+            parts = merge_text_facts(text_facts(t, domain) for t in texts)
+        return facts_of(store.metas.values(), parts)
 
     return store.derived("corpus_facts", build)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.boilerplate import boilerplate_json, boilerplate_name, store_boilerplate
 from assistant.domain import load_domain
-from assistant.query import CORPUS_FACTS, domain_fingerprint, merge_text_facts, text_facts
+from assistant.query import CORPUS_FACTS, domain_fingerprint, facts_of, merge_text_facts, text_facts
 from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import Chunk, Document
@@ -51,18 +51,9 @@ def derived_facts(settings: Settings, documents: list[Document], chunks: list[Ch
     jaccard = settings.answer.boilerplate_jaccard
     if jaccard <= 1:  # above 1 the check is off: nothing to store
         store = _in_memory(settings, documents, chunks)
-        store.derived(CORPUS_FACTS, lambda: _facts(store, merged))
+        store.derived(CORPUS_FACTS, lambda: facts_of(store.metas.values(), merged))
         derived[boilerplate_name(jaccard)] = boilerplate_json(store_boilerplate(store, jaccard))
     return derived
-
-
-def _facts(store: IndexStore, merged: dict):
-    from assistant.query import CorpusFacts
-
-    held: dict[str, set[str]] = {}
-    for meta in store.metas.values():
-        held.setdefault(meta.council, set()).add(meta.doc_type)
-    return CorpusFacts.from_parts(held, merged, [y for m in store.metas.values() for y in m.years])
 
 
 def _in_memory(settings: Settings, documents: list[Document], chunks: list[Chunk]) -> IndexStore:
