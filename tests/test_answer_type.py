@@ -107,3 +107,25 @@ def test_a_post_holder_name_may_sit_in_the_neighbouring_row():
 def test_a_peer_post_belongs_to_another_council_by_definition():
     assert one("• Chief Executive Peer, Kath O'Dwyer - St Helens Council",
                "Who was the chief executive peer on the county's 2022 review?", ["cambridgeshire county council"])
+
+
+@pytest.mark.parametrize("question, post", [
+    ("Who chairs the audit committee at Hollinford?", "chair"),
+    ("Who chaired the scrutiny committee in 2021?", "chair"),
+])
+def test_a_post_used_as_a_verb_asks_for_its_holder(question, post):
+    expected = expected_answer(question)
+    assert expected.kind == "post_holder" and expected.post == post and expected.whole
+
+
+@pytest.mark.parametrize("question, whole", [
+    ("When was the follow-up visit to the county council and what did it focus on?", False),
+    ("Who chairs planning at the city council - is it someone from the ruling group?", False),
+    ("When should the city expect a return visit, and what does it involve?", False),
+    ("Who are the leader and the chief executive of the county council?", True),
+    ("How many staff and councillors did the peers meet?", True),
+])
+def test_a_question_asking_more_than_its_kind_is_not_whole(question, whole):
+    """A second question after the first means a passage without the first's kind of answer
+    may still answer it: the refusal model does not count that kind as missing."""
+    assert expected_answer(question).whole is whole
