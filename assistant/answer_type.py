@@ -21,7 +21,7 @@ from assistant.lexical import stems
 
 @dataclass(frozen=True)
 class Expected:
-    kind: str  # date | number | money | duration | post_holder
+    kind: str  # date | number | money | duration | post_holder | name
     label: str  # for messages: "a date", "the name of the leader", …
     post: str = ""  # post_holder only, lower case: "chief executive"
     counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
@@ -105,6 +105,8 @@ def expected_kind(question: str) -> Expected | None:
     if post:
         name = post.group("post").lower() + (" peer" if post.groupdict().get("peer") else "")
         return Expected("post_holder", f"the name of the {name}", name)
+    if re.match(r"who(?:m|se)?\b", q):  # "who managed the review?": a person or a body, by name
+        return Expected("name", "a name")
     if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
                 r"which year|on what date)\b", q):
         return Expected("date", "a date")
@@ -164,6 +166,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
             if set(stems(following)) & set(expected.counted):
                 return True
         return False
+    if expected.kind == "name":
+        return bool(_names(text, not_names))
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text))
     core = expected.post.removesuffix(" peer")
