@@ -12,7 +12,7 @@ Pure functions of text; no model.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from assistant.domain import load_domain
@@ -21,10 +21,11 @@ from assistant.lexical import stems
 
 @dataclass(frozen=True)
 class Expected:
-    kind: str  # date | number | money | duration | post_holder
+    kind: str  # date | number | money | duration | post_holder | name
     label: str  # for messages: "a date", "the name of the leader", …
     post: str = ""  # post_holder only, lower case: "chief executive"
     counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
+    whole: bool = True  # False: the question asks more ("When …, and what did it focus on?")
 
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
@@ -50,6 +51,8 @@ _NOT_COUNTS = re.compile(r"^[\s•*-]*\d+(?:\.\d+)*\.?\s|\b(?:19|20)\d\d(?:/\d\d
 _POSTS = "|".join(load_domain().posts)
 _POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
                             rf"(?P<peer>\s+peer)?", re.I)
+# "who chairs the audit committee?": a post used as a verb asks for its holder like "who is the chair"
+_POST_VERB = re.compile(rf"^\s*who\s+(?P<post>{_POSTS})(?:s|ed)\b", re.I)
 # "county council leader in 2022?": a search-box question that is only a post and a time
 _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|which|where)\b)"
                          rf"(?!.*\b(?:and|between|with|versus|vs)\b)"
@@ -66,21 +69,44 @@ _TITLE_NAME = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+[A-Z
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
 
 
+# A second question after the first: "…, and what did it focus on?", "… - is it …?"
+_SECOND_QUESTION = re.compile(
+    r"(?:[,;–—?]|\s-|\band\b|\bor\b)\s+(?:and\s+|but\s+)?(?:what|how|why|where|which|who|when|whose|"
+    r"is|was|are|were|did|does|do|has|have|had|can|could|should|would|will)\b", re.I)
+
+
 def expected_answer(question: str) -> Expected | None:
+    """The kind of answer ``question`` asks for (``expected_kind``), marked not ``whole`` when
+    the question goes on to ask something else: then a passage without that kind may still
+    answer it.
+
+    >>> expected_answer("When was the follow-up visit, and what did it focus on?").whole
+    False
+    """
+    found = expected_kind(question)
+    return replace(found, whole=False) if found and _SECOND_QUESTION.search(question) else found
+
+
+def expected_kind(question: str) -> Expected | None:
     """The kind of answer ``question`` asks for, or None when any statement may answer it.
 
     >>> expected_answer("When did the peers visit?").kind
     'date'
     >>> expected_answer("Who is the county council's chief executive now?").post
     'chief executive'
+    >>> expected_answer("Who chairs the audit committee?").post
+    'chair'
     >>> expected_answer("What did the peers say about culture?") is None
     True
     """
     q = question.strip().lower()
-    post = _POST_QUESTION.match(question.strip()) or _TERSE_POST.match(question)
+    post = (_POST_QUESTION.match(question.strip()) or _POST_VERB.match(question)
+            or _TERSE_POST.match(question))
     if post:
         name = post.group("post").lower() + (" peer" if post.groupdict().get("peer") else "")
         return Expected("post_holder", f"the name of the {name}", name)
+    if re.match(r"who(?:m|se)?\b", q):  # "who managed the review?": a person or a body, by name
+        return Expected("name", "a name")
     if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
                 r"which year|on what date)\b", q):
         return Expected("date", "a date")
@@ -140,6 +166,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
             if set(stems(following)) & set(expected.counted):
                 return True
         return False
+    if expected.kind == "name":
+        return bool(_names(text, not_names))
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text))
     core = expected.post.removesuffix(" peer")

@@ -24,7 +24,7 @@ FEATURES = (
     "best_sentence",    # the selection model's probability for its best sentence
     "top_sentences",    # mean of its three best probabilities
     "coverage",         # share of the topic's content words (by rarity) in the top passages
-    "expected_missing", # the question expects a date, figure or name and no top passage gives one
+    "expected_missing", # the question asks only for a date, figure or name and no top passage gives one
     "unknown_name",     # the question uses a name the documents never use
 )
 
@@ -40,7 +40,8 @@ def answerability_features(query: Query, result: RetrievalResult, scored: Sequen
     return tuple(round(x, 6) for x in (
         result.confidence, max(probabilities, default=0.0),
         sum(probabilities) / len(probabilities) if probabilities else 0.0, coverage,
-        float(bool(query.expected) and not given), float(bool(query.unknown_names))))
+        float(bool(query.expected) and query.expected.whole and not given),
+        float(bool(query.unknown_names))))
 
 
 def probability(features: Sequence[float], cfg: AnswerabilitySettings) -> float:

@@ -8,8 +8,9 @@ at least one of that document's key phrases. Metrics per retriever:
 * nDCG@10 — binary gain for the first hit of each gold document, ideal = all gold documents
   at the top;
 * evidence coverage — share of a question's key phrases present in its top 5 passages;
-* abstention precision / recall — over the unanswerable questions, from the answer the user
-  gets (``ask``, or the register's answer for a question routed "register");
+* abstention precision / recall, quote rate — from the answer the user gets on the question's
+  route (``route.respond``): ``ask``'s answer, the register's, or a comparison or council
+  listing, which refuses when no council's group has evidence;
 * latency p50 / p95 — one ``ask`` (retrieval + extractive answer), warm.
 """
 
@@ -143,9 +144,8 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
              encoder=None) -> list[QuestionResult]:
     """Run ``ask`` for every question with one retriever mode and score it."""
     from assistant.answering import ask
-    from assistant.register_answer import register_answer
     from assistant.retrieval import Retriever
-    from assistant.route import Session
+    from assistant.route import Session, respond
 
     retriever = Retriever(store, settings, encoder=encoder, mode=mode)
     session = Session(store, settings, retriever)
@@ -159,10 +159,9 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
         # ranking is scored on the answer route for every question, comparisons included
         query = session.analyse(q.question)
         ranking = ask(query, store, settings, k=10, retriever=retriever)
-        # quotes and refusals are those of the answer the user gets (a register question is
-        # answered from the register); ranking stays the retrieval's
-        answer = (register_answer(query, store, settings, encoder=retriever.encoder)
-                  if query.route == "register" else None) or ranking
+        # quotes and refusals are those of the answer the user gets on the question's route
+        # (the register, a comparison, a listing); ranking stays the retrieval's
+        answer = ranking if query.route == "answer" else as_answer(respond(query, session, k=10))
         latency = (time.perf_counter() - started) * 1000
         ranked = [(p.meta.doc_id, p.chunk.text) for p in ranking.passages]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
@@ -181,6 +180,29 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
             quoted_standard=_standard_quotes(answer, standard),
         ))
     return results
+
+
+def as_answer(result) -> Answer:
+    """Any route's result as one answer to score: a comparison's or a listing's quoted passages
+    in the order shown; it refuses when it shows no evidence (every council group abstained,
+    no council or document found)."""
+    from assistant.compare import Comparison, Listing
+    from assistant.types import Answer
+
+    if isinstance(result, Answer):
+        return result
+    if isinstance(result, Comparison):
+        groups = [g for g in result.groups if not g.abstained]
+        passages = tuple(p for g in groups for p in g.passages)
+        citations = tuple(sum(len(g.passages) for g in groups[:i]) + c - g.numbers[0] + 1
+                          for i, g in enumerate(groups) for c in g.citations)
+    elif isinstance(result, Listing):
+        passages = tuple(m.best for m in result.mentions)
+        citations = tuple(range(1, len(passages) + 1))
+    else:
+        raise TypeError(f"no answer in {type(result).__name__}")
+    return Answer(result.query if isinstance(result, Listing) else result.question, "",
+                  not passages, passages, citations if passages else ())
 
 
 MEASURED_BOILERPLATE = 0.6  # the standard-text threshold the eval column uses

@@ -29,6 +29,9 @@ _DATE_LABEL = re.compile(r"(?i)\b(?:published|last updated|updated|posted on|dat
 # "peer" naming a person ("Member Peer: ...", "the peer team included ..."), not the process
 # ("Corporate Peer Challenge | Northby District Council" names the subject)
 _PEER_LINE = re.compile(r"(?i)\bpeers?\b(?!\s+(?:challenges?|reviews?)\b)[^\n]{0,80}$")
+# ... or after the council, set off as the peer's role: "Cllr Jo Bloggs - Northby Borough
+# Council (Labour member peer)", "Northby District Council – chief executive peer"
+_PEER_AFTER = re.compile(r"(?i)[^\n]{0,60}?[(–—,-]\s*[^\n(]{0,40}?\bpeer\b(?!\s+(?:challenges?|reviews?)\b)")
 
 
 def infer_date(text: str, today: date | None = None, published: str = "") -> str:
@@ -123,7 +126,8 @@ def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
     registry = name_finder(load_domain())
     for match in registry._full_name.finditer(text):
         names = council_names_in([match.group(0)])
-        if not names or _PEER_LINE.search(text[max(0, match.start() - 100):match.start()].split("\n")[-1]):
+        before = text[max(0, match.start() - 100):match.start()].split("\n")[-1]
+        if not names or _PEER_LINE.search(before) or _PEER_AFTER.match(text, match.end()):
             continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
         parsed = parse_council_name(names[-1])
         if parsed:

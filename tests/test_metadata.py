@@ -68,6 +68,20 @@ def test_a_peers_council_is_not_the_subject(tmp_path):
     assert infer_doc_type(text) == "peer challenge report"  # "Lead Officer Peer" is a title
 
 
+@pytest.mark.parametrize("line", [
+    "• Cllr Ann Lee - Otherton Borough Council (Labour member peer)",
+    "• Sam Green, Otherton Borough Council – chief executive peer",
+])
+def test_a_peers_council_named_before_the_role_is_not_the_subject(tmp_path, line):
+    """A page that lists its peers but never names its own council is of no council we can
+    tell, not of a peer's council; a sentence that names the council and then the peers
+    still counts."""
+    page = f"Corporate Peer Challenge\n\nThe visit took place in March 2024.\n\nThe peers were:\n{line}\n"
+    assert infer_council(tmp_path / "page.txt", page) == "Unknown council"
+    prose = "Northby District Council thanked the peers for their challenge and support.\n"
+    assert infer_council(tmp_path / "page.txt", page + prose) == "Northby District Council"
+
+
 def test_a_web_page_is_its_sites_council(tmp_path):
     """A page that says only "we" and names a peer's council in its text belongs to the council
     whose site it is: its title, site name and footer say so."""

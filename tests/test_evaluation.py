@@ -1,0 +1,30 @@
+"""The evaluation scores the answer the user gets on every route (assistant/evaluation.py)."""
+
+from assistant.compare import Comparison, ComparisonGroup, Listing
+from assistant.evaluation import as_answer
+from assistant.types import Chunk, DocumentMeta, Passage
+
+
+def _passage(council: str, quoted: str) -> Passage:
+    meta = DocumentMeta(doc_id=council.lower(), title=council, council=council, doc_type="report",
+                        date="2024")
+    chunk = Chunk(f"{meta.doc_id}-0", meta.doc_id, quoted, 0, len(quoted), (), 0)
+    return Passage(chunk, meta, 1.0, quoted=(quoted,))
+
+
+def test_a_comparison_is_scored_on_its_answered_groups_renumbered():
+    a, b, c = _passage("A", "A said one."), _passage("B", "B said two."), _passage("C", "C said three.")
+    groups = (ComparisonGroup("A", 2024, (a,), (1,), "A said one. [1]", (1,), False),
+              ComparisonGroup("B", 2024, (b,), (2,), "", (), True),
+              ComparisonGroup("C", 2024, (c,), (3,), "C said three. [3]", (3,), False))
+    answer = as_answer(Comparison("Compare A, B and C?", ("A", "B", "C"), groups))
+    assert not answer.abstained
+    assert [p.meta.council for p in answer.passages] == ["A", "C"]
+    assert [answer.passages[n - 1].meta.council for n in answer.citations] == ["A", "C"]
+
+
+def test_a_comparison_or_listing_with_no_evidence_is_a_refusal():
+    silent = ComparisonGroup("A", 2024, (_passage("A", "x"),), (1,), "", (), True)
+    assert as_answer(Comparison("Which councils were told to X?", (), ())).abstained
+    assert as_answer(Comparison("Compare A and B?", ("A",), (silent,))).abstained
+    assert as_answer(Listing("Which reports mention X?", "X", "none", (), 0, 5, 0)).abstained
