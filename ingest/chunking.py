@@ -157,14 +157,35 @@ def chunking_units(text: str, sections: tuple[Section, ...],
     elif pending:
         groups.append(pending)
     units: list[ChunkingUnit] = []
+    previous_end = 0
     for group in groups:
         # the path of the one section that is not short: the text the chunks are about
         main = next((s for s in group if not is_short(text[s.start:s.end], settings)),
                     max(group, key=lambda s: s.end - s.start))
-        units.append(ChunkingUnit(path=main.path, start=group[0].start, end=group[-1].end,
+        start = _own_headings_start(text, group[0], main, previous_end)
+        units.append(ChunkingUnit(path=main.path, start=start, end=group[-1].end,
                                   bodies=tuple((s.start, s.end) for s in group),
                                   main=(main.start, main.end)))
+        previous_end = group[-1].end
     return units
+
+
+def _own_headings_start(text: str, first: Section, main: Section, floor: int) -> int:
+    """Where a unit led by a short section starts: at that section's own headings, the ones
+    not on the main section's path ("## LGA Corporate Peer Challenge" above "Dates of the
+    onsite visit: ..."), which the chunk's path no longer names; else at its body.
+
+    The cover's meaning is in them: without them "When was the peer challenge?" found only a
+    visit date under "Executive summary".
+    """
+    if first is main:
+        return first.start
+    shared = 0
+    while shared < min(len(first.path), len(main.path)) and first.path[shared] == main.path[shared]:
+        shared += 1
+    own = first.path[shared:]
+    found = text.find(own[0], floor, first.start) if own else -1
+    return max(floor, text.rfind("\n", floor, found) + 1) if found >= 0 else first.start
 
 
 def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: TokenCounter) -> list[Chunk]:
