@@ -310,11 +310,14 @@ def _locate_pieces(body: str, pieces: list[str]) -> list[tuple[int, int]]:
 
 def _join_short_pieces(body: str, pieces: list[tuple[int, int]], settings: ChunkingSettings,
                        count_span: Callable[[int, int], int]) -> list[tuple[int, int]]:
-    """Pieces with every piece under ``min_section_chars`` joined to the one after it (the last to the
-    one before), when the joined piece stays within ``chunk_tokens``.
+    """Pieces with every piece under ``min_section_chars`` characters or ``min_piece_tokens``
+    tokens joined to the one after it (the last to the one before), when the joined piece stays
+    within ``chunk_tokens``.
 
     The splitter leaves a short piece where a short line ("On-site: 12-15 March 2024") or a
-    heading is followed by a paragraph too long to share its piece.
+    lead-in ("The key recommendations are:") is followed by a paragraph or list too long to
+    share its piece; alone, the lead-in matched every question about recommendations and the
+    list it introduces ranked below it.
     """
     out: list[tuple[int, int]] = []
     carry: tuple[int, int] | None = None  # a short piece waiting to join the next
@@ -333,7 +336,8 @@ def _join_short_pieces(body: str, pieces: list[tuple[int, int]], settings: Chunk
             else:
                 settle(carry)
         carry = None
-        if len(body[a:b]) < settings.min_section_chars:  # by length: a cut inside a section
+        if (len(body[a:b]) < settings.min_section_chars
+                or count_span(a, b) < settings.min_piece_tokens):
             carry = (a, b)
         else:
             out.append((a, b))

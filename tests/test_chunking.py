@@ -409,7 +409,7 @@ def test_a_cover_line_leaves_the_sections_cuts_where_they_were() -> None:
     (doc, joined), (_, plain) = ((d, chunk_document(d, JOINING, word_count)) for d in docs)
     assert joined[0].text == "24 March 2022\n\n## 1. Summary\n\n" + plain[0].text
     shift = len("24 March 2022\n\n")
-    assert [c.end for c in joined] == [c.end + shift for c in plain] and len(plain) > 2
+    assert [c.end for c in joined] == [c.end + shift for c in plain] and len(plain) > 1
     assert all(c.section == ("Feedback report", "1. Summary") for c in joined)
     check_chunks(doc, joined, JOINING, word_count)
 
@@ -459,3 +459,20 @@ def test_a_cover_block_joins_by_shape_and_a_short_sentence_stays() -> None:
     assert chunks[0].text.startswith(cover) and chunks[0].section == ("Northby", "1. Summary")
     assert chunks[-1].text == "5.1 None arising from this report."
     check_chunks(doc, chunks, config, word_count)
+
+
+def test_a_lead_in_joins_the_list_it_introduces() -> None:
+    """A sentence introducing a list too long to share its piece is chunked with the list, not
+    on its own (it matched every question about recommendations and outranked them)."""
+    lead_in = "The peer team's recommendations are set out below, with more in the report."
+    items = "\n".join(f"R{i}. Recommendation number {i} asks the authority to act on item {i}."
+                      for i in range(1, 8))
+    cleaned = clean([f"# Key recommendations\n\n{lead_in}\n\n{items}\n\n# Next\n\nThe end is here."])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    config = ChunkingSettings(chunk_tokens=100, overlap_tokens=20, min_section_chars=0,
+                              min_piece_tokens=20)
+    apart = chunk_document(doc, dataclasses.replace(config, min_piece_tokens=0), word_count)
+    joined = chunk_document(doc, config, word_count)
+    assert apart[0].text == lead_in  # what the splitter gives: the lead-in alone
+    assert joined[0].text.startswith(lead_in + "\n\nR1.") and len(joined) < len(apart)
+    check_chunks(doc, joined, config, word_count)
