@@ -78,6 +78,12 @@ def test_a_short_line_is_a_candidate_only_when_it_is_the_kind_of_answer_asked_fo
         "The peers came back to see the council's progress."]
     assert "24 March 2022" in texts("What date is on the progress review letter?")
     assert "Progress Review" not in texts("What date is on the progress review letter?")
+    lead_in = passage(["The team then spent 3.5 days onsite at the council, during which they:",
+                       "Spoke to more than 95 people."], [0.5, 0.4])
+    found = [c.text for c in candidates(analysed("How long were the peers on site?"), [lead_in], 25)[0]]
+    assert found[0].startswith("The team then spent 3.5 days")  # a lead-in, but it answers
+    assert [c.text for c in candidates(analysed("Who did the peers speak to?"), [lead_in], 25)[0]] == [
+        "Spoke to more than 95 people."]
 
 
 def analysed(question: str) -> Query:
