@@ -93,12 +93,14 @@ def compare(
     if by_kind:  # "which councils had a progress review?": the catalogue says which, not a score
         filters = replace(filters, doc_type=query.doc_types[0])
     bar = settings.compare.council_threshold if listing and not by_kind else 0.0
-    advised = _advice_strengths(query, store, retriever) if listing and query.advice and not by_kind else {}
+    advice = listing and query.advice and not by_kind
+    advised = _advice_strengths(query, store, retriever) if advice else {}
     for council in (c for c in targets if c in held):
         groups, strength = _council_groups(query, council, retriever, filters, store, settings, standard)
         answered = [g for g in groups if not g.abstained or by_kind]
         if council in advised:  # what the peers recommended it, not what its documents mention
-            strength, passed = advised[council], advised[council] >= settings.compare.advice_threshold
+            strength = advised[council]
+            passed = strength >= settings.compare.advice_threshold
         else:
             passed = strength >= bar
         if not answered or not passed:
