@@ -34,7 +34,7 @@ from assistant.progress import progress_notice
 from assistant.retrieval import Retriever, make_filters
 from assistant.route import Result, Session, respond
 from assistant.settings import Settings
-from assistant.store import IndexStore, load_index
+from assistant.store import IndexStore, live_folder, load_index
 from assistant.themes import THEMES, resolve_theme
 from assistant.threads import one_blas_thread
 from assistant.types import Filters
@@ -92,13 +92,38 @@ class ChatHandlers:
     """The app's event handlers as plain methods, so tests can call them without a server."""
 
     def __init__(self, store: IndexStore, settings: Settings, retriever: Retriever,
-                 export_dir: Path | None = None):
+                 export_dir: Path | None = None,
+                 reload: Callable[[Settings], IndexStore] | None = None):
         self.session = Session(store, settings, retriever)
         self.store, self.settings, self.retriever = store, settings, retriever
         self.councils = list(self.session.facts.registry.held)
         self.export_dir = export_dir or new_export_dir()  # removed when the server stops
         self._register: tuple[list[dict], dict[str, Sequence[Any]]] | None = None
         self._register_lock = threading.Lock()
+        self._reload, self._swap_lock = reload, threading.Lock()
+
+    def refresh(self) -> str:
+        """Answer from the index an ingest published since this one was loaded (``reload``
+        loads it; the query model is kept). The notice to show, "" when nothing changed."""
+        if self._reload is None or live_folder(Path(self.settings.index_dir)) in (None, self.store.path):
+            return ""
+        with self._swap_lock:
+            if live_folder(Path(self.settings.index_dir)) == self.store.path:
+                return ""  # another request swapped it meanwhile
+            try:
+                store = self._reload(self.settings)
+            except PeerqaError as exc:  # a damaged or mismatched build: keep the loaded one
+                print(f"peerqa: warning: kept the loaded index: {exc}", file=sys.stderr)
+                return ""
+            retriever = Retriever(store, self.settings, encoder=self.retriever.encoder,
+                                  mode=self.retriever.mode)
+            self.session, self.store, self.retriever = Session(store, self.settings, retriever), store, retriever
+            self.councils = list(self.session.facts.registry.held)
+            with self._register_lock:
+                self._register = None
+        return (f"*The documents were ingested again since this page opened: answering from "
+                f"{len(store.documents)} documents now (index {store.version}). Reload the page to "
+                "update the filter lists and the Corpus tab.*\n\n")
 
     def filters(self, council: str | None, doc_type: str | None, years: str | None,
                 theme: str | None = None) -> Filters:
@@ -122,6 +147,7 @@ class ChatHandlers:
             return _skip_turn()
         shown = message if len(message) <= 300 else message[:300] + "…"
         user_msg = {"role": "user", "content": md_inert(shown)}
+        notice = self.refresh()
         try:
             filters = self.filters(council, doc_type, years, theme)
             query, result = self.answer(message, filters, asked)
@@ -131,7 +157,7 @@ class ChatHandlers:
             return Turn(skip, history + [user_msg, reply], skip, skip, skip, skip, skip, skip, skip)
         standalone = query.text
         understood = standalone if query.inherited_from else ""
-        content = chat_markdown(result, understood)
+        content = notice + chat_markdown(result, understood)
         markdown = export_markdown(result, self.store.version)
         return Turn(
             textbox="", chat=history + [user_msg, {"role": "assistant", "content": content}],
@@ -213,9 +239,11 @@ def _councils_by_size(metas: Sequence[Any]) -> list[str]:
     return sorted(counts, key=lambda c: (-counts[c], c))
 
 
-def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None = None) -> gr.Blocks:
-    """The Blocks app. ``retriever`` defaults to one with the real query encoder."""
-    handlers = ChatHandlers(store, settings, retriever or Retriever(store, settings))
+def build_app(store: IndexStore, settings: Settings, retriever: Retriever | None = None,
+              reload: Callable[[Settings], IndexStore] | None = None) -> gr.Blocks:
+    """The Blocks app. ``retriever`` defaults to one with the real query encoder; with
+    ``reload`` a question after a new ingest is answered from the new index."""
+    handlers = ChatHandlers(store, settings, retriever or Retriever(store, settings), reload=reload)
     with gr.Blocks(title="peerqa — peer challenge documents", analytics_enabled=False,
                    delete_cache=(3600, 3600)) as app:
         gr.Markdown("## peerqa — ask the peer challenge documents\nAnswers quote the documents "
@@ -371,7 +399,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
         print(f"peerqa: warning: serving on {host} without --auth-file; anyone who can reach "
               "it can ask.", file=sys.stderr)
     # quiet: gradio's banner suggests share=True, which this project never uses
-    app = build_app(store, settings, retriever)
+    app = build_app(store, settings, retriever, reload=load_index)
     try:
         start(app, host, port, auth=auth, quiet=True, prevent_thread_lock=True)
     except OSError as exc:  # e.g. the port is taken

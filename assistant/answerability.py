@@ -24,7 +24,7 @@ FEATURES = (
     "best_sentence",    # the selection model's probability for its best sentence
     "top_sentences",    # mean of its three best probabilities
     "coverage",         # share of the topic's content words (by rarity) in the top passages
-    "expected_missing", # the question asks only for a date, figure or name and no top passage gives one
+    "expected_missing", # it asks only for a date, figure or name and no top passage gives one
     "unknown_name",     # the question uses a name the documents never use
 )
 

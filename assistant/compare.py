@@ -93,10 +93,17 @@ def compare(
     if by_kind:  # "which councils had a progress review?": the catalogue says which, not a score
         filters = replace(filters, doc_type=query.doc_types[0])
     bar = settings.compare.council_threshold if listing and not by_kind else 0.0
+    advice = listing and query.advice and not by_kind
+    advised = _advice_strengths(query, store, retriever) if advice else {}
     for council in (c for c in targets if c in held):
         groups, strength = _council_groups(query, council, retriever, filters, store, settings, standard)
         answered = [g for g in groups if not g.abstained or by_kind]
-        if not answered or strength < bar:
+        if council in advised:  # what the peers recommended it, not what its documents mention
+            strength = advised[council]
+            passed = strength >= settings.compare.advice_threshold
+        else:
+            passed = strength >= bar
+        if not answered or not passed:
             unanswered.append(council)
         else:
             found.append((council, strength, answered if listing else groups))
@@ -107,6 +114,24 @@ def compare(
     return Comparison(query.text, tuple(c for c, _, _ in found), _numbered(g for _, _, g in found),
                       store.version, "councils" if listing else "comparison", tuple(unanswered),
                       tuple(c for c in targets if c not in held))
+
+
+def _advice_strengths(query: Query, store: IndexStore, retriever: Retriever) -> dict[str, float]:
+    """Per council with recommendations in the register, the cosine of the question's topic to
+    its closest one: "which councils were advised to review scrutiny?" is about what peers
+    recommended, and a council whose documents only mention scrutiny was not advised so."""
+    from assistant.recommendations import build_register, record_vectors
+
+    records = [r for r in build_register(store, retriever.encoder) if r.kind == "recommendation"]
+    if not records:
+        return {}
+    vectors = record_vectors(store, retriever.encoder)
+    topic = retriever.encoder.embed_query(query.topic)
+    best: dict[str, float] = {}
+    for record in records:
+        cosine = float(vectors[record.record_id] @ topic)
+        best[record.council] = max(best.get(record.council, -1.0), cosine)
+    return best
 
 
 class _OnceEncoder:

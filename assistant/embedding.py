@@ -342,16 +342,18 @@ class NumpyMiniLM:
 
 
 @lru_cache(maxsize=2)
-def _query_model(model: str):
+def _query_model(model: str, onnx_dir: str = ""):
     """One loaded query model per model name for the whole process (weights are ~90 MB): the
-    exported fp32 ONNX model when it is there, else the NumPy port, else sentence-transformers."""
+    exported fp32 ONNX model when it is there (in ``onnx_dir``, else the default folder), else
+    the NumPy port, else sentence-transformers."""
     from assistant.onnx_model import onnx_path
 
     # the exported fp32 model on one thread: ~4 ms a question against ~9 ms for the NumPy port,
     # the same vectors. Only when its file exists (`make install` exports it): a question never
     # waits for an export.
-    if onnx_path(model, "fp32").is_file():
-        encoder = OnnxEmbedder(model, "fp32", batch_size=1, threads=1)
+    folder = Path(onnx_dir) if onnx_dir else None
+    if onnx_path(model, "fp32", folder).is_file():
+        encoder = OnnxEmbedder(model, "fp32", batch_size=1, cache_dir=folder, threads=1)
         try:
             encoder._load()
             return encoder
@@ -369,8 +371,8 @@ class QueryEncoder:
     Loads on first use; every encoder of the same model shares the one loaded copy.
     """
 
-    def __init__(self, model: str):
-        self.model_id = model
+    def __init__(self, model: str, onnx_dir: str = ""):
+        self.model_id, self.onnx_dir = model, onnx_dir
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _query_model(self.model_id).embed_query(text)
+        return _query_model(self.model_id, self.onnx_dir).embed_query(text)

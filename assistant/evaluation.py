@@ -26,7 +26,7 @@ from pathlib import Path
 
 from assistant.errors import UnreadableDocument, UsageError
 from assistant.settings import Settings
-from assistant.types import Passage
+from assistant.types import Answer, Passage
 
 K_VALUES = (1, 3, 5, 10)
 
@@ -187,7 +187,6 @@ def as_answer(result) -> Answer:
     in the order shown; it refuses when it shows no evidence (every council group abstained,
     no council or document found)."""
     from assistant.compare import Comparison, Listing
-    from assistant.types import Answer
 
     if isinstance(result, Answer):
         return result

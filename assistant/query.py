@@ -52,7 +52,7 @@ _WHICH_COUNCILS = re.compile(
     r"\s+(?:councils?|authorities|authority)\b(?!['’])"
     r"(?:\s+(?:that|which|where|whose))?"
     r"(?:\s+(?:were|was|are|is|have|has|had|did|do|does)(?:\s+(?:been|not))?)?"
-    r"(?:\s+(?:advised|told|asked|recommended|urged|encouraged)(?:\s+(?:to|that))?(?:\s+they)?)?\s*",
+    r"(?:\s+(?P<advice>advised|told|asked|recommended|urged|encouraged)(?:\s+(?:to|that))?(?:\s+they)?)?\s*",
     re.IGNORECASE)
 _COMPARE_VERB = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b|\bcomparison\s+of\b", re.I)
 _BETWEEN = re.compile(r"\b(?:differ(?:ence|ences|ent)?|compare[sd]?|changed?|between)\b", re.I)
@@ -178,6 +178,7 @@ class Query:
     route: str = "answer"
     compared: tuple[str, ...] = ()  # comparison only: the councils compared, in order
     listing_term: str = ""
+    advice: bool = False  # "which councils were advised / told to …?": what peers recommended
     inherited_from: str = ""  # the previous question a follow-up was completed from
 
     def __post_init__(self) -> None:
@@ -276,7 +277,14 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         compared=_compared(text, councils, held, subjects, facts.registry.held)
         if route == "comparison" or (route == "listing" and not term) else (),
         listing_term=term or "",
+        advice=route == "listing" and not term and _asks_advice(text),
     )
+
+
+def _asks_advice(text: str) -> bool:
+    """"Which councils were advised / told / urged to …?" asks what the peers recommended."""
+    frame = _WHICH_COUNCILS.match(text)
+    return bool(frame and frame.group("advice"))
 
 
 def _undated_years(text: str, councils: Sequence[str], facts: CorpusFacts) -> tuple[int, ...]:

@@ -128,7 +128,7 @@ class Retriever:
 
         self.store = store
         self.settings = settings or Settings()
-        self.encoder = encoder or QueryEncoder(self.settings.model)
+        self.encoder = encoder or QueryEncoder(self.settings.model, self.settings.onnx_dir)
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"unknown retriever mode {mode!r}")
         self.mode = mode

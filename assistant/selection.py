@@ -145,7 +145,11 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
             name_rows.update({(p_index, i): j for i, j in names.items()})
             typed |= set(names.values())
         for s_index, text in enumerate(texts):
-            if text in seen or not quotable(text, min_chars) \
+            # a short line or a lead-in is a heading or a label, unless it is the kind of answer
+            # asked for ("24 March 2022" under a letter's title answers "what date is on the
+            # letter?"; "The team spent 3.5 days onsite, during which they:" "how long …?")
+            fits = s_index in typed and bool(_WORDS.search(text))
+            if text in seen or not (fits or quotable(text, min_chars)) \
                     or (passage.meta.doc_id, passage.chunk.sentences[s_index].start) in standard:
                 continue
             seen.add(text)

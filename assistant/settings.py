@@ -209,7 +209,11 @@ class CompareSettings:
         0.50, "best-sentence cosine for a semantic match in 'which reports mention X?'")
     council_threshold: float = setting(
         0.44, "evidence (best own sentence of a council's top passages) for a council to be "
-        "listed by 'which councils were advised to X?'")
+        "listed by 'which councils …?' (for 'advised / told to …', only a council whose "
+        "documents hold no recommendation)")
+    advice_threshold: float = setting(
+        0.47, "cosine of the question to a council's best recommendation (the register) for it "
+        "to be listed by 'which councils were advised / told to X?' (chosen on the dev split)")
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,14 @@ def read_manifest(index_dir: Path) -> dict | None:
     return live[1] if live else None
 
 
+def live_folder(index_dir: Path) -> Path | None:
+    """The folder CURRENT names (the live version), without reading its manifest."""
+    try:
+        return index_dir / (index_dir / POINTER).read_text().strip()
+    except OSError:
+        return None
+
+
 def _live_version(index_dir: Path) -> tuple[Path, dict] | None:
     """(folder, manifest) of the live version, reading CURRENT once so both agree."""
     try:

@@ -166,7 +166,7 @@ def index_encoder(store: IndexStore | None = None):
     from assistant.settings import Settings
 
     model = (store.manifest.get("model_id") if store is not None else None) or Settings().model
-    return QueryEncoder(model)
+    return QueryEncoder(model, store.settings.onnx_dir if store is not None else "")
 
 
 def _store_themes(store: IndexStore, encoder=None) -> _StoreThemes:

@@ -36,3 +36,12 @@ def test_different_sentences_and_short_ones_are_not_standard_text():
         ("c", "N", PROCESS),
         ("d", "W", "Westford's budget gap of 38 million pounds over three years needs a credible plan soon."),
     ]) == frozenset()
+
+
+def test_one_template_stating_different_figures_is_not_standard_text():
+    """"The plan shows a gap of 2.6 million pounds by 2026/27" is each council's own fact, though
+    the words around the figures are the same."""
+    one = "The medium term financial plan shows a gap of 2.6 million pounds by 2026/27, mainly from pay."
+    two = "The medium term financial plan shows a gap of 3.8 million pounds by 2025/26, mainly from pay."
+    assert recurring_sentences([("a", "N", one), ("b", "W", two)]) == frozenset()
+    assert recurring_sentences([("a", "N", one), ("b", "W", one)]) == {"a", "b"}

@@ -3,6 +3,7 @@ the encoder setting, and (slow) the real exported model against fp32 sentence-tr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from assistant import onnx_model
 from assistant.embedding import OnnxEmbedder, SentenceTransformerEmbedder, make_embedder
 from assistant.errors import UsageError
 from assistant.onnx_model import OnnxExportError, ensure_onnx, load_session, onnx_path
+from assistant.retrieval import Retriever
 from assistant.settings import DEFAULT_MODEL, Settings, load_settings
 
 
@@ -170,7 +172,8 @@ def test_onnx_vectors_match_fp32_sentence_transformers(reference, tmp_path_facto
 
 
 @pytest.mark.slow
-def test_questions_use_the_exported_fp32_model_when_it_is_there(tmp_path, monkeypatch) -> None:
+def test_questions_use_the_exported_fp32_model_when_it_is_there(tmp_path, monkeypatch,
+                                                                shared_fake_index) -> None:
     from assistant import embedding
     from assistant.embedding import NumpyMiniLM, QueryEncoder
 
@@ -186,5 +189,15 @@ def test_questions_use_the_exported_fp32_model_when_it_is_there(tmp_path, monkey
         assert isinstance(embedding._query_model(DEFAULT_MODEL), OnnxEmbedder)
         for text, expected in zip(PASSAGES[:3], numpy_vectors):
             assert float(QueryEncoder(DEFAULT_MODEL).embed_query(text) @ expected) > 0.9999
+        # a configured onnx_dir is where questions look too, not only the default folder
+        elsewhere = tmp_path / "configured"
+        assert isinstance(embedding._query_model(DEFAULT_MODEL, str(elsewhere)), NumpyMiniLM)
+        ensure_onnx(DEFAULT_MODEL, "fp32", elsewhere, log=lambda m: None)
+        embedding._query_model.cache_clear()
+        encoder = embedding._query_model(DEFAULT_MODEL, str(elsewhere))
+        assert isinstance(encoder, OnnxEmbedder) and encoder.cache_dir == elsewhere
+        settings, store = shared_fake_index  # the retriever's encoder looks in settings.onnx_dir
+        retriever = Retriever(store, replace(settings, onnx_dir=str(elsewhere)))
+        assert retriever.encoder.onnx_dir == str(elsewhere)
     finally:
         embedding._query_model.cache_clear()

@@ -126,6 +126,17 @@ def test_route(question, route):
     assert q(question).route == route
 
 
+@pytest.mark.parametrize("question, advice", [
+    ("Which councils were advised to review their scrutiny arrangements?", True),
+    ("Which councils were told they need a workforce plan?", True),
+    ("Which councils rely heavily on agency staff?", False),
+    ("Which councils had a progress review?", False),
+])
+def test_which_councils_were_advised_asks_for_recommendations(question, advice):
+    query = q(question)
+    assert query.route == "listing" and query.advice is advice
+
+
 def test_comparison_targets():
     assert q("What did the peers say about shared services at each council?").compared == (CITY, COUNTY)
     assert q("Compare the county council's peer reviews on capacity").compared == (COUNTY,)

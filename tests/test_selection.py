@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answer_type import expected_answer
 from assistant.answerability import FEATURES as ANSWER_FEATURES
 from assistant.answerability import probability
 from assistant.errors import UsageError
@@ -67,6 +68,26 @@ def test_standard_text_is_never_a_candidate():
                  "The council should rebuild its reserves by 2026."], [0.9, 0.5])
     found, _ = candidates(Query(text="reserves?"), [p], 25, standard=frozenset({("d", 0)}))
     assert [c.text for c in found] == ["The council should rebuild its reserves by 2026."]
+
+
+def test_a_short_line_is_a_candidate_only_when_it_is_the_kind_of_answer_asked_for():
+    p = passage(["Progress Review", "24 March 2022", "The peers came back to see the council's progress."],
+                [0.5, 0.2, 0.6])
+    texts = lambda q: [c.text for c in candidates(analysed(q), [p], 25)[0]]  # noqa: E731
+    assert texts("What did the peers find at the progress review?") == [
+        "The peers came back to see the council's progress."]
+    assert "24 March 2022" in texts("What date is on the progress review letter?")
+    assert "Progress Review" not in texts("What date is on the progress review letter?")
+    lead_in = passage(["The team then spent 3.5 days onsite at the council, during which they:",
+                       "Spoke to more than 95 people."], [0.5, 0.4])
+    found = [c.text for c in candidates(analysed("How long were the peers on site?"), [lead_in], 25)[0]]
+    assert found[0].startswith("The team then spent 3.5 days")  # a lead-in, but it answers
+    assert [c.text for c in candidates(analysed("Who did the peers speak to?"), [lead_in], 25)[0]] == [
+        "Spoke to more than 95 people."]
+
+
+def analysed(question: str) -> Query:
+    return Query(text=question, expected=expected_answer(question))
 
 
 def scored(*pairs: tuple[str, float], passage_index: int = 0) -> list[Candidate]:

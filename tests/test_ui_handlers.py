@@ -210,3 +210,46 @@ def test_highlight_escapes_around_and_inside_quotes():
     assert out == 'a &lt;b&gt; said: <mark class="pq-quote">&lt;i&gt;yes&lt;/i&gt;.</mark> end'
 
 
+
+
+# ---------------------------------------------------------------- a new ingest while serving
+
+def test_a_question_after_a_new_ingest_is_answered_from_the_new_index(tmp_path):
+    """`peerqa ingest` in another process publishes a new version: the next question says so
+    and is answered from it (same query encoder), not from the index the server started with."""
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    settings, store = build_hostile_index(tmp_path)
+    settings = answering(settings)
+    chat = ui.ChatHandlers(store, settings, CountingRetriever(store, settings),
+                           export_dir=tmp_path / "out", reload=load_index)
+    before = chat.ask(HOSTILE_QUESTION, [], [])
+    assert "ingested again" not in before.chat[-1]["content"]
+    encoder, count = chat.retriever.encoder, len(store.documents)
+
+    new = Path(settings.corpus_dir) / "northby-news.txt"
+    new.write_text("Northby District Council news\n\nPeers praised the Northby recycling strategy "
+                   "and the council's new waste depot, which opened in 2024.\n", encoding="utf-8")
+    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
+    after = chat.ask(HOSTILE_QUESTION, [], [])
+    assert "ingested again" in after.chat[-1]["content"]
+    assert f"answering from {count + 1} documents" in after.chat[-1]["content"]
+    assert len(chat.store.documents) == count + 1 and chat.retriever.encoder is encoder
+    again = chat.ask(HOSTILE_QUESTION, [], [])
+    assert "ingested again" not in again.chat[-1]["content"]  # said once
+
+
+def test_a_damaged_new_index_keeps_the_loaded_one(tmp_path):
+    from assistant.store import POINTER, load_index
+
+    settings, store = build_hostile_index(tmp_path)
+    settings = answering(settings)
+    chat = ui.ChatHandlers(store, settings, CountingRetriever(store, settings),
+                           export_dir=tmp_path / "out", reload=load_index)
+    broken = Path(settings.index_dir) / "v-broken"
+    broken.mkdir()
+    (Path(settings.index_dir) / POINTER).write_text(broken.name)
+    turn = chat.ask(HOSTILE_QUESTION, [], [])
+    assert chat.store is store and "ingested again" not in turn.chat[-1]["content"]
+    assert "Cannot ask" not in turn.chat[-1]["content"]
