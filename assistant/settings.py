@@ -57,11 +57,13 @@ class ChunkingSettings:
     overlap_tokens: int = setting(48, "tokens shared by neighbouring chunks")
     header_tokens: int = setting(48, "budget for the contextual header embedded in front")
     max_model_tokens: int = setting(256, "model input limit (all-MiniLM-L6-v2 truncates beyond)")
-    # 80 (dev of both question sets): no chunk under 80 characters is left. The cover joins the
-    # first chunk of the section after it and the section's cuts stay where they were; joining
-    # by re-splitting cover and section as one text (the earlier way) cut a letter's peer-team
-    # list from its opening line (seed R@5 0.941 -> 0.931). Seed R@5 0.941 unchanged; councils
-    # R@5 0.903 -> 0.910, dev 0.890 -> 0.904.
+    # 80: no chunk under 80 characters is left. The cover joins the first chunk of the section
+    # after it and the section's cuts stay where they were; re-splitting cover and section as one
+    # text (the earlier way) cut a letter's peer-team list from its opening line (seed R@5 0.941
+    # -> 0.931). Now seed R@5 0.941 unchanged, councils dev R@5 0.890 -> 0.904. Cost: a visit
+    # date inside a longer chunk is quoted less (councils a066, a095; the selection model does not
+    # pick a short label line out of it), and a174's refusal (answerability 0.6870 against a
+    # 0.6869 threshold) flips with the corpus's BM25 statistics.
     min_section_chars: int = setting(
         80, "a section body or piece shorter than this (a cover, date or 'Published:' line) is "
            "chunked with the text that follows, never on its own (0: off)")
