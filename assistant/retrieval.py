@@ -308,11 +308,13 @@ class Retriever:
         return {row: score / scale for row, score in fused.items()}
 
     def _hint_boost(self, row: int, query: Query) -> float:
-        """Soft boost for a passage of a council or year the question names."""
+        """Soft boost for a passage of a council, year or kind of document the question names."""
         meta = self.store.documents[self.store.chunks[row].doc_id].meta
         boost = self.settings.retrieval.hint_boost
         named = meta.council in query.councils or meta.council in query.partners
-        return boost * named + boost * bool(query.years and any(y in meta.years for y in query.years))
+        dated = bool(query.years and any(y in meta.years for y in query.years))
+        kind = self.settings.retrieval.doc_type_boost * (meta.doc_type in query.doc_types)
+        return boost * named + boost * dated + kind
 
     def _distinct(self, ranked: list[int], k: int) -> list[int]:
         """Drop passages that overlap or nearly duplicate a better-ranked one."""

@@ -525,3 +525,20 @@ def test_a_passage_giving_the_answer_is_ranked_by_the_sentence_that_gives_it(ind
         expected = whole[chunk.chunk_id] - settings.retrieval.sentence_weight * drop
         assert answering[chunk.chunk_id] == pytest.approx(expected, abs=2e-4), chunk.text[:80]
     assert any(d > 0 for d in drops) and any(d == 0 for d in drops)
+
+
+def test_a_passage_of_the_kind_of_document_asked_about_gains_the_boost(index):
+    """"When did the peers come back?" asks about a progress review: its passages gain
+    ``doc_type_boost``, every other passage scores as without it."""
+    from assistant.query import Query
+
+    settings, store = index
+    query = Query(text="What did the peers find when they came back?", doc_types=("progress review",))
+    plain = _scores(store, settings, query, doc_type_boost=0.0)
+    boosted = _scores(store, settings, query, doc_type_boost=0.1)
+    kinds = {c.chunk_id: store.documents[c.doc_id].meta.doc_type for c in store.chunks}
+    assert plain.keys() == boosted.keys()
+    for chunk_id, score in boosted.items():
+        gain = 0.1 if kinds[chunk_id] == "progress review" else 0.0
+        assert score == pytest.approx(plain[chunk_id] + gain, abs=2e-4)
+    assert {kinds[c] for c in boosted} >= {"progress review", "peer challenge report"}
