@@ -121,6 +121,7 @@ class ChatHandlers:
             self.councils = list(self.session.facts.registry.held)
             with self._register_lock:
                 self._register = None
+            warm_register(store, retriever)
         return (f"*The documents were ingested again since this page opened: answering from "
                 f"{len(store.documents)} documents now (index {store.version}). Reload the page to "
                 "update the filter lists and the Corpus tab.*\n\n")
@@ -374,6 +375,21 @@ def start(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860,
     )
 
 
+def warm_register(store: IndexStore, retriever: Retriever) -> threading.Thread:
+    """Build the recommendations register in the background (half a minute at 1,000
+    documents), so the Recommendations tab and "which councils were advised to …?" do not
+    wait for it; a question needing it meanwhile waits only for what is left."""
+    def build() -> None:
+        try:
+            build_register(store, retriever.encoder)
+        except Exception as exc:  # noqa: BLE001 - the tab reports its own error when opened
+            print(f"peerqa: warning: the register could not be built: {exc}", file=sys.stderr)
+
+    thread = threading.Thread(target=build, name="peerqa-register", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
           auth_file: str | None = None,
           load: Callable[[Settings], IndexStore] = load_index) -> int:
@@ -391,6 +407,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
     corpus_facts(store).registry.find("")  # compiles the council-name patterns: seconds at 1,000 docs
+    warm_register(store, retriever)
     # The loaded index is a million long-lived objects: keep them out of every later garbage
     # collection, which would otherwise pause a question now and then to walk them all.
     gc.collect()

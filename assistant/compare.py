@@ -96,11 +96,15 @@ def compare(
     advice = listing and query.advice and not by_kind
     advised = _advice_strengths(query, store, retriever) if advice else {}
     for council in (c for c in targets if c in held):
+        # what the peers recommended it, not what its documents mention: a council no
+        # recommendation of which is close is not searched at all (hundreds at 1,000 documents)
+        if advised.get(council, 1.0) < settings.compare.advice_threshold:
+            unanswered.append(council)
+            continue
         groups, strength = _council_groups(query, council, retriever, filters, store, settings, standard)
         answered = [g for g in groups if not g.abstained or by_kind]
-        if council in advised:  # what the peers recommended it, not what its documents mention
-            strength = advised[council]
-            passed = strength >= settings.compare.advice_threshold
+        if council in advised:
+            strength, passed = advised[council], True
         else:
             passed = strength >= bar
         if not answered or not passed:

@@ -349,6 +349,7 @@ class IndexStore:
     settings: Settings = field(default_factory=Settings)
     _derived: dict = field(default_factory=dict, repr=False)
     _derived_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _derived_locks: dict = field(default_factory=dict, repr=False)  # name → its own lock
 
     def persisted(self, name: str) -> object | None:
         """The value ingest stored as ``name`` (JSON), or None when this version has none."""
@@ -362,8 +363,17 @@ class IndexStore:
                                "Run `peerqa ingest --rebuild`.") from exc
 
     def derived(self, name: str, compute: Callable[[], T]) -> T:
-        """The value ``compute()`` gave for ``name`` the first time it was asked for."""
+        """The value ``compute()`` gave for ``name`` the first time it was asked for.
+
+        One lock per name: a long computation (the register: half a minute at 1,000
+        documents, built in the background by `serve`) does not hold up the others. Values
+        depend on each other one way only (register → standard text → corpus facts), so
+        threads waiting on each other's names cannot deadlock."""
+        if name in self._derived:
+            return self._derived[name]
         with self._derived_lock:
+            lock = self._derived_locks.setdefault(name, threading.RLock())
+        with lock:
             if name not in self._derived:
                 self._derived[name] = compute()
             return self._derived[name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,6 +167,12 @@ def _load_text(data: bytes) -> RawText:
 _HTML_FURNITURE = ("script", "style", "noscript", "nav", "header", "footer", "form", "aside",
                    "template", "iframe", "svg", "button")
 _SITE_FURNITURE = ("header", "nav", "footer", "aside")  # say whose site it is; kept as evidence
+# Page chrome outside those tags, named by the element's class or id: cookie and consent banners,
+# skip links, breadcrumbs, share bars, "was this page useful?" forms. Their words would open the
+# document (its title, its first chunk) of a page saved with its site around it.
+_CHROME = re.compile(r"(?i)(?:^|[\s_-])(?:cookie\w*|consent|gdpr|skip-?links?|breadcrumbs?|"
+                     r"social-?(?:share|media|links)|share-?(?:this|bar|buttons|links|page)|"
+                     r"page-?feedback|feedback-?form|page-?rating|back-?to-?top)(?:$|[\s_-])")
 _META = {  # <meta> name or property → PageFacts field; the first one found wins
     "og:site_name": "site_name", "application-name": "site_name",
     "og:title": "og_title", "description": "description", "og:description": "description",
@@ -194,6 +201,15 @@ def _page_facts(soup) -> PageFacts:
         furniture="\n".join(t for t in furniture if t)[:20000])
 
 
+def _is_chrome(tag) -> bool:
+    """A banner, bar or form of the site named as such by its class or id (never <main>,
+    <article> or <body>, whatever their class)."""
+    if tag.name in ("html", "body", "main", "article"):
+        return False
+    names = " ".join([*(tag.get("class") or ()), str(tag.get("id") or "")])
+    return bool(names.strip()) and bool(_CHROME.search(names))
+
+
 def _load_html(data: bytes) -> RawText:
     from bs4 import BeautifulSoup
 
@@ -201,6 +217,9 @@ def _load_html(data: bytes) -> RawText:
     facts = _page_facts(soup)
     for tag in soup(_HTML_FURNITURE):
         tag.decompose()
+    for tag in soup.find_all(_is_chrome):
+        if not tag.decomposed:
+            tag.decompose()
     body = soup.find("main") or soup.find("article") or soup.body or soup
     blocks = []
     for element in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre",

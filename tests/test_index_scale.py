@@ -190,3 +190,31 @@ def test_copying_an_index_folder_keeps_it_loadable(fake_index, tmp_path: Path) -
     shutil.copytree(settings.index_dir, moved)
     copy = load_index(dataclasses.replace(settings, index_dir=moved))
     assert copy.persisted(CORPUS_FACTS) == store.persisted(CORPUS_FACTS)
+
+
+def test_a_long_derived_value_does_not_hold_up_another(shared_fake_index) -> None:
+    """`serve` builds the register in the background: a question needing another derived
+    value meanwhile (the IDF, the standard text) gets it without waiting for the register."""
+    import threading
+
+    _, store = shared_fake_index
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "register"
+
+    worker = threading.Thread(target=lambda: store.derived("test-slow", slow))
+    worker.start()
+    try:
+        assert started.wait(10)
+        got: list[str] = []
+        other = threading.Thread(target=lambda: got.append(store.derived("test-fast", lambda: "idf")))
+        other.start()
+        other.join(5)
+        assert got == ["idf"]  # not blocked by "test-slow"
+    finally:
+        release.set()
+        worker.join(10)
+    assert store.derived("test-slow", lambda: "again") == "register"  # computed once

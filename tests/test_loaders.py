@@ -388,3 +388,25 @@ def test_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         load(path)
     path.write_text("word " * 20, encoding="utf-8")  # exactly at the limit: fine
     assert load(path).pages[0].startswith("word")
+
+
+def test_a_saved_pages_banners_and_bars_are_not_its_text(tmp_path):
+    """Cookie banners, skip links, breadcrumbs, share bars and "was this page useful?" forms,
+    named by their class or id, are the site's, not the page's; a section whose class merely
+    contains such a word ("social-care") stays."""
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><title>Peer challenge | Northby District Council</title></head><body>"
+        "<div id='cookie-banner'><p>We use cookies to improve your experience on this site.</p></div>"
+        "<a class='skip-link' href='#main'>Skip to main content</a>"
+        "<div class='breadcrumbs'><a>Home</a> &gt; <a>Your council</a></div>"
+        "<div class='content'><h1>Corporate peer challenge</h1>"
+        "<p>The peer team visited Northby District Council in March 2024.</p>"
+        "<div class='social-care-update'><p>Peers praised the adult social care service.</p></div>"
+        "<div class='page-feedback'><p>Was this page useful? Yes No</p></div>"
+        "<div class='social-share'><p>Share this page</p></div></div></body></html>",
+        encoding="utf-8")
+    text = load(page).pages[0]
+    assert text.startswith("Corporate peer challenge") and "adult social care" in text
+    for chrome in ("cookies", "Skip to", "Your council", "useful", "Share this"):
+        assert chrome not in text

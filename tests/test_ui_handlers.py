@@ -253,3 +253,12 @@ def test_a_damaged_new_index_keeps_the_loaded_one(tmp_path):
     turn = chat.ask(HOSTILE_QUESTION, [], [])
     assert chat.store is store and "ingested again" not in turn.chat[-1]["content"]
     assert "Cannot ask" not in turn.chat[-1]["content"]
+
+
+def test_serve_builds_the_register_in_the_background(handlers):
+    from assistant.recommendations import build_register
+
+    thread = ui.warm_register(handlers.store, handlers.retriever)
+    thread.join(60)
+    assert not thread.is_alive() and "register" in handlers.store._derived
+    assert build_register(handlers.store) is build_register(handlers.store)  # built once
