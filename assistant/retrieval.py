@@ -226,7 +226,13 @@ class Retriever:
         best_sentence = {row: self._best_own_sentence(row, s, standard) for row, s in sentence_scores.items()}
         share = self._standard_share(standard)
         typed = self._typed_rows(query, fused, standard)
-        final = {row: fused[row] + cfg.sentence_weight * best_sentence[row] + self._hint_boost(row, query)
+        ranking_sentence = dict(best_sentence)
+        if cfg.typed_sentence:
+            # the sentence that answers must both be on topic and give the kind of answer
+            # expected: a date elsewhere in the passage does not make its best sentence one
+            for row, given in typed.items():
+                ranking_sentence[row] = max(float(sentence_scores[row][i]) for i in given)
+        final = {row: fused[row] + cfg.sentence_weight * ranking_sentence[row] + self._hint_boost(row, query)
                  - cfg.standard_penalty * float(share[row]) + cfg.typed_bonus * (row in typed)
                  for row in fused}
         chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]
@@ -268,24 +274,26 @@ class Retriever:
         return self.store.derived(f"standard-share-{hash(standard)}", compute)
 
     def _typed_rows(self, query: Query, rows: Iterable[int],
-                    standard: frozenset[tuple[str, int]]) -> set[int]:
+                    standard: frozenset[tuple[str, int]]) -> dict[int, list[int]]:
         """The rows with an own sentence giving the kind of answer the question expects (a date
-        for "when …?", a figure for "how many …?", a named post holder for "who leads …?")."""
+        for "when …?", a figure for "how many …?", a named post holder for "who leads …?"), each
+        with the indexes of those sentences."""
         expected = query.expected
         if expected is None or not self.settings.retrieval.typed_bonus:
-            return set()
+            return {}
         from assistant.answer_type import gives
         from assistant.query import corpus_facts
 
         not_names = corpus_facts(self.store).registry.name_words
         councils = [c.lower() for c in query.councils]
-        found = set()
+        found: dict[int, list[int]] = {}
         for row in rows:
             chunk = self.store.chunks[row]
             texts = [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
-            if any((chunk.doc_id, s.start) not in standard and gives(texts, i, expected, councils, not_names)
-                   for i, s in enumerate(chunk.sentences)):
-                found.add(row)
+            given = [i for i, s in enumerate(chunk.sentences) if (chunk.doc_id, s.start) not in standard
+                     and gives(texts, i, expected, councils, not_names)]
+            if given:
+                found[row] = given
         return found
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
@@ -300,11 +308,13 @@ class Retriever:
         return {row: score / scale for row, score in fused.items()}
 
     def _hint_boost(self, row: int, query: Query) -> float:
-        """Soft boost for a passage of a council or year the question names."""
+        """Soft boost for a passage of a council, year or kind of document the question names."""
         meta = self.store.documents[self.store.chunks[row].doc_id].meta
         boost = self.settings.retrieval.hint_boost
         named = meta.council in query.councils or meta.council in query.partners
-        return boost * named + boost * bool(query.years and any(y in meta.years for y in query.years))
+        dated = bool(query.years and any(y in meta.years for y in query.years))
+        kind = self.settings.retrieval.doc_type_boost * (meta.doc_type in query.doc_types)
+        return boost * named + boost * dated + kind
 
     def _distinct(self, ranked: list[int], k: int) -> list[int]:
         """Drop passages that overlap or nearly duplicate a better-ranked one."""

@@ -4,8 +4,8 @@ Chunks carry the section path (``("4. Feedback", "4.3 Organisational leadership 
 governance")``), are at most ``chunk_tokens`` model word pieces long and overlap their
 neighbours. They never cross a heading, with one exception: a section whose body is too short
 to stand alone (``is_short``: a cover line "Feedback report: 5-8 February 2024", a date, a
-"Published: ..." line, a letter head) is chunked with the section that follows, heading
-included, so it is never a chunk of its own that outranks the text it introduces. Offsets are computed here, not taken from the splitter (its
+"Published: ..." line, a letter head) opens the first chunk of the section that follows,
+heading included, so it is never a chunk of its own that outranks the text it introduces. Offsets are computed here, not taken from the splitter (its
 ``add_start_index`` is wrong with token lengths and overlap), and
 ``cleaned.text[chunk.start:chunk.end] == chunk.text`` always holds.
 """
@@ -26,6 +26,7 @@ from assistant.types import Chunk, Document, DocumentMeta, Section, Sentence
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "; ", ": ", ", ", " ", ""]
 _WORD_START = re.compile(r"(?<!\S)\S")
+_FULL_STOP = re.compile(r"[.!?][\"')\]*]*(?:\s|$)")  # a sentence ends ("**Note.**" too)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(•\[]?[A-Z0-9£])|\n+")
 
 
@@ -108,27 +109,30 @@ def chunk_id(doc_id: str, start: int, end: int, text: str) -> str:
 
 @dataclass(frozen=True)
 class ChunkingUnit:
-    """Consecutive sections chunked together: all but the one whose path it carries are short.
+    """Consecutive sections chunked together: all but one (``main``) are short.
 
-    ``bodies`` are the sections' body spans; the headings between them lie inside
-    ``start:end`` (chunk text is one slice of the document) but are never sentences.
+    ``main`` is the span of the section whose path the unit carries; the splitter cuts only it,
+    so its chunks are the ones it would have alone, and the short sections before and after it
+    join its first and last chunk. ``bodies`` are the sections' body spans; the headings between
+    them lie inside ``start:end`` (chunk text is one slice of the document) but are never
+    sentences.
     """
 
     path: tuple[str, ...]
     start: int
     end: int
     bodies: tuple[tuple[int, int], ...]
+    main: tuple[int, int]
 
 
 def is_short(text: str, settings: ChunkingSettings) -> bool:
-    """Too little to stand as a chunk: a cover or date line, a "Published: ..." line.
-
-    Measured, not shaped: whole cover blocks that name the council, the visit dates and
-    "Feedback report" (90-150 characters) stay chunks of their own; joining them too lost the
-    answers to "when was the peer challenge?" on the many-council fixture (quote rate 0.65 ->
-    0.63) while the lines the issue saw quoted out of place are all under 80 characters.
+    """Too little to stand as a chunk: a cover or date line, a "Published: ..." line, a letter
+    head; by length (``min_section_chars``), or by shape: no sentence in it ends (a title, a
+    date, a label, "Dear Imran,") and it is under ``cover_chars``. A short section that ends a
+    sentence ("5.1 None arising directly from this report.") still says something of its own.
     """
-    return len(text) < settings.min_section_chars
+    return len(text) < settings.min_section_chars or (
+        len(text.strip()) < settings.cover_chars and not _FULL_STOP.search(text))
 
 
 def chunking_units(text: str, sections: tuple[Section, ...],
@@ -138,8 +142,8 @@ def chunking_units(text: str, sections: tuple[Section, ...],
 
     >>> text = "Title date" + " " * 20 + "Body. " * 30
     >>> s = (Section(("T",), 0, 10), Section(("1. A",), 30, 209), Section(("2. B",), 210, 215))
-    >>> [(u.path, u.start, u.end) for u in chunking_units(text, s, ChunkingSettings())]
-    [(('1. A',), 0, 215)]
+    >>> [(u.path, u.start, u.end, u.main) for u in chunking_units(text, s, ChunkingSettings())]
+    [(('1. A',), 0, 215, (30, 209))]
     """
     groups: list[list[Section]] = []
     pending: list[Section] = []
@@ -153,33 +157,35 @@ def chunking_units(text: str, sections: tuple[Section, ...],
     elif pending:
         groups.append(pending)
     units: list[ChunkingUnit] = []
+    previous_end = 0
     for group in groups:
         # the path of the one section that is not short: the text the chunks are about
         main = next((s for s in group if not is_short(text[s.start:s.end], settings)),
                     max(group, key=lambda s: s.end - s.start))
-        units += _lead_and_rest(text, group, main, settings)
+        start = _own_headings_start(text, group[0], main, previous_end)
+        units.append(ChunkingUnit(path=main.path, start=start, end=group[-1].end,
+                                  bodies=tuple((s.start, s.end) for s in group),
+                                  main=(main.start, main.end)))
+        previous_end = group[-1].end
     return units
 
 
-def _lead_and_rest(text: str, group: list[Section], main: Section,
-                   settings: ChunkingSettings) -> list[ChunkingUnit]:
-    """One unit for ``group``; when short sections lead it, the lead (cover lines, the heading
-    and the main section's opening paragraphs, up to the first that is not short) is a unit of
-    its own: a cover's dates stay in a chunk small enough to be found by them, with text that
-    says what they are dates of."""
-    bodies = tuple((s.start, s.end) for s in group)
-    whole = [ChunkingUnit(path=main.path, start=group[0].start, end=group[-1].end, bodies=bodies)]
-    if main is group[0] or main is not group[-1]:
-        return whole
-    cut = main.start
-    while is_short(text[main.start:cut], settings):
-        cut = text.find("\n\n", cut + 1)
-        if cut < 0 or cut >= main.end:
-            return whole
-    rest = cut + len(text[cut:main.end]) - len(text[cut:main.end].lstrip())
-    lead = ChunkingUnit(path=main.path, start=group[0].start, end=cut,
-                        bodies=(*bodies[:-1], (main.start, cut)))
-    return [lead, ChunkingUnit(path=main.path, start=rest, end=main.end, bodies=((rest, main.end),))]
+def _own_headings_start(text: str, first: Section, main: Section, floor: int) -> int:
+    """Where a unit led by a short section starts: at that section's own headings, the ones
+    not on the main section's path ("## LGA Corporate Peer Challenge" above "Dates of the
+    onsite visit: ..."), which the chunk's path no longer names; else at its body.
+
+    The cover's meaning is in them: without them "When was the peer challenge?" found only a
+    visit date under "Executive summary".
+    """
+    if first is main:
+        return first.start
+    shared = 0
+    while shared < min(len(first.path), len(main.path)) and first.path[shared] == main.path[shared]:
+        shared += 1
+    own = first.path[shared:]
+    found = text.find(own[0], floor, first.start) if own else -1
+    return max(floor, text.rfind("\n", floor, found) + 1) if found >= 0 else first.start
 
 
 def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: TokenCounter) -> list[Chunk]:
@@ -201,11 +207,8 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
     for unit in chunking_units(doc.text, doc.sections, settings):
         body = doc.text[unit.start:unit.end]
         sentences = [span for a, b in unit.bodies for span in sentence_spans(doc.text, a, b)]
-        pieces = _locate_pieces(body, splitter.split_text(body))
         sentence_starts = {a - unit.start for a, _ in sentences}
-        count_span = span_counter(body, count_tokens) if len(pieces) > 1 else None
-        if count_span is not None:
-            pieces = _join_short_pieces(body, pieces, settings, count_span)
+        pieces, count_span = _unit_pieces(body, unit, splitter.split_text, settings, count_tokens)
         # a piece of headings alone (between a cover line and its section, when the budget was
         # too small to join them) holds no section text: headings are never chunks of their own
         pieces = [(a, b) for a, b in pieces
@@ -235,6 +238,35 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
                 ),
             ))
     return chunks
+
+
+def _unit_pieces(body: str, unit: ChunkingUnit, split: Callable[[str], list[str]],
+                 settings: ChunkingSettings, count_tokens: TokenCounter
+                 ) -> tuple[list[tuple[int, int]], Callable[[int, int], int] | None]:
+    """Piece spans in ``body`` (the unit's text) and the span counter used for them.
+
+    Only the main section is split, so its pieces are the ones it has alone; the short sections
+    before it (a cover or date line, and the headings between) are prepended to its first piece,
+    those after it appended to its last. Splitting the cover with the section instead moves
+    every later cut in the section: a letter's peer-team list was cut from its "The peer team
+    consisted of:" line and lost its question (seed a179 rank 1 -> 9). When the joined first or
+    last piece would pass ``chunk_tokens``, the whole unit is split as one text instead.
+    """
+    lo, hi = unit.main[0] - unit.start, unit.main[1] - unit.start
+    pieces = [(a + lo, b + lo) for a, b in _locate_pieces(body[lo:hi], split(body[lo:hi]))]
+    joined = lo > 0 or hi < len(body)
+    count_span = span_counter(body, count_tokens) if len(pieces) > 1 or joined else None
+    if count_span is None:
+        return pieces, None
+    pieces = _join_short_pieces(body, pieces, settings, count_span)
+    if not joined or not pieces:
+        return pieces, count_span
+    pieces[0] = (0, pieces[0][1])
+    pieces[-1] = (pieces[-1][0], len(body.rstrip()))
+    if all(count_span(a, b) <= settings.chunk_tokens for a, b in (pieces[0], pieces[-1])):
+        return pieces, count_span
+    whole = _locate_pieces(body, split(body))
+    return _join_short_pieces(body, whole, settings, count_span), count_span
 
 
 def _visible_length(count_tokens: TokenCounter) -> TokenCounter:
@@ -278,11 +310,14 @@ def _locate_pieces(body: str, pieces: list[str]) -> list[tuple[int, int]]:
 
 def _join_short_pieces(body: str, pieces: list[tuple[int, int]], settings: ChunkingSettings,
                        count_span: Callable[[int, int], int]) -> list[tuple[int, int]]:
-    """Pieces with every short piece (``is_short``) joined to the one after it (the last to the
-    one before), when the joined piece stays within ``chunk_tokens``.
+    """Pieces with every piece under ``min_section_chars`` characters or ``min_piece_tokens``
+    tokens joined to the one after it (the last to the one before), when the joined piece stays
+    within ``chunk_tokens``.
 
     The splitter leaves a short piece where a short line ("On-site: 12-15 March 2024") or a
-    heading is followed by a paragraph too long to share its piece.
+    lead-in ("The key recommendations are:") is followed by a paragraph or list too long to
+    share its piece; alone, the lead-in matched every question about recommendations and the
+    list it introduces ranked below it.
     """
     out: list[tuple[int, int]] = []
     carry: tuple[int, int] | None = None  # a short piece waiting to join the next
@@ -301,7 +336,8 @@ def _join_short_pieces(body: str, pieces: list[tuple[int, int]], settings: Chunk
             else:
                 settle(carry)
         carry = None
-        if is_short(body[a:b], settings):
+        if (len(body[a:b]) < settings.min_section_chars
+                or count_span(a, b) < settings.min_piece_tokens):
             carry = (a, b)
         else:
             out.append((a, b))

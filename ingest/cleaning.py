@@ -290,7 +290,12 @@ def _heading_level(line: str, numbered_level: int) -> tuple[bool, int, int]:
         return False, 0, numbered_level
     if ":" in line:
         label, _, rest = line.partition(":")
-        if len(label.split()) < 3 or not rest.strip()[:1].isupper():
+        # "Published: 3 April", "Tel: 0161 …" are labelled text; "SECTION 2: KEY
+        # RECOMMENDATIONS", "Part 3: Findings" are numbered titles (a title is capitalised word
+        # by word: "Recommendation 1: Cost the plan" is an item)
+        numbered_label = (re.fullmatch(r"[A-Za-z]+ (?:\d{1,2}|[IVX]{1,4})", label.strip())
+                          and all(w[0].isupper() for w in rest.split() if len(w) > 3))
+        if (len(label.split()) < 3 and not numbered_label) or not rest.strip()[:1].isupper():
             return False, 0, numbered_level
     if "@" in line or re.search(r"\d{4,}", line.replace(" ", "")) and len(letters) < 12:
         return False, 0, numbered_level

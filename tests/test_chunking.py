@@ -130,9 +130,11 @@ def test_chunks_stay_within_one_section(seed) -> None:
 
 def test_no_chunk_is_a_short_line_of_its_own(seed, count_tokens) -> None:
     """A date line under a report's title ("24 March 2022") is chunked with what follows."""
+    off = dataclasses.replace(CHUNKING, min_section_chars=0)
     joined = {doc_id: (doc, chunk_document(doc, JOINING, count_tokens))
               for doc_id, (doc, _) in seed.items()}
-    assert any(is_short(c.text, JOINING) for _, c in all_chunks(seed))  # off by default
+    assert any(is_short(c.text, JOINING) for doc, _ in seed.values()
+               for c in chunk_document(doc, off, count_tokens))  # what joining removes
     short = [(doc.meta.doc_id, chunk.text) for doc, chunk in all_chunks(joined)
              if is_short(chunk.text, JOINING)]
     assert not short, short
@@ -394,18 +396,22 @@ def test_a_cover_line_joins_the_section_that_follows() -> None:
     assert sentences[:2] == ["**Feedback report: 23-27 January 2022**", "Finding 0 is set out here."]
 
 
-def test_a_cover_line_keeps_to_the_opening_paragraph() -> None:
-    """The cover joins the heading and the opening paragraph, not the whole section: its dates
-    stay in a chunk small enough to be found by them."""
+def test_a_cover_line_leaves_the_sections_cuts_where_they_were() -> None:
+    """The cover joins the section's first chunk; every chunk of the section ends where it ends
+    without the cover (splitting cover and section as one text moved the cuts, and cut a
+    letter's peer-team list from its opening line)."""
     opening = "The council asked the peers to look at its finances, its culture and how it works with partners."
-    cleaned = clean(["# Feedback report\n\n24 March 2022\n\n## 1. Summary\n\n" + opening + "\n\n"
-                     + " ".join(f"Finding {i} is set out here." for i in range(30))])
-    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
-    chunks = chunk_document(doc, JOINING, word_count)
-    assert chunks[0].text == "24 March 2022\n\n## 1. Summary\n\n" + opening
-    assert chunks[1].text.startswith("Finding 0") and all(c.section == ("Feedback report", "1. Summary")
-                                                          for c in chunks)
-    check_chunks(doc, chunks, JOINING, word_count)
+    section = ("## 1. Summary\n\n" + opening + "\n\n"
+               + " ".join(f"Finding {i} is set out here." for i in range(30)))
+    with_cover = clean(["# Feedback report\n\n24 March 2022\n\n" + section])
+    alone = clean(["# Feedback report\n\n" + section])
+    docs = [_document(c.text, sections_of(c.text, c.blocks)) for c in (with_cover, alone)]
+    (doc, joined), (_, plain) = ((d, chunk_document(d, JOINING, word_count)) for d in docs)
+    assert joined[0].text == "24 March 2022\n\n## 1. Summary\n\n" + plain[0].text
+    shift = len("24 March 2022\n\n")
+    assert [c.end for c in joined] == [c.end + shift for c in plain] and len(plain) > 1
+    assert all(c.section == ("Feedback report", "1. Summary") for c in joined)
+    check_chunks(doc, joined, JOINING, word_count)
 
 
 @PROPERTY
@@ -435,3 +441,38 @@ def test_overlap_prefers_a_sentence_start() -> None:
     chunks = chunk_document(doc, ChunkingSettings(chunk_tokens=30, overlap_tokens=10), word_count)
     for chunk in chunks[1:]:
         assert re.match(r"Point \d+ is short\.", chunk.text), chunk.text[:30]
+
+
+def test_a_cover_block_joins_by_shape_and_a_short_sentence_stays() -> None:
+    """With ``cover_chars``, a block in which no sentence ends (title, council, visit dates)
+    joins what follows whatever its length under the bound; a section that ends a sentence,
+    however short, is a chunk of its own."""
+    config = ChunkingSettings(min_section_chars=0, cover_chars=240)
+    cover = "Northby District Council Corporate Peer Challenge 18 - 21 September 2023 Feedback report"
+    assert is_short(cover, config) and not is_short("5.1 None arising from this report.", config)
+    assert not is_short("x " * 130, config)  # past the bound: not a cover
+    cleaned = clean(["# Northby\n\n" + cover + "\n\n## 1. Summary\n\n"
+                     + " ".join(f"Finding {i} is set out here." for i in range(30))
+                     + "\n\n## 2. Legal\n\n5.1 None arising from this report."])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    chunks = chunk_document(doc, config, word_count)
+    assert chunks[0].text.startswith(cover) and chunks[0].section == ("Northby", "1. Summary")
+    assert chunks[-1].text == "5.1 None arising from this report."
+    check_chunks(doc, chunks, config, word_count)
+
+
+def test_a_lead_in_joins_the_list_it_introduces() -> None:
+    """A sentence introducing a list too long to share its piece is chunked with the list, not
+    on its own (it matched every question about recommendations and outranked them)."""
+    lead_in = "The peer team's recommendations are set out below, with more in the report."
+    items = "\n".join(f"R{i}. Recommendation number {i} asks the authority to act on item {i}."
+                      for i in range(1, 8))
+    cleaned = clean([f"# Key recommendations\n\n{lead_in}\n\n{items}\n\n# Next\n\nThe end is here."])
+    doc = _document(cleaned.text, sections_of(cleaned.text, cleaned.blocks))
+    config = ChunkingSettings(chunk_tokens=100, overlap_tokens=20, min_section_chars=0,
+                              min_piece_tokens=20)
+    apart = chunk_document(doc, dataclasses.replace(config, min_piece_tokens=0), word_count)
+    joined = chunk_document(doc, config, word_count)
+    assert apart[0].text == lead_in  # what the splitter gives: the lead-in alone
+    assert joined[0].text.startswith(lead_in + "\n\nR1.") and len(joined) < len(apart)
+    check_chunks(doc, joined, config, word_count)

@@ -231,10 +231,21 @@ def test_titled_heading_at_top_level() -> None:
     "Version 1.2, approved by Cabinet on 25 July 2023",
     "Feedback report: 5\u20138 February 2024",
     "18 JANUARY 2023",
+    "Published: 3 April 2024",  # a label and its value
+    "Recommendation 1: Cost the council plan",  # a numbered item: its words are not a title's
 ])
 def test_not_headings(line: str) -> None:
     cleaned = clean([f"{line}\n\nBody text follows here."])
     assert headings(cleaned) == []
+
+
+def test_a_numbered_label_before_a_title_is_a_heading() -> None:
+    """"SECTION 2: KEY RECOMMENDATIONS" titles its section: read as a label ("Published: …"), its
+    recommendations had no section path and their lead-in was chunked away from them."""
+    raw = ("SECTION 1: EXECUTIVE SUMMARY\n\nThe service is trusted.\n\n"
+           "Part 2: Key Recommendations\n\nR1. Keep the programme.")
+    cleaned = clean([raw])
+    assert headings(cleaned) == [(1, "SECTION 1: EXECUTIVE SUMMARY"), (1, "Part 2: Key Recommendations")]
 
 
 def test_numbered_line_followed_by_text_is_not_split_out() -> None:
