@@ -60,8 +60,15 @@ def stems(text: str) -> list[str]:
 
     from bm25s.stopwords import STOPWORDS_EN
 
-    words = [w for w in re.findall(r"(?u)\b\w\w+\b", text.lower()) if w not in STOPWORDS_EN]
+    words = [w for w in re.findall(r"(?u)\b\w\w+\b", text.lower())
+             if w not in STOPWORDS_EN and w not in _QUESTION_WORDS]
     return _stemmer().stemWords(words)
+
+
+# The words that frame a question ("when was …?") name no topic; rare in report prose, they
+# would weigh as much as the rarest topic word, and "when" in "…, when an external review …"
+# is no date.
+_QUESTION_WORDS = frozenset({"what", "when", "where", "which", "who", "whom", "whose", "why", "how"})
 
 
 def stem_idf(retriever, tokenizer):

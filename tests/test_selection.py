@@ -168,3 +168,14 @@ def test_fit_refuses_a_split_without_both_kinds_of_question():
     with pytest.raises(UsageError, match="answerable and unanswerable"):
         fit_answerability([(0.5,) * 6] * 3, [True] * 3)
 
+
+
+def test_question_words_are_not_topic_words():
+    """"When was the peer challenge?" is not answered by a sentence for its "when"."""
+    from assistant.lexical import stems
+
+    assert stems("When was the peer challenge?") == stems("the peer challenge")
+    clause = features_of("The council has changed since 2019, when a review found problems.",
+                         set(stems("When was the peer challenge?")), dense=0.1, best_dense=0.5,
+                         rank=0, passage_share=1.0)
+    assert dict(zip(FEATURES, clause))["lexical"] == 0.0
