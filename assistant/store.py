@@ -17,6 +17,8 @@ Layout of the index folder::
         bm25/                bm25s index and its tokenizer vocabulary and stopwords
         derived/<name>.json  facts computed once at ingest (standard text, corpus facts), read
                              on first use so `serve` does not compute them on its first question
+        derived/<name>.npz   arrays kept for the next ingest (``StoredArrays``): what makes the
+                             standard-text search of a re-ingest incremental
 
 The arrays and the BM25 index are memory-mapped: a 100k-chunk index (~1 GB of sentence
 vectors) opens in about a second and pages in only what questions touch.
@@ -34,6 +36,7 @@ import os
 import shutil
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -219,11 +222,23 @@ def _new_faiss(choice: dict, dim: int):
     return faiss.IndexFlatIP(dim)
 
 
+@dataclass(frozen=True)
+class StoredArrays:
+    """A derived value kept as NumPy arrays (``derived/<name>.npz``), not JSON: millions of
+    integers that JSON would take seconds to write and read."""
+
+    arrays: dict[str, np.ndarray]
+
+
 def _write_derived(build: Path, derived: dict[str, object]) -> None:
     if not derived:
         return
     (build / "derived").mkdir()
     for name, value in derived.items():
+        if isinstance(value, StoredArrays):
+            with open(build / "derived" / f"{name}.npz", "wb") as handle:
+                np.savez(handle, **value.arrays)
+            continue
         (build / "derived" / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False),
                                                         encoding="utf-8")
 
@@ -350,6 +365,18 @@ class IndexStore:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}). "
+                               "Run `peerqa ingest --rebuild`.") from exc
+
+    def persisted_arrays(self, name: str) -> dict[str, np.ndarray] | None:
+        """The ``StoredArrays`` ingest stored as ``name``, or None when this version has none."""
+        path = self.path / "derived" / f"{name}.npz"
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                return {key: stored[key] for key in stored.files}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}). "
                                "Run `peerqa ingest --rebuild`.") from exc
 

@@ -44,7 +44,7 @@ from assistant.types import Chunk, Document, DocumentMeta
 from ingest.catalog import CATALOG_NAME, assign_doc_ids, load_catalog, meta_from_entry
 from ingest.chunking import chunk_document, contextual_header, embedding_text, sections_of
 from ingest.cleaning import clean
-from ingest.derived import derived_facts, stored_text_facts
+from ingest.derived import derived_facts, stored_standard_state, stored_text_facts
 from ingest.loaders import file_digest, load, outside_folder
 
 IGNORED_NAMES = {CATALOG_NAME, "README.md", "README.txt"}
@@ -395,7 +395,8 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     metas = {d.meta.doc_id: d.meta for d in all_docs}
     lexical = [f"{contextual_header(c, metas[c.doc_id])}\n{c.text}" for c in all_chunks]
     progress("writing", 0, 0)  # the facts worked out at ingest (standard text) count as writing
-    derived = derived_facts(settings, all_docs, all_chunks, stored_text_facts(old))
+    derived = derived_facts(settings, all_docs, all_chunks, stored_text_facts(old),
+                            stored_standard_state(old))
     try:
         write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors, sent_vecs, lexical,
                     derived)
