@@ -34,6 +34,7 @@ from assistant.settings import Settings, resolve_model_path
 from assistant.store import (
     check_compatible,
     faiss_choice,
+    gc_paused,
     load_index,
     read_manifest,
     write_index,
@@ -395,11 +396,15 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     metas = {d.meta.doc_id: d.meta for d in all_docs}
     lexical = [f"{contextual_header(c, metas[c.doc_id])}\n{c.text}" for c in all_chunks]
     progress("writing", 0, 0)  # the facts worked out at ingest (standard text) count as writing
-    derived = derived_facts(settings, all_docs, all_chunks, stored_text_facts(old),
-                            stored_standard_state(old))
     try:
-        write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors, sent_vecs, lexical,
-                    derived)
+        # Millions of short-lived objects (sentences, tokens) over a heap of a million live ones
+        # (the index): paused, the collector does not walk the live ones again and again
+        # (~15 s of a 100k-chunk re-ingest).
+        with gc_paused():
+            derived = derived_facts(settings, all_docs, all_chunks, stored_text_facts(old),
+                                    stored_standard_state(old))
+            write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors,
+                        sent_vecs, lexical, derived)
     except OSError as exc:  # disk full, folder made read-only meanwhile: one line, not a traceback
         raise _write_error(Path(settings.index_dir), exc) from exc
     return IngestReport(
