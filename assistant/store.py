@@ -14,7 +14,9 @@ Layout of the index folder::
         faiss.index          an HNSW graph over vectors.npy, above ``index.hnsw_above`` chunks
                              (manifest["faiss"]); exact flat search is built from vectors.npy
                              at load (older versions stored a flat copy here)
-        bm25/                bm25s index and its tokenizer vocabulary and stopwords
+        bm25/                bm25s index and its tokenizer vocabulary and stopwords, and
+                             tokens.npz: each chunk's words, so the next ingest splits only
+                             new chunks
         derived/<name>.json  facts computed once at ingest (standard text, corpus facts), read
                              on first use so `serve` does not compute them on its first question
         derived/<name>.npz   arrays kept for the next ingest (``StoredArrays``): what makes the
@@ -161,19 +163,22 @@ def write_index(
     sentence_vectors: np.ndarray,
     lexical_texts: list[str],
     derived: dict[str, object] | None = None,
+    lexical_cache: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write one complete version (layout above) and publish it atomically; its folder.
 
     ``vectors`` are (chunks, dim) unit rows, ``lexical_texts`` one text per chunk for BM25.
     The manifest gets the format and the dimension here; ``manifest["index_version"]`` names
     the version and ``manifest["faiss"]`` (see ``faiss_choice``) the vector index, flat when
-    absent. ``derived`` values (JSON) are stored for ``IndexStore.persisted``. Call inside
-    ``writer_lock(index_dir)``.
+    absent. ``derived`` values (JSON) are stored for ``IndexStore.persisted``;
+    ``lexical_cache`` is the live version's BM25 words (``load_token_cache``), reused for the
+    texts it holds. Call inside ``writer_lock(index_dir)``.
     """
     manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
     build = new_version_dir(index_dir)
     try:
-        _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts)
+        _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts,
+                       lexical_cache)
         _write_derived(build, derived or {})
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)  # a half-written folder is never published
@@ -182,7 +187,8 @@ def write_index(
 
 
 def _write_version(build: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
-                   vectors: np.ndarray, sentence_vectors: np.ndarray, lexical_texts: list[str]) -> None:
+                   vectors: np.ndarray, sentence_vectors: np.ndarray, lexical_texts: list[str],
+                   lexical_cache: dict[str, np.ndarray] | None = None) -> None:
     import faiss
 
     from assistant.lexical import build_bm25
@@ -199,7 +205,7 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(index, str(build / "faiss.index"))
-    build_bm25(lexical_texts or [""], build / "bm25")
+    build_bm25(lexical_texts or [""], build / "bm25", lexical_cache)
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
 
 

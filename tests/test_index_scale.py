@@ -234,3 +234,33 @@ def test_a_damaged_standard_text_state_costs_a_full_search_not_the_ingest(fake_i
     run(settings)
     assert searches[-1].rechecked == len(searches[-1].state["starts"])
     assert load_index(settings).persisted_arrays(STANDARD_STATE) is not None
+
+
+def test_a_re_ingest_splits_only_new_chunks_for_bm25_and_writes_a_full_build_s_files(
+        fake_index, monkeypatch, tmp_path: Path) -> None:
+    settings, _ = fake_index
+    from assistant import lexical
+
+    split: list[str] = []
+    real = lexical.new_tokenizer
+
+    def counting():
+        tokenizer = real()
+        splitter = tokenizer.splitter
+        tokenizer.splitter = lambda text: (split.append(text), splitter(text))[1]
+        return tokenizer
+
+    monkeypatch.setattr(lexical, "new_tokenizer", counting)
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThe council has appointed a new director.\n",
+                    encoding="utf-8")
+    run(settings)
+    incremental = load_index(settings)
+    changed = sum(1 for c in incremental.chunks if c.doc_id == NEWS)
+    assert 0 < len(split) <= changed < len(incremental.chunks)
+    full_settings = dataclasses.replace(settings, index_dir=tmp_path / "full")
+    run(full_settings, rebuild=True)
+    full = load_index(full_settings)
+    for name in sorted(p.name for p in (full.path / "bm25").iterdir()):
+        if name != "tokens.npz":
+            assert (incremental.path / "bm25" / name).read_bytes() == (full.path / "bm25" / name).read_bytes()

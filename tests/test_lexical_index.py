@@ -8,7 +8,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from assistant.lexical import _bm25_class, build_bm25, new_tokenizer
+from assistant.lexical import _bm25_class, build_bm25, load_token_cache, new_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,10 +38,55 @@ def test_array_built_scores_equal_the_library_s(method: str) -> None:
     assert built["arrays"]["num_docs"] == built["library"]["num_docs"]
 
 
-def test_the_saved_index_loads_with_the_library(tmp_path: Path) -> None:
-    build_bm25(_texts(), tmp_path / "bm25")
-    loaded = bm25s.BM25.load(str(tmp_path / "bm25"))
-    assert loaded.scores["num_docs"] == len(_texts())
+def library_build(texts: list[str], path: Path) -> None:
+    """The files bm25s's own tokenizer and index write."""
+    tokenizer = new_tokenizer()
+    ids = tokenizer.tokenize(texts, update_vocab=True, return_as="ids", show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(tokenizer.to_tokenized_tuple(ids), show_progress=False)
+    retriever.save(str(path))
+    tokenizer.save_vocab(str(path))
+    tokenizer.save_stopwords(str(path))
+
+
+def same_files(ours: Path, library: Path) -> None:
+    names = sorted(p.name for p in library.iterdir())
+    assert names == sorted(p.name for p in ours.iterdir() if p.name != "tokens.npz")
+    for name in names:
+        assert (ours / name).read_bytes() == (library / name).read_bytes(), name
+
+
+def test_the_index_files_are_those_the_library_writes(tmp_path: Path) -> None:
+    texts = _texts()
+    build_bm25(texts, tmp_path / "ours")
+    library_build(texts, tmp_path / "library")
+    same_files(tmp_path / "ours", tmp_path / "library")
+    assert bm25s.BM25.load(str(tmp_path / "ours")).scores["num_docs"] == len(texts)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_build_from_an_earlier_build_s_words_writes_the_same_files(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    texts = _texts()
+    before = [t for t in texts if rng.random() < 0.8]
+    build_bm25(before, tmp_path / "before")
+    cache = load_token_cache(tmp_path / "before")
+    assert cache is not None and len(cache["keys"]) == len(before)
+    after = [t for t in texts if rng.random() < 0.8] + ["A new paragraph on Zebrafield's gazetteer."]
+    after = [after[i] for i in rng.permutation(len(after))]
+    build_bm25(after, tmp_path / "after", cache)
+    library_build(after, tmp_path / "library")
+    same_files(tmp_path / "after", tmp_path / "library")
+    build_bm25(after, tmp_path / "fresh")  # the words kept are the same however they were found
+    kept, fresh = load_token_cache(tmp_path / "after"), load_token_cache(tmp_path / "fresh")
+    assert kept.keys() == fresh.keys() and all(np.array_equal(kept[k], fresh[k]) for k in kept)
+
+
+def test_an_unreadable_word_cache_is_ignored(tmp_path: Path) -> None:
+    build_bm25(["Some words to index here."], tmp_path)
+    (tmp_path / "tokens.npz").write_bytes(b"damaged")
+    assert load_token_cache(tmp_path) is None
+    assert load_token_cache(tmp_path / "missing") is None
 
 
 def test_a_vocabulary_past_65535_stems_gives_the_library_s_scores_too() -> None:
@@ -54,3 +99,13 @@ def test_a_vocabulary_past_65535_stems_gives_the_library_s_scores_too() -> None:
     arrays = _bm25_class()().build_index_from_ids(unique, corpus, show_progress=False)
     for key in ("data", "indices", "indptr"):
         assert arrays[key].dtype == library[key].dtype and np.array_equal(arrays[key], library[key])
+
+
+def test_words_split_by_another_tokenizer_are_not_reused(tmp_path: Path) -> None:
+    build_bm25(["The budget gap is closing."], tmp_path / "before")
+    cache = load_token_cache(tmp_path / "before")
+    cache["table"] = np.array(["wrong"] * len(cache["table"]))  # as if split otherwise
+    cache["tokenizer"] = np.array("another version")
+    build_bm25(["The budget gap is closing."], tmp_path / "after", cache)
+    library_build(["The budget gap is closing."], tmp_path / "library")
+    same_files(tmp_path / "after", tmp_path / "library")
