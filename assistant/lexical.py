@@ -122,8 +122,10 @@ def _vocabulary(tokenizer, table: list[str], stems: list[str], words: np.ndarray
     (the empty token first, then each word and stem at its first occurrence) and return
     (token ids, flat; tokens per text; the used words, their stems and the texts' words as
     numbers into them, for the cache). A text without words is the empty token, as there."""
-    used, first = np.unique(words, return_index=True)
-    order = used[np.argsort(first, kind="stable")]  # words by first occurrence
+    first = np.full(len(table), len(words), np.int64)
+    np.minimum.at(first, words, np.arange(len(words)))  # each word's first place: no sort of all
+    used = np.flatnonzero(first < len(words))
+    order = used[np.argsort(first[used], kind="stable")]  # words by first occurrence
     tokenizer.word_to_id, tokenizer.word_to_stem, tokenizer.stem_to_sid = {"": 0}, {"": ""}, {"": 0}
     sid = np.zeros(len(table), np.int64)
     rank = np.zeros(len(table), np.int64)

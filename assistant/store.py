@@ -164,6 +164,7 @@ def write_index(
     lexical_texts: list[str],
     derived: dict[str, object] | None = None,
     lexical_cache: dict[str, np.ndarray] | None = None,
+    build: Path | None = None,
 ) -> Path:
     """Write one complete version (layout above) and publish it atomically; its folder.
 
@@ -172,10 +173,13 @@ def write_index(
     the version and ``manifest["faiss"]`` (see ``faiss_choice``) the vector index, flat when
     absent. ``derived`` values (JSON) are stored for ``IndexStore.persisted``;
     ``lexical_cache`` is the live version's BM25 words (``load_token_cache``), reused for the
-    texts it holds. Call inside ``writer_lock(index_dir)``.
+    texts it holds. ``build`` is a folder from ``new_version_dir`` that the caller may have
+    written the arrays into (``vectors`` and ``sentence_vectors`` mapped from its
+    ``vectors.npy`` and ``sentences.npy``); by default a new one. Call inside
+    ``writer_lock(index_dir)``.
     """
     manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
-    build = new_version_dir(index_dir)
+    build = build or new_version_dir(index_dir)
     try:
         _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts,
                        lexical_cache)
@@ -197,8 +201,8 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
         json.dumps([document_to_json(d) for d in documents], ensure_ascii=False), encoding="utf-8")
     (build / "chunks.json").write_text(json.dumps(chunks_to_columns(chunks, documents), ensure_ascii=False),
                                        encoding="utf-8")
-    np.save(build / "vectors.npy", vectors.astype(np.float32))
-    np.save(build / "sentences.npy", sentence_vectors.astype(np.float32))
+    _save_array(build / "vectors.npy", vectors)
+    _save_array(build / "sentences.npy", sentence_vectors)
     choice = manifest.get("faiss") or {"kind": "flat"}
     if choice["kind"] != "flat":  # a flat index is vectors.npy again: it is made at load instead
         index = _new_faiss(choice, manifest["dim"])
@@ -207,6 +211,15 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
         faiss.write_index(index, str(build / "faiss.index"))
     build_bm25(lexical_texts or [""], build / "bm25", lexical_cache)
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    """``array`` as float32 in ``path``, unless it is that file already, mapped (then only
+    flushed; ``publish`` syncs it)."""
+    if isinstance(array, np.memmap) and array.filename and Path(array.filename) == path.resolve():
+        array.flush()
+        return
+    np.save(path, array.astype(np.float32, copy=False))  # float32 already: written, not copied
 
 
 def faiss_choice(settings: IndexSettings, chunks: int) -> dict:
