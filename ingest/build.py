@@ -522,15 +522,44 @@ def _new_array(build: Path | None, name: str, shape: tuple[int, int]) -> np.ndar
 
 
 def _copy_rows(out: np.ndarray, out_rows: np.ndarray, source: np.ndarray, source_rows: np.ndarray) -> None:
-    """``out[out_rows] = source[source_rows]``, a slice copy per run of consecutive rows: the
-    kept documents' rows move in long runs, and a fancy-indexed gather from the memory-mapped
-    live arrays took ~5 s for the ~1 GB of a 100k-chunk index."""
+    """``out[out_rows] = source[source_rows]``, a copy per run of consecutive rows: the kept
+    documents' rows move in long runs. Between two mapped .npy files each run is copied by
+    the kernel (``copy_file_range``; shared extents where the file system can); else, or if
+    that fails, as a slice copy. A row-by-row gather from the mapped live arrays took ~5 s
+    for the ~1 GB of a 100k-chunk index."""
     if not len(out_rows):
         return
     breaks = np.flatnonzero((np.diff(out_rows) != 1) | (np.diff(source_rows) != 1)) + 1
-    for a, b in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(out_rows)].tolist(), strict=True):
-        at, start = int(out_rows[a]), int(source_rows[a])
-        out[at:at + b - a] = source[start:start + b - a]
+    runs = [(int(out_rows[a]), int(source_rows[a]), b - a)
+            for a, b in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(out_rows)].tolist(), strict=True)]
+    if _copy_file_runs(out, source, runs):
+        return
+    for at, start, count in runs:
+        out[at:at + count] = source[start:start + count]
+
+
+def _copy_file_runs(out: np.ndarray, source: np.ndarray, runs: list[tuple[int, int, int]]) -> bool:
+    """Copy (out row, source row, rows) runs file to file; False when the arrays are not both
+    plain mapped files of one layout or the kernel cannot copy (the caller then copies)."""
+    def mapped(a: np.ndarray) -> bool:
+        return isinstance(a, np.memmap) and bool(a.filename) and a.flags.c_contiguous
+
+    if not (mapped(out) and mapped(source) and out.dtype == source.dtype
+            and out.shape[1:] == source.shape[1:] and hasattr(os, "copy_file_range")):
+        return False
+    row = out.strides[0]
+    try:
+        with open(source.filename, "rb") as src, open(out.filename, "r+b") as dst:
+            for at, start, count in runs:
+                left, read_at, write_at = count * row, source.offset + start * row, out.offset + at * row
+                while left:
+                    done = os.copy_file_range(src.fileno(), dst.fileno(), left, read_at, write_at)
+                    if done <= 0:
+                        return False
+                    left, read_at, write_at = left - done, read_at + done, write_at + done
+    except OSError:
+        return False
+    return True
 
 
 def _refuse_empty(settings: Settings, previous: dict | None, plan: _Plan) -> None:

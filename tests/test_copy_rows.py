@@ -20,3 +20,18 @@ def test_run_copies_equal_a_gather(source_rows: list[int], seed: int) -> None:
     expected[out_rows] = source[rows]
     _copy_rows(out, out_rows, source, rows)
     assert np.array_equal(out, expected)
+
+
+def test_runs_between_mapped_files_are_copied_file_to_file(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    source = rng.standard_normal((50, 4)).astype(np.float32)
+    np.save(tmp_path / "old.npy", source)
+    mapped = np.load(tmp_path / "old.npy", mmap_mode="r")
+    out = np.lib.format.open_memmap(tmp_path / "new.npy", mode="w+", dtype=np.float32, shape=(40, 4))
+    rows = np.r_[3:20, 25:40, 0:2].astype(np.int64)  # three runs, one out of order
+    out_rows = np.r_[0:17, 20:35, 38:40].astype(np.int64)
+    out[17:20] = 7.0  # rows written otherwise (new chunks) stay as they are
+    _copy_rows(out, out_rows, mapped, rows)
+    out.flush()
+    written = np.load(tmp_path / "new.npy")
+    assert np.array_equal(written[out_rows], source[rows]) and (written[17:20] == 7.0).all()
