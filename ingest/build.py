@@ -374,13 +374,15 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     kept = (old.vectors, old.sentence_vectors, old.sentence_offsets[rows]) if old is not None else None
     dim = _dimension(settings, embedder, kept[0] if kept and rows else new_vecs, new_vecs)
     # keep chunk order stable: by document, then position
-    sort = sorted(range(len(all_chunks)), key=lambda i: (order[all_chunks[i].doc_id], all_chunks[i].ordinal))
-    all_chunks = [all_chunks[i] for i in sort]
+    # (np.lexsort, stable as sorted() is: 0.6 s of Python key tuples at 100k chunks)
+    sort = np.lexsort((np.array([c.ordinal for c in all_chunks], dtype=np.int64),
+                       np.array([order[c.doc_id] for c in all_chunks], dtype=np.int64)))
+    all_chunks = [all_chunks[i] for i in sort.tolist()]
     # the arrays are written straight into the new version's folder: at 100k chunks a copy in
     # memory then a write of its ~1 GB took seconds of a one-document re-ingest
     build = _new_build(Path(settings.index_dir))
     with _removed_on_failure(build):
-        vectors, sent_vecs = _assemble(np.array(sort, dtype=np.int64), np.array(rows, dtype=np.int64),
+        vectors, sent_vecs = _assemble(sort.astype(np.int64), np.array(rows, dtype=np.int64),
                                        kept, new_vecs, new_sents, [len(c.sentences) for c in new_chunks],
                                        [len(c.sentences) for c in all_chunks], dim, build)
     version = _write(settings, plan, entries, all_docs, all_chunks, vectors, sent_vecs, old,
