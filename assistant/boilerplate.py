@@ -275,8 +275,7 @@ def find_standard_text(docs: Sequence[DocSentences], ignore: frozenset[str], min
     meta = json.dumps({"format": STATE_FORMAT, "shingle": SHINGLE, "min_words": MIN_WORDS,
                        "min_jaccard": min_jaccard, "max_postings": max_postings,
                        "ignore": sorted(ignore)})
-    usable = (previous is not None and set(_STATE_KEYS) <= set(previous)
-              and str(previous["meta"][()]) == meta)
+    usable = previous is not None and _consistent(previous) and str(previous["meta"][()]) == meta
     sigs = [d.signature() for d in docs]
     if usable:
         old = dict(zip(previous["doc_ids"].tolist(), previous["doc_sigs"].tolist()))
@@ -298,6 +297,19 @@ def find_standard_text(docs: Sequence[DocSentences], ignore: frozenset[str], min
              "doc_sigs": np.array(sigs, dtype=str), "member": member, "by_gram": sh.by_gram,
              "by_row": sh.by_row}
     return StandardText(found, state, rechecked)
+
+
+def _consistent(state: dict[str, np.ndarray]) -> bool:
+    """Do the stored arrays fit together (a damaged or foreign file means a full search)?"""
+    if not set(_STATE_KEYS) <= set(state):
+        return False
+    rows, pairs = len(state["starts"]), len(state["grams"])
+    return (len(state["doc_rows"]) == len(state["doc_ids"]) + 1 == len(state["doc_sigs"]) + 1
+            and int(state["doc_rows"][-1]) == rows and len(state["offsets"]) == rows + 1
+            and int(state["offsets"][-1]) == pairs == len(state["by_gram"]) == len(state["by_row"])
+            and len(state["member"]) == rows == len(state["council"])
+            and state["grams"].dtype == np.uint64 and state["by_gram"].dtype == np.uint64
+            and (not rows or int(state["council"].max()) < len(state["councils"])))
 
 
 def _assemble(docs: Sequence[DocSentences], fresh: list[int], ignore: frozenset[str],

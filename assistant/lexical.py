@@ -76,7 +76,12 @@ def load_token_cache(path: Path) -> dict[str, np.ndarray] | None:
             cache = {key: stored[key] for key in stored.files}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
-    return cache if {"keys", "offsets", "words", "table", "stems"} <= set(cache) else None
+    if not {"keys", "offsets", "words", "table", "stems"} <= set(cache):
+        return None
+    words, table = cache["words"], cache["table"]
+    fits = (len(cache["offsets"]) == len(cache["keys"]) + 1 and int(cache["offsets"][-1]) == len(words)
+            and len(table) == len(cache["stems"]) and (not len(words) or int(words.max()) < len(table)))
+    return cache if fits else None  # a damaged or foreign file: every text is split again
 
 
 def _text_keys(texts: list[str]) -> np.ndarray:

@@ -109,3 +109,10 @@ def test_words_split_by_another_tokenizer_are_not_reused(tmp_path: Path) -> None
     build_bm25(["The budget gap is closing."], tmp_path / "after", cache)
     library_build(["The budget gap is closing."], tmp_path / "library")
     same_files(tmp_path / "after", tmp_path / "library")
+
+
+def test_a_word_cache_whose_arrays_do_not_fit_is_ignored(tmp_path: Path) -> None:
+    build_bm25(["Some words to index here.", "And more words."], tmp_path)
+    cache = load_token_cache(tmp_path)
+    np.savez(tmp_path / "tokens.npz", **{**cache, "table": cache["table"][:1]})
+    assert load_token_cache(tmp_path) is None

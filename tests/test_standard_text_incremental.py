@@ -134,3 +134,12 @@ def test_a_three_gram_crossing_the_postings_cap_rechecks_the_sentences_that_hold
     assert added.found == frozenset()  # "alpha beta gamma" now in 3 sentences: 4 of 8
     removed = find_standard_text(pair, IGNORE, 0.6, max_postings=2, previous=added.state)
     assert removed.found == without.found
+
+
+def test_a_state_whose_arrays_do_not_fit_together_means_a_full_search():
+    docs = [make_doc(f"d{i}", COUNCILS[i % 3], ["the peer team met the staff of the council on the plan"])
+            for i in range(3)]
+    state = dict(find_standard_text(docs, IGNORE, 0.6).state)
+    state["member"] = state["member"][:-1]
+    again = find_standard_text(docs, IGNORE, 0.6, previous=state)
+    assert again.rechecked == len(again.state["starts"]) and again.found
