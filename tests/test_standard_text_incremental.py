@@ -79,8 +79,9 @@ def test_rechecking_after_edits_equals_a_full_search(start, edits, max_postings,
     for serial, (kind, which, (council, sentences)) in enumerate(edits):
         ids = sorted(docs)
         target = ids[which % len(ids)] if ids else None
-        if kind == 0 or target is None:
-            docs[f"new{serial}"] = make_doc(f"new{serial}", council, sentences)
+        if kind == 0 or target is None:  # a new id anywhere in the order ("a…" before "d0")
+            new_id = f"{'acdn'[which % 4]}{serial}x"
+            docs[new_id] = make_doc(new_id, council, sentences)
         elif kind == 1:
             docs[target] = make_doc(target, council, sentences)
         elif kind == 2:
