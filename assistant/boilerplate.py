@@ -5,31 +5,201 @@ the council asking, so an answer never quotes it.
 
 No phrase lists: a sentence is standard text when its word 3-grams (council and place names
 left out, so "Wexcombe City Council" and "Hollinford Council" read alike) overlap those of a
-sentence in another council's document by at least ``min_jaccard``. Candidate pairs come from an
-inverted index of 3-grams, so the cost grows with the number of shared 3-grams, not with all
-pairs of sentences.
+sentence in another council's document by at least ``min_jaccard`` (3-grams shared by more than
+``max_postings`` sentences carry no signal and are not counted), or are the same set. Candidate
+pairs come from an inverted index of 3-grams, so the cost grows with the number of shared
+3-grams, not with all pairs of sentences.
+
+At ~600k sentences finding them all takes a minute, so ingest keeps what the search needs with
+the index (``StandardText.state``: each sentence's 3-grams as 64-bit hashes, by document) and,
+when a few documents change, rechecks only the sentences whose answer can have changed (see
+``_recheck``); the result is the set a full search gives.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import re
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 SHINGLE = 3
 MIN_WORDS = 8  # shorter sentences ("The peer team met staff.") are too generic to judge
+PAIR_BLOCK = 4_000_000  # candidate (sentence, partner) pairs counted at once: ~150 MB of arrays
+STATE_FORMAT = 2  # 2: figures are words
+# Figures are words here: "spent 3.5 days onsite" and "spent 4 days onsite" are the same template
+# stating different facts, and each council's own fact is not standard text.
+_WORD = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 
 
-def _shingles(text: str, ignore: frozenset[str]) -> frozenset[tuple[str, ...]]:
-    # figures are words here: "spent 3.5 days onsite" and "spent 4 days onsite" are the same
-    # template stating different facts, and each council's own fact is not standard text
-    words = [w for w in re.findall(r"[a-z]+|\d+(?:[.,]\d+)*", text.lower()) if w not in ignore]
-    if len(words) < MIN_WORDS:
-        return frozenset()
-    # zip builds the SHINGLE-word tuples in C: half the time of this step at 600k sentences
-    return frozenset(zip(*(words[i:] for i in range(SHINGLE))))
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads the bits of 64-bit integers (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """A stable 64-bit hash per word (Python's ``hash`` of a string changes per process)."""
+    digests = b"".join(hashlib.blake2b(w.encode(), digest_size=8).digest() for w in words)
+    return np.frombuffer(digests, dtype=np.uint64).copy()
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + n)`` for each start s and length n, without a loop."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(lengths)
+    return np.arange(total, dtype=np.int64) + np.repeat(np.asarray(starts, np.int64) - ends + lengths,
+                                                         lengths)
+
+
+def shingle_sentences(texts: Iterable[str], ignore: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(sizes, grams): per text the number of distinct word 3-grams (0 below ``MIN_WORDS`` words,
+    council and place names left out) and, flat, each text's 3-grams as sorted 64-bit hashes.
+    Integers, not tuples of strings: 600k sentences' 3-grams fit in ~100 MB."""
+    vocabulary: dict[str, int] = {}
+    ids: list[int] = []
+    lengths: list[int] = []
+    for text in texts:
+        words = [w for w in _WORD.findall(text.lower()) if w not in ignore]
+        lengths.append(len(words) if len(words) >= MIN_WORDS else 0)
+        if len(words) >= MIN_WORDS:
+            ids.extend([vocabulary.setdefault(w, len(vocabulary)) for w in words])
+    hashes = _word_hashes(list(vocabulary))[np.array(ids, dtype=np.int64)]
+    words = np.array(lengths, dtype=np.int64)
+    count = np.maximum(words - (SHINGLE - 1), 0)  # a text of n words has n - 2 3-grams
+    row = np.repeat(np.arange(len(words)), count)
+    first = np.concatenate([[0], np.cumsum(words)])[:-1]
+    start = _ranges(first, count)
+    with np.errstate(over="ignore"):
+        grams = _mix(hashes[start] + _mix(hashes[start + 1] + _mix(hashes[start + 2])))
+    order = np.lexsort((grams, row))  # by text, then 3-gram: repeats within a text are dropped
+    grams, row = grams[order], row[order]
+    new = np.ones(len(grams), dtype=bool)
+    new[1:] = (grams[1:] != grams[:-1]) | (row[1:] != row[:-1])
+    return np.bincount(row[new], minlength=len(words)).astype(np.int64), grams[new]
+
+
+@dataclass(frozen=True)
+class Shingled:
+    """Sentences as sets of 3-gram hashes, by sentence and by 3-gram (the inverted index)."""
+
+    offsets: np.ndarray  # int64 [N+1]: sentence i's 3-grams are grams[offsets[i]:offsets[i+1]]
+    grams: np.ndarray  # uint64, sorted within each sentence
+    council: np.ndarray  # int64 [N]: a number per council
+    by_gram: np.ndarray  # uint64: every (3-gram, sentence) pair, sorted by 3-gram
+    by_row: np.ndarray  # int32: the sentence of each pair in by_gram
+
+    @classmethod
+    def build(cls, offsets: np.ndarray, grams: np.ndarray, council: np.ndarray) -> Shingled:
+        rows = np.repeat(np.arange(len(offsets) - 1, dtype=np.int32), np.diff(offsets))
+        order = np.argsort(grams, kind="stable")
+        return cls(offsets, grams, council, grams[order], rows[order])
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def postings(self, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first position in by_gram, number of sentences) of each 3-gram."""
+        lo = np.searchsorted(self.by_gram, grams, "left")
+        return lo, np.searchsorted(self.by_gram, grams, "right") - lo
+
+    def rows_with(self, grams: np.ndarray) -> np.ndarray:
+        lo, df = self.postings(grams)
+        return np.unique(self.by_row[_ranges(lo, df)]).astype(np.int64)
+
+    def set_hashes(self) -> np.ndarray:
+        """One 64-bit hash per sentence of its whole 3-gram set: equal sets, equal hashes."""
+        if not len(self.grams):
+            return np.zeros(len(self.offsets) - 1, np.uint64)
+        return np.add.reduceat(_mix(self.grams ^ np.uint64(0x9E3779B97F4A7C15)), self.offsets[:-1])
+
+
+def _postings_of(sh: Shingled, queries: np.ndarray, max_postings: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first position in by_gram, sentences) of each 3-gram of each query, in by-sentence
+    order; 0 sentences for a 3-gram in more than ``max_postings`` sentences (not counted) or in
+    one (it pairs nothing)."""
+    lo, df = sh.postings(sh.grams[_ranges(sh.offsets[queries], sh.sizes[queries])])
+    return lo, np.where((df > 1) & (df <= max_postings), df, 0)
+
+
+def _later_postings(sh: Shingled, max_postings: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_postings_of`` every sentence, cut to the partners after it: a full search meets each
+    pair once, from its first sentence, which halves the pairs to count. Needs the rows of a
+    3-gram in ascending order in ``by_gram``, as ``Shingled.build`` leaves them."""
+    order = np.argsort(sh.grams, kind="stable")  # by_gram = grams[order]
+    place = np.empty(len(order), np.int64)
+    place[order] = np.arange(len(order))  # where each (sentence, 3-gram) pair is in by_gram
+    first = np.r_[True, sh.by_gram[1:] != sh.by_gram[:-1]]
+    run = np.flatnonzero(first)
+    ends = np.r_[run[1:], len(order)]
+    which = (np.cumsum(first) - 1)[place]  # each pair's run of equal 3-grams
+    counted = (ends - run)[which]
+    counted = (counted > 1) & (counted <= max_postings)
+    return place + 1, np.where(counted, ends[which] - place - 1, 0)
+
+
+def _pairs(sh: Shingled, queries: np.ndarray, lo: np.ndarray, df: np.ndarray,
+           min_jaccard: float) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """Blocks of (sentence, partner) pairs of different councils with Jaccard >= min_jaccard
+    for the sentences ``queries``, whose 3-grams' partners are by_row[lo:lo + df], counted in
+    blocks of about ``PAIR_BLOCK`` pairs."""
+    sizes = sh.sizes
+    qs = sizes[queries]
+    gram_end = np.cumsum(qs)
+    cum = np.cumsum(np.bincount(np.repeat(np.arange(len(queries)), qs), weights=df,
+                                minlength=len(queries)))
+    cuts = [0, *np.searchsorted(cum, np.arange(PAIR_BLOCK, cum[-1] if len(cum) else 0,
+                                               PAIR_BLOCK), "right").tolist(), len(queries)]
+    total = np.int64(len(sizes))
+    for a, b in itertools.pairwise(cuts):
+        if b <= a:
+            continue
+        g0, g1 = int(gram_end[a] - qs[a]), int(gram_end[b - 1])
+        d = df[g0:g1]
+        partner = sh.by_row[_ranges(lo[g0:g1], d)].astype(np.int64)
+        query = np.repeat(np.repeat(queries[a:b], qs[a:b]), d)
+        other = sh.council[partner] != sh.council[query]
+        keys, counts = np.unique(query[other] * total + partner[other], return_counts=True)
+        qq, pp = keys // total, keys % total
+        ok = counts / (sizes[qq] + sizes[pp] - counts) >= min_jaccard
+        yield qq[ok], pp[ok]
+
+
+def _jaccard_marks(sh: Shingled, queries: np.ndarray, min_jaccard: float, max_postings: int,
+                   marks: np.ndarray) -> None:
+    """Mark in ``marks`` every query with a partner, and all its partners (the test is
+    symmetric)."""
+    for qq, pp in _pairs(sh, queries, *_postings_of(sh, queries, max_postings), min_jaccard):
+        marks[qq] = True
+        marks[pp] = True
+
+
+def _verbatim(set_hash: np.ndarray, council: np.ndarray) -> np.ndarray:
+    """Marks of the sentences whose 3-gram set recurs unchanged in another council's document
+    (Jaccard 1, even when each of its 3-grams is too common to search by)."""
+    marks = np.zeros(len(set_hash), dtype=bool)
+    if not len(set_hash):
+        return marks
+    order = np.lexsort((council, set_hash))
+    h, c = set_hash[order], council[order]
+    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    end = np.r_[start[1:], len(h)] - 1
+    group = np.cumsum(np.r_[True, h[1:] != h[:-1]]) - 1
+    marks[order] = (c[start] != c[end])[group]  # sorted by council within a set: mixed ends
+    return marks
 
 
 def recurring_sentences(sentences: Iterable[tuple[Hashable, str, str]], ignore: frozenset[str] = frozenset(),
@@ -44,47 +214,214 @@ def recurring_sentences(sentences: Iterable[tuple[Hashable, str, str]], ignore: 
     ...                             ("c", "Y", "Wexcombe has 7,100 council homes and a young population.")]))
     ['a', 'b']
     """
-    keys, councils, grams = [], [], []
-    postings: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    keys, councils, texts = [], [], []
     for key, council, text in sentences:
-        shingles = _shingles(text, ignore)
-        if not shingles:
-            continue
-        index = len(keys)
         keys.append(key)
         councils.append(council)
-        grams.append(shingles)
-        for gram in shingles:
-            postings[gram].append(index)
-    found = _verbatim(grams, councils)
-    arrays = {gram: np.array(rows, dtype=np.int32) for gram, rows in postings.items()
-              if len(rows) <= max_postings}
-    for i, shingles in enumerate(grams):
-        # A sentence with one qualifying partner is in the result, and so is the partner (the
-        # test is symmetric): a sentence already found needs no search of its own.
-        if i in found:
-            continue
-        lists = [arrays[g] for g in shingles if g in arrays]
-        if not lists:
-            continue
-        rows, counts = np.unique(np.concatenate(lists), return_counts=True)
-        # Jaccard = c / (|A| + |B| - c) <= c / |A|: fewer shared 3-grams than min_jaccard·|A|
-        # can never qualify, which leaves few pairs to test one by one.
-        keep = counts >= min_jaccard * len(shingles)
-        for j, count in zip(rows[keep].tolist(), counts[keep].tolist()):
-            if councils[j] != councils[i] and count / (len(shingles) + len(grams[j]) - count) >= min_jaccard:
-                found.update((i, j))
-                break
-    return frozenset(keys[i] for i in found)
+        texts.append(text)
+    sizes, grams = shingle_sentences(texts, ignore)
+    rows = np.flatnonzero(sizes)
+    names = {c: i for i, c in enumerate(sorted(set(councils)))}
+    council = np.array([names[councils[r]] for r in rows], dtype=np.int64)
+    sh = Shingled.build(np.concatenate([[0], np.cumsum(sizes[rows])]), grams, council)
+    marks = _search_all(sh, min_jaccard, max_postings)
+    return frozenset(keys[r] for r in rows[marks])
 
 
-def _verbatim(grams: list[frozenset], councils: list[str]) -> set[int]:
-    """The sentences whose 3-grams recur unchanged in another council's document (Jaccard 1,
-    whatever the threshold): most standard text, found without pairwise counting."""
-    groups: dict[frozenset, list[int]] = defaultdict(list)
-    for i, shingles in enumerate(grams):
-        groups[shingles].append(i)
-    return {i for members in groups.values() if len({councils[i] for i in members}) > 1 for i in members}
+def _search_all(sh: Shingled, min_jaccard: float, max_postings: int) -> np.ndarray:
+    """Marks of every sentence with a partner (``sh`` as ``Shingled.build`` makes it)."""
+    marks = _verbatim(sh.set_hashes(), sh.council)
+    everyone = np.arange(len(sh.council))
+    for qq, pp in _pairs(sh, everyone, *_later_postings(sh, max_postings), min_jaccard):
+        marks[qq] = True
+        marks[pp] = True
+    return marks
+
+
+@dataclass(frozen=True)
+class DocSentences:
+    """One document's sentences as the standard-text search reads them."""
+
+    doc_id: str
+    council: str
+    text: str
+    spans: tuple[tuple[int, int], ...]  # (start, end) of each sentence, each start once
+
+    def signature(self) -> str:
+        """Changes when anything the search reads of this document changes."""
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(self.council.encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(self.text.encode("utf-8", "surrogatepass"))
+        digest.update(np.array(self.spans, dtype=np.int64).tobytes())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class StandardText:
+    """The standard-text sentences of a corpus and what finds them again after a change."""
+
+    found: frozenset[tuple[str, int]]  # (doc_id, sentence start)
+    state: dict[str, np.ndarray]  # stored with the index for the next search (``_STATE_KEYS``)
+    rechecked: int  # sentences searched: all of them, or those a change can have affected
+
+
+_STATE_KEYS = ("meta", "doc_ids", "doc_sigs", "doc_rows", "councils", "council", "starts",
+               "member", "offsets", "grams", "by_gram", "by_row")
+
+
+def find_standard_text(docs: Sequence[DocSentences], ignore: frozenset[str], min_jaccard: float,
+                       max_postings: int = 400,
+                       previous: dict[str, np.ndarray] | None = None) -> StandardText:
+    """The standard text of ``docs``; ``previous`` is the ``state`` of an earlier search,
+    used when it was made with the same ignored words and thresholds (else: a full search)."""
+    meta = json.dumps({"format": STATE_FORMAT, "shingle": SHINGLE, "min_words": MIN_WORDS,
+                       "min_jaccard": min_jaccard, "max_postings": max_postings,
+                       "ignore": sorted(ignore)})
+    usable = previous is not None and _consistent(previous) and str(previous["meta"][()]) == meta
+    sigs = [d.signature() for d in docs]
+    if usable:
+        old = dict(zip(previous["doc_ids"].tolist(), previous["doc_sigs"].tolist()))
+        fresh = [i for i, d in enumerate(docs) if old.get(d.doc_id) != sigs[i]]
+    else:
+        fresh = list(range(len(docs)))
+    table = _assemble(docs, fresh, ignore, previous if usable else None)
+    sh = Shingled(table["offsets"], table["grams"], table["council"], table["by_gram"],
+                  table["by_row"])
+    if usable:
+        member, rechecked = _recheck(sh, table, previous, min_jaccard, max_postings)
+    else:
+        member, rechecked = _search_all(sh, min_jaccard, max_postings), len(table["starts"])
+    doc_of = np.repeat(np.arange(len(docs)), np.diff(table["doc_rows"]))
+    found = frozenset(zip((docs[d].doc_id for d in doc_of[member].tolist()),
+                          table["starts"][member].tolist()))
+    state = {**{k: table[k] for k in ("doc_rows", "councils", "council", "starts", "offsets", "grams")},
+             "meta": np.array(meta), "doc_ids": np.array([d.doc_id for d in docs], dtype=str),
+             "doc_sigs": np.array(sigs, dtype=str), "member": member, "by_gram": sh.by_gram,
+             "by_row": sh.by_row}
+    return StandardText(found, state, rechecked)
+
+
+def _consistent(state: dict[str, np.ndarray]) -> bool:
+    """Do the stored arrays fit together (a damaged or foreign file means a full search)?"""
+    if not set(_STATE_KEYS) <= set(state):
+        return False
+    rows, pairs = len(state["starts"]), len(state["grams"])
+    return (len(state["doc_rows"]) == len(state["doc_ids"]) + 1 == len(state["doc_sigs"]) + 1
+            and int(state["doc_rows"][-1]) == rows and len(state["offsets"]) == rows + 1
+            and int(state["offsets"][-1]) == pairs == len(state["by_gram"]) == len(state["by_row"])
+            and len(state["member"]) == rows == len(state["council"])
+            and state["grams"].dtype == np.uint64 and state["by_gram"].dtype == np.uint64
+            and (not rows or int(state["council"].max()) < len(state["councils"])))
+
+
+def _assemble(docs: Sequence[DocSentences], fresh: list[int], ignore: frozenset[str],
+              old: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """The sentence table of ``docs`` in their order: the ``fresh`` documents shingled anew,
+    the others' rows copied from ``old``; ``source`` is each row's row in ``old`` (-1: fresh)."""
+    councils = sorted({d.council for d in docs})
+    number = {c: i for i, c in enumerate(councils)}
+    texts, owner, starts = [], [], []
+    for i in fresh:
+        d = docs[i]
+        for a, b in d.spans:
+            texts.append(d.text[a:b])
+            owner.append(i)
+            starts.append(a)
+    sizes, grams = shingle_sentences(texts, ignore)
+    keep = sizes > 0
+    f_owner, f_starts, f_sizes = np.array(owner, np.int64)[keep], np.array(starts, np.int64)[keep], sizes[keep]
+    f_first = np.concatenate([[0], np.cumsum(np.bincount(f_owner, minlength=len(docs)))])
+    f_offsets = np.concatenate([[0], np.cumsum(f_sizes)])
+    old_at = {doc_id: j for j, doc_id in enumerate(old["doc_ids"].tolist())} if old is not None else {}
+    fresh_set = set(fresh)
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    for i, d in enumerate(docs):
+        if i in fresh_set:
+            r0, r1 = f_first[i], f_first[i + 1]
+            parts["sizes"].append(f_sizes[r0:r1])
+            parts["grams"].append(grams[f_offsets[r0]:f_offsets[r1]])
+            parts["starts"].append(f_starts[r0:r1])
+            parts["council"].append(np.full(r1 - r0, number[d.council], np.int64))
+            parts["source"].append(np.full(r1 - r0, -1, np.int64))
+            continue
+        j = old_at[d.doc_id]
+        r0, r1 = int(old["doc_rows"][j]), int(old["doc_rows"][j + 1])
+        o = old["offsets"]
+        parts["sizes"].append(np.diff(o[r0:r1 + 1]))
+        parts["grams"].append(old["grams"][o[r0]:o[r1]])
+        parts["starts"].append(old["starts"][r0:r1])
+        parts["council"].append(np.full(r1 - r0, number[d.council], np.int64))
+        parts["source"].append(np.arange(r0, r1, dtype=np.int64))
+    table = {k: np.concatenate(parts[k]) if parts[k] else np.zeros(0, np.int64)
+             for k in ("sizes", "grams", "starts", "council", "source")}
+    table["grams"] = table["grams"].astype(np.uint64, copy=False)
+    table["offsets"] = np.concatenate([[0], np.cumsum(table.pop("sizes"))]).astype(np.int64)
+    table["doc_rows"] = np.concatenate([[0], np.cumsum([len(s) for s in parts["starts"]])]).astype(np.int64)
+    table["councils"] = np.array(councils, dtype=str)
+    table["by_gram"], table["by_row"] = _inverted(table, old)
+    return table
+
+
+def _inverted(table: dict[str, np.ndarray], old: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(by_gram, by_row) of the new table: the old inverted index with the gone rows dropped
+    and the kept ones renumbered, the fresh rows' pairs merged in (a sort of the whole only
+    when there is no old index)."""
+    offsets, source = table["offsets"], table["source"]
+    fresh = np.flatnonzero(source < 0)
+    f_sizes = np.diff(offsets)[fresh]
+    f_grams = table["grams"][_ranges(offsets[fresh], f_sizes)]
+    f_rows = np.repeat(fresh.astype(np.int32), f_sizes)
+    order = np.argsort(f_grams, kind="stable")
+    f_grams, f_rows = f_grams[order], f_rows[order]
+    if old is None:
+        return f_grams, f_rows
+    renumber = _renumber(source, len(old["starts"]))
+    new_row = renumber[old["by_row"]]
+    kept = new_row >= 0
+    k_grams, k_rows = old["by_gram"][kept], new_row[kept].astype(np.int32)
+    at = np.searchsorted(k_grams, f_grams)
+    return np.insert(k_grams, at, f_grams), np.insert(k_rows, at, f_rows)
+
+
+def _renumber(source: np.ndarray, old_rows: int) -> np.ndarray:
+    """Each old row's new row, -1 for the rows of changed or removed documents."""
+    renumber = np.full(old_rows, -1, np.int64)
+    kept = np.flatnonzero(source >= 0)
+    renumber[source[kept]] = kept
+    return renumber
+
+
+def _recheck(sh: Shingled, table: dict[str, np.ndarray], old: dict[str, np.ndarray],
+             min_jaccard: float, max_postings: int) -> tuple[np.ndarray, int]:
+    """(marks, sentences searched) after a change, equal to a full search's marks.
+
+    A kept sentence's answer can change only when (a) one of its partners was in a changed or
+    removed document, or (b) it holds a 3-gram whose sentence count crossed ``max_postings``
+    (counted before, not now, or the reverse); a new sentence's partners are found by
+    searching it, and the search marks them. So only new sentences and those of (a) and (b)
+    are searched; the others keep their mark. Verbatim repeats are cheap and found anew."""
+    source = table["source"]
+    old_sh = Shingled(old["offsets"], old["grams"], old["council"], old["by_gram"], old["by_row"])
+    renumber = _renumber(source, len(old["starts"]))
+    gone = np.flatnonzero(renumber < 0)
+    partners = [pp for _, pp in _pairs(old_sh, gone, *_postings_of(old_sh, gone, max_postings),
+                                       min_jaccard)]
+    old_sets = old_sh.set_hashes()
+    partners.append(np.flatnonzero(np.isin(old_sets, old_sets[gone])))
+    lost = renumber[np.concatenate(partners)]
+    fresh = np.flatnonzero(source < 0)
+    touched = np.unique(np.concatenate([old_sh.grams[_ranges(old_sh.offsets[gone], old_sh.sizes[gone])],
+                                        sh.grams[_ranges(sh.offsets[fresh], sh.sizes[fresh])]]))
+    crossed = touched[(old_sh.postings(touched)[1] <= max_postings)
+                      != (sh.postings(touched)[1] <= max_postings)]
+    search = np.unique(np.concatenate([fresh, lost[lost >= 0], sh.rows_with(crossed)]))
+    marks = _verbatim(sh.set_hashes(), sh.council)
+    _jaccard_marks(sh, search, min_jaccard, max_postings, marks)
+    member = np.zeros(len(source), dtype=bool)
+    kept = source >= 0
+    member[kept] = old["member"][source[kept]]
+    member[search] = False
+    return member | marks, len(search)
 
 
 def standard_text(store, settings) -> frozenset[tuple[str, int]]:

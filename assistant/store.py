@@ -14,9 +14,13 @@ Layout of the index folder::
         faiss.index          an HNSW graph over vectors.npy, above ``index.hnsw_above`` chunks
                              (manifest["faiss"]); exact flat search is built from vectors.npy
                              at load (older versions stored a flat copy here)
-        bm25/                bm25s index and its tokenizer vocabulary and stopwords
+        bm25/                bm25s index and its tokenizer vocabulary and stopwords, and
+                             tokens.npz: each chunk's words, so the next ingest splits only
+                             new chunks
         derived/<name>.json  facts computed once at ingest (standard text, corpus facts), read
                              on first use so `serve` does not compute them on its first question
+        derived/<name>.npz   arrays kept for the next ingest (``StoredArrays``): what makes the
+                             standard-text search of a re-ingest incremental
 
 The arrays and the BM25 index are memory-mapped: a 100k-chunk index (~1 GB of sentence
 vectors) opens in about a second and pages in only what questions touch.
@@ -34,6 +38,7 @@ import os
 import shutil
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -166,19 +171,26 @@ def write_index(
     sentence_vectors: np.ndarray,
     lexical_texts: list[str],
     derived: dict[str, object] | None = None,
+    lexical_cache: dict[str, np.ndarray] | None = None,
+    build: Path | None = None,
 ) -> Path:
     """Write one complete version (layout above) and publish it atomically; its folder.
 
     ``vectors`` are (chunks, dim) unit rows, ``lexical_texts`` one text per chunk for BM25.
     The manifest gets the format and the dimension here; ``manifest["index_version"]`` names
     the version and ``manifest["faiss"]`` (see ``faiss_choice``) the vector index, flat when
-    absent. ``derived`` values (JSON) are stored for ``IndexStore.persisted``. Call inside
+    absent. ``derived`` values (JSON) are stored for ``IndexStore.persisted``;
+    ``lexical_cache`` is the live version's BM25 words (``load_token_cache``), reused for the
+    texts it holds. ``build`` is a folder from ``new_version_dir`` that the caller may have
+    written the arrays into (``vectors`` and ``sentence_vectors`` mapped from its
+    ``vectors.npy`` and ``sentences.npy``); by default a new one. Call inside
     ``writer_lock(index_dir)``.
     """
     manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
-    build = new_version_dir(index_dir)
+    build = build or new_version_dir(index_dir)
     try:
-        _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts)
+        _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts,
+                       lexical_cache)
         _write_derived(build, derived or {})
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)  # a half-written folder is never published
@@ -187,7 +199,8 @@ def write_index(
 
 
 def _write_version(build: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
-                   vectors: np.ndarray, sentence_vectors: np.ndarray, lexical_texts: list[str]) -> None:
+                   vectors: np.ndarray, sentence_vectors: np.ndarray, lexical_texts: list[str],
+                   lexical_cache: dict[str, np.ndarray] | None = None) -> None:
     import faiss
 
     from assistant.lexical import build_bm25
@@ -196,16 +209,25 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
         json.dumps([document_to_json(d) for d in documents], ensure_ascii=False), encoding="utf-8")
     (build / "chunks.json").write_text(json.dumps(chunks_to_columns(chunks, documents), ensure_ascii=False),
                                        encoding="utf-8")
-    np.save(build / "vectors.npy", vectors.astype(np.float32))
-    np.save(build / "sentences.npy", sentence_vectors.astype(np.float32))
+    _save_array(build / "vectors.npy", vectors)
+    _save_array(build / "sentences.npy", sentence_vectors)
     choice = manifest.get("faiss") or {"kind": "flat"}
     if choice["kind"] != "flat":  # a flat index is vectors.npy again: it is made at load instead
         index = _new_faiss(choice, manifest["dim"])
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(index, str(build / "faiss.index"))
-    build_bm25(lexical_texts or [""], build / "bm25")
+    build_bm25(lexical_texts or [""], build / "bm25", lexical_cache)
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    """``array`` as float32 in ``path``, unless it is that file already, mapped (then only
+    flushed; ``publish`` syncs it)."""
+    if isinstance(array, np.memmap) and array.filename and Path(array.filename) == path.resolve():
+        array.flush()
+        return
+    np.save(path, array.astype(np.float32, copy=False))  # float32 already: written, not copied
 
 
 def faiss_choice(settings: IndexSettings, chunks: int) -> dict:
@@ -227,11 +249,23 @@ def _new_faiss(choice: dict, dim: int):
     return faiss.IndexFlatIP(dim)
 
 
+@dataclass(frozen=True)
+class StoredArrays:
+    """A derived value kept as NumPy arrays (``derived/<name>.npz``), not JSON: millions of
+    integers that JSON would take seconds to write and read."""
+
+    arrays: dict[str, np.ndarray]
+
+
 def _write_derived(build: Path, derived: dict[str, object]) -> None:
     if not derived:
         return
     (build / "derived").mkdir()
     for name, value in derived.items():
+        if isinstance(value, StoredArrays):
+            with open(build / "derived" / f"{name}.npz", "wb") as handle:
+                np.savez(handle, **value.arrays)
+            continue
         (build / "derived" / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False),
                                                         encoding="utf-8")
 
@@ -362,6 +396,18 @@ class IndexStore:
             raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}). "
                                "Run `peerqa ingest --rebuild`.") from exc
 
+    def persisted_arrays(self, name: str) -> dict[str, np.ndarray] | None:
+        """The ``StoredArrays`` ingest stored as ``name``, or None when this version has none."""
+        path = self.path / "derived" / f"{name}.npz"
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                return {key: stored[key] for key in stored.files}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}). "
+                               "Run `peerqa ingest --rebuild`.") from exc
+
     def derived(self, name: str, compute: Callable[[], T]) -> T:
         """The value ``compute()`` gave for ``name`` the first time it was asked for.
 
@@ -434,9 +480,10 @@ class IndexStore:
 
 
 @contextmanager
-def _gc_paused():
-    """No cyclic garbage collection while the index is parsed: its million new objects (none
-    of them garbage) would start collection after collection, half the load time at 100k."""
+def gc_paused():
+    """No cyclic garbage collection while the index is parsed (or a new version is made from
+    it): its million new objects (none of them garbage) would start collection after
+    collection, each walking every live object; half the load time at 100k."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -455,7 +502,7 @@ def load_index(settings: Settings, check: bool = True) -> IndexStore:
     if check:
         check_compatible(manifest, settings)
     try:
-        with _gc_paused():
+        with gc_paused():
             docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
             documents = {d["meta"]["doc_id"]: document_from_json(d) for d in docs}
             chunks = _read_chunks(path, documents)

@@ -3,7 +3,8 @@
 years) and the standard-text sentences. At 100k chunks computing them on first use took minutes.
 
 Text facts are kept per document too: a re-ingest computes them only for the documents that
-changed and merges.
+changed and merges. The standard-text search keeps its sentences' 3-grams (``STANDARD_STATE``),
+so a re-ingest rechecks only the sentences a change can affect.
 """
 
 from __future__ import annotations
@@ -12,14 +13,28 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.boilerplate import boilerplate_json, boilerplate_name, store_boilerplate
+from assistant.boilerplate import (
+    DocSentences,
+    boilerplate_json,
+    boilerplate_name,
+    find_standard_text,
+)
 from assistant.domain import load_domain
-from assistant.query import CORPUS_FACTS, domain_fingerprint, facts_of, merge_text_facts, text_facts
+from assistant.errors import IndexCorrupt
+from assistant.query import (
+    CORPUS_FACTS,
+    corpus_facts,
+    domain_fingerprint,
+    facts_of,
+    merge_text_facts,
+    text_facts,
+)
 from assistant.settings import Settings
-from assistant.store import IndexStore
+from assistant.store import IndexStore, StoredArrays
 from assistant.types import Chunk, Document
 
 TEXT_FACTS = "text_facts"  # doc_id → text_facts of that document, for the next re-ingest
+STANDARD_STATE = "standard_text_state"  # the standard-text search's arrays, for the next one
 
 
 def stored_text_facts(live: IndexStore | None) -> dict[str, dict]:
@@ -30,10 +45,21 @@ def stored_text_facts(live: IndexStore | None) -> dict[str, dict]:
     return stored.get("documents", {})
 
 
+def stored_standard_state(live: IndexStore | None) -> dict[str, np.ndarray] | None:
+    """The live index's standard-text search arrays; None when it has none or they are damaged
+    (the search then reads every sentence again, which is slower but the same)."""
+    try:
+        return live.persisted_arrays(STANDARD_STATE) if live is not None else None
+    except IndexCorrupt:
+        return None
+
+
 def derived_facts(settings: Settings, documents: list[Document], chunks: list[Chunk],
-                  previous: dict[str, dict]) -> dict[str, object]:
+                  previous: dict[str, dict],
+                  standard_state: dict[str, np.ndarray] | None = None) -> dict[str, object]:
     """The values to store with a new version of ``documents`` (in index order) and their
-    ``chunks``; ``previous`` are reusable per-document text facts (``stored_text_facts``)."""
+    ``chunks``; ``previous`` are reusable per-document text facts (``stored_text_facts``),
+    ``standard_state`` the last standard-text search's arrays (``stored_standard_state``)."""
     domain, fingerprint = load_domain(), domain_fingerprint()
     per_doc = {}
     for doc in documents:
@@ -52,8 +78,24 @@ def derived_facts(settings: Settings, documents: list[Document], chunks: list[Ch
     if jaccard <= 1:  # above 1 the check is off: nothing to store
         store = _in_memory(settings, documents, chunks)
         store.derived(CORPUS_FACTS, lambda: facts_of(store.metas.values(), merged))
-        derived[boilerplate_name(jaccard)] = boilerplate_json(store_boilerplate(store, jaccard))
+        found = find_standard_text(doc_sentences(documents, chunks),
+                                   corpus_facts(store).registry.name_words, jaccard,
+                                   previous=standard_state)
+        derived[boilerplate_name(jaccard)] = boilerplate_json(found.found)
+        derived[STANDARD_STATE] = StoredArrays(found.state)
     return derived
+
+
+def doc_sentences(documents: list[Document], chunks: list[Chunk]) -> list[DocSentences]:
+    """Each document's sentences, each once (overlapping chunks share sentences), as
+    ``store_boilerplate`` reads them from a loaded index."""
+    spans: dict[str, dict[int, int]] = {d.meta.doc_id: {} for d in documents}
+    for chunk in chunks:
+        seen = spans[chunk.doc_id]
+        for sentence in chunk.sentences:
+            seen.setdefault(sentence.start, sentence.end)
+    return [DocSentences(d.meta.doc_id, d.meta.council, d.text, tuple(spans[d.meta.doc_id].items()))
+            for d in documents]
 
 
 def _in_memory(settings: Settings, documents: list[Document], chunks: list[Chunk]) -> IndexStore:

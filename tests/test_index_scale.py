@@ -19,6 +19,7 @@ from assistant.settings import IndexSettings, Settings
 from assistant.store import faiss_choice, load_index, read_manifest
 from assistant.types import Filters
 from ingest.build import ingest
+from ingest.derived import STANDARD_STATE
 from tests.fakes import FakeEmbedder, fake_vector, word_count
 
 NEWS = "cambridgeshire-county-2022-progress-review-news"
@@ -218,3 +219,76 @@ def test_a_long_derived_value_does_not_hold_up_another(shared_fake_index) -> Non
         release.set()
         worker.join(10)
     assert store.derived("test-slow", lambda: "again") == "register"  # computed once
+
+
+def _standard_text_searches(monkeypatch) -> list:
+    """Every ``find_standard_text`` result of the ingests that follow."""
+    from ingest import derived
+
+    seen: list = []
+    real = derived.find_standard_text
+    monkeypatch.setattr(derived, "find_standard_text",
+                        lambda *a, **k: (seen.append(real(*a, **k)), seen[-1])[1])
+    return seen
+
+
+def test_a_re_ingest_rechecks_only_the_sentences_a_change_can_affect(fake_index, monkeypatch,
+                                                                     tmp_path: Path) -> None:
+    settings, store = fake_index
+    assert (store.path / "derived" / f"{STANDARD_STATE}.npz").exists()
+    searches = _standard_text_searches(monkeypatch)
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThe council has appointed a new director.\n",
+                    encoding="utf-8")
+    run(settings)
+    rows = len(searches[-1].state["starts"])
+    assert 0 < searches[-1].rechecked < rows
+    full_settings = dataclasses.replace(settings, index_dir=tmp_path / "full")
+    run(full_settings, rebuild=True)
+    assert searches[-1].rechecked == rows  # no earlier index: every sentence searched
+    name = boilerplate_name(settings.answer.boilerplate_jaccard)
+    assert load_index(settings).persisted(name) == load_index(full_settings).persisted(name)
+
+
+def test_a_damaged_standard_text_state_costs_a_full_search_not_the_ingest(fake_index, monkeypatch) -> None:
+    settings, store = fake_index
+    (store.path / "derived" / f"{STANDARD_STATE}.npz").write_bytes(b"not a zip file")
+    with pytest.raises(IndexCorrupt):
+        store.persisted_arrays(STANDARD_STATE)
+    searches = _standard_text_searches(monkeypatch)
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThe council has appointed a new director.\n",
+                    encoding="utf-8")
+    run(settings)
+    assert searches[-1].rechecked == len(searches[-1].state["starts"])
+    assert load_index(settings).persisted_arrays(STANDARD_STATE) is not None
+
+
+def test_a_re_ingest_splits_only_new_chunks_for_bm25_and_writes_a_full_build_s_files(
+        fake_index, monkeypatch, tmp_path: Path) -> None:
+    settings, _ = fake_index
+    from assistant import lexical
+
+    split: list[str] = []
+    real = lexical.new_tokenizer
+
+    def counting():
+        tokenizer = real()
+        splitter = tokenizer.splitter
+        tokenizer.splitter = lambda text: (split.append(text), splitter(text))[1]
+        return tokenizer
+
+    monkeypatch.setattr(lexical, "new_tokenizer", counting)
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nThe council has appointed a new director.\n",
+                    encoding="utf-8")
+    run(settings)
+    incremental = load_index(settings)
+    changed = sum(1 for c in incremental.chunks if c.doc_id == NEWS)
+    assert 0 < len(split) <= changed < len(incremental.chunks)
+    full_settings = dataclasses.replace(settings, index_dir=tmp_path / "full")
+    run(full_settings, rebuild=True)
+    full = load_index(full_settings)
+    for name in sorted(p.name for p in (full.path / "bm25").iterdir()):
+        if name != "tokens.npz":
+            assert (incremental.path / "bm25" / name).read_bytes() == (full.path / "bm25" / name).read_bytes()

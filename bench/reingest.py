@@ -1,0 +1,87 @@
+"""Re-ingest of one changed document, timed by stage, with a stand-in embedder.
+
+``python -m bench.reingest --corpus DIR --index DIR [--edit FILE] [--profile]``
+
+``peerqa bench scale`` times the whole ``peerqa ingest`` after changing one document; at 100k
+chunks its full ingest alone (embedding ~100k chunks) takes most of an hour on two cores. This
+re-ingests an existing index in-process with a stand-in embedder (a unit vector seeded by each
+text's hash, 384 dimensions, no model), so what is timed is everything but the changed
+document's embedding: the index's own work. ``--edit`` appends a sentence to FILE first (as
+``bench scale`` does); ``--profile`` adds the cumulative seconds of the main stages (profiling
+slows Python-heavy stages by ~20%: read the total of a plain run).
+
+The previous version should have been written by the same code: its caches (standard-text
+state, BM25 words) are what make a re-ingest incremental.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import time
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.embedding import Embedded
+from assistant.settings import Settings
+from bench.scale import EDIT
+
+DIM = 384
+STAGES = ("load_index", "derived_facts", "find_standard_text", "_assemble", "write_index",
+          "build_bm25", "_write_version", "publish")
+
+
+def _vector(text: str) -> np.ndarray:
+    v = np.random.default_rng(zlib.crc32(text.encode("utf-8", "surrogatepass"))).standard_normal(DIM)
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+class StandInEmbedder:
+    """Vectors of the right shape without a model: timing the index, not the encoder."""
+
+    model_id = "stand-in"
+    dim = DIM
+
+    def embed_passages(self, texts: list[str], spans: list, show_progress: bool = False) -> Embedded:
+        return Embedded(np.stack([_vector(t) for t in texts]),
+                        tuple(np.stack([_vector(t[a:b]) for a, b in s]) if s else np.zeros((0, DIM), np.float32)
+                              for t, s in zip(texts, spans, strict=True)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _vector(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", required=True, type=Path)
+    parser.add_argument("--index", required=True, type=Path)
+    parser.add_argument("--edit", type=Path, help="append a sentence to this corpus file first")
+    parser.add_argument("--profile", action="store_true", help="also time the main stages")
+    args = parser.parse_args()
+    from ingest.build import ingest
+
+    if args.edit:
+        with open(args.edit, "a", encoding="utf-8") as handle:
+            handle.write(EDIT)
+    settings = replace(Settings(), corpus_dir=args.corpus, index_dir=args.index)
+    profile = cProfile.Profile() if args.profile else None
+    started = time.perf_counter()
+    if profile:
+        profile.enable()
+    report = ingest(settings, embedder=StandInEmbedder(), log=lambda m: None)
+    if profile:
+        profile.disable()
+    print(f"{report.summary().splitlines()[-1]}; wall {time.perf_counter() - started:.1f} s")
+    if profile:
+        stats = pstats.Stats(profile).stats  # (file, line, name) → (calls, …, cumulative, …)
+        for stage in STAGES:
+            seconds = sum(v[3] for k, v in stats.items() if k[2] == stage)
+            print(f"  {stage:<20} {seconds:6.2f} s")
+
+
+if __name__ == "__main__":
+    main()
