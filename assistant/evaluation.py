@@ -159,10 +159,10 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
         # ranking is scored on the answer route for every question, comparisons included
         query = session.analyse(q.question)
         ranking = ask(query, store, settings, k=10, retriever=retriever)
+        latency = (time.perf_counter() - started) * 1000  # one ask, whatever the route
         # quotes and refusals are those of the answer the user gets on the question's route
         # (the register, a comparison, a listing); ranking stays the retrieval's
         answer = ranking if query.route == "answer" else as_answer(respond(query, session, k=10))
-        latency = (time.perf_counter() - started) * 1000
         ranked = [(p.meta.doc_id, p.chunk.text) for p in ranking.passages]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
         confidence = ranking.confidence
