@@ -407,7 +407,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
     corpus_facts(store).registry.find("")  # compiles the council-name patterns: seconds at 1,000 docs
-    warm_register(store, retriever)
     # The loaded index is a million long-lived objects: keep them out of every later garbage
     # collection, which would otherwise pause a question now and then to walk them all.
     gc.collect()
@@ -424,6 +423,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
                           "pick another port with --port.") from exc
     print(f"peerqa: serving {len(store.documents)} documents on http://{host}:{port} (Ctrl-C to stop)",
           file=sys.stderr)
+    warm_register(store, retriever)  # once serving: it must not slow the start on two cores
     try:
         app.block_thread()
     except KeyboardInterrupt:
