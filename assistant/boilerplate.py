@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.lexical import ranges
+
 SHINGLE = 3
 MIN_WORDS = 8  # shorter sentences ("The peer team met staff.") are too generic to judge
 PAIR_BLOCK = 4_000_000  # candidate (sentence, partner) pairs counted at once: ~150 MB of arrays
@@ -53,17 +55,6 @@ def _word_hashes(words: list[str]) -> np.ndarray:
     return np.frombuffer(digests, dtype=np.uint64).copy()
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(s, s + n)`` for each start s and length n, without a loop."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, np.int64)
-    ends = np.cumsum(lengths)
-    return np.arange(total, dtype=np.int64) + np.repeat(np.asarray(starts, np.int64) - ends + lengths,
-                                                         lengths)
-
-
 def shingle_sentences(texts: Iterable[str], ignore: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     """(sizes, grams): per text the number of distinct word 3-grams (0 below ``MIN_WORDS`` words,
     council and place names left out) and, flat, each text's 3-grams as sorted 64-bit hashes.
@@ -81,7 +72,7 @@ def shingle_sentences(texts: Iterable[str], ignore: frozenset[str]) -> tuple[np.
     count = np.maximum(words - (SHINGLE - 1), 0)  # a text of n words has n - 2 3-grams
     row = np.repeat(np.arange(len(words)), count)
     first = np.concatenate([[0], np.cumsum(words)])[:-1]
-    start = _ranges(first, count)
+    start = ranges(first, count)
     with np.errstate(over="ignore"):
         grams = _mix(hashes[start] + _mix(hashes[start + 1] + _mix(hashes[start + 2])))
     order = np.lexsort((grams, row))  # by text, then 3-gram: repeats within a text are dropped
@@ -118,7 +109,7 @@ class Shingled:
 
     def rows_with(self, grams: np.ndarray) -> np.ndarray:
         lo, df = self.postings(grams)
-        return np.unique(self.by_row[_ranges(lo, df)]).astype(np.int64)
+        return np.unique(self.by_row[ranges(lo, df)]).astype(np.int64)
 
     def set_hashes(self) -> np.ndarray:
         """One 64-bit hash per sentence of its whole 3-gram set: equal sets, equal hashes."""
@@ -131,7 +122,7 @@ def _postings_of(sh: Shingled, queries: np.ndarray, max_postings: int) -> tuple[
     """(first position in by_gram, sentences) of each 3-gram of each query, in by-sentence
     order; 0 sentences for a 3-gram in more than ``max_postings`` sentences (not counted) or in
     one (it pairs nothing)."""
-    lo, df = sh.postings(sh.grams[_ranges(sh.offsets[queries], sh.sizes[queries])])
+    lo, df = sh.postings(sh.grams[ranges(sh.offsets[queries], sh.sizes[queries])])
     return lo, np.where((df > 1) & (df <= max_postings), df, 0)
 
 
@@ -169,7 +160,7 @@ def _pairs(sh: Shingled, queries: np.ndarray, lo: np.ndarray, df: np.ndarray,
             continue
         g0, g1 = int(gram_end[a] - qs[a]), int(gram_end[b - 1])
         d = df[g0:g1]
-        partner = sh.by_row[_ranges(lo[g0:g1], d)].astype(np.int64)
+        partner = sh.by_row[ranges(lo[g0:g1], d)].astype(np.int64)
         query = np.repeat(np.repeat(queries[a:b], qs[a:b]), d)
         other = sh.council[partner] != sh.council[query]
         keys, counts = np.unique(query[other] * total + partner[other], return_counts=True)
@@ -369,7 +360,7 @@ def _inverted(table: dict[str, np.ndarray], old: dict[str, np.ndarray] | None) -
     offsets, source = table["offsets"], table["source"]
     fresh = np.flatnonzero(source < 0)
     f_sizes = np.diff(offsets)[fresh]
-    f_grams = table["grams"][_ranges(offsets[fresh], f_sizes)]
+    f_grams = table["grams"][ranges(offsets[fresh], f_sizes)]
     f_rows = np.repeat(fresh.astype(np.int32), f_sizes)
     order = np.argsort(f_grams, kind="stable")
     f_grams, f_rows = f_grams[order], f_rows[order]
@@ -410,8 +401,8 @@ def _recheck(sh: Shingled, table: dict[str, np.ndarray], old: dict[str, np.ndarr
     partners.append(np.flatnonzero(np.isin(old_sets, old_sets[gone])))
     lost = renumber[np.concatenate(partners)]
     fresh = np.flatnonzero(source < 0)
-    touched = np.unique(np.concatenate([old_sh.grams[_ranges(old_sh.offsets[gone], old_sh.sizes[gone])],
-                                        sh.grams[_ranges(sh.offsets[fresh], sh.sizes[fresh])]]))
+    touched = np.unique(np.concatenate([old_sh.grams[ranges(old_sh.offsets[gone], old_sh.sizes[gone])],
+                                        sh.grams[ranges(sh.offsets[fresh], sh.sizes[fresh])]]))
     crossed = touched[(old_sh.postings(touched)[1] <= max_postings)
                       != (sh.postings(touched)[1] <= max_postings)]
     search = np.unique(np.concatenate([fresh, lost[lost >= 0], sh.rows_with(crossed)]))

@@ -144,17 +144,25 @@ def _vocabulary(tokenizer, table: list[str], stems: list[str], words: np.ndarray
     tokens = np.zeros(int(lengths.sum()), np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)])[:-1]
     nonempty = counts > 0
-    tokens[_ranges(starts[nonempty], counts[nonempty])] = sid[words]
+    tokens[ranges(starts[nonempty], counts[nonempty])] = sid[words]
     kept = order.tolist()
     return (tokens, lengths, [table[w] for w in kept], [stems[w] for w in kept],
             rank[words].astype(np.int32))
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(s, s + n)`` for each start s and length n."""
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + n)`` for each start s and length n, without a loop.
+
+    >>> ranges(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
     total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int64)
     ends = np.cumsum(lengths)
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - ends + lengths, lengths)
+    return np.arange(total, dtype=np.int64) + np.repeat(np.asarray(starts, np.int64) - ends + lengths,
+                                                         lengths)
 
 
 @lru_cache(maxsize=1)

@@ -74,9 +74,9 @@ def live_folder(index_dir: Path) -> Path | None:
 
 def _live_version(index_dir: Path) -> tuple[Path, dict] | None:
     """(folder, manifest) of the live version, reading CURRENT once so both agree."""
+    folder = live_folder(index_dir)
     try:
-        folder = index_dir / (index_dir / POINTER).read_text().strip()
-        return folder, json.loads((folder / "manifest.json").read_text())
+        return (folder, json.loads((folder / "manifest.json").read_text())) if folder else None
     except (OSError, ValueError):
         return None
 
