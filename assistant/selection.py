@@ -25,10 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer_type import gives, name_sentence
+from assistant.dates import year_months
 from assistant.lexical import stems
 from assistant.query import Query
 from assistant.settings import SelectionSettings
-from assistant.types import Passage
+from assistant.types import DocumentMeta, Passage
 
 FEATURES = (
     "dense",       # cosine of the sentence to the question's topic
@@ -45,6 +46,8 @@ FEATURES = (
     "dense_rank",  # 1 / (1 + its rank among the candidates by cosine)
     "untyped",     # the question expects a kind of answer (a date…) and the sentence gives none
     "complete",    # ends like a sentence (not a heading, a list of titles or a table row)
+    "own_date",    # a "when" question, and the sentence states the month its own document is
+                   # dated by (a report's visit, a letter's or a paper's date): that document's event
 )
 
 # Words a sentence opens with when it leans on the sentence before it.
@@ -81,7 +84,7 @@ def sentence_texts(passage: Passage) -> list[str]:
 def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, rank: int,
                 passage_share: float, section: set[str] = frozenset(), typed: bool = False,
                 first: bool = False, neighbour: float = 0.0, idf: Callable[[str], float] | None = None,
-                dense_rank: int = 0, expects: bool = False) -> tuple[float, ...]:
+                dense_rank: int = 0, expects: bool = False, own_date: bool = False) -> tuple[float, ...]:
     """The feature vector of one sentence (order of ``FEATURES``)."""
     words = set(stems(text))
     lexical = len(topic & words) / len(topic) if topic else 0.0
@@ -92,7 +95,7 @@ def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, 
     return tuple(round(x, 6) for x in (
         dense, best_dense - dense, lexical, in_section, 1.0 / (1 + rank), passage_share, float(typed),
         float(first), math.log1p(len(text)) / 6.0, neighbour, rare, 1.0 / (1 + dense_rank),
-        float(expects and not typed), float(bool(_ENDS_SENTENCE.search(text)))))
+        float(expects and not typed), float(bool(_ENDS_SENTENCE.search(text))), float(own_date)))
 
 
 def quotable(text: str, min_chars: int) -> bool:
@@ -115,6 +118,7 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
     best_dense = max(rank_of, default=0.0)
     top_score = max((p.score for p in passages), default=0.0) or 1.0
     sections = [set(stems(" ".join(p.chunk.section))) for p in passages]
+    asks_date = bool(query.expected) and query.expected.kind == "date"
     found = []
     for p_index, s_index, text, dense, typed in rows:
         passage = passages[p_index]
@@ -124,8 +128,21 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
             text, topic, dense=dense, best_dense=best_dense, rank=p_index,
             passage_share=passage.score / top_score, section=sections[p_index],
             typed=typed, first=s_index == 0, neighbour=neighbour, idf=idf, dense_rank=rank_of[dense],
-            expects=bool(query.expected))))
+            expects=bool(query.expected), own_date=asks_date and states_own_date(text, passage.meta))))
     return found, name_rows
+
+
+def states_own_date(text: str, meta: DocumentMeta) -> bool:
+    """Does ``text`` name the month its document is dated by (its date or its visit's)?
+
+    >>> meta = DocumentMeta("d", "Feedback", "X Council", "feedback report", "2023-06-30")
+    >>> states_own_date("The peer challenge took place from 27 to 30 June 2023.", meta)
+    True
+    >>> states_own_date("The plan runs to March 2030.", meta)
+    False
+    """
+    months = {d[:7] for d in (meta.date, meta.visit_date) if len(d) >= 7}
+    return bool(months) and bool(year_months(text) & months)
 
 
 def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant.types import PageSpan
-from ingest.dates import DAY_DATE
+from assistant.dates import DAY_DATE
 
 BULLET = "• "
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.councils import council_names_in, name_finder, parse_council_name
 from assistant.domain import load_domain
-from ingest.dates import DAY_DATE, MONTH_DATE, MONTH_NAMES, MONTHS
+from assistant.dates import DAY_DATE, MONTH_DATE, MONTH_NAMES, month_number
 
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
@@ -53,7 +53,7 @@ def infer_date(text: str, today: date | None = None, published: str = "") -> str
         if found and found <= today:
             return found.isoformat()
     for match in MONTH_DATE.finditer(head):
-        year, month = int(match["y"]), _month(match["m"])
+        year, month = int(match["y"]), month_number(match["m"])
         if (year, month) <= (today.year, today.month):
             return f"{year}-{month:02d}"
     horizon = {int(y) for m in _HORIZON.finditer(text) for y in re.findall(r"(?:19|20)\d\d", m.group(0))}
@@ -72,18 +72,13 @@ def _declared_date(value: str) -> date | None:
         return _day_date(match) if match else None
 
 
-def _month(name: str) -> int:
-    return MONTHS.get(name.lower().rstrip(".")) or next(
-        i for m, i in MONTHS.items() if m.startswith(name.lower()[:3]))
-
-
 def _day_date(match: re.Match[str]) -> date | None:
     try:
         if match["iy"]:
             return date(int(match["iy"]), int(match["im"]), int(match["id"]))
         if match["d"]:
-            return date(int(match["y"]), _month(match["m"]), int(match["d"]))
-        return date(int(match["y2"]), _month(match["m2"]), int(match["d2"]))
+            return date(int(match["y"]), month_number(match["m"]), int(match["d"]))
+        return date(int(match["y2"]), month_number(match["m2"]), int(match["d2"]))
     except ValueError:
         return None
 

@@ -179,3 +179,31 @@ def test_question_words_are_not_topic_words():
                          set(stems("When was the peer challenge?")), dense=0.1, best_dense=0.5,
                          rank=0, passage_share=1.0)
     assert dict(zip(FEATURES, clause))["lexical"] == 0.0
+
+
+def test_a_when_question_marks_the_sentence_stating_its_own_documents_month():
+    """"When was the peer challenge?": the line giving the month the document is dated by is
+    that document's event; another date in the same passage (a plan's horizon) is not."""
+    dated = replace(META, date="2023-06-30")
+    texts = ["The peer challenge took place from 27 to 30 June 2023.",
+             "The council aims to balance its budget by March 2027."]
+    p = replace(passage(texts, [0.3, 0.3]), meta=dated)
+
+    def own_date(question: str) -> list[float]:
+        query = Query(question, question, expected=expected_answer(question))
+        found, _ = candidates(query, [p], 10)
+        return [dict(zip(FEATURES, c.features))["own_date"] for c in found]
+
+    assert own_date("When was the Anytown peer challenge?") == [1.0, 0.0]
+    assert own_date("What did the peers find about the budget?") == [0.0, 0.0]  # not asked when
+    undated = replace(p, meta=replace(META, date="2023"))  # a year alone dates no month
+    query = Query("When?", "When?", expected=expected_answer("When was it?"))
+    assert [c.features[-1] for c in candidates(query, [undated], 10)[0]] == [0.0, 0.0]
+
+
+def test_year_months_reads_the_date_forms_documents_use():
+    from assistant.dates import year_months
+
+    assert year_months("5 to 8 February 2024") == {"2024-02"}
+    assert year_months("March 3, 2023 and 2022-11-08") == {"2023-03", "2022-11"}
+    assert year_months("Spring 2024, page 12, 2029/30") == set()

@@ -1,0 +1,47 @@
+"""Calendar dates as written in council documents ("5–8 February 2024", "March 3, 2023").
+
+Shared by ingest's cleaning (a dated line is text, not a heading) and metadata (the
+document's date), and by sentence selection (a sentence stating its own document's date).
+"""
+
+from __future__ import annotations
+
+import re
+
+MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+MONTH_NAMES = "|".join(m.capitalize() for m in MONTHS) + "|" + "|".join(m[:3].capitalize() for m in MONTHS)
+_MONTH = rf"(?P<m>(?i:{MONTH_NAMES}))\.?"
+_MONTH2 = rf"(?P<m2>(?i:{MONTH_NAMES}))\.?"
+_ORD = r"(?:st|nd|rd|th)?"
+# a day (or a run of days), a month and a year, in either order, or ISO
+DAY_DATE = re.compile(
+    rf"\b(?P<d>\d{{1,2}}){_ORD}(?:\s*(?:-|–|—|to|and|,|, and)\s*\d{{1,2}}{_ORD})*\s+{_MONTH}"
+    rf"(?:\s*(?:-|–|—|to)\s*\d{{1,2}}{_ORD}\s+[A-Z][a-z]+)?,?\s+(?P<y>(?:19|20)\d\d)\b"
+    rf"|\b{_MONTH2}\s+(?P<d2>\d{{1,2}}){_ORD},?\s+(?P<y2>(?:19|20)\d\d)\b"
+    r"|\b(?P<iy>(?:19|20)\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)\b")
+MONTH_DATE = re.compile(rf"\b{_MONTH}\s+(?P<y>(?:19|20)\d\d)\b")
+
+
+def month_number(name: str) -> int:
+    """"March", "Mar" or "Mar." → 3."""
+    return MONTHS.get(name.lower().rstrip(".")) or next(
+        i for m, i in MONTHS.items() if m.startswith(name.lower()[:3]))
+
+
+def year_months(text: str) -> set[str]:
+    """Every month a text dates to, as "YYYY-MM" ("5 to 8 February 2024" → {"2024-02"}).
+
+    >>> sorted(year_months("Visit: 27 to 30 June 2023; report sent July 2023; 2024-01-05"))
+    ['2023-06', '2023-07', '2024-01']
+    """
+    found = set()
+    for match in DAY_DATE.finditer(text):
+        if match["iy"]:
+            found.add(f"{match['iy']}-{match['im']}")
+        elif match["d"]:
+            found.add(f"{match['y']}-{month_number(match['m']):02d}")
+        else:
+            found.add(f"{match['y2']}-{month_number(match['m2']):02d}")
+    found |= {f"{m['y']}-{month_number(m['m']):02d}" for m in MONTH_DATE.finditer(text)}
+    return found
