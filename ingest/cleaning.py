@@ -20,8 +20,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.types import PageSpan
 from assistant.dates import DAY_DATE
+from assistant.types import PageSpan
 
 BULLET = "• "
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",

@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from assistant.councils import council_names_in, name_finder, parse_council_name
-from assistant.domain import load_domain
 from assistant.dates import DAY_DATE, MONTH_DATE, MONTH_NAMES, month_number
+from assistant.domain import load_domain
 
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
