@@ -146,6 +146,17 @@ def _post_is_elsewhere(after: str, councils: Sequence[str]) -> bool:
     return not any(body in c or c in body or body.split()[0] in c for c in councils)
 
 
+def _counts(words: Sequence[str], counted: Sequence[str]) -> bool:
+    """Do the words after a figure name what is counted? Stems of one family count too
+    ("employees" → employe, "employs" → employ), when the shorter is at least five letters.
+
+    >>> _counts(["employ"], ["employe"]), _counts(["council"], ["councillor"])
+    (True, False)
+    """
+    return any(w == c or (min(len(w), len(c)) >= 5 and (w.startswith(c) or c.startswith(w))
+                          and abs(len(w) - len(c)) <= 2) for w in words for c in counted)
+
+
 def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Sequence[str] = (),
           not_names: frozenset[str] = frozenset()) -> bool:
     """Does sentence ``index`` of a passage give the expected kind of answer?
@@ -163,7 +174,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         # "how many staff": a figure counting staff ("more than 95 people" does not count staff)
         for m in _GIVES["number"].finditer(text):
             following = " ".join(re.split(r"[\s-]+", text[m.end():].lstrip(" -"))[:4])
-            if set(stems(following)) & set(expected.counted):
+            if _counts(stems(following), expected.counted):
                 return True
         return False
     if expected.kind == "name":

@@ -71,6 +71,13 @@ def test_a_count_must_count_what_was_asked_about():
     assert one("agree a 3-year MTFS", "How many years does the plan cover?")
 
 
+def test_a_count_of_the_same_word_family_counts():
+    """"employees" and "employed" share a stem family; "councils" do not count councillors."""
+    employees = "How many employees does the council have?"
+    assert one("About 3,900 employed staff and 600 agency workers.", employees)
+    assert not one("The 2 councils share a chief executive.", "How many councillors sit on it?")
+
+
 def test_money_needs_an_amount_not_just_a_number():
     pay = "How much did the city council pay the LGA?"
     assert not one("Councils should have a peer challenge every 4 to 5 years.", pay)
