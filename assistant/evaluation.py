@@ -109,6 +109,7 @@ class QuestionResult:
     latency_ms: float
     retrieved: tuple[tuple[str, str, str], ...]  # (doc_id, section, text start) of the top 5
     quote_hit: bool = False  # the answer quotes a sentence holding a gold phrase (answerable only)
+    first_quote_hit: bool = False  # …and the first sentence it quotes is one
     # answered, about one council: does it cite a passage of another council? None otherwise
     cross_council: bool | None = None
     quoted: int = 0  # sentences the answer quotes
@@ -169,17 +170,42 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
         quotes = [(p.meta.doc_id, _norm(" ".join(p.quoted))) for p in answer.passages if p.quoted]
         quote_hit = q.answerable and not answer.abstained and any(
             d == g.doc and _norm(phrase) in t for d, t in quotes for g in q.gold for phrase in g.phrases)
+        opening = first_quote(answer)
+        first_quote_hit = quote_hit and opening is not None and any(
+            opening[0] == g.doc and _norm(phrase) in _norm(opening[1]) for g in q.gold for phrase in g.phrases)
         results.append(QuestionResult(
             id=q.id, type=q.type, split=q.split, answerable=q.answerable, first_hit=first, ndcg=ndcg,
             coverage=coverage, abstained=answer.abstained, confidence=confidence,
             latency_ms=latency,
             retrieved=tuple((p.meta.doc_id, " › ".join(p.chunk.section), p.chunk.text[:90])
                             for p in ranking.passages[:5]),
-            quote_hit=quote_hit, cross_council=_cross_council(query, answer),
+            quote_hit=quote_hit, first_quote_hit=first_quote_hit,
+            cross_council=_cross_council(query, answer),
             quoted=sum(len(p.quoted) for p in answer.passages),
             quoted_standard=_standard_quotes(answer, standard),
         ))
     return results
+
+
+_LINE_MARKER = re.compile(r"\s*\[(\d{1,2})\]\s*$")
+
+
+def first_quote(answer: Answer) -> tuple[str, str] | None:
+    r"""(doc_id, sentence) of the first sentence an answer quotes: its first line "sentence [n]"
+    on the answer route, else the first quote of the first passage shown.
+
+    >>> from assistant.types import Chunk, DocumentMeta, Passage
+    >>> p = Passage(Chunk("c", "d1", "A. B.", 0, 5, (), 0), DocumentMeta("d1", "T", "C", "news", ""), 1.0)
+    >>> first_quote(Answer("q", "B. [1]\nA. [1]", False, (p,), (1,)))
+    ('d1', 'B.')
+    """
+    if answer.abstained:
+        return None
+    for line in answer.text.splitlines():
+        marker = _LINE_MARKER.search(line)
+        if marker and 1 <= int(marker.group(1)) <= len(answer.passages):
+            return answer.passages[int(marker.group(1)) - 1].meta.doc_id, line[:marker.start()]
+    return next(((p.meta.doc_id, p.quoted[0]) for p in answer.passages if p.quoted), None)
 
 
 def as_answer(result) -> Answer:
@@ -276,6 +302,7 @@ class Summary:
     latency_p95: float
     by_type: dict[str, float] = field(default_factory=dict)  # Recall@5 per question type
     quote_rate: float | None = None  # answerable questions whose answer quotes a gold phrase
+    first_quote_rate: float | None = None  # …whose first quoted sentence holds one
     cross_council: float | None = None  # answers about one council citing another council
     standard_quotes: float | None = None  # quoted sentences that are standard text
 
@@ -302,6 +329,7 @@ def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
         latency_p95=latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))],
         by_type=by_type,
         quote_rate=(sum(1 for r in answerable if r.quote_hit) / n) if name != "baseline" else None,
+        first_quote_rate=(sum(1 for r in answerable if r.first_quote_hit) / n) if name != "baseline" else None,
         cross_council=_share([r.cross_council for r in results if r.cross_council is not None]),
         standard_quotes=(sum(r.quoted_standard for r in results) / quoted
                          if (quoted := sum(r.quoted for r in results)) else None),
@@ -328,13 +356,14 @@ def format_table(summaries: Sequence[Summary]) -> str:
         return "  n/a" if x is None else f"{x:5.3f}"
 
     head = (f"{'retriever':<10} {'R@1':>5} {'R@3':>5} {'R@5':>5} {'R@10':>5} {'MRR@10':>6} {'nDCG@10':>7} "
-            f"{'cover@5':>7} {'quote':>5} {'abs-P':>5} {'abs-R':>5} {'xcncl':>5} {'stdq':>5} {'p50 ms':>7} "
+            f"{'cover@5':>7} {'quote':>5} {'quote1':>6} {'abs-P':>5} {'abs-R':>5} {'xcncl':>5} {'stdq':>5} {'p50 ms':>7} "
             f"{'p95 ms':>7}")
     lines = [head, "-" * len(head)]
     for s in summaries:
         lines.append(
             f"{s.name:<10} {s.recall[1]:5.3f} {s.recall[3]:5.3f} {s.recall[5]:5.3f} {s.recall[10]:5.3f} "
-            f"{s.mrr:6.3f} {s.ndcg:7.3f} {s.coverage:7.3f} {pct(s.quote_rate)} {pct(s.abstain_precision)} "
+            f"{s.mrr:6.3f} {s.ndcg:7.3f} {s.coverage:7.3f} {pct(s.quote_rate)} {pct(s.first_quote_rate):>6} "
+            f"{pct(s.abstain_precision)} "
             f"{pct(s.abstain_recall)} {pct(s.cross_council)} {pct(s.standard_quotes)} "
             f"{s.latency_p50:7.1f} {s.latency_p95:7.1f}"
         )

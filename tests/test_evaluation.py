@@ -28,3 +28,16 @@ def test_a_comparison_or_listing_with_no_evidence_is_a_refusal():
     assert as_answer(Comparison("Which councils were told to X?", (), ())).abstained
     assert as_answer(Comparison("Compare A and B?", ("A",), (silent,))).abstained
     assert as_answer(Listing("Which reports mention X?", "X", "none", (), 0, 5, 0)).abstained
+
+
+def test_the_first_quote_is_the_answers_first_line_else_the_first_passage_shown():
+    from assistant.evaluation import first_quote
+    from assistant.types import Answer
+
+    a, b = _passage("A", "A said one."), _passage("B", "B said two.")
+    answer = Answer("q?", "B said two. [2]\nA said one. [1]", False, (a, b), (1, 2))
+    assert first_quote(answer) == ("b", "B said two.")
+    assert first_quote(as_answer(Comparison("Compare A and B?", ("A", "B"), (
+        ComparisonGroup("A", 2024, (a,), (1,), "A said one. [1]", (1,), False),
+        ComparisonGroup("B", 2024, (b,), (2,), "B said two. [2]", (2,), False))))) == ("a", "A said one.")
+    assert first_quote(Answer("q?", "", True, (a,), ())) is None  # a refusal quotes nothing
