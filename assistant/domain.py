@@ -65,6 +65,7 @@ class Domain:
     themes: tuple[ThemeSpec, ...] = ()
     process_description: str = ""  # text about the peer challenge itself: no theme
     dated_events: tuple[str, ...] = ()  # "peer challenge", "visit": a year next to them dates them
+    speakers: tuple[str, ...] = ()  # who speaks in the documents ("peers", "the report"): a frame
 
     @property
     def doc_type_names(self) -> tuple[str, ...]:
@@ -151,6 +152,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         themes=_themes(_entries(data, "themes", where), where),
         process_description=str(data.get("process_description") or "").strip(),
         dated_events=_strings(data, "dated_events", where) if "dated_events" in data else (),
+        speakers=_strings(data, "speakers", where) if "speakers" in data else (),
     )
 
 

@@ -257,6 +257,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     subjects = _subjects(text, mentions)
     route = _route(text, term, councils, held, years, subjects)
     topic = facts.registry.strip(text, keep=[m for m in mentions if not m.held]) if held else text
+    topic = without_frame(topic, facts.domain.speakers)
     return Query(
         text=text, asked=asked, inherited_from=inherited,
         topic=_without_scope(topic) if route in ("comparison", "listing") and not term else topic,
@@ -279,6 +280,36 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         listing_term=term or "",
         advice=route == "listing" and not term and _asks_advice(text),
     )
+
+
+# What the speaker did with the topic, when it says nothing about the topic itself: "say",
+# "find" and "think" frame it; "recommend" or "praise" ask something of their own and stay.
+_REPORTING = (r"say|said|think|thought|find|found|note|noted|make|made|conclude|concluded|"
+              r"comment|commented|feel|felt|observe|observed|report|reported|write|wrote|"
+              r"have to say|tell us|learn|learned|learnt|see|saw|hear|heard")
+
+
+@lru_cache(maxsize=8)
+def _frame_pattern(speakers: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not speakers:
+        return None
+    who = "|".join(sorted((re.escape(s) for s in speakers), key=len, reverse=True))
+    return re.compile(rf"^\s*(?:so\s+|and\s+)?(?:what|how)\s+(?:did|do|does|have|has|had|was|were)\s+"
+                      rf"(?:{who})\s+(?:{_REPORTING})\s+(?:of|about|on|regarding|around|in relation to)\b\s*",
+                      re.IGNORECASE)
+
+
+def without_frame(topic: str, speakers: tuple[str, ...]) -> str:
+    """The topic without a reporting frame: "What did peers say about decision-making pace?" is
+    about decision-making pace; the frame's words would make sentences about the peers look
+    relevant. Unchanged when nothing would be left.
+
+    >>> without_frame("What did the peer team find about staff morale?", ("the peer team",))
+    'staff morale?'
+    """
+    pattern = _frame_pattern(speakers)
+    rest = pattern.sub("", topic, count=1) if pattern else topic
+    return rest if re.search(r"\w", rest) else topic
 
 
 def _asks_advice(text: str) -> bool:
