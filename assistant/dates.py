@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.types import DocumentMeta
+
 MONTHS = {m: i + 1 for i, m in enumerate(
     "january february march april may june july august september october november december".split())}
 MONTH_NAMES = "|".join(m.capitalize() for m in MONTHS) + "|" + "|".join(m[:3].capitalize() for m in MONTHS)
@@ -45,3 +47,16 @@ def year_months(text: str) -> set[str]:
             found.add(f"{match['y2']}-{month_number(match['m2']):02d}")
     found |= {f"{m['y']}-{month_number(m['m']):02d}" for m in MONTH_DATE.finditer(text)}
     return found
+
+
+def states_own_date(text: str, meta: DocumentMeta) -> bool:
+    """Does ``text`` name the month its document is dated by (its date or its visit's)?
+
+    >>> meta = DocumentMeta("d", "Feedback", "X Council", "feedback report", "2023-06-30")
+    >>> states_own_date("The peer challenge took place from 27 to 30 June 2023.", meta)
+    True
+    >>> states_own_date("The plan runs to March 2030.", meta)
+    False
+    """
+    months = {d[:7] for d in (meta.date, meta.visit_date) if len(d) >= 7}
+    return bool(months) and bool(year_months(text) & months)

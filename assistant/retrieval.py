@@ -232,9 +232,10 @@ class Retriever:
             # expected: a date elsewhere in the passage does not make its best sentence one
             for row, given in typed.items():
                 ranking_sentence[row] = max(float(sentence_scores[row][i]) for i in given)
+        own_dated = self._own_dated_rows(query, typed)
         final = {row: fused[row] + cfg.sentence_weight * ranking_sentence[row] + self._hint_boost(row, query)
                  - cfg.standard_penalty * float(share[row]) + cfg.typed_bonus * (row in typed)
-                 for row in fused}
+                 + cfg.own_date_bonus * (row in own_dated) for row in fused}
         chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]
         passages = tuple(
             Passage(chunk=self.store.chunks[r], meta=self.store.documents[self.store.chunks[r].doc_id].meta,
@@ -294,6 +295,22 @@ class Retriever:
                      and gives(texts, i, expected, councils, not_names)]
             if given:
                 found[row] = given
+        return found
+
+    def _own_dated_rows(self, query: Query, typed: dict[int, list[int]]) -> set[int]:
+        """For a "when …?" question, the rows with a dated sentence naming the month their own
+        document is dated by: that document's event (its visit, its letter, its meeting)."""
+        if not (self.settings.retrieval.own_date_bonus and query.expected and query.expected.kind == "date"):
+            return set()
+        from assistant.dates import states_own_date
+
+        found = set()
+        for row, given in typed.items():
+            chunk = self.store.chunks[row]
+            meta = self.store.documents[chunk.doc_id].meta
+            if any(states_own_date(chunk.text[s.start - chunk.start:s.end - chunk.start], meta)
+                   for s in (chunk.sentences[i] for i in given)):
+                found.add(row)
         return found
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:

@@ -25,11 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer_type import gives, name_sentence
-from assistant.dates import year_months
+from assistant.dates import states_own_date
 from assistant.lexical import stems
 from assistant.query import Query
 from assistant.settings import SelectionSettings
-from assistant.types import DocumentMeta, Passage
+from assistant.types import Passage
 
 FEATURES = (
     "dense",       # cosine of the sentence to the question's topic
@@ -131,18 +131,6 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
             expects=bool(query.expected), own_date=asks_date and states_own_date(text, passage.meta))))
     return found, name_rows
 
-
-def states_own_date(text: str, meta: DocumentMeta) -> bool:
-    """Does ``text`` name the month its document is dated by (its date or its visit's)?
-
-    >>> meta = DocumentMeta("d", "Feedback", "X Council", "feedback report", "2023-06-30")
-    >>> states_own_date("The peer challenge took place from 27 to 30 June 2023.", meta)
-    True
-    >>> states_own_date("The plan runs to March 2030.", meta)
-    False
-    """
-    months = {d[:7] for d in (meta.date, meta.visit_date) if len(d) >= 7}
-    return bool(months) and bool(year_months(text) & months)
 
 
 def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,

@@ -542,3 +542,28 @@ def test_a_passage_of_the_kind_of_document_asked_about_gains_the_boost(index):
         gain = 0.1 if kinds[chunk_id] == "progress review" else 0.0
         assert score == pytest.approx(plain[chunk_id] + gain, abs=2e-4)
     assert {kinds[c] for c in boosted} >= {"progress review", "peer challenge report"}
+
+
+def test_a_when_question_lifts_a_passage_stating_its_own_documents_month(index):
+    """own_date_bonus lifts exactly the passages with a dated sentence naming the month their
+    own document is dated by; a question not asking "when" gets no bonus."""
+    from assistant.answer_type import Expected
+    from assistant.dates import states_own_date
+    from assistant.query import Query
+
+    settings, store = index
+    when = Query(text="When did the peer team visit the council?", expected=Expected("date", "a date"))
+    plain = _scores(store, settings, when, own_date_bonus=0.0)
+    lifted = _scores(store, settings, when, own_date_bonus=0.3)
+    chunks = {c.chunk_id: c for c in store.chunks}
+    gained = {c for c in lifted if lifted[c] - plain[c] > 0.25}
+    for chunk_id in lifted:
+        chunk = chunks[chunk_id]
+        meta = store.documents[chunk.doc_id].meta
+        own = any(states_own_date(chunk.text[s.start - chunk.start:s.end - chunk.start], meta)
+                  for s in chunk.sentences)
+        assert (chunk_id in gained) <= own, chunk.text[:80]
+        assert chunk_id in gained or lifted[chunk_id] == pytest.approx(plain[chunk_id], abs=2e-4)
+    assert gained, "the fake corpus has dated passages of their own documents"
+    other = Query(text="What did the peer team find?")
+    assert _scores(store, settings, other, own_date_bonus=0.3) == _scores(store, settings, other, own_date_bonus=0.0)
