@@ -48,6 +48,8 @@ FEATURES = (
     "complete",    # ends like a sentence (not a heading, a list of titles or a table row)
     "own_date",    # a "when" question, and the sentence states the month its own document is
                    # dated by (a report's visit, a letter's or a paper's date): that document's event
+    "own_kind",    # …and the question names that kind of document: the share of its type's words
+                   # in the question ("when was the peer challenge?" → peer challenge report)
 )
 
 # Words a sentence opens with when it leans on the sentence before it.
@@ -84,7 +86,8 @@ def sentence_texts(passage: Passage) -> list[str]:
 def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, rank: int,
                 passage_share: float, section: set[str] = frozenset(), typed: bool = False,
                 first: bool = False, neighbour: float = 0.0, idf: Callable[[str], float] | None = None,
-                dense_rank: int = 0, expects: bool = False, own_date: bool = False) -> tuple[float, ...]:
+                dense_rank: int = 0, expects: bool = False, own_date: bool = False,
+                own_kind: float = 0.0) -> tuple[float, ...]:
     """The feature vector of one sentence (order of ``FEATURES``)."""
     words = set(stems(text))
     lexical = len(topic & words) / len(topic) if topic else 0.0
@@ -95,7 +98,8 @@ def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, 
     return tuple(round(x, 6) for x in (
         dense, best_dense - dense, lexical, in_section, 1.0 / (1 + rank), passage_share, float(typed),
         float(first), math.log1p(len(text)) / 6.0, neighbour, rare, 1.0 / (1 + dense_rank),
-        float(expects and not typed), float(bool(_ENDS_SENTENCE.search(text))), float(own_date)))
+        float(expects and not typed), float(bool(_ENDS_SENTENCE.search(text))), float(own_date),
+        own_kind if own_date else 0.0))
 
 
 def quotable(text: str, min_chars: int) -> bool:
@@ -119,6 +123,7 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
     top_score = max((p.score for p in passages), default=0.0) or 1.0
     sections = [set(stems(" ".join(p.chunk.section))) for p in passages]
     asks_date = bool(query.expected) and query.expected.kind == "date"
+    asked = set(stems(query.text))
     found = []
     for p_index, s_index, text, dense, typed in rows:
         passage = passages[p_index]
@@ -128,9 +133,14 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
             text, topic, dense=dense, best_dense=best_dense, rank=p_index,
             passage_share=passage.score / top_score, section=sections[p_index],
             typed=typed, first=s_index == 0, neighbour=neighbour, idf=idf, dense_rank=rank_of[dense],
-            expects=bool(query.expected), own_date=asks_date and states_own_date(text, passage.meta))))
+            expects=bool(query.expected), own_date=asks_date and states_own_date(text, passage.meta),
+            own_kind=_share(set(stems(passage.meta.doc_type)), asked))))
     return found, name_rows
 
+
+
+def _share(words: set[str], among: set[str]) -> float:
+    return len(words & among) / len(words) if words else 0.0
 
 
 def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,

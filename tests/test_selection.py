@@ -196,9 +196,17 @@ def test_a_when_question_marks_the_sentence_stating_its_own_documents_month():
 
     assert own_date("When was the Anytown peer challenge?") == [1.0, 0.0]
     assert own_date("What did the peers find about the budget?") == [0.0, 0.0]  # not asked when
+    kinds = {}
+    for kind in ("feedback report", "action plan"):
+        found, _ = candidates(Query("When was the Anytown feedback report?", "",
+                                    expected=expected_answer("When was it?")),
+                              [replace(p, meta=replace(dated, doc_type=kind))], 10)
+        kinds[kind] = dict(zip(FEATURES, found[0].features))["own_kind"]
+    assert kinds == {"feedback report": 1.0, "action plan": 0.0}  # the kind the question names
     undated = replace(p, meta=replace(META, date="2023"))  # a year alone dates no month
     query = Query("When?", "When?", expected=expected_answer("When was it?"))
-    assert [c.features[-1] for c in candidates(query, [undated], 10)[0]] == [0.0, 0.0]
+    assert [dict(zip(FEATURES, c.features))["own_date"] for c in candidates(query, [undated], 10)[0]] \
+        == [0.0, 0.0]
 
 
 def test_year_months_reads_the_date_forms_documents_use():
