@@ -45,13 +45,12 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     # quotes come from the council asked about; whether the corpus answers at all is judged on
     # the evidence the question's own filters allow (until answerability is calibrated for
     # scoped questions, issue "Answers that answer")
-    result = retriever.search(query, filters, k, evidence_filters=asked_filters)
+    result, evidence = answer_passages(query, retriever, store, settings, filters, asked_filters, k)
     base = Answer(question=query.text, text="", abstained=True, passages=result.passages, citations=(),
                   index_version=store.version, filters=filters, confidence=result.confidence)
     refusal = _refusal(query, result, corpus_facts(store), settings)
-    evidence = None
     if not refusal:
-        evidence = gather_evidence(query, result, store, settings)
+        evidence = evidence or gather_evidence(query, result, store, settings)
         refusal = _evidence_refusal(query, evidence, settings)
     if refusal:
         reason, text = refusal
@@ -67,6 +66,47 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     if llm is not None:
         return generative_answer(query.text, answer, llm)
     return answer
+
+
+def answer_passages(query: Query, retriever: Retriever, store: IndexStore, settings: Settings,
+                    filters: Filters, asked_filters: Filters, k: int | None = None,
+                    ) -> tuple[RetrievalResult, Evidence | None]:
+    """The passages an answer is made from, and their evidence when it was gathered: the
+    retriever's top ``selection.rerank_pool``, re-ranked by their best sentence's probability of
+    answering the question (the selection model's score) on top of the retrieval score, then
+    cut to ``k``. A passage that holds the answer outranks one that only shares the question's
+    words. The sentences keep the scores they had in the pool."""
+    k = k or settings.retrieval.k
+    cfg = settings.selection
+    if not cfg.rerank_weight:
+        return retriever.search(query, filters, k, evidence_filters=asked_filters), None
+    pool = retriever.search(query, filters, max(k, cfg.rerank_pool), evidence_filters=asked_filters)
+    if not pool.passages or _refusal(query, pool, corpus_facts(store), settings):
+        return replace(pool, passages=pool.passages[:k]), None
+    evidence = gather_evidence(query, pool, store, settings)
+    best = [0.0] * len(pool.passages)
+    for c in evidence.candidates:
+        best[c.passage] = max(best[c.passage], c.score)
+    order = sorted(range(len(pool.passages)),
+                   key=lambda i: -(pool.passages[i].score + cfg.rerank_weight * best[i]))[:k]
+    result = replace(pool, passages=tuple(pool.passages[i] for i in order))
+    return result, _kept(evidence, order, query, result, store, settings)
+
+
+def _kept(evidence: Evidence, order: list[int], query: Query, result: RetrievalResult,
+          store: IndexStore, settings: Settings) -> Evidence:
+    """The pool's evidence for the passages kept, renumbered to their new places, with the
+    question-level features measured again on them."""
+    place = {old: new for new, old in enumerate(order)}
+    scored = [replace(c, passage=place[c.passage]) for c in evidence.candidates if c.passage in place]
+    name_rows = {(place[p], i): j for (p, i), j in evidence.name_rows.items() if p in place}
+    facts = corpus_facts(store)
+    top = result.passages[:settings.answer.answer_type_passages]
+    given = bool(query.expected) and any(passage_gives(
+        sentence_texts(p), query.expected, [c.lower() for c in query.councils], facts.registry.name_words)
+        for p in top)
+    features = answerability_features(query, result, scored, corpus_idf(store), given)
+    return Evidence(tuple(scored), name_rows, features, given)
 
 
 def _councils_notice(query: Query, answer: Answer, filters: Filters) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields, replace
 
 from assistant.answerability import FEATURES as ANSWER_FEATURES
 from assistant.answerability import answerability_features, probability
-from assistant.answering import Evidence, _refusal, corpus_idf, gather_evidence, scoped
+from assistant.answering import Evidence, _refusal, answer_passages, corpus_idf, gather_evidence, scoped
 from assistant.errors import UsageError
 from assistant.evaluation import EvalQuestion, _norm
 from assistant.query import Query, corpus_facts
@@ -55,10 +55,10 @@ def collect(questions: Sequence[EvalQuestion], session: Session, k: int = 10) ->
     samples = []
     for q in questions:
         query = session.analyse(q.question)
-        result = session.retriever.search(query, scoped(query, Filters(), settings), k,
-                                          evidence_filters=Filters())
+        result, kept = answer_passages(query, session.retriever, store, settings,
+                                       scoped(query, Filters(), settings), Filters(), k)
         decided = _refusal(query, result, corpus_facts(store), settings) is None
-        evidence = gather_evidence(query, result, store, settings)
+        evidence = kept or gather_evidence(query, result, store, settings)
         labels = tuple(
             any(result.passages[c.passage].meta.doc_id == g.doc and _norm(phrase) in _norm(c.text)
                 for g in q.gold for phrase in g.phrases)

@@ -169,6 +169,10 @@ class SelectionSettings:
         2.0, "weight of that, times the share of its document type's words the question uses; "
              "chosen on dev with the others held (first quote holds the answer: dev 85 of 170 at "
              "0, 86 at 1, 88 at 2-6; any quote 131 at 0-2, 130 at 3-6)")
+    rerank_weight: float = setting(
+        1.0, "an answer's passages are re-ranked by retrieval score plus this times their best "
+             "sentence's probability of answering; 0 turns re-ranking off")
+    rerank_pool: int = setting(10, "passages retrieved for that re-ranking before the cut to k")
     floor: float = setting(0.03, "sentences less likely than this to answer are never quoted")
     redundancy: float = setting(0.3, "MMR: discount per unit of word overlap with a chosen quote")
     max_quotes: int = setting(4, "most sentences chosen (antecedents they need come on top)")

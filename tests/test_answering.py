@@ -458,3 +458,44 @@ def test_an_answer_from_several_councils_offers_the_comparison(index, retriever)
     assert "shared services at each council?" in both.notice and all(c in both.notice for c in cited)
     one = answer(index, retriever, "What did the peers say about the county council's shared services?")
     assert "at each council" not in one.notice
+
+
+# ---------------------------------------------------------------- answer-aware re-ranking
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_passages_are_reranked_by_their_best_sentence(index, retriever, question):
+    """The answer's passages are the pool's, ordered by retrieval score plus rerank_weight times
+    their best sentence's probability; with weight 0 they are the retriever's top k."""
+    from assistant.answering import answer_passages
+
+    settings, store = index
+    query = query_for(store, question)
+    pool = retriever.search(query, Filters(), settings.selection.rerank_pool)
+    best = {}
+    for c in gather_evidence(query, pool, store, settings).candidates:
+        chunk_id = pool.passages[c.passage].chunk.chunk_id
+        best[chunk_id] = max(best.get(chunk_id, 0.0), c.score)
+    weight = 3.0  # large enough to reorder the fake corpus's passages
+    tuned = replace(settings, selection=replace(settings.selection, rerank_weight=weight))
+    result, evidence = answer_passages(query, retriever, store, tuned, Filters(), Filters(), 5)
+    expected = sorted(pool.passages, key=lambda p: -(p.score + weight * best.get(p.chunk.chunk_id, 0.0)))[:5]
+    assert [p.chunk.chunk_id for p in result.passages] == [p.chunk.chunk_id for p in expected]
+    assert evidence is not None and all(c.passage < 5 for c in evidence.candidates)
+    assert all(result.passages[c.passage].chunk.text.count(c.text[:40]) for c in evidence.candidates)
+    off = replace(settings, selection=replace(settings.selection, rerank_weight=0.0))
+    plain, none = answer_passages(query, retriever, store, off, Filters(), Filters(), 5)
+    assert none is None and plain.passages == retriever.search(query, Filters(), 5).passages
+
+
+def test_reranking_changes_some_order_on_the_fake_corpus(index, retriever):
+    """Guards the test above against passing with no re-ranking at all."""
+    from assistant.answering import answer_passages
+
+    settings, store = index
+    tuned = replace(settings, selection=replace(settings.selection, rerank_weight=3.0))
+    changed = 0
+    for question in ANSWERABLE:
+        query = query_for(store, question)
+        result, _ = answer_passages(query, retriever, store, tuned, Filters(), Filters(), 5)
+        changed += result.passages != retriever.search(query, Filters(), 5).passages
+    assert changed
