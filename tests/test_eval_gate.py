@@ -39,9 +39,11 @@ from assistant.evaluation import (
     summarise,
 )
 
-RECALL_AT_5_MIN = 0.935
-MRR_AT_10_MIN = 0.767
-QUOTE_RATE_MIN = 0.76
+# 2026-11-26 after answer-aware re-ranking: Recall@5 0.953, MRR@10 0.795, quote rate 0.840
+# (abstention precision 0.952, recall 0.645, 1 of 169 answerable refused)
+RECALL_AT_5_MIN = 0.945
+MRR_AT_10_MIN = 0.785
+QUOTE_RATE_MIN = 0.83
 ABSTAIN_PRECISION_MIN = 0.95
 ABSTAIN_RECALL_MIN = 0.60
 ANSWERABLE_REFUSED_MAX = 0.02
@@ -126,9 +128,11 @@ def test_many_council_corpus_does_not_regress(councils_index):
     results = evaluate(questions, store, settings, "hybrid")
     summary = summarise("hybrid", results)
     report = format_failures("hybrid", questions, results)
-    assert summary.recall[5] >= 0.90, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
-    assert summary.mrr >= 0.685, f"MRR@10 {summary.mrr:.3f}"
-    assert summary.quote_rate >= 0.81, f"quote rate {summary.quote_rate:.3f}"
+    # 2026-11-26, own-document dates and answer-aware re-ranking: Recall@5 0.928, MRR@10 0.740,
+    # quote rate 0.849 (176 questions)
+    assert summary.recall[5] >= 0.92, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
+    assert summary.mrr >= 0.73, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.quote_rate >= 0.84, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
     assert summary.abstain_recall >= 0.46, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"
