@@ -100,13 +100,18 @@ def _kept(evidence: Evidence, order: list[int], query: Query, result: RetrievalR
     place = {old: new for new, old in enumerate(order)}
     scored = [replace(c, passage=place[c.passage]) for c in evidence.candidates if c.passage in place]
     name_rows = {(place[p], i): j for (p, i), j in evidence.name_rows.items() if p in place}
-    facts = corpus_facts(store)
-    top = result.passages[:settings.answer.answer_type_passages]
-    given = bool(query.expected) and any(passage_gives(
-        sentence_texts(p), query.expected, [c.lower() for c in query.councils], facts.registry.name_words)
-        for p in top)
+    given = _gives_expected(query, result, store, settings)
     features = answerability_features(query, result, scored, corpus_idf(store), given)
     return Evidence(tuple(scored), name_rows, features, given)
+
+
+def _gives_expected(query: Query, result: RetrievalResult, store: IndexStore, settings: Settings) -> bool:
+    """Does one of the top passages give the kind of answer the question expects?"""
+    names = corpus_facts(store).registry.name_words
+    councils = [c.lower() for c in query.councils]
+    return bool(query.expected) and any(
+        passage_gives(sentence_texts(p), query.expected, councils, names)
+        for p in result.passages[:settings.answer.answer_type_passages])
 
 
 def _councils_notice(query: Query, answer: Answer, filters: Filters) -> str:
@@ -201,10 +206,7 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     found, name_rows = candidates(query, result.passages, settings.answer.min_sentence_chars, standard,
                                   facts.registry.name_words, idf)
     scored = score(found, settings.selection)
-    councils = [c.lower() for c in query.councils]
-    top = result.passages[:settings.answer.answer_type_passages]
-    given = bool(query.expected) and any(
-        passage_gives(sentence_texts(p), query.expected, councils, facts.registry.name_words) for p in top)
+    given = _gives_expected(query, result, store, settings)
     features = answerability_features(query, result, scored, idf, given)
     return Evidence(tuple(scored), name_rows, features, given)
 
