@@ -191,20 +191,26 @@ _LINE_MARKER = re.compile(r"\s*\[(\d{1,2})\]\s*$")
 
 
 def first_quote(answer: Answer) -> tuple[str, str] | None:
-    r"""(doc_id, sentence) of the first sentence an answer quotes: its first line "sentence [n]"
-    on the answer route, else the first quote of the first passage shown.
+    r"""(doc_id, sentence) of the first sentence an answer quotes: on its first line that holds
+    one of its passage's quotes ("sentence [n]"; a register list's heading quotes nothing), else
+    the first quote of the first passage shown.
 
     >>> from assistant.types import Chunk, DocumentMeta, Passage
-    >>> p = Passage(Chunk("c", "d1", "A. B.", 0, 5, (), 0), DocumentMeta("d1", "T", "C", "news", ""), 1.0)
-    >>> first_quote(Answer("q", "B. [1]\nA. [1]", False, (p,), (1,)))
+    >>> p = Passage(Chunk("c", "d1", "A. B.", 0, 5, (), 0), DocumentMeta("d1", "T", "C", "news", ""), 1.0,
+    ...             quoted=("A.", "B."))
+    >>> first_quote(Answer("q", "C: 2 recommendations [1]\n1. B. [1]\n2. A. [1]", False, (p,), (1,)))
     ('d1', 'B.')
     """
     if answer.abstained:
         return None
     for line in answer.text.splitlines():
         marker = _LINE_MARKER.search(line)
-        if marker and 1 <= int(marker.group(1)) <= len(answer.passages):
-            return answer.passages[int(marker.group(1)) - 1].meta.doc_id, line[:marker.start()]
+        if not marker or not 1 <= int(marker.group(1)) <= len(answer.passages):
+            continue
+        passage = answer.passages[int(marker.group(1)) - 1]
+        held = [q for q in passage.quoted if q and q in line[:marker.start()]]
+        if held:
+            return passage.meta.doc_id, max(held, key=len)
     return next(((p.meta.doc_id, p.quoted[0]) for p in answer.passages if p.quoted), None)
 
 

@@ -37,6 +37,8 @@ def test_the_first_quote_is_the_answers_first_line_else_the_first_passage_shown(
     a, b = _passage("A", "A said one."), _passage("B", "B said two.")
     answer = Answer("q?", "B said two. [2]\nA said one. [1]", False, (a, b), (1, 2))
     assert first_quote(answer) == ("b", "B said two.")
+    listed = Answer("q?", "B: 1 recommendation in its report [2]\n1. B said two. [2]", False, (a, b), (2,))
+    assert first_quote(listed) == ("b", "B said two.")  # a register heading quotes nothing
     assert first_quote(as_answer(Comparison("Compare A and B?", ("A", "B"), (
         ComparisonGroup("A", 2024, (a,), (1,), "A said one. [1]", (1,), False),
         ComparisonGroup("B", 2024, (b,), (2,), "B said two. [2]", (2,), False))))) == ("a", "A said one.")
