@@ -587,3 +587,35 @@ def test_a_damaged_live_index_is_rebuilt_not_fatal(fake_index) -> None:
     assert embedder.texts_embedded == report.chunk_count  # everything re-embedded
     store = load_index(settings)
     assert "extra" in store.documents and len(store.documents) == len(old.documents) + 1
+
+
+# --- stat signatures: unchanged files are not read again ----------------------------------
+
+def test_files_with_their_recorded_stat_are_not_read_again(fake_settings, monkeypatch) -> None:
+    from ingest import build
+
+    monkeypatch.setattr(build, "RACY_NS", 0)  # the files were just copied: trust them at once
+    run(fake_settings)
+    entries = read_manifest(Path(fake_settings.index_dir))["documents"]
+    assert all(len(e["stat"]) == 4 for e in entries.values())
+    read: list[str] = []
+    digest = build.file_digest
+    monkeypatch.setattr(build, "file_digest", lambda p: read.append(p.name) or digest(p))
+    path = Path(fake_settings.corpus_dir) / f"{NEWS}.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("council", "Council", 1), encoding="utf-8")  # same size
+    assert path.stat().st_size == len(text.encode("utf-8"))
+    report = run(fake_settings)
+    assert read == [path.name] and report.updated == (NEWS,)
+    assert "Council" in load_index(fake_settings).documents[NEWS].text
+    read.clear()
+    os.utime(path)  # touched, same content: read (its stat moved), kept, not re-embedded
+    report = run(fake_settings, ExplodingEmbedder())
+    assert read == [path.name] and report.updated == () and not report.wrote_index
+
+
+def test_a_file_changed_just_before_it_was_hashed_is_hashed_again(fake_settings) -> None:
+    """Within RACY_NS of the hashing a later change could keep size and mtime: no stat kept."""
+    run(fake_settings)  # the seed corpus was copied a moment ago
+    entries = read_manifest(Path(fake_settings.index_dir))["documents"]
+    assert not any("stat" in e for e in entries.values())
