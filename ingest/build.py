@@ -468,8 +468,7 @@ def _write(settings: Settings, plan: _Plan, entries: dict[str, dict], all_docs: 
         "index_version": version,
         "faiss": faiss_choice(settings.index, len(all_chunks)),
     }
-    metas = {d.meta.doc_id: d.meta for d in all_docs}
-    lexical = [f"{contextual_header(c, metas[c.doc_id])}\n{c.text}" for c in all_chunks]
+    lexical = _lexical_texts(all_chunks, {d.meta.doc_id: d.meta for d in all_docs})
     progress("writing", 0, 0)  # the facts worked out at ingest (standard text) count as writing
     try:
         # Millions of short-lived objects (sentences, tokens) over a heap of a million live ones
@@ -481,10 +480,25 @@ def _write(settings: Settings, plan: _Plan, entries: dict[str, dict], all_docs: 
                                         stored_standard_state(old))
             write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors,
                         sent_vecs, lexical, derived,
-                        load_token_cache(old.path / "bm25") if old is not None else None, build)
+                        load_token_cache(old.path / "bm25") if old is not None else None, build,
+                        old)
     except OSError as exc:  # disk full, folder made read-only meanwhile: one line, not a traceback
         raise _write_error(Path(settings.index_dir), exc) from exc
     return version
+
+
+def _lexical_texts(chunks: list[Chunk], metas: dict[str, DocumentMeta]) -> list[str]:
+    """Each chunk's BM25 text: its contextual header, then its text. A header depends on the
+    document and the section only, so it is made once per pair (100k chunks, ~20k pairs)."""
+    headers: dict[tuple[str, tuple[str, ...]], str] = {}
+    texts = []
+    for chunk in chunks:
+        key = (chunk.doc_id, chunk.section)
+        header = headers.get(key)
+        if header is None:
+            header = headers[key] = contextual_header(chunk, metas[chunk.doc_id])
+        texts.append(f"{header}\n{chunk.text}")
+    return texts
 
 
 def _embed_in_blocks(embedder: Embedder, texts: list[str], spans: list, block: int,

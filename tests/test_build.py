@@ -619,3 +619,27 @@ def test_a_file_changed_just_before_it_was_hashed_is_hashed_again(fake_settings)
     run(fake_settings)  # the seed corpus was copied a moment ago
     entries = read_manifest(Path(fake_settings.index_dir))["documents"]
     assert not any("stat" in e for e in entries.values())
+
+
+def test_unchanged_documents_are_copied_as_their_bytes_not_encoded_again(fake_index, monkeypatch) -> None:
+    from assistant import store as store_module
+
+    settings, old = fake_index
+    encoded: list[str] = []
+    to_json = store_module.document_to_json
+    monkeypatch.setattr(store_module, "document_to_json",
+                        lambda d: encoded.append(d.meta.doc_id) or to_json(d))
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA new closing paragraph.\n", encoding="utf-8")
+    run(settings)
+    assert encoded == [NEWS]
+    new = load_index(settings)
+    assert all(new.documents[d] == old.documents[d] for d in SEED_IDS if d != NEWS)
+    # ranges that do not fit their file are not used: every document is encoded again
+    ranges = new.path / store_module.DOCUMENT_RANGES
+    np.save(ranges, np.load(ranges)[:-1])
+    encoded.clear()
+    path.write_text(path.read_text(encoding="utf-8") + "\nAnd one more.\n", encoding="utf-8")
+    run(settings)
+    assert sorted(encoded) == sorted(SEED_IDS)
+    assert "And one more." in load_index(settings).documents[NEWS].text
