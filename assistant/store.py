@@ -236,7 +236,7 @@ def _write_documents(build: Path, documents: list[Document], previous: IndexStor
         parts.append(part if part is not None else
                      json.dumps(document_to_json(doc), ensure_ascii=False).encode("utf-8"))
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
-    starts = 1 + np.concatenate([[0], np.cumsum(sizes + 2)[:-1]]).astype(np.int64)  # "[", ", "
+    starts = 1 + np.concatenate([[0], np.cumsum(sizes + 2)])[:len(sizes)].astype(np.int64)  # "[", ", "
     with open(build / "documents.json", "wb") as handle:
         handle.write(b"[" + b", ".join(parts) + b"]")
     np.save(build / DOCUMENT_RANGES, np.stack([starts, starts + sizes], axis=1).reshape(-1, 2))
