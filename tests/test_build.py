@@ -662,3 +662,43 @@ def test_a_failure_gathering_the_arrays_keeps_the_previous_index(fake_index, mon
     store = load_index(settings)
     assert store.version == old.version and np.array_equal(store.vectors, old.vectors)
     assert leftovers(Path(settings.index_dir)) == []
+
+
+class ThreadRecordingEmbedder(FakeEmbedder):
+    """The fake embedder, noting the thread each call runs on (or failing, if told to)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.threads: list[str] = []
+        self.fail = fail
+
+    def embed_passages(self, texts, spans, show_progress=False):
+        import threading
+
+        self.threads.append(threading.current_thread().name)
+        if self.fail:
+            raise RuntimeError("the model could not be run")
+        return super().embed_passages(texts, spans, show_progress)
+
+
+def test_a_changed_document_is_embedded_alongside_the_index_work(fake_settings) -> None:
+    """A full build embeds first (its vectors set the width); a re-ingest embeds on the
+    arrays' thread while the derived facts and BM25 are worked out, and an encoder failure
+    there keeps the live index and leaves no half-written folder."""
+    import threading
+
+    first = ThreadRecordingEmbedder()
+    run(fake_settings, first)
+    assert set(first.threads) == {threading.main_thread().name}
+    old = load_index(fake_settings)
+    _add_document(fake_settings)
+    again = ThreadRecordingEmbedder()
+    assert run(fake_settings, again).added == ("norfolk-2019-review",)
+    assert again.threads and threading.main_thread().name not in again.threads
+    path = Path(fake_settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more paragraph.\n", encoding="utf-8")
+    live = load_index(fake_settings)
+    with pytest.raises(RuntimeError, match="could not be run"):
+        run(fake_settings, ThreadRecordingEmbedder(fail=True))
+    assert load_index(fake_settings).version == live.version != old.version
+    assert leftovers(Path(fake_settings.index_dir)) == []
