@@ -170,14 +170,13 @@ def write_index(
     manifest: dict,
     documents: list[Document],
     chunks: list[Chunk],
-    vectors: np.ndarray | None,
-    sentence_vectors: np.ndarray | None,
+    vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
     lexical_texts: list[str],
     derived: dict[str, object] | None = None,
     lexical_cache: dict[str, np.ndarray] | None = None,
     build: Path | None = None,
     previous: IndexStore | None = None,
-    arrays: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Path:
     """Write one complete version (layout above) and publish it atomically; its folder.
 
@@ -189,16 +188,13 @@ def write_index(
     texts it holds. ``build`` is a folder from ``new_version_dir`` that the caller may have
     written the arrays into (``vectors`` and ``sentence_vectors`` mapped from its
     ``vectors.npy`` and ``sentences.npy``); by default a new one. ``previous`` is the version
-    the new one is made from: documents taken from it unchanged are copied as its bytes.
-    ``arrays``, when given, returns (vectors, sentence vectors) instead: it is called once the
-    text side (documents, chunks, BM25) is written, so they can be made meanwhile. Call inside
-    ``writer_lock(index_dir)``.
+    the new one is made from: documents taken from it unchanged are copied as its bytes. Call
+    inside ``writer_lock(index_dir)``.
     """
-    manifest = {"format": FORMAT, **manifest}
+    manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
     build = build or new_version_dir(index_dir)
     try:
-        _write_version(build, manifest, documents, chunks,
-                       arrays or (lambda: (vectors, sentence_vectors)), lexical_texts,
+        _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts,
                        lexical_cache, previous)
         _write_derived(build, derived or {})
     except BaseException:
@@ -208,10 +204,9 @@ def write_index(
 
 
 def _write_version(build: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
-                   arrays: Callable[[], tuple[np.ndarray, np.ndarray]], lexical_texts: list[str],
+                   vectors: np.ndarray, sentence_vectors: np.ndarray, lexical_texts: list[str],
                    lexical_cache: dict[str, np.ndarray] | None = None,
                    previous: IndexStore | None = None) -> None:
-    """The version's files; the text side first, then ``arrays()`` (see ``write_index``)."""
     import faiss
 
     from assistant.lexical import build_bm25
@@ -219,9 +214,6 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
     _write_documents(build, documents, previous)
     (build / "chunks.json").write_text(json.dumps(chunks_to_columns(chunks, documents), ensure_ascii=False),
                                        encoding="utf-8")
-    build_bm25(lexical_texts or [""], build / "bm25", lexical_cache)
-    vectors, sentence_vectors = arrays()
-    manifest["dim"] = int(vectors.shape[1])
     _save_array(build / "vectors.npy", vectors)
     _save_array(build / "sentences.npy", sentence_vectors)
     choice = manifest.get("faiss") or {"kind": "flat"}
@@ -230,6 +222,7 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(index, str(build / "faiss.index"))
+    build_bm25(lexical_texts or [""], build / "bm25", lexical_cache)
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
 
 

@@ -31,12 +31,8 @@ from assistant.settings import Settings
 from bench.scale import EDIT
 
 DIM = 384
-# (label, function): the arrays are gathered on a second thread, which cProfile does not see;
-# what shows is the main thread's wait for them (Future.result)
-STAGES = (("load_index", "load_index"), ("derived_facts", "derived_facts"),
-          ("find_standard_text", "find_standard_text"), ("wait for arrays", "result"),
-          ("write_index", "write_index"), ("build_bm25", "build_bm25"),
-          ("_write_version", "_write_version"), ("publish", "publish"))
+STAGES = ("load_index", "derived_facts", "find_standard_text", "_assemble", "write_index",
+          "build_bm25", "_write_version", "publish")
 
 
 def _vector(text: str) -> np.ndarray:
@@ -82,9 +78,9 @@ def main() -> None:
     print(f"{report.summary().splitlines()[-1]}; wall {time.perf_counter() - started:.1f} s")
     if profile:
         stats = pstats.Stats(profile).stats  # (file, line, name) → (calls, …, cumulative, …)
-        for label, name in STAGES:
-            seconds = sum(v[3] for k, v in stats.items() if k[2] == name)
-            print(f"  {label:<20} {seconds:6.2f} s")
+        for stage in STAGES:
+            seconds = sum(v[3] for k, v in stats.items() if k[2] == stage)
+            print(f"  {stage:<20} {seconds:6.2f} s")
 
 
 if __name__ == "__main__":

@@ -14,10 +14,8 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -384,24 +382,29 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         from assistant.embedding import make_embedder
 
         embedder = make_embedder(settings)
-    texts, spans = _embedding_inputs(new_docs, new_chunks, settings, count_tokens)
+    metas = {d.meta.doc_id: d.meta for d in new_docs}
+    texts, spans = [], []
+    for chunk in new_chunks:
+        text = embedding_text(chunk, metas[chunk.doc_id], count_tokens, settings.chunking.header_budget)
+        offset = len(text) - len(chunk.text)
+        texts.append(text)
+        spans.append([(offset + s.start - chunk.start, offset + s.end - chunk.start) for s in chunk.sentences])
     if new_chunks:
         log(f"embedding {len(new_chunks)} chunks from {len(new_docs)} documents…")
-    embed = partial(_embed_new, embedder, texts, spans, settings.embed_block, progress)
-    # With kept rows (their width is the vectors') the new chunks are embedded on a second
-    # thread while this one works out the derived facts and BM25, which need text only: the
-    # encoder's seconds for a changed document overlap the index's. Else embedded first.
-    overlap = bool(rows) and bool(new_chunks)
-    if not overlap:
-        done = embed() if new_chunks else (np.zeros((0, 0), np.float32),) * 2
-        embed = partial(lambda arrays: arrays, done)
+        embedded = _embed_in_blocks(embedder, texts, spans,  # type: ignore[arg-type]
+                                    settings.embed_block, progress)
+        new_vecs = embedded.vectors
+        new_sents = (np.concatenate(embedded.span_vectors) if any(len(s) for s in embedded.span_vectors)
+                     else np.zeros((0, new_vecs.shape[1]), np.float32))
+    else:
+        new_vecs = np.zeros((0, 0), np.float32)
+        new_sents = new_vecs
 
     all_docs = sorted(kept_docs + new_docs, key=lambda d: d.meta.doc_id)
     order = {d.meta.doc_id: i for i, d in enumerate(all_docs)}
     all_chunks = kept_chunks + new_chunks
     kept = (old.vectors, old.sentence_vectors, old.sentence_offsets[rows]) if old is not None else None
-    dim = (int(old.vectors.shape[1]) if overlap
-           else _dimension(settings, embedder, kept[0] if kept and rows else embed()[0]))
+    dim = _dimension(settings, embedder, kept[0] if kept and rows else new_vecs, new_vecs)
     # keep chunk order stable: by document, then position
     # (np.lexsort, stable as sorted() is: 0.6 s of Python key tuples at 100k chunks)
     sort = np.lexsort((np.array([c.ordinal for c in all_chunks], dtype=np.int64),
@@ -410,17 +413,12 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     # the arrays are written straight into the new version's folder: at 100k chunks a copy in
     # memory then a write of its ~1 GB took seconds of a one-document re-ingest
     build = _new_build(Path(settings.index_dir))
-    # The arrays are gathered on a second thread (after the embedding, if it runs there) while
-    # this one writes the text side: the kernel copies the kept rows and writes them back
-    # (~1 GB at 100k chunks, 0.6-3 s) with the GIL released. Nothing else is written there
-    # until they are done.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        arrays = pool.submit(_vectors_job, build, embed, sort.astype(np.int64),
-                             np.array(rows, dtype=np.int64), kept,
-                             [len(c.sentences) for c in new_chunks],
-                             [len(c.sentences) for c in all_chunks], dim)
-        version = _write(settings, plan, entries, all_docs, all_chunks, arrays, overlap, old,
-                         build, progress)
+    with _removed_on_failure(build):
+        vectors, sent_vecs = _assemble(sort.astype(np.int64), np.array(rows, dtype=np.int64),
+                                       kept, new_vecs, new_sents, [len(c.sentences) for c in new_chunks],
+                                       [len(c.sentences) for c in all_chunks], dim, build)
+    version = _write(settings, plan, entries, all_docs, all_chunks, vectors, sent_vecs, old,
+                     build, progress)
     return IngestReport(
         added=tuple(sorted(d for d in plan.added if d in entries)),
         updated=tuple(sorted(d for d in plan.updated if d in entries)),
@@ -450,10 +448,9 @@ def _new_build(index_dir: Path) -> Path:
 
 
 def _write(settings: Settings, plan: _Plan, entries: dict[str, dict], all_docs: list[Document],
-           all_chunks: list[Chunk], arrays: Future, embedding: bool, old, build: Path,
+           all_chunks: list[Chunk], vectors: np.ndarray, sent_vecs: np.ndarray, old, build: Path,
            progress: ProgressFn) -> str:
-    """Publish the new version from ``build`` (``arrays``: its (vectors, sentence vectors),
-    being written there, after the new chunks are embedded if ``embedding``); its version."""
+    """Publish the new version from ``build`` (its arrays written there); its version."""
     version = _hash(json.dumps(
         [settings.model, settings.vector_kind(), settings.chunking_hash(), sorted((k, v["content_hash"], v["meta_hash"]) for k, v in entries.items())]
     ).encode())[:12]
@@ -472,14 +469,7 @@ def _write(settings: Settings, plan: _Plan, entries: dict[str, dict], all_docs: 
         "faiss": faiss_choice(settings.index, len(all_chunks)),
     }
     lexical = _lexical_texts(all_chunks, {d.meta.doc_id: d.meta for d in all_docs})
-    if not embedding:  # else the embedding thread reports until the arrays are ready
-        progress("writing", 0, 0)  # the facts worked out at ingest (standard text) count as writing
-
-    def ready() -> tuple[np.ndarray, np.ndarray]:
-        done = arrays.result()
-        if embedding:
-            progress("writing", 0, 0)
-        return done
+    progress("writing", 0, 0)  # the facts worked out at ingest (standard text) count as writing
     try:
         # Millions of short-lived objects (sentences, tokens) over a heap of a million live ones
         # (the index): paused, the collector does not walk the live ones again and again
@@ -488,10 +478,10 @@ def _write(settings: Settings, plan: _Plan, entries: dict[str, dict], all_docs: 
             with _removed_on_failure(build):
                 derived = derived_facts(settings, all_docs, all_chunks, stored_text_facts(old),
                                         stored_standard_state(old))
-            write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, None, None,
-                        lexical, derived,
+            write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors,
+                        sent_vecs, lexical, derived,
                         load_token_cache(old.path / "bm25") if old is not None else None, build,
-                        old, arrays=ready)
+                        old)
     except OSError as exc:  # disk full, folder made read-only meanwhile: one line, not a traceback
         raise _write_error(Path(settings.index_dir), exc) from exc
     return version
@@ -568,43 +558,6 @@ def _assemble(sort: np.ndarray, rows: np.ndarray, kept: tuple | None, new_vecs: 
         _copy_rows(sentences, np.flatnonzero(from_old), kept[1], source[from_old])
     if (~from_old).any():
         sentences[~from_old] = new_sents[source[~from_old]]
-    return vectors, sentences
-
-
-def _vectors_job(build: Path, embed: Callable[[], tuple[np.ndarray, np.ndarray]], sort: np.ndarray,
-                 rows: np.ndarray, kept: tuple | None, new_counts: list[int], counts: list[int],
-                 dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """The new chunks' vectors (``embed``), then ``_assemble`` into ``build`` and its mapped
-    files written back: the second thread's part of a build. On a failure the folder is left
-    to the main thread, which may still be writing there (``write_index`` removes it)."""
-    new_vecs, new_sents = embed()
-    arrays = _assemble(sort, rows, kept, new_vecs, new_sents, new_counts, counts, dim, build)
-    for array in arrays:
-        if isinstance(array, np.memmap):
-            array.flush()
-    return arrays
-
-
-def _embedding_inputs(docs: list[Document], chunks: list[Chunk], settings: Settings,
-                      count_tokens: TokenCounter) -> tuple[list[str], list]:
-    """(texts, sentence spans in them) to embed for ``chunks`` of ``docs``."""
-    metas = {d.meta.doc_id: d.meta for d in docs}
-    texts, spans = [], []
-    for chunk in chunks:
-        text = embedding_text(chunk, metas[chunk.doc_id], count_tokens, settings.chunking.header_budget)
-        offset = len(text) - len(chunk.text)
-        texts.append(text)
-        spans.append([(offset + s.start - chunk.start, offset + s.end - chunk.start) for s in chunk.sentences])
-    return texts, spans
-
-
-def _embed_new(embedder: Embedder, texts: list[str], spans: list, block: int,
-               progress: ProgressFn) -> tuple[np.ndarray, np.ndarray]:
-    """(chunk vectors, sentence vectors in chunk order) of ``texts``."""
-    embedded = _embed_in_blocks(embedder, texts, spans, block, progress)
-    vectors = embedded.vectors
-    sentences = (np.concatenate(embedded.span_vectors) if any(len(s) for s in embedded.span_vectors)
-                 else np.zeros((0, vectors.shape[1]), np.float32))
     return vectors, sentences
 
 
