@@ -413,10 +413,14 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     # the arrays are written straight into the new version's folder: at 100k chunks a copy in
     # memory then a write of its ~1 GB took seconds of a one-document re-ingest
     build = _new_build(Path(settings.index_dir))
-    with _removed_on_failure(build):
-        vectors, sent_vecs = _assemble(sort.astype(np.int64), np.array(rows, dtype=np.int64),
-                                       kept, new_vecs, new_sents, [len(c.sentences) for c in new_chunks],
-                                       [len(c.sentences) for c in all_chunks], dim, build)
+    try:
+        with _removed_on_failure(build):
+            vectors, sent_vecs = _assemble(sort.astype(np.int64), np.array(rows, dtype=np.int64),
+                                           kept, new_vecs, new_sents,
+                                           [len(c.sentences) for c in new_chunks],
+                                           [len(c.sentences) for c in all_chunks], dim, build)
+    except OSError as exc:  # ~1 GB written here: a full disk is one line, as in _write
+        raise _write_error(Path(settings.index_dir), exc) from exc
     version = _write(settings, plan, entries, all_docs, all_chunks, vectors, sent_vecs, old,
                      build, progress)
     return IngestReport(

@@ -643,3 +643,22 @@ def test_unchanged_documents_are_copied_as_their_bytes_not_encoded_again(fake_in
     run(settings)
     assert sorted(encoded) == sorted(SEED_IDS)
     assert "And one more." in load_index(settings).documents[NEWS].text
+
+
+def test_a_full_disk_while_gathering_the_arrays_keeps_the_previous_index(fake_index, monkeypatch) -> None:
+    """The vector arrays (~1 GB at 100k chunks) are written first: a full disk there is one
+    line (IndexWriteError), the live index stays as it was, no half-written folder is left."""
+    from ingest import build
+
+    settings, old = fake_index
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build, "_copy_rows", full_disk)
+    _add_document(settings)
+    with pytest.raises(IndexWriteError, match="No space left"):
+        run(settings)
+    store = load_index(settings)
+    assert store.version == old.version and np.array_equal(store.vectors, old.vectors)
+    assert leftovers(Path(settings.index_dir)) == []
