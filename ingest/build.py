@@ -7,6 +7,7 @@ nothing changed, ingest returns before importing the embedding model.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -181,10 +182,28 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
     with writer_lock(index_dir):  # progress is reported under the lock: one writer, one file
         report = progress if progress is not None else IngestProgress(index_dir)
         try:
-            return _build(settings, plan, previous, removed, embedder, count_tokens, notices, log,
-                          started, live, allow_empty, report)
+            with _loaded_objects_frozen():
+                return _build(settings, plan, previous, removed, embedder, count_tokens, notices,
+                              log, started, live, allow_empty, report)
         finally:
             report(DONE, 0, 0)
+
+
+@contextmanager
+def _loaded_objects_frozen():
+    """The objects alive now (the live index, parsed with the collector paused: ~2M objects,
+    all still young) kept out of collections until the build is done: each of the first
+    collections after the load walked them all again, ~0.3 s apiece at 100k chunks. New
+    garbage is still collected. Left alone when objects are frozen already (`serve` freezes its
+    loaded index; unfreezing here would undo that)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()  # into the oldest generation: collected rarely, as they would have been
 
 
 def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:

@@ -662,3 +662,23 @@ def test_a_full_disk_while_gathering_the_arrays_keeps_the_previous_index(fake_in
     store = load_index(settings)
     assert store.version == old.version and np.array_equal(store.vectors, old.vectors)
     assert leftovers(Path(settings.index_dir)) == []
+
+
+def test_ingest_leaves_the_collector_as_it_found_it(fake_index) -> None:
+    """The live index's objects are frozen out of collections during a build and unfrozen after;
+    objects frozen before (as `serve` freezes its index) stay frozen."""
+    import gc
+
+    settings, _ = fake_index
+    _add_document(settings)
+    assert gc.get_freeze_count() == 0
+    run(settings)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        (Path(settings.corpus_dir) / "norfolk-2019-review.txt").unlink()
+        assert run(settings).removed == ("norfolk-2019-review",)
+        assert gc.get_freeze_count() > frozen // 2  # not unfrozen (some were freed since)
+    finally:
+        gc.unfreeze()
