@@ -454,6 +454,6 @@ def boilerplate_name(min_jaccard: float) -> str:
 def boilerplate_json(found: frozenset[tuple[str, int]]) -> dict[str, list[int]]:
     """``store_boilerplate``'s set as stored with the index: doc_id → sentence starts."""
     by_doc: dict[str, list[int]] = defaultdict(list)
-    for doc_id, start in sorted(found):
-        by_doc[doc_id].append(start)
-    return dict(by_doc)
+    for doc_id, start in found:  # grouped, then sorted per document: one sort of ~500k
+        by_doc[doc_id].append(start)  # tuples took ~0.5 s of a re-ingest at 100k chunks
+    return {doc_id: sorted(by_doc[doc_id]) for doc_id in sorted(by_doc)}

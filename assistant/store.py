@@ -6,6 +6,8 @@ Layout of the index folder::
     index/v-<time>-<id>/     one complete, immutable build
         manifest.json        model, dimension, chunker settings, per-document hashes, …
         documents.json       cleaned text, metadata, sections and pages of every document
+        documents.ranges.npy where each document's JSON lies in documents.json (bytes): a
+                             re-ingest copies the unchanged documents' bytes, not re-encoding them
         chunks.json          the chunks by field (offsets, section, page, sentence offsets; a
                              chunk's text only when it is not its document's text between its
                              offsets); older versions wrote chunks.jsonl, one chunk per line
@@ -56,6 +58,7 @@ T = TypeVar("T")
 
 FORMAT = 1
 POINTER = "CURRENT"
+DOCUMENT_RANGES = "documents.ranges.npy"
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -173,6 +176,7 @@ def write_index(
     derived: dict[str, object] | None = None,
     lexical_cache: dict[str, np.ndarray] | None = None,
     build: Path | None = None,
+    previous: IndexStore | None = None,
 ) -> Path:
     """Write one complete version (layout above) and publish it atomically; its folder.
 
@@ -183,14 +187,15 @@ def write_index(
     ``lexical_cache`` is the live version's BM25 words (``load_token_cache``), reused for the
     texts it holds. ``build`` is a folder from ``new_version_dir`` that the caller may have
     written the arrays into (``vectors`` and ``sentence_vectors`` mapped from its
-    ``vectors.npy`` and ``sentences.npy``); by default a new one. Call inside
-    ``writer_lock(index_dir)``.
+    ``vectors.npy`` and ``sentences.npy``); by default a new one. ``previous`` is the version
+    the new one is made from: documents taken from it unchanged are copied as its bytes. Call
+    inside ``writer_lock(index_dir)``.
     """
     manifest = {"format": FORMAT, **manifest, "dim": int(vectors.shape[1])}
     build = build or new_version_dir(index_dir)
     try:
         _write_version(build, manifest, documents, chunks, vectors, sentence_vectors, lexical_texts,
-                       lexical_cache)
+                       lexical_cache, previous)
         _write_derived(build, derived or {})
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)  # a half-written folder is never published
@@ -200,13 +205,13 @@ def write_index(
 
 def _write_version(build: Path, manifest: dict, documents: list[Document], chunks: list[Chunk],
                    vectors: np.ndarray, sentence_vectors: np.ndarray, lexical_texts: list[str],
-                   lexical_cache: dict[str, np.ndarray] | None = None) -> None:
+                   lexical_cache: dict[str, np.ndarray] | None = None,
+                   previous: IndexStore | None = None) -> None:
     import faiss
 
     from assistant.lexical import build_bm25
 
-    (build / "documents.json").write_text(
-        json.dumps([document_to_json(d) for d in documents], ensure_ascii=False), encoding="utf-8")
+    _write_documents(build, documents, previous)
     (build / "chunks.json").write_text(json.dumps(chunks_to_columns(chunks, documents), ensure_ascii=False),
                                        encoding="utf-8")
     _save_array(build / "vectors.npy", vectors)
@@ -219,6 +224,22 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
         faiss.write_index(index, str(build / "faiss.index"))
     build_bm25(lexical_texts or [""], build / "bm25", lexical_cache)
     (build / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+
+
+def _write_documents(build: Path, documents: list[Document], previous: IndexStore | None) -> None:
+    """documents.json, byte for byte what ``json.dumps`` of the list writes, and where each
+    document lies in it. A document of ``previous`` is copied as its bytes there: encoding
+    ~66 MB of text again took ~0.5 s of a one-document re-ingest at 1,000 documents."""
+    parts = []
+    for doc in documents:
+        part = previous.document_json(doc) if previous is not None else None
+        parts.append(part if part is not None else
+                     json.dumps(document_to_json(doc), ensure_ascii=False).encode("utf-8"))
+    sizes = np.array([len(p) for p in parts], dtype=np.int64)
+    starts = 1 + np.concatenate([[0], np.cumsum(sizes + 2)])[:len(sizes)].astype(np.int64)  # "[", ", "
+    with open(build / "documents.json", "wb") as handle:
+        handle.write(b"[" + b", ".join(parts) + b"]")
+    np.save(build / DOCUMENT_RANGES, np.stack([starts, starts + sizes], axis=1).reshape(-1, 2))
 
 
 def _save_array(path: Path, array: np.ndarray) -> None:
@@ -423,6 +444,34 @@ class IndexStore:
             if name not in self._derived:
                 self._derived[name] = compute()
             return self._derived[name]
+
+    def document_json(self, doc: Document) -> bytes | None:
+        """``doc`` as this version's documents.json holds it, when ``doc`` is this store's own
+        document (so unchanged); None when it is not, or the version has no usable ranges."""
+        if self.documents.get(doc.meta.doc_id) is not doc or self._document_bytes is None:
+            return None
+        data, ranges = self._document_bytes
+        start, end = ranges[doc.meta.doc_id]
+        return data[start:end]
+
+    @cached_property
+    def _document_bytes(self) -> tuple[bytes, dict[str, tuple[int, int]]] | None:
+        """(documents.json's bytes, doc id → its byte range) when the ranges fit the file: one
+        range per document, in order, each right after the previous one's ", "."""
+        try:
+            ranges = np.load(self.path / DOCUMENT_RANGES, allow_pickle=False)
+            data = (self.path / "documents.json").read_bytes()
+        except (OSError, ValueError):
+            return None
+        starts, ends = (ranges[:, 0], ranges[:, 1]) if ranges.ndim == 2 else (ranges, ranges)
+        fits = (ranges.ndim == 2 and ranges.shape == (len(self.documents), 2)
+                and (not len(ranges) or (int(starts[0]) == 1 and int(ends[-1]) == len(data) - 1
+                                          and bool((starts[1:] == ends[:-1] + 2).all())
+                                          and bool((ends > starts).all()))))
+        if not fits:
+            return None
+        return data, dict(zip(self.documents, zip(starts.tolist(), ends.tolist(), strict=True),
+                              strict=True))
 
     @property
     def version(self) -> str:

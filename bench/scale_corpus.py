@@ -22,7 +22,7 @@ import random
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -32,6 +32,10 @@ FIXTURE = ROOT / "tests" / "fixtures" / "councils"
 NAMES_FILE = Path(__file__).resolve().parent / "data" / "scale_names.yaml"
 DOCS_MAX = 1000  # the issue's "~1,000 documents": bigger targets make longer documents
 CHUNKS_PER_DOC = 10  # below DOCS_MAX chunks: about this many chunks per document
+MIN_LENGTH = 400  # characters: the shortest planned document
+CALIBRATION_SAMPLE = 24  # documents written and chunked to set the lengths
+CALIBRATION_ROUNDS = 4  # measure, scale, measure again: at most this many times
+CALIBRATION_TOLERANCE = 0.02  # stop when the estimate is this close to the target
 # Relative length of each document type (the fixture's reports are ~3x its letters and news).
 TYPE_WEIGHT = {"peer challenge report": 3.0, "progress review": 1.2, "action plan": 0.8,
                "cabinet report": 1.0, "news": 0.4, "web page": 0.4}
@@ -89,7 +93,7 @@ class ScaleCorpus:
     councils: int
     characters: int
     formats: dict[str, int]
-    chars_per_chunk: float  # measured on a sample with the real chunker: sets the lengths
+    chars_per_chunk: float  # planned characters per chunk, measured on a sample: sets the lengths
     questions: tuple[str, ...]  # fixture questions with the councils swapped
     editable: Path  # a plain-text document the benchmark may change and re-ingest
 
@@ -228,11 +232,18 @@ def compose(plan: Planned, by_type: dict[str, list[SourceDoc]], councils: Sequen
     title = swapper.swap(skeleton.title, mapping, plan.year - skeleton.year)
     chosen = [(skeleton, s) for s in skeleton.sections]
     extra = [(src, s) for src in pool for s in src.sections if s[0]]
+    # Once its type's sections are used up, a long document takes sections of any type (of its
+    # kind of body): repeating its type's few sections word for word, it lost them to the
+    # cleaner's check for repeated blocks, so its length stopped turning into chunks.
+    wider = [(src, s) for kind in by_type.values() for src in kind
+             if (src.kind == FIRE) == fire for s in src.sections if s[0]] or extra
+    pools = iter([extra])
     sections: list[tuple[str, list[str]]] = []
     size = 0
     while size < plan.length:
         if not chosen:
-            chosen = rng.sample(extra, len(extra))
+            source = next(pools, wider)
+            chosen = rng.sample(source, len(source))
         src, (heading, paras) = chosen.pop(0)
         shift = plan.year - src.year
         body = [swapper.swap(_vary(p, rng), mapped(src), shift) for p in paras]
@@ -342,7 +353,7 @@ def plan_documents(docs: int, total_chars: int, councils: Sequence[Council],
     if not any(d[4] == ".txt" for d in draws):  # the benchmark edits a plain-text document
         draws[0] = (*draws[0][:4], ".txt", draws[0][5])
     scale = total_chars / sum(d[3] for d in draws)
-    return [Planned(c, t, y, max(400, int(w * scale)), e, k) for c, t, y, w, e, k in draws]
+    return [Planned(c, t, y, max(MIN_LENGTH, int(w * scale)), e, k) for c, t, y, w, e, k in draws]
 
 
 def _slug(text: str) -> str:
@@ -358,23 +369,50 @@ def _catalog_entry(plan: Planned, skeleton: SourceDoc, title: str) -> dict:
     return entry
 
 
-def measure_chars_per_chunk(samples: list[tuple[str, list[tuple[str, list[str]]]]], settings,
-                            count_tokens: Callable[[str], int]) -> float:
-    """Characters of cleaned text per chunk, chunking ``samples`` (title, sections) for real."""
+def count_chunks(plans: Sequence[Planned], compose_one: Callable[[Planned], tuple], settings,
+                 count_tokens: Callable[[str], int]) -> int:
+    """Chunks of ``plans`` composed by ``compose_one`` ((skeleton, title, sections)), written in
+    their own formats, read by the ingest loaders and cleaner and chunked by the real chunker."""
     import tempfile
 
     from ingest.build import prepare_document
     from ingest.chunking import chunk_document
 
-    chars = chunks = 0
+    chunks = 0
     with tempfile.TemporaryDirectory(prefix="peerqa-calibrate-") as tmp:
-        for i, (title, sections) in enumerate(samples):
-            path = Path(tmp) / f"sample-{i}.txt"
-            path.write_text(_plain(title, sections), encoding="utf-8")
+        for i, plan in enumerate(plans):
+            _, title, sections = compose_one(plan)
+            path = Path(tmp) / f"sample-{i}{plan.ext}"
+            write_document(path, title, plan.council, sections)
             doc = prepare_document(path, {}, "")
-            chars += len(doc.text)
             chunks += len(chunk_document(doc, settings.chunking, count_tokens))
-    return chars / max(chunks, 1)
+    return chunks
+
+
+def calibrate(plans: list[Planned], target_chunks: int,
+              count: Callable[[Sequence[Planned]], int]) -> tuple[list[Planned], float]:
+    """``plans`` with their lengths scaled so the corpus chunks to about ``target_chunks``,
+    and the planned characters per chunk.
+
+    A sample of the documents spread over the plan is made, written, cleaned and chunked
+    (``count``); its chunks per planned character, times the plan's characters, estimate the
+    corpus's chunks; the lengths are scaled by target / estimate and the sample is measured
+    again, until the estimate is within CALIBRATION_TOLERANCE. Planned characters are not
+    chunk text: the cleaner drops what repeats and keeps headings, the formats differ, so
+    the ratio is measured, not assumed (a ratio of cleaned characters undershot by 25%)."""
+    step = max(1, len(plans) // CALIBRATION_SAMPLE)
+    picks = list(range(0, len(plans), step))[:CALIBRATION_SAMPLE]
+    per_chunk = 0.0
+    for _ in range(CALIBRATION_ROUNDS):
+        sample = [plans[i] for i in picks]
+        chunks = max(1, count(sample))
+        per_chunk = sum(p.length for p in sample) / chunks
+        estimate = sum(p.length for p in plans) / per_chunk
+        scale = target_chunks / estimate
+        if abs(scale - 1) <= CALIBRATION_TOLERANCE:
+            break
+        plans = [replace(p, length=max(MIN_LENGTH, int(p.length * scale))) for p in plans]
+    return plans, per_chunk
 
 
 def swapped_questions(fixture: Path, councils: Sequence[Council], swapper: _Swapper,
@@ -401,8 +439,6 @@ def generate(target_chunks: int, out_dir: Path, seed: int = 0, docs: int | None 
              settings=None, count_tokens: Callable[[str], int] | None = None,
              fixture: Path = FIXTURE) -> ScaleCorpus:
     """Write about ``target_chunks`` chunks' worth of documents into ``out_dir``/corpus."""
-    from dataclasses import replace
-
     from assistant.errors import UsageError
     from assistant.settings import Settings, resolve_model_path
 
@@ -427,12 +463,15 @@ def generate(target_chunks: int, out_dir: Path, seed: int = 0, docs: int | None 
     by_type: dict[str, list[SourceDoc]] = {}
     for s in sources:
         by_type.setdefault(s.doc_type, []).append(s)
-    guess = 600.0
+    guess = 600.0  # planned characters per chunk, before calibration
     plans = plan_documents(docs, int(target_chunks * guess), councils, sources, rng)
-    sample_rng = random.Random(seed + 1)  # calibration must not move the main stream
-    samples = [compose(p, by_type, councils, names, swapper, sample_rng)[1:] for p in plans[:12]]
-    per_chunk = measure_chars_per_chunk(samples, settings, count_tokens)
-    plans = [replace(p, length=max(400, int(p.length * per_chunk / guess))) for p in plans]
+
+    def count(sample: Sequence[Planned]) -> int:
+        sample_rng = random.Random(seed + 1)  # calibration must not move the main stream
+        return count_chunks(sample, lambda p: compose(p, by_type, councils, names, swapper,
+                                                      sample_rng), settings, count_tokens)
+
+    plans, per_chunk = calibrate(plans, target_chunks, count)
     return _write_all(corpus, plans, by_type, councils, names, swapper, rng, per_chunk, fixture)
 
 

@@ -587,3 +587,98 @@ def test_a_damaged_live_index_is_rebuilt_not_fatal(fake_index) -> None:
     assert embedder.texts_embedded == report.chunk_count  # everything re-embedded
     store = load_index(settings)
     assert "extra" in store.documents and len(store.documents) == len(old.documents) + 1
+
+
+# --- stat signatures: unchanged files are not read again ----------------------------------
+
+def test_files_with_their_recorded_stat_are_not_read_again(fake_settings, monkeypatch) -> None:
+    from ingest import build
+
+    monkeypatch.setattr(build, "RACY_NS", 0)  # the files were just copied: trust them at once
+    run(fake_settings)
+    entries = read_manifest(Path(fake_settings.index_dir))["documents"]
+    assert all(len(e["stat"]) == 4 for e in entries.values())
+    read: list[str] = []
+    digest = build.file_digest
+    monkeypatch.setattr(build, "file_digest", lambda p: read.append(p.name) or digest(p))
+    path = Path(fake_settings.corpus_dir) / f"{NEWS}.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("council", "Council", 1), encoding="utf-8")  # same size
+    assert path.stat().st_size == len(text.encode("utf-8"))
+    report = run(fake_settings)
+    assert read == [path.name] and report.updated == (NEWS,)
+    assert "Council" in load_index(fake_settings).documents[NEWS].text
+    read.clear()
+    os.utime(path)  # touched, same content: read (its stat moved), kept, not re-embedded
+    report = run(fake_settings, ExplodingEmbedder())
+    assert read == [path.name] and report.updated == () and not report.wrote_index
+
+
+def test_a_file_changed_just_before_it_was_hashed_is_hashed_again(fake_settings) -> None:
+    """Within RACY_NS of the hashing a later change could keep size and mtime: no stat kept."""
+    run(fake_settings)  # the seed corpus was copied a moment ago
+    entries = read_manifest(Path(fake_settings.index_dir))["documents"]
+    assert not any("stat" in e for e in entries.values())
+
+
+def test_unchanged_documents_are_copied_as_their_bytes_not_encoded_again(fake_index, monkeypatch) -> None:
+    from assistant import store as store_module
+
+    settings, old = fake_index
+    encoded: list[str] = []
+    to_json = store_module.document_to_json
+    monkeypatch.setattr(store_module, "document_to_json",
+                        lambda d: encoded.append(d.meta.doc_id) or to_json(d))
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA new closing paragraph.\n", encoding="utf-8")
+    run(settings)
+    assert encoded == [NEWS]
+    new = load_index(settings)
+    assert all(new.documents[d] == old.documents[d] for d in SEED_IDS if d != NEWS)
+    # ranges that do not fit their file are not used: every document is encoded again
+    ranges = new.path / store_module.DOCUMENT_RANGES
+    np.save(ranges, np.load(ranges)[:-1])
+    encoded.clear()
+    path.write_text(path.read_text(encoding="utf-8") + "\nAnd one more.\n", encoding="utf-8")
+    run(settings)
+    assert sorted(encoded) == sorted(SEED_IDS)
+    assert "And one more." in load_index(settings).documents[NEWS].text
+
+
+def test_a_full_disk_while_gathering_the_arrays_keeps_the_previous_index(fake_index, monkeypatch) -> None:
+    """The vector arrays (~1 GB at 100k chunks) are written first: a full disk there is one
+    line (IndexWriteError), the live index stays as it was, no half-written folder is left."""
+    from ingest import build
+
+    settings, old = fake_index
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build, "_copy_rows", full_disk)
+    _add_document(settings)
+    with pytest.raises(IndexWriteError, match="No space left"):
+        run(settings)
+    store = load_index(settings)
+    assert store.version == old.version and np.array_equal(store.vectors, old.vectors)
+    assert leftovers(Path(settings.index_dir)) == []
+
+
+def test_ingest_leaves_the_collector_as_it_found_it(fake_index) -> None:
+    """The live index's objects are frozen out of collections during a build and unfrozen after;
+    objects frozen before (as `serve` freezes its index) stay frozen."""
+    import gc
+
+    settings, _ = fake_index
+    _add_document(settings)
+    assert gc.get_freeze_count() == 0
+    run(settings)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        (Path(settings.corpus_dir) / "norfolk-2019-review.txt").unlink()
+        assert run(settings).removed == ("norfolk-2019-review",)
+        assert gc.get_freeze_count() > frozen // 2  # not unfrozen (some were freed since)
+    finally:
+        gc.unfreeze()
