@@ -357,32 +357,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     """Write a new version: new/changed documents embedded, unchanged ones copied from ``live``."""
     if count_tokens is None:
         count_tokens = token_counter(resolve_model_path(settings.model))
-    new_docs: list[Document] = []
-    new_chunks: list[Chunk] = []
-    entries: dict[str, dict] = {}
-    for done, (path, content_hash, meta_hash, entry) in enumerate(plan.todo):
-        progress("reading", done, len(plan.todo))
-        doc_id = plan.ids[path]
-        try:
-            doc, chunks = _prepare_chunks(path, entry, content_hash, doc_id, settings, count_tokens)
-        except CatalogError:  # the catalogue is wrong, not the file: stop, keep the live index
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure skips this one file, with its reason
-            plan.skipped[path.name] = (content_hash, _skip_reason(exc))
-            for bucket in (plan.added, plan.updated):
-                if doc_id in bucket:
-                    bucket.remove(doc_id)
-            if previous and doc_id in previous["documents"]:
-                removed.append(doc_id)
-            continue
-        new_docs.append(doc)
-        new_chunks.extend(chunks)
-        entries[doc_id] = _with_stat({"source": path.name, "content_hash": content_hash,
-                                      "meta_hash": meta_hash, "chunks": len(chunks),
-                                      "title": doc.meta.title}, plan.stats.get(path))
-
-    if plan.todo:
-        progress("reading", len(plan.todo), len(plan.todo))
+    new_docs, new_chunks, entries = _read_new(settings, plan, previous, removed, count_tokens, progress)
     # reuse unchanged documents from the live index
     kept_docs: list[Document] = []
     kept_chunks: list[Chunk] = []
@@ -401,23 +376,7 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         from assistant.embedding import make_embedder
 
         embedder = make_embedder(settings)
-    metas = {d.meta.doc_id: d.meta for d in new_docs}
-    texts, spans = [], []
-    for chunk in new_chunks:
-        text = embedding_text(chunk, metas[chunk.doc_id], count_tokens, settings.chunking.header_budget)
-        offset = len(text) - len(chunk.text)
-        texts.append(text)
-        spans.append([(offset + s.start - chunk.start, offset + s.end - chunk.start) for s in chunk.sentences])
-    if new_chunks:
-        log(f"embedding {len(new_chunks)} chunks from {len(new_docs)} documents…")
-        embedded = _embed_in_blocks(embedder, texts, spans,  # type: ignore[arg-type]
-                                    settings.embed_block, progress)
-        new_vecs = embedded.vectors
-        new_sents = (np.concatenate(embedded.span_vectors) if any(len(s) for s in embedded.span_vectors)
-                     else np.zeros((0, new_vecs.shape[1]), np.float32))
-    else:
-        new_vecs = np.zeros((0, 0), np.float32)
-        new_sents = new_vecs
+    new_vecs, new_sents = _embed_new(settings, new_docs, new_chunks, embedder, count_tokens, log, progress)
 
     all_docs = sorted(kept_docs + new_docs, key=lambda d: d.meta.doc_id)
     order = {d.meta.doc_id: i for i, d in enumerate(all_docs)}
@@ -450,6 +409,63 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         wrote_index=True, notices=tuple(notices), seconds=time.perf_counter() - started,
         inferred=tuple(d.meta for d in new_docs if d.meta.inferred),
     )
+
+
+def _read_new(settings: Settings, plan: _Plan, previous: dict | None, removed: list[str],
+              count_tokens: TokenCounter, progress: ProgressFn,
+              ) -> tuple[list[Document], list[Chunk], dict[str, dict]]:
+    """Read, clean and chunk the new and changed files; a file that fails is skipped with its
+    reason (and, if it was indexed before, removed), the rest go on."""
+    new_docs: list[Document] = []
+    new_chunks: list[Chunk] = []
+    entries: dict[str, dict] = {}
+    for done, (path, content_hash, meta_hash, entry) in enumerate(plan.todo):
+        progress("reading", done, len(plan.todo))
+        doc_id = plan.ids[path]
+        try:
+            doc, chunks = _prepare_chunks(path, entry, content_hash, doc_id, settings, count_tokens)
+        except CatalogError:  # the catalogue is wrong, not the file: stop, keep the live index
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure skips this one file, with its reason
+            plan.skipped[path.name] = (content_hash, _skip_reason(exc))
+            for bucket in (plan.added, plan.updated):
+                if doc_id in bucket:
+                    bucket.remove(doc_id)
+            if previous and doc_id in previous["documents"]:
+                removed.append(doc_id)
+            continue
+        new_docs.append(doc)
+        new_chunks.extend(chunks)
+        entries[doc_id] = _with_stat({"source": path.name, "content_hash": content_hash,
+                                      "meta_hash": meta_hash, "chunks": len(chunks),
+                                      "title": doc.meta.title}, plan.stats.get(path))
+    if plan.todo:
+        progress("reading", len(plan.todo), len(plan.todo))
+    return new_docs, new_chunks, entries
+
+
+def _embed_new(settings: Settings, new_docs: list[Document], new_chunks: list[Chunk],
+               embedder: Embedder | None, count_tokens: TokenCounter, log: Callable[[str], None],
+               progress: ProgressFn) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk vectors, sentence vectors) of the new chunks, each embedded with its contextual
+    header; empty arrays when there are none."""
+    if not new_chunks:
+        empty = np.zeros((0, 0), np.float32)
+        return empty, empty
+    metas = {d.meta.doc_id: d.meta for d in new_docs}
+    texts, spans = [], []
+    for chunk in new_chunks:
+        text = embedding_text(chunk, metas[chunk.doc_id], count_tokens, settings.chunking.header_budget)
+        offset = len(text) - len(chunk.text)
+        texts.append(text)
+        spans.append([(offset + s.start - chunk.start, offset + s.end - chunk.start) for s in chunk.sentences])
+    log(f"embedding {len(new_chunks)} chunks from {len(new_docs)} documents…")
+    embedded = _embed_in_blocks(embedder, texts, spans,  # type: ignore[arg-type]
+                                settings.embed_block, progress)
+    new_vecs = embedded.vectors
+    new_sents = (np.concatenate(embedded.span_vectors) if any(len(s) for s in embedded.span_vectors)
+                 else np.zeros((0, new_vecs.shape[1]), np.float32))
+    return new_vecs, new_sents
 
 
 @contextmanager
