@@ -257,7 +257,9 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     subjects = _subjects(text, mentions)
     route = _route(text, term, councils, held, years, subjects)
     topic = facts.registry.strip(text, keep=[m for m in mentions if not m.held]) if held else text
-    topic = without_frame(topic, facts.domain.speakers)
+    # a comparison's groups abstain on their evidence for the whole topic ("relations between
+    # and , from each side?" is too thin once its councils and its frame are gone)
+    topic = without_frame(topic, facts.domain.speakers) if route == "answer" else topic
     return Query(
         text=text, asked=asked, inherited_from=inherited,
         topic=_without_scope(topic) if route in ("comparison", "listing") and not term else topic,
