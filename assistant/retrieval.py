@@ -299,7 +299,8 @@ class Retriever:
 
     def _own_dated_rows(self, query: Query, typed: dict[int, list[int]]) -> set[int]:
         """For a "when …?" question, the rows with a dated sentence naming the month their own
-        document is dated by: that document's event (its visit, its letter, its meeting)."""
+        document is dated by: that document's event (its visit, its letter, its meeting). Read
+        from the rows giving a date (``_typed_rows``), so it needs ``typed_bonus`` on too."""
         if not (self.settings.retrieval.own_date_bonus and query.expected and query.expected.kind == "date"):
             return set()
         from assistant.dates import states_own_date

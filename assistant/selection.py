@@ -123,7 +123,10 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
     top_score = max((p.score for p in passages), default=0.0) or 1.0
     sections = [set(stems(" ".join(p.chunk.section))) for p in passages]
     asks_date = bool(query.expected) and query.expected.kind == "date"
-    asked = set(stems(query.text))
+    asked = set(stems(query.text)) if asks_date else set()
+    # the share of each passage's document type's words the question uses ("when was the peer
+    # challenge?" names the peer challenge report), once per passage
+    kinds = [_share(set(stems(p.meta.doc_type)), asked) if asks_date else 0.0 for p in passages]
     found = []
     for p_index, s_index, text, dense, typed in rows:
         passage = passages[p_index]
@@ -134,9 +137,8 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
             passage_share=passage.score / top_score, section=sections[p_index],
             typed=typed, first=s_index == 0, neighbour=neighbour, idf=idf, dense_rank=rank_of[dense],
             expects=bool(query.expected), own_date=asks_date and states_own_date(text, passage.meta),
-            own_kind=_share(set(stems(passage.meta.doc_type)), asked))))
+            own_kind=kinds[p_index])))
     return found, name_rows
-
 
 
 def _share(words: set[str], among: set[str]) -> float:
