@@ -130,7 +130,7 @@ def _advice_strengths(query: Query, store: IndexStore, retriever: Retriever) -> 
     if not records:
         return {}
     vectors = record_vectors(store, retriever.encoder)
-    topic = retriever.encoder.embed_query(query.topic)
+    topic = retriever.encoder.embed_query(query.search_topic)
     best: dict[str, float] = {}
     for record in records:
         cosine = float(vectors[record.record_id] @ topic)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from assistant.abbreviations import definitions, gloss, glossary
 from assistant.answer_type import Expected, expected_answer
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
@@ -109,6 +110,8 @@ class CorpusFacts:
     domain: Domain = field(default_factory=load_domain)
     # council → years its documents are dated or report a visit in; empty: not known, no check
     doc_years: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    # short form → long form of the abbreviations the documents define (not councils' names)
+    glossary: Mapping[str, str] = field(default_factory=dict)
 
     def with_documents(self, metas: Iterable) -> CorpusFacts:
         """These facts with ``doc_years`` read from the documents' metadata."""
@@ -130,8 +133,12 @@ class CorpusFacts:
         """The facts from ``merge_text_facts`` of the documents' ``text_facts``."""
         domain = domain or load_domain()
         registry = CouncilRegistry(held_types, parts["names"], domain, frozenset(parts["common"]))
+        # a council's abbreviation ("CCC") is the registry's to read, not a gloss
+        terms = {short: long for short, long in glossary(parts.get("abbreviations", ())).items()
+                 if not registry.find(long.title())}
         return cls(registry, {c: frozenset(t) for c, t in held_types.items()},
-                   frozenset(parts["years"]) | frozenset(doc_years), frozenset(parts["vocabulary"]), domain)
+                   frozenset(parts["years"]) | frozenset(doc_years), frozenset(parts["vocabulary"]),
+                   domain, glossary=terms)
 
 
 def text_facts(text: str, domain: Domain) -> dict[str, list]:
@@ -142,16 +149,20 @@ def text_facts(text: str, domain: Domain) -> dict[str, list]:
         "vocabulary": sorted(set(re.findall(r"[a-z]+", text.lower()))),
         "common": sorted(set(re.findall(r"(?<=[a-z,;] )[a-z]+", text))),
         "years": sorted({int(y) for y in _YEAR.findall(text)}),
+        "abbreviations": [list(pair) for pair in definitions(text)],
     }
 
 
 def merge_text_facts(parts: Iterable[Mapping[str, list]]) -> dict[str, list]:
     """The ``text_facts`` of several documents as one, names in order of first appearance."""
-    merged: dict[str, dict] = {"names": {}, "vocabulary": {}, "common": {}, "years": {}}
-    for part in parts:
+    merged: dict[str, dict] = {key: {} for key in ("names", "vocabulary", "common", "years", "abbreviations")}
+    for part in parts:  # an abbreviation is a [short, long] pair: a tuple, to be a key
         for key, values in merged.items():
-            values.update(dict.fromkeys(part[key]))
-    return {"names": list(merged["names"]), **{k: sorted(v) for k, v in merged.items() if k != "names"}}
+            values.update(dict.fromkeys(tuple(v) if isinstance(v, list) else v
+                                        for v in part.get(key, ())))
+    return {"names": list(merged["names"]),
+            "abbreviations": [list(pair) for pair in sorted(merged["abbreviations"])],
+            **{k: sorted(v) for k, v in merged.items() if k not in ("names", "abbreviations")}}
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,10 @@ class Query:
     listing_term: str = ""
     advice: bool = False  # "which councils were advised / told to …?": what peers recommended
     inherited_from: str = ""  # the previous question a follow-up was completed from
+    # what retrieval embeds and matches: ``text`` and ``topic`` with the other form of each
+    # abbreviation they use beside it ("LGA" → "LGA (local government association)")
+    search_text: str = ""
+    search_topic: str = ""
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
@@ -188,16 +203,26 @@ class Query:
             object.__setattr__(self, "topic", self.text)
         if not self.asked:
             object.__setattr__(self, "asked", self.text)
+        if not self.search_text:
+            object.__setattr__(self, "search_text", self.text)
+        if not self.search_topic:
+            object.__setattr__(self, "search_topic", self.topic)
 
 
 CORPUS_FACTS = "corpus_facts"  # name of the merged text facts ingest stores with an index
 
 
+TEXT_FACTS_FORMAT = 2  # what ``text_facts`` reads from a text; 2: abbreviations defined
+
+
 def domain_fingerprint() -> str:
-    """Identifies the domain file: stored facts found with another one are computed afresh."""
+    """Identifies the domain file and what is read from each text: stored facts found with
+    another one are computed afresh."""
     import hashlib
 
-    return hashlib.sha256(DOMAIN_FILE.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(DOMAIN_FILE.read_bytes())
+    digest.update(f"text facts {TEXT_FACTS_FORMAT}".encode())
+    return digest.hexdigest()[:16]
 
 
 def facts_of(metas: Iterable, parts: Mapping[str, list]) -> CorpusFacts:
@@ -260,9 +285,10 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     # a comparison's groups abstain on their evidence for the whole topic ("relations between
     # and , from each side?" is too thin once its councils and its frame are gone)
     topic = without_frame(topic, facts.domain.speakers) if route == "answer" else topic
+    topic = _without_scope(topic) if route in ("comparison", "listing") and not term else topic
     return Query(
-        text=text, asked=asked, inherited_from=inherited,
-        topic=_without_scope(topic) if route in ("comparison", "listing") and not term else topic,
+        text=text, asked=asked, inherited_from=inherited, topic=topic,
+        search_text=gloss(text, facts.glossary), search_topic=gloss(topic, facts.glossary),
         councils=councils,
         partners=tuple(dict.fromkeys(n for m in partners if m.held for n in m.councils
                                      if n not in councils and facts.registry.councils[n].held)),

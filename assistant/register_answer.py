@@ -106,7 +106,7 @@ def _focus(
     """The records a question about one recommendation means; all of them otherwise."""
     if not _ONE.search(query.text) or not records or encoder is None:
         return records
-    topic = encoder.embed_query(query.topic)
+    topic = encoder.embed_query(query.search_topic)
     sims = [float(vectors[r.record_id] @ topic) if r.record_id in vectors else 0.0 for r in records]
     best = max(sims)
     if best < tuning.focus_similarity:
