@@ -15,13 +15,14 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
+from assistant.councils import council_names_in
 from assistant.domain import load_domain
 from assistant.lexical import stems
 
 
 @dataclass(frozen=True)
 class Expected:
-    kind: str  # date | number | money | duration | post_holder | name
+    kind: str  # date | number | money | duration | post_holder | name | council
     label: str  # for messages: "a date", "the name of the leader", …
     post: str = ""  # post_holder only, lower case: "chief executive"
     counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
@@ -61,6 +62,18 @@ _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|w
 _MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget|sav(?:e|ed|ing|ings)|fund(?:s|ing|ed)?|"
                          r"invest(?:ed|ment)?|grants?|income|overspend|deficit|gap|lost|lose|charge[ds]?|fee)\b",
                          re.I)
+
+# "Which council does the lead peer work for?", "What authority did the treasurer come from?":
+# the answer is a council (or another public body) by name
+_BODIES = (r"councils?|authority|authorities|organisations?|bodies|body|boroughs?|"
+           r"fire (?:service|authority)")
+_COUNCIL_QUESTION = re.compile(
+    rf"^\s*(?:from\s+)?(?:which|what)\s+(?:{_BODIES})\b.{{0,80}}?\b(?:come|comes|came|is|was|"
+    rf"are|were|work|works|worked|based|serve|serves|served)\s+(?:from|for|at)\b", re.I)
+# "Where is the chief executive peer from?": a person's council; not "where does the income come
+# from?" (a post or a peer must be asked about)
+_WHERE_FROM = re.compile(rf"^\s*where\s+(?:is|was|are|were|does|did|do)\b.{{0,60}}?"
+                         rf"\b(?:{_POSTS}|peers?)\b.{{0,60}}?\b(?:from|work|works|based)\b", re.I)
 
 # Capitalised words that are not people's names (posts, organisations, sentence openers); the
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
@@ -105,6 +118,8 @@ def expected_kind(question: str) -> Expected | None:
     if post:
         name = post.group("post").lower() + (" peer" if post.groupdict().get("peer") else "")
         return Expected("post_holder", f"the name of the {name}", name)
+    if _COUNCIL_QUESTION.match(question) or _WHERE_FROM.match(question):
+        return Expected("council", "the name of a council")
     if re.match(r"who(?:m|se)?\b", q):  # "who managed the review?": a person or a body, by name
         return Expected("name", "a name")
     if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
@@ -179,6 +194,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         return False
     if expected.kind == "name":
         return bool(_names(text, not_names))
+    if expected.kind == "council":  # another council than those the question is about
+        return any(name.lower() not in councils for name in council_names_in([text]))
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text))
     core = expected.post.removesuffix(" peer")

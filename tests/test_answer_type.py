@@ -149,3 +149,39 @@ def test_a_who_question_wants_a_name():
     assert expected_answer("Who were the peers on the county council's 2022 progress review?").kind == "name"
     assert one("Delivery is monitored by the Strategic Management Team.",
                "Who keeps track of delivery of the action plan?")
+
+
+@pytest.mark.parametrize("question", [
+    "Which council does the lead peer work for?",
+    "What authority did the treasurer on the peer team come from?",
+    "Which councils did the officer peers come from?",
+    "From which council was the member peer?",  # no verb before "from": not this form
+    "Where is the chief executive peer from?",
+    "Where did the director of finance on the team work?",
+])
+def test_a_peer_s_council_is_asked_for_by_name(question):
+    expected = expected_answer(question)
+    if question.startswith("From which council was"):
+        assert expected is None or expected.kind != "council"
+    else:
+        assert expected.kind == "council"
+
+
+@pytest.mark.parametrize("question", [
+    "Where does the city council's extra income come from?",  # not a person's council
+    "Which councils were advised to review their scrutiny arrangements?",  # a listing
+    "Which council had a six-month follow-up visit, the city or the county?",
+    "Which councils does the council work with on children's services?",
+])
+def test_other_which_council_questions_ask_no_council_name(question):
+    expected = expected_answer(question)
+    assert expected is None or expected.kind != "council"
+
+
+def test_a_council_answer_names_another_council_than_the_one_asked_about():
+    expected = expected_answer("Which council did the lead peer at Hartsmere come from?")
+    rows = ["- Lead peer: Councillor Ayesha Rahman, Leader, London Borough of Colnbrook",
+            "The London Borough of Hartsmere has been run by the same party since 2014.",
+            "The peer team met the leader."]
+    own = ["london borough of hartsmere"]
+    assert [gives(rows, i, expected, own) for i in range(3)] == [True, False, False]
