@@ -42,6 +42,7 @@ class DocumentType:
     evidence: tuple[tuple[str, float], ...] = ()  # (lower-case phrase, weight per occurrence)
     suffixes: tuple[str, ...] = ()  # file formats that hint at this type (".html")
     suffix_weight: float = 0.0
+    min_words: int = 0  # a shorter text is a page about such a document, not one (a report runs to pages)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Domain:
     process_description: str = ""  # text about the peer challenge itself: no theme
     dated_events: tuple[str, ...] = ()  # "peer challenge", "visit": a year next to them dates them
     speakers: tuple[str, ...] = ()  # who speaks in the documents ("peers", "the report"): a frame
+    short_type: str = ""  # the type of a text too short for the type its words point to
 
     @property
     def doc_type_names(self) -> tuple[str, ...]:
@@ -117,8 +119,17 @@ def _document_types(items: list, where: str) -> tuple[DocumentType, ...]:
             raise DomainError(f"{where} ({item['type']}): 'evidence' maps phrases to weights")
         types.append(DocumentType(
             item["type"], cues, tuple((str(k).lower(), float(v)) for k, v in evidence.items()),
-            tuple(str(x).lower() for x in item.get("suffixes") or ()), float(item.get("suffix_weight") or 0)))
+            tuple(str(x).lower() for x in item.get("suffixes") or ()), float(item.get("suffix_weight") or 0),
+            _count(item.get("min_words"), f"{where} ({item['type']}): 'min_words'")))
     return tuple(types)
+
+
+def _count(value: object, what: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DomainError(f"{what} must be a whole number of words, 0 or more")
+    return value
 
 
 def _themes(items: list, where: str) -> tuple[ThemeSpec, ...]:
@@ -153,7 +164,17 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         process_description=str(data.get("process_description") or "").strip(),
         dated_events=_strings(data, "dated_events", where) if "dated_events" in data else (),
         speakers=_strings(data, "speakers", where) if "speakers" in data else (),
+        short_type=_short_type(data, where),
     )
+
+
+def _short_type(data: dict, where: str) -> str:
+    """The type of a text too short for the type its words point to (``min_words``)."""
+    value = data.get("short_document_type") or ""
+    names = [t.get("type") for t in data.get("document_types") or () if isinstance(t, dict)]
+    if value and value not in names:
+        raise DomainError(f"{where}: short_document_type {value!r} is not one of the document types")
+    return str(value)
 
 
 @lru_cache(maxsize=4)

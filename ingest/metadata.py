@@ -138,7 +138,8 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
     """The document type whose evidence phrases (domain.yaml) the text uses most, the opening
     counting ``HEAD_WEIGHT`` times; a phrase that is a peer's title ("Lead Officer Peer") is not
     evidence. A web page's ``furniture`` (header, navigation, footer: "Related pages", "Contact
-    us") counts like its body. The first type when nothing is found."""
+    us") counts like its body. The first type when nothing is found. A text shorter than the
+    chosen type's ``min_words`` is a page about such a document: the domain's short type."""
     lower = text[:30000].lower() + "\n" + furniture[:20000].lower()
     head = lower[:HEAD]
     types = load_domain().document_types
@@ -152,7 +153,11 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
             score += doc_type.suffix_weight
         scores[doc_type.type] = score
     best = max(scores, key=lambda k: scores[k])
-    return best if scores[best] > 0 else types[0].type
+    chosen = next(t for t in types if t.type == (best if scores[best] > 0 else types[0].type))
+    domain = load_domain()
+    if domain.short_type and len(text.split()) < chosen.min_words:
+        return domain.short_type
+    return chosen.type
 
 
 # a cover line cut where a date, or a label and its date, sits: "Visit dates: 20th, 21st and

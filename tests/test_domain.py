@@ -18,6 +18,7 @@ def test_the_shipped_domain_file_loads():
     assert {"county", "city", "london borough", "fire and rescue"} <= {k.kind for k in domain.council_kinds}
     assert "peer challenge report" in domain.doc_type_names and "web page" in domain.doc_type_names
     assert len(domain.themes) == 6 and domain.process_description
+    assert domain.short_type == "web page" and domain.document_types[0].min_words > 0
     assert load_domain() is domain  # parsed once per process
 
 
@@ -28,6 +29,9 @@ def test_the_shipped_domain_file_loads():
     (lambda d: d["document_types"][0].update(evidence={"key recommendations": "lots"}), "weights"),
     (lambda d: d["themes"][0].update(keywords="[oops"), "bad keywords pattern"),
     (lambda d: d.update(posts="leader"), "posts"),
+    (lambda d: d["document_types"][0].update(min_words="many"), "min_words"),
+    (lambda d: d["document_types"][0].update(min_words=-5), "min_words"),
+    (lambda d: d.update(short_document_type="leaflet"), "short_document_type"),
 ])
 def test_a_damaged_domain_file_is_one_clear_error(breakage, message):
     data = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))

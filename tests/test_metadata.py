@@ -65,7 +65,21 @@ def test_a_peers_council_is_not_the_subject(tmp_path):
             "Northby District Council asked the peers to look at its finances. Northby District Council "
             "has a budget gap.")
     assert infer_council(tmp_path / "report.txt", text) == "Northby District Council"
-    assert infer_doc_type(text) == "peer challenge report"  # "Lead Officer Peer" is a title
+    body = " ".join(["Peers found that the council listens to its residents and acts on what it hears."] * 80)
+    assert infer_doc_type(text + "\n\n" + body) == "peer challenge report"  # "Lead Officer Peer" is a title
+
+
+def test_a_text_too_short_for_a_report_is_a_page_about_one():
+    """A council's "Corporate peer challenge" page saved as text reads like a report (it names
+    the feedback report and the peer team) but is a few hundred words: a web page."""
+    page = ("Corporate Peer Challenge\n\nThe council invited a peer team in March 2024. The peer team "
+            "met staff and partners. Read the feedback report and our action plan below.\n\n"
+            "Feedback report (PDF)\n")
+    assert infer_doc_type(page) == "web page"
+    news = page + "\n\nCouncillor Jo Bloggs said: the report is welcome. Said Councillor Bloggs: thanks."
+    assert infer_doc_type(news + " Posted on 3 May 2024. Press release.") == "news"
+    letter = "Progress review\n\nDear Chief Executive, this letter sets out the progress review findings."
+    assert infer_doc_type(letter) == "progress review"  # a short type of its own stays
 
 
 @pytest.mark.parametrize("line", [
