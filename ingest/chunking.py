@@ -72,6 +72,35 @@ def sections_of(text: str, blocks) -> tuple[Section, ...]:
     return tuple(sections)
 
 
+_ITEM_NUMBER = re.compile(r"(?<![\d.])\s+(\d{1,2})\.$")  # "outcomes 2." before a split
+
+
+def _inline_item_number(text: str, cut: int, start: int) -> int | None:
+    """Where the number of an inline numbered list's next item starts, when the full stop at
+    ``cut`` is that number's ("…: 1. Local priorities and outcomes 2. Organisational and place
+    leadership 3. Governance": a list joined into one line), else None. Only for a list counted
+    from 1 whose items are phrases: "2." needs "1." before it and "1." needs "2." after it, with
+    no sentence ending between them ("rose from 2 to 3. The council…", "in phase 1. The council
+    agreed. Phase 2. …" are sentences)."""
+    match = _ITEM_NUMBER.search(text, max(start, cut - 8), cut)
+    if not match:
+        return None
+    n = int(match.group(1))
+    if n == 1:
+        item = re.match(r"([^\n]{1,200}?)\s2\.\s+[A-Z]", text[cut + 1:cut + 300])
+        return match.start(1) if item and not _SENTENCE_STOP.search(item.group(1)) else None
+    window = max(start, cut - 200 * n)
+    markers = list(_ITEM_MARKER.finditer(text[window:match.start(1)]))
+    if [int(m.group(1)) for m in markers[-(n - 1):]] != list(range(1, n)):  # …count 1 … n-1
+        return None
+    between = text[window + markers[-1].end():match.start(1)]
+    return None if _SENTENCE_STOP.search(between) else match.start(1)
+
+
+_SENTENCE_STOP = re.compile(r"[.!?][\"')\]]*\s")
+_ITEM_MARKER = re.compile(r"(?:^|\s)(\d{1,2})\.\s+[A-Z]")
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentence (and list-item / table-row) spans in ``text[start:end]``, stripped.
 
@@ -82,8 +111,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     spans = []
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
-        spans.append((cursor, match.start()))
-        cursor = match.end()
+        cut, resume = match.start(), match.end()
+        marker = _inline_item_number(text, cut, start)
+        if marker is not None:  # "… outcomes 2. Organisational …": the item starts at "2."
+            cut, resume = marker, marker
+        if cut > cursor:
+            spans.append((cursor, cut))
+            cursor = resume
     spans.append((cursor, end))
     out: list[tuple[int, int]] = []
     pending: int | None = None  # start of a bare list number ("3.") waiting for its sentence

@@ -476,3 +476,20 @@ def test_a_lead_in_joins_the_list_it_introduces() -> None:
     assert apart[0].text == lead_in  # what the splitter gives: the lead-in alone
     assert joined[0].text.startswith(lead_in + "\n\nR1.") and len(joined) < len(apart)
     check_chunks(doc, joined, config, word_count)
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("It looked at five themes: 1. Local priorities and outcomes 2. Organisational and place "
+     "leadership 3. Governance and culture",
+     ["It looked at five themes:", "1. Local priorities and outcomes",
+      "2. Organisational and place leadership", "3. Governance and culture"]),
+    ("The score rose from 2 to 3. The council was pleased.",  # a number ends a sentence
+     ["The score rose from 2 to 3.", "The council was pleased."]),
+    ("In phase 1. The council agreed. Phase 2. Was next.",  # numbered, but sentences between
+     ["In phase 1.", "The council agreed.", "Phase 2.", "Was next."]),
+    ("There were 12. Then 13. Then many.", ["There were 12.", "Then 13.", "Then many."]),
+])
+def test_an_inline_numbered_list_splits_before_its_numbers(text, sentences):
+    """A list joined into one line ("… outcomes 2. Organisational …") is cut before each item's
+    number, not after it: "Organisational and place leadership 3." is no sentence."""
+    assert [text[a:b] for a, b in sentence_spans(text)] == sentences
