@@ -66,6 +66,9 @@ def formula(tmp_path) -> ui.ChatHandlers:
     corpus = tmp_path / "formula-corpus"
     corpus.mkdir()
     (corpus / "formulashire-2019-peer-challenge-report.txt").write_text(FORMULA_REPORT)
+    # a dozen lines would be typed a web page (a report runs to pages): the catalogue says
+    (corpus / "catalog.yaml").write_text(
+        "formulashire-2019-peer-challenge-report.txt:\n  doc_type: peer challenge report\n")
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "formula-index", model="fake")
     ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
     store = load_index(settings)
