@@ -199,7 +199,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text))
     core = expected.post.removesuffix(" peer")
-    for m in re.finditer(rf"\b{re.escape(core)}\b", text, re.I):
+    forms = "|".join(re.escape(f) for f in load_domain().post_forms(core))
+    for m in re.finditer(rf"\b(?:{forms})\b", text, re.I):
         if text[:m.start()].lower().rstrip().endswith("deputy") and core == "leader":
             continue  # "Deputy Leader" does not name the leader
         if councils and not expected.post.endswith(" peer") and _post_is_elsewhere(text[m.end():], councils):

@@ -68,6 +68,11 @@ class Domain:
     dated_events: tuple[str, ...] = ()  # "peer challenge", "visit": a year next to them dates them
     speakers: tuple[str, ...] = ()  # who speaks in the documents ("peers", "the report"): a frame
     short_type: str = ""  # the type of a text too short for the type its words point to
+    post_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # post → "led by", … naming its holder
+
+    def post_forms(self, post: str) -> tuple[str, ...]:
+        """The post's noun and the phrases that name its holder without it ("led by")."""
+        return (post, *next((forms for p, forms in self.post_verbs if p == post), ()))
 
     @property
     def doc_type_names(self) -> tuple[str, ...]:
@@ -165,7 +170,16 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         dated_events=_strings(data, "dated_events", where) if "dated_events" in data else (),
         speakers=_strings(data, "speakers", where) if "speakers" in data else (),
         short_type=_short_type(data, where),
+        post_verbs=_post_verbs(data, where),
     )
+
+
+def _post_verbs(data: dict, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    value = data.get("post_verbs") or {}
+    if not isinstance(value, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()):
+        raise DomainError(f"{where}: post_verbs maps a post to a list of phrases")
+    return tuple((str(k).lower(), tuple(x.lower() for x in v)) for k, v in value.items())
 
 
 def _short_type(data: dict, where: str) -> str:

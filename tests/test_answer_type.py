@@ -185,3 +185,14 @@ def test_a_council_answer_names_another_council_than_the_one_asked_about():
             "The peer team met the leader."]
     own = ["london borough of hartsmere"]
     assert [gives(rows, i, expected, own) for i in range(3)] == [True, False, False]
+
+
+def test_a_post_named_by_its_verb_gives_its_holder():
+    """'The council is led by Councillor Jo Bloggs' says who the leader is (post_verbs in
+    assistant/domain.yaml); 'led by example' names nobody."""
+    leader = expected_answer("Who is the leader of Northby District Council?")
+    led = ["The council is run by a coalition led by Councillor Jo Bloggs since 2023."]
+    assert gives(led, 0, leader, ["northby district council"])
+    assert not gives(["The senior team has led by example since 2023."], 0, leader)
+    chair = expected_answer("Who chairs the audit committee?")
+    assert gives(["The audit committee is chaired by Councillor Sam Green."], 0, chair)
