@@ -280,7 +280,9 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         held = held or [m for m in facts.registry.find(listing_scope(text)) if m.held]
         councils = tuple(n for m in held for n in m.councils)
     subjects = _subjects(text, mentions)
-    route = _route(text, term, councils, held, years, subjects)
+    expected = expected_answer(text)
+    route = _route(text, term, councils, held, years, subjects,
+                   asks_a_council=bool(expected) and expected.kind == "council")
     topic = facts.registry.strip(text, keep=[m for m in mentions if not m.held]) if held else text
     # a comparison's groups abstain on their evidence for the whole topic ("relations between
     # and , from each side?" is too thin once its councils and its frame are gone)
@@ -301,7 +303,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         doc_types=asked_types,
         missing_doc_types=tuple(t for t in asked_types if councils and t not in held_types),
         unknown_names=unknown_names(text, facts.vocabulary),
-        expected=expected_answer(text),
+        expected=expected,
         route=route,
         compared=_compared(text, councils, held, subjects, facts.registry.held)
         if route == "comparison" or (route == "listing" and not term) else (),
@@ -402,13 +404,14 @@ def _subjects(text: str, mentions: Sequence[CouncilMention]) -> tuple[str, ...]:
 
 
 def _route(text: str, term: str | None, councils: Sequence[str], held: Sequence[CouncilMention],
-           years: Sequence[int], subjects: Sequence[str]) -> str:
+           years: Sequence[int], subjects: Sequence[str], asks_a_council: bool = False) -> str:
     """Listing, comparison, register or answer: one decision, on the analysed parts.
 
     Two or more councils as subjects, whether the corpus holds them or not, make a comparison;
     "X versus Y" between topics names no council and stays an answer. "Which councils …?"
-    naming none is a listing over the councils."""
-    if term or (_WHICH_COUNCILS.match(text) and not subjects):
+    naming none is a listing over the councils, unless it asks which council a person comes
+    from or works for ("which council does the lead peer work for?"): a name in the text."""
+    if term or (_WHICH_COUNCILS.match(text) and not subjects and not asks_a_council):
         return "listing"
     spans_councils = len({*councils, *subjects}) >= 2 or any(m.ambiguous for m in held)
     if spans_councils or _EACH_COUNCIL.search(text) or _EACH_DOCUMENT.search(text):
