@@ -180,7 +180,19 @@ def test_modified_document_reembeds_only_its_chunks(fake_index) -> None:
     assert report.unchanged == tuple(d for d in SEED_IDS if d != NEWS)
     new = load_index(settings)
     news_chunks = [c for c in new.chunks if c.doc_id == NEWS]
-    assert embedder.texts_embedded == len(news_chunks) and embedder.passage_calls == 1
+    # only the chunks the appended paragraph changed are embedded: the others are embedded as
+    # the same text with the same header as before, and keep their vectors
+    def embedded_as(store, chunk):
+        return embedding_text(chunk, store.documents[chunk.doc_id].meta, word_count,
+                              settings.chunking.header_budget)
+
+    before = {embedded_as(old, c) for c in old.chunks if c.doc_id == NEWS}
+    changed = [c for c in news_chunks if embedded_as(new, c) not in before]
+    assert 0 < len(changed) < len(news_chunks)
+    assert embedder.texts_embedded == len(changed) and embedder.passage_calls == 1
+    for row, chunk in enumerate(new.chunks):  # kept or embedded: the vectors a rebuild gives
+        if chunk.doc_id == NEWS:
+            assert np.allclose(new.vectors[row], fake_vector(embedded_as(new, chunk)), atol=1e-6)
     assert "waste collection contracts" in new.documents[NEWS].text
     assert new.version != old.version
     # every other document keeps its chunks, vectors and sentence vectors exactly
@@ -193,6 +205,18 @@ def test_modified_document_reembeds_only_its_chunks(fake_index) -> None:
         assert np.array_equal(new.vectors[row], old.vectors[old_row])
         assert np.array_equal(new.chunk_sentence_vectors(row), old.chunk_sentence_vectors(old_row))
     assert len(new.chunks) == len(old.chunks) - sum(c.doc_id == NEWS for c in old.chunks) + len(news_chunks)
+
+
+def test_a_change_that_leaves_every_chunk_as_it_was_embeds_nothing(fake_index) -> None:
+    settings, old = fake_index
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n\n", encoding="utf-8")  # blank lines
+    report = run(settings, ExplodingEmbedder())  # fails the test if anything is embedded
+    assert report.updated == (NEWS,) and report.wrote_index
+    new = load_index(settings)
+    assert [c.text for c in new.chunks] == [c.text for c in old.chunks]
+    assert np.array_equal(new.vectors, old.vectors)
+    assert np.array_equal(new.sentence_vectors, old.sentence_vectors)
 
 
 def test_catalogue_change_updates_only_that_document(fake_index) -> None:
