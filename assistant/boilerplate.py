@@ -394,10 +394,13 @@ def _inverted(table: dict[str, np.ndarray], old: dict[str, np.ndarray] | None) -
     f_grams, f_rows = f_grams[order], f_rows[order]
     if old is None:
         return f_grams, f_rows
-    renumber = _renumber(source, len(old["starts"]))
+    renumber = _renumber(source, len(old["starts"])).astype(np.int32)  # rows fit: by_row is int32
     new_row = renumber[old["by_row"]]
-    kept = new_row >= 0
-    k_grams, k_rows = old["by_gram"][kept], new_row[kept].astype(np.int32)
+    if (renumber >= 0).all():  # no sentence gone (one appended to a report): no copies to drop them
+        k_grams, k_rows = old["by_gram"], new_row
+    else:
+        kept = new_row >= 0
+        k_grams, k_rows = old["by_gram"][kept], new_row[kept]
     at = np.searchsorted(k_grams, f_grams)
     return np.insert(k_grams, at, f_grams), np.insert(k_rows, at, f_rows)
 
