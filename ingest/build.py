@@ -183,7 +183,7 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
     with writer_lock(index_dir):  # progress is reported under the lock: one writer, one file
         report = progress if progress is not None else IngestProgress(index_dir)
         try:
-            with _loaded_objects_frozen():
+            with _loaded_objects_frozen(), _base_pages_for_arrays():
                 return _build(settings, plan, previous, removed, embedder, count_tokens, notices,
                               log, started, live, allow_empty, report)
         finally:
@@ -205,6 +205,27 @@ def _loaded_objects_frozen():
         yield
     finally:
         gc.unfreeze()  # into the oldest generation: collected rarely, as they would have been
+
+
+@contextmanager
+def _base_pages_for_arrays():
+    """NumPy's advice to back large arrays with huge pages switched off while a version is
+    built (unless NUMPY_MADVISE_HUGEPAGE says otherwise). A re-ingest makes many short-lived
+    arrays of ~100 MB (BM25, standard text) while its own writes fill the page cache; with the
+    kernel's usual transparent-huge-page setting (defrag on advice) each new array's first
+    touch then waits for memory to be compacted into huge pages. At 98k chunks: re-ingest
+    median 10.1 s -> 9.6 s in process (three runs each, load ~1.5), same output."""
+    from numpy._core import multiarray  # where NumPy itself applies NUMPY_MADVISE_HUGEPAGE
+
+    advise = getattr(multiarray, "_set_madvise_hugepage", None)
+    if advise is None or "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        yield
+        return
+    was = advise(False)
+    try:
+        yield
+    finally:
+        advise(was)
 
 
 def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:

@@ -706,3 +706,24 @@ def test_ingest_leaves_the_collector_as_it_found_it(fake_index) -> None:
         assert gc.get_freeze_count() > frozen // 2  # not unfrozen (some were freed since)
     finally:
         gc.unfreeze()
+
+
+def test_huge_page_advice_is_off_while_building_and_restored_after(fake_index, monkeypatch) -> None:
+    from numpy._core import multiarray
+
+    import ingest.build as build
+
+    settings, _ = fake_index
+    _add_document(settings)
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    during = []
+    real = build._build
+    monkeypatch.setattr(build, "_build", lambda *a, **k: (
+        during.append(multiarray._set_madvise_hugepage(False)), real(*a, **k))[1])
+    before = multiarray._set_madvise_hugepage(True)
+    try:
+        assert run(settings).added == ("norfolk-2019-review",)
+        assert during == [False]
+        assert multiarray._set_madvise_hugepage(before) is True  # as it was before the ingest
+    finally:
+        multiarray._set_madvise_hugepage(before)
