@@ -28,7 +28,8 @@ The arrays and the BM25 index are memory-mapped: a 100k-chunk index (~1 GB of se
 vectors) opens in about a second and pages in only what questions touch.
 
 A build is written into a fresh version folder and published by replacing CURRENT, so an
-interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadable.
+interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadable. Versions
+older than the live one are renamed ``.trash-…`` when a build starts and deleted beside it.
 """
 
 from __future__ import annotations
@@ -163,6 +164,39 @@ def publish(index_dir: Path, build_dir: Path, version: str) -> Path:
         if old.is_dir() and old.name not in keep and old.name.startswith(("v-", ".building-")):
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+TRASH = ".trash-"  # a folder set aside for deletion (``set_aside_superseded``)
+
+
+def set_aside_superseded(index_dir: Path) -> list[Path]:
+    """Before a build, under ``writer_lock``: rename every version folder but the live one,
+    every build folder (none is being written: the lock is held) and any trash left by a killed
+    ingest to ``.trash-…`` names, and return them for deletion. These are the folders the
+    build's ``publish`` would delete (it keeps the new version and the one it replaces, live
+    now); set aside at once, they can be deleted beside the build instead of after it (~0.4 s
+    for the 1.7 GB of a 100k-chunk version). Nothing is set aside when CURRENT is unreadable."""
+    live = live_folder(index_dir)
+    if live is None or not live.is_dir():
+        return []
+    aside = []
+    for entry in index_dir.iterdir():
+        name = entry.name
+        if not entry.is_dir() or name == live.name or not name.startswith(("v-", ".building-", TRASH)):
+            continue
+        target = entry if name.startswith(TRASH) else index_dir / f"{TRASH}{os.getpid()}-{name}"
+        try:
+            if target != entry:
+                os.rename(entry, target)
+            aside.append(target)
+        except OSError:
+            continue  # left for publish (or the next ingest) to delete
+    return aside
+
+
+def remove_folders(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_index(

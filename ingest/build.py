@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -43,6 +44,8 @@ from assistant.store import (
     load_index,
     new_version_dir,
     read_manifest,
+    remove_folders,
+    set_aside_superseded,
     write_index,
     writer_lock,
 )
@@ -182,11 +185,17 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
     check_writable(index_dir)  # before the embedding work, not after it
     with writer_lock(index_dir):  # progress is reported under the lock: one writer, one file
         report = progress if progress is not None else IngestProgress(index_dir)
+        # the superseded versions are deleted by a second thread while this one builds: the
+        # kernel's work, which the first thread need not wait for
+        removing = threading.Thread(target=remove_folders, args=(set_aside_superseded(index_dir),),
+                                    name="remove-superseded")
+        removing.start()
         try:
             with _loaded_objects_frozen(), _base_pages_for_arrays():
                 return _build(settings, plan, previous, removed, embedder, count_tokens, notices,
                               log, started, live, allow_empty, report)
         finally:
+            removing.join()
             report(DONE, 0, 0)
 
 

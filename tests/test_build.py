@@ -711,7 +711,7 @@ def test_ingest_leaves_the_collector_as_it_found_it(fake_index) -> None:
 def test_huge_page_advice_is_off_while_building_and_restored_after(fake_index, monkeypatch) -> None:
     from numpy._core import multiarray
 
-    import ingest.build as build
+    from ingest import build
 
     settings, _ = fake_index
     _add_document(settings)
@@ -727,3 +727,22 @@ def test_huge_page_advice_is_off_while_building_and_restored_after(fake_index, m
         assert multiarray._set_madvise_hugepage(before) is True  # as it was before the ingest
     finally:
         multiarray._set_madvise_hugepage(before)
+
+
+def test_superseded_folders_are_deleted_beside_the_build_the_live_one_kept(fake_index) -> None:
+    from assistant.store import TRASH, set_aside_superseded
+
+    settings, old = fake_index
+    index_dir = Path(settings.index_dir)
+    for name in ("v-20200101T000000-aaaaaaaaaaaa", ".building-20200101T000000-1", f"{TRASH}1-v-x"):
+        (index_dir / name).mkdir()
+        (index_dir / name / "vectors.npy").write_bytes(b"old")
+    _add_document(settings)
+    run(settings)
+    names = sorted(p.name for p in index_dir.iterdir() if p.is_dir())
+    assert names == sorted([old.path.name, load_index(settings).path.name])  # new + replaced
+    # nothing is set aside while CURRENT names no folder: which one is live is unknown
+    (index_dir / "v-20200101T000000-bbbbbbbbbbbb").mkdir()
+    (index_dir / POINTER).write_text("v-missing")
+    assert set_aside_superseded(index_dir) == []
+    assert (index_dir / "v-20200101T000000-bbbbbbbbbbbb").is_dir()
