@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -645,6 +646,10 @@ def test_a_file_changed_just_before_it_was_hashed_is_hashed_again(fake_settings)
     assert not any("stat" in e for e in entries.values())
 
 
+def _raises_oserror(*args, **kwargs):
+    raise OSError("copy_file_range not supported here")
+
+
 def test_unchanged_documents_are_copied_as_their_bytes_not_encoded_again(fake_index, monkeypatch) -> None:
     from assistant import store as store_module
 
@@ -659,8 +664,21 @@ def test_unchanged_documents_are_copied_as_their_bytes_not_encoded_again(fake_in
     assert encoded == [NEWS]
     new = load_index(settings)
     assert all(new.documents[d] == old.documents[d] for d in SEED_IDS if d != NEWS)
+    # the file is, byte for byte, the one encoding every document writes
+    every = [store_module.document_to_json(new.documents[d]) for d in sorted(new.documents)]
+    written = (new.path / "documents.json").read_bytes()
+    assert written == json.dumps(every, ensure_ascii=False).encode("utf-8")
+    # the same when the kernel cannot copy between the files: read and written instead
+    kernel_copy = store_module.os.copy_file_range
+    monkeypatch.setattr(store_module.os, "copy_file_range", _raises_oserror)
+    path.write_text(path.read_text(encoding="utf-8") + "\nA second new paragraph.\n", encoding="utf-8")
+    run(settings)
+    again = load_index(settings)
+    every = [store_module.document_to_json(again.documents[d]) for d in sorted(again.documents)]
+    assert (again.path / "documents.json").read_bytes() == json.dumps(every, ensure_ascii=False).encode()
+    monkeypatch.setattr(store_module.os, "copy_file_range", kernel_copy)
     # ranges that do not fit their file are not used: every document is encoded again
-    ranges = new.path / store_module.DOCUMENT_RANGES
+    ranges = again.path / store_module.DOCUMENT_RANGES
     np.save(ranges, np.load(ranges)[:-1])
     encoded.clear()
     path.write_text(path.read_text(encoding="utf-8") + "\nAnd one more.\n", encoding="utf-8")
