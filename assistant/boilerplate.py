@@ -333,7 +333,8 @@ def _assemble(docs: Sequence[DocSentences], fresh: list[int], ignore: frozenset[
             parts["grams"].append(grams[f_offsets[r0]:f_offsets[r1]])
             parts["starts"].append(f_starts[r0:r1])
             parts["council"].append(np.full(r1 - r0, number[d.council], np.int64))
-            parts["source"].append(np.full(r1 - r0, -1, np.int64))
+            parts["source"].append(_same_as_before(d, f_offsets[r0:r1 + 1] - f_offsets[r0],
+                                                   parts["grams"][-1], old, old_at.get(d.doc_id)))
             continue
         j = old_at[d.doc_id]
         r0, r1 = int(old["doc_rows"][j]), int(old["doc_rows"][j + 1])
@@ -353,6 +354,33 @@ def _assemble(docs: Sequence[DocSentences], fresh: list[int], ignore: frozenset[
     return table
 
 
+def _same_as_before(doc: DocSentences, offsets: np.ndarray, grams: np.ndarray,
+                    old: dict[str, np.ndarray] | None, at: int | None) -> np.ndarray:
+    """For each sentence of a changed document (its 3-grams ``grams[offsets[k]:offsets[k+1]]``),
+    the row in ``old`` of a sentence of the document's previous version with the same 3-gram
+    set and council, each used once, in order; -1 for a sentence that is new.
+
+    A sentence the change left as it was is then a kept row, not a new one: its partners and
+    the 3-grams' sentence counts are what they were, so the recheck searches only what really
+    changed (appending a paragraph to a report used to recheck ~20k sentences: each sentence
+    of the report and every partner of its standard text)."""
+    source = np.full(len(offsets) - 1, -1, np.int64)
+    if old is None or at is None:
+        return source
+    r0, r1 = int(old["doc_rows"][at]), int(old["doc_rows"][at + 1])
+    if r1 == r0 or str(old["councils"][old["council"][r0]]) != doc.council:
+        return source
+    o = old["offsets"]
+    unused: dict[bytes, list[int]] = defaultdict(list)
+    for row in range(r0, r1):
+        unused[old["grams"][o[row]:o[row + 1]].tobytes()].append(row)
+    for k in range(len(source)):
+        rows = unused.get(grams[offsets[k]:offsets[k + 1]].tobytes())
+        if rows:
+            source[k] = rows.pop(0)
+    return source
+
+
 def _inverted(table: dict[str, np.ndarray], old: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
     """(by_gram, by_row) of the new table: the old inverted index with the gone rows dropped
     and the kept ones renumbered, the fresh rows' pairs merged in (a sort of the whole only
@@ -366,10 +394,13 @@ def _inverted(table: dict[str, np.ndarray], old: dict[str, np.ndarray] | None) -
     f_grams, f_rows = f_grams[order], f_rows[order]
     if old is None:
         return f_grams, f_rows
-    renumber = _renumber(source, len(old["starts"]))
+    renumber = _renumber(source, len(old["starts"])).astype(np.int32)  # rows fit: by_row is int32
     new_row = renumber[old["by_row"]]
-    kept = new_row >= 0
-    k_grams, k_rows = old["by_gram"][kept], new_row[kept].astype(np.int32)
+    if (renumber >= 0).all():  # no sentence gone (one appended to a report): no copies to drop them
+        k_grams, k_rows = old["by_gram"], new_row
+    else:
+        kept = new_row >= 0
+        k_grams, k_rows = old["by_gram"][kept], new_row[kept]
     at = np.searchsorted(k_grams, f_grams)
     return np.insert(k_grams, at, f_grams), np.insert(k_rows, at, f_rows)
 

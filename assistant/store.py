@@ -28,7 +28,8 @@ The arrays and the BM25 index are memory-mapped: a 100k-chunk index (~1 GB of se
 vectors) opens in about a second and pages in only what questions touch.
 
 A build is written into a fresh version folder and published by replacing CURRENT, so an
-interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadable.
+interrupted ingest (Ctrl-C, kill -9) leaves the previous version live and loadable. Versions
+older than the live one are renamed ``.trash-…`` when a build starts and deleted beside it.
 """
 
 from __future__ import annotations
@@ -165,6 +166,39 @@ def publish(index_dir: Path, build_dir: Path, version: str) -> Path:
     return final
 
 
+TRASH = ".trash-"  # a folder set aside for deletion (``set_aside_superseded``)
+
+
+def set_aside_superseded(index_dir: Path) -> list[Path]:
+    """Before a build, under ``writer_lock``: rename every version folder but the live one,
+    every build folder (none is being written: the lock is held) and any trash left by a killed
+    ingest to ``.trash-…`` names, and return them for deletion. These are the folders the
+    build's ``publish`` would delete (it keeps the new version and the one it replaces, live
+    now); set aside at once, they can be deleted beside the build instead of after it (~0.4 s
+    for the 1.7 GB of a 100k-chunk version). Nothing is set aside when CURRENT is unreadable."""
+    live = live_folder(index_dir)
+    if live is None or not live.is_dir():
+        return []
+    aside = []
+    for entry in index_dir.iterdir():
+        name = entry.name
+        if not entry.is_dir() or name == live.name or not name.startswith(("v-", ".building-", TRASH)):
+            continue
+        target = entry if name.startswith(TRASH) else index_dir / f"{TRASH}{os.getpid()}-{name}"
+        try:
+            if target != entry:
+                os.rename(entry, target)
+            aside.append(target)
+        except OSError:
+            continue  # left for publish (or the next ingest) to delete
+    return aside
+
+
+def remove_folders(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def write_index(
     index_dir: Path,
     manifest: dict,
@@ -229,17 +263,50 @@ def _write_version(build: Path, manifest: dict, documents: list[Document], chunk
 def _write_documents(build: Path, documents: list[Document], previous: IndexStore | None) -> None:
     """documents.json, byte for byte what ``json.dumps`` of the list writes, and where each
     document lies in it. A document of ``previous`` is copied as its bytes there: encoding
-    ~66 MB of text again took ~0.5 s of a one-document re-ingest at 1,000 documents."""
-    parts = []
+    ~66 MB of text again took ~0.5 s of a one-document re-ingest at 1,000 documents; copied
+    file to file, in runs of documents that lie together there (``_copy_span``), the ~66 MB
+    does not pass through Python either."""
+    parts: list[bytes | tuple[int, int]] = []  # a new document's JSON, or where an old one lies
     for doc in documents:
-        part = previous.document_json(doc) if previous is not None else None
-        parts.append(part if part is not None else
+        at = previous.document_range(doc) if previous is not None else None
+        parts.append(at if at is not None else
                      json.dumps(document_to_json(doc), ensure_ascii=False).encode("utf-8"))
-    sizes = np.array([len(p) for p in parts], dtype=np.int64)
+    sizes = np.array([p[1] - p[0] if isinstance(p, tuple) else len(p) for p in parts], dtype=np.int64)
     starts = 1 + np.concatenate([[0], np.cumsum(sizes + 2)])[:len(sizes)].astype(np.int64)  # "[", ", "
-    with open(build / "documents.json", "wb") as handle:
-        handle.write(b"[" + b", ".join(parts) + b"]")
+    copied = any(isinstance(p, tuple) for p in parts)
+    source = previous.path / "documents.json" if previous is not None and copied else os.devnull
+    with open(build / "documents.json", "wb", buffering=0) as out, open(source, "rb") as old:
+        out.write(b"[")
+        i = 0
+        while i < len(parts):
+            if i:
+                out.write(b", ")
+            if isinstance(parts[i], bytes):
+                out.write(parts[i])
+                i += 1
+                continue
+            j = i + 1  # documents that follow each other in the old file, ", " between them
+            while j < len(parts) and isinstance(parts[j], tuple) and parts[j][0] == parts[j - 1][1] + 2:
+                j += 1
+            _copy_span(old, out, parts[i][0], parts[j - 1][1])
+            i = j
+        out.write(b"]")
     np.save(build / DOCUMENT_RANGES, np.stack([starts, starts + sizes], axis=1).reshape(-1, 2))
+
+
+def _copy_span(source, out, start: int, end: int) -> None:
+    """Bytes ``start:end`` of the open file ``source`` appended to the unbuffered ``out``: by
+    the kernel where it can (``copy_file_range``), else read and written."""
+    while start < end:
+        try:
+            done = os.copy_file_range(source.fileno(), out.fileno(), end - start, start)
+        except (OSError, AttributeError):
+            done = 0
+        if done <= 0:
+            source.seek(start)
+            out.write(source.read(end - start))
+            return
+        start += done
 
 
 def _save_array(path: Path, array: np.ndarray) -> None:
@@ -445,33 +512,31 @@ class IndexStore:
                 self._derived[name] = compute()
             return self._derived[name]
 
-    def document_json(self, doc: Document) -> bytes | None:
-        """``doc`` as this version's documents.json holds it, when ``doc`` is this store's own
-        document (so unchanged); None when it is not, or the version has no usable ranges."""
-        if self.documents.get(doc.meta.doc_id) is not doc or self._document_bytes is None:
+    def document_range(self, doc: Document) -> tuple[int, int] | None:
+        """Where ``doc`` lies in this version's documents.json (bytes), when ``doc`` is this
+        store's own document (so unchanged); None when it is not, or the version has no usable
+        ranges."""
+        if self.documents.get(doc.meta.doc_id) is not doc or self._document_ranges is None:
             return None
-        data, ranges = self._document_bytes
-        start, end = ranges[doc.meta.doc_id]
-        return data[start:end]
+        return self._document_ranges[doc.meta.doc_id]
 
     @cached_property
-    def _document_bytes(self) -> tuple[bytes, dict[str, tuple[int, int]]] | None:
-        """(documents.json's bytes, doc id → its byte range) when the ranges fit the file: one
-        range per document, in order, each right after the previous one's ", "."""
+    def _document_ranges(self) -> dict[str, tuple[int, int]] | None:
+        """doc id → its byte range in documents.json, when the ranges fit the file: one range
+        per document, in order, each right after the previous one's ", "."""
         try:
             ranges = np.load(self.path / DOCUMENT_RANGES, allow_pickle=False)
-            data = (self.path / "documents.json").read_bytes()
+            size = (self.path / "documents.json").stat().st_size
         except (OSError, ValueError):
             return None
         starts, ends = (ranges[:, 0], ranges[:, 1]) if ranges.ndim == 2 else (ranges, ranges)
         fits = (ranges.ndim == 2 and ranges.shape == (len(self.documents), 2)
-                and (not len(ranges) or (int(starts[0]) == 1 and int(ends[-1]) == len(data) - 1
+                and (not len(ranges) or (int(starts[0]) == 1 and int(ends[-1]) == size - 1
                                           and bool((starts[1:] == ends[:-1] + 2).all())
                                           and bool((ends > starts).all()))))
         if not fits:
             return None
-        return data, dict(zip(self.documents, zip(starts.tolist(), ends.tolist(), strict=True),
-                              strict=True))
+        return dict(zip(self.documents, zip(starts.tolist(), ends.tolist(), strict=True), strict=True))
 
     @property
     def version(self) -> str:

@@ -6,9 +6,9 @@
 chunks its full ingest alone (embedding ~100k chunks) takes most of an hour on two cores. This
 re-ingests an existing index in-process with a stand-in embedder (a unit vector seeded by each
 text's hash, 384 dimensions, no model), so what is timed is everything but the changed
-document's embedding: the index's own work. ``--edit`` appends a sentence to FILE first (as
-``bench scale`` does); ``--profile`` adds the cumulative seconds of the main stages (profiling
-slows Python-heavy stages by ~20%: read the total of a plain run).
+document's embedding: the index's own work. ``--edit`` appends a paragraph to FILE first (as
+``bench scale`` does; a new one each run); ``--profile`` adds the cumulative seconds of the main
+stages (profiling slows Python-heavy stages by ~20%: read the total of a plain run).
 
 The previous version should have been written by the same code: its caches (standard-text
 state, BM25 words) are what make a re-ingest incremental.
@@ -55,6 +55,15 @@ class StandInEmbedder:
         return _vector(text)
 
 
+def edit_file(path: Path) -> None:
+    """Append to ``path`` a paragraph it does not hold yet: the n-th run appends the n-th
+    meeting's update. (The same paragraph again would be dropped by the cleaner as a block
+    repeated within the document: the text, and so every chunk, would be as before.)"""
+    meetings = path.read_text(encoding="utf-8", errors="replace").count("Update: at its meeting")
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(EDIT.replace("this month", f"number {meetings + 1} this month"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", required=True, type=Path)
@@ -65,8 +74,7 @@ def main() -> None:
     from ingest.build import ingest
 
     if args.edit:
-        with open(args.edit, "a", encoding="utf-8") as handle:
-            handle.write(EDIT)
+        edit_file(args.edit)
     settings = replace(Settings(), corpus_dir=args.corpus, index_dir=args.index)
     profile = cProfile.Profile() if args.profile else None
     started = time.perf_counter()

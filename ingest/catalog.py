@@ -62,8 +62,12 @@ def load_catalog(corpus_dir: Path) -> dict[str, dict]:
         return {}
     import yaml
 
+    # libyaml's parser when PyYAML has it: the same safe loading (tags resolved and values
+    # built by the same Python code), ~9x faster; a 1,000-entry catalogue took 0.3-0.4 s of
+    # every re-ingest in the pure-Python parser
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path} is not valid YAML ({exc.__class__.__name__}); fix or remove it") from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -180,7 +181,19 @@ def test_modified_document_reembeds_only_its_chunks(fake_index) -> None:
     assert report.unchanged == tuple(d for d in SEED_IDS if d != NEWS)
     new = load_index(settings)
     news_chunks = [c for c in new.chunks if c.doc_id == NEWS]
-    assert embedder.texts_embedded == len(news_chunks) and embedder.passage_calls == 1
+    # only the chunks the appended paragraph changed are embedded: the others are embedded as
+    # the same text with the same header as before, and keep their vectors
+    def embedded_as(store, chunk):
+        return embedding_text(chunk, store.documents[chunk.doc_id].meta, word_count,
+                              settings.chunking.header_budget)
+
+    before = {embedded_as(old, c) for c in old.chunks if c.doc_id == NEWS}
+    changed = [c for c in news_chunks if embedded_as(new, c) not in before]
+    assert 0 < len(changed) < len(news_chunks)
+    assert embedder.texts_embedded == len(changed) and embedder.passage_calls == 1
+    for row, chunk in enumerate(new.chunks):  # kept or embedded: the vectors a rebuild gives
+        if chunk.doc_id == NEWS:
+            assert np.allclose(new.vectors[row], fake_vector(embedded_as(new, chunk)), atol=1e-6)
     assert "waste collection contracts" in new.documents[NEWS].text
     assert new.version != old.version
     # every other document keeps its chunks, vectors and sentence vectors exactly
@@ -193,6 +206,18 @@ def test_modified_document_reembeds_only_its_chunks(fake_index) -> None:
         assert np.array_equal(new.vectors[row], old.vectors[old_row])
         assert np.array_equal(new.chunk_sentence_vectors(row), old.chunk_sentence_vectors(old_row))
     assert len(new.chunks) == len(old.chunks) - sum(c.doc_id == NEWS for c in old.chunks) + len(news_chunks)
+
+
+def test_a_change_that_leaves_every_chunk_as_it_was_embeds_nothing(fake_index) -> None:
+    settings, old = fake_index
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n\n", encoding="utf-8")  # blank lines
+    report = run(settings, ExplodingEmbedder())  # fails the test if anything is embedded
+    assert report.updated == (NEWS,) and report.wrote_index
+    new = load_index(settings)
+    assert [c.text for c in new.chunks] == [c.text for c in old.chunks]
+    assert np.array_equal(new.vectors, old.vectors)
+    assert np.array_equal(new.sentence_vectors, old.sentence_vectors)
 
 
 def test_catalogue_change_updates_only_that_document(fake_index) -> None:
@@ -621,6 +646,10 @@ def test_a_file_changed_just_before_it_was_hashed_is_hashed_again(fake_settings)
     assert not any("stat" in e for e in entries.values())
 
 
+def _raises_oserror(*args, **kwargs):
+    raise OSError("copy_file_range not supported here")
+
+
 def test_unchanged_documents_are_copied_as_their_bytes_not_encoded_again(fake_index, monkeypatch) -> None:
     from assistant import store as store_module
 
@@ -635,8 +664,21 @@ def test_unchanged_documents_are_copied_as_their_bytes_not_encoded_again(fake_in
     assert encoded == [NEWS]
     new = load_index(settings)
     assert all(new.documents[d] == old.documents[d] for d in SEED_IDS if d != NEWS)
+    # the file is, byte for byte, the one encoding every document writes
+    every = [store_module.document_to_json(new.documents[d]) for d in sorted(new.documents)]
+    written = (new.path / "documents.json").read_bytes()
+    assert written == json.dumps(every, ensure_ascii=False).encode("utf-8")
+    # the same when the kernel cannot copy between the files: read and written instead
+    kernel_copy = store_module.os.copy_file_range
+    monkeypatch.setattr(store_module.os, "copy_file_range", _raises_oserror)
+    path.write_text(path.read_text(encoding="utf-8") + "\nA second new paragraph.\n", encoding="utf-8")
+    run(settings)
+    again = load_index(settings)
+    every = [store_module.document_to_json(again.documents[d]) for d in sorted(again.documents)]
+    assert (again.path / "documents.json").read_bytes() == json.dumps(every, ensure_ascii=False).encode()
+    monkeypatch.setattr(store_module.os, "copy_file_range", kernel_copy)
     # ranges that do not fit their file are not used: every document is encoded again
-    ranges = new.path / store_module.DOCUMENT_RANGES
+    ranges = again.path / store_module.DOCUMENT_RANGES
     np.save(ranges, np.load(ranges)[:-1])
     encoded.clear()
     path.write_text(path.read_text(encoding="utf-8") + "\nAnd one more.\n", encoding="utf-8")
@@ -682,3 +724,43 @@ def test_ingest_leaves_the_collector_as_it_found_it(fake_index) -> None:
         assert gc.get_freeze_count() > frozen // 2  # not unfrozen (some were freed since)
     finally:
         gc.unfreeze()
+
+
+def test_huge_page_advice_is_off_while_building_and_restored_after(fake_index, monkeypatch) -> None:
+    from numpy._core import multiarray
+
+    from ingest import build
+
+    settings, _ = fake_index
+    _add_document(settings)
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    during = []
+    real = build._build
+    monkeypatch.setattr(build, "_build", lambda *a, **k: (
+        during.append(multiarray._set_madvise_hugepage(False)), real(*a, **k))[1])
+    before = multiarray._set_madvise_hugepage(True)
+    try:
+        assert run(settings).added == ("norfolk-2019-review",)
+        assert during == [False]
+        assert multiarray._set_madvise_hugepage(before) is True  # as it was before the ingest
+    finally:
+        multiarray._set_madvise_hugepage(before)
+
+
+def test_superseded_folders_are_deleted_beside_the_build_the_live_one_kept(fake_index) -> None:
+    from assistant.store import TRASH, set_aside_superseded
+
+    settings, old = fake_index
+    index_dir = Path(settings.index_dir)
+    for name in ("v-20200101T000000-aaaaaaaaaaaa", ".building-20200101T000000-1", f"{TRASH}1-v-x"):
+        (index_dir / name).mkdir()
+        (index_dir / name / "vectors.npy").write_bytes(b"old")
+    _add_document(settings)
+    run(settings)
+    names = sorted(p.name for p in index_dir.iterdir() if p.is_dir())
+    assert names == sorted([old.path.name, load_index(settings).path.name])  # new + replaced
+    # nothing is set aside while CURRENT names no folder: which one is live is unknown
+    (index_dir / "v-20200101T000000-bbbbbbbbbbbb").mkdir()
+    (index_dir / POINTER).write_text("v-missing")
+    assert set_aside_superseded(index_dir) == []
+    assert (index_dir / "v-20200101T000000-bbbbbbbbbbbb").is_dir()

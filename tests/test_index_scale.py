@@ -238,11 +238,15 @@ def test_a_re_ingest_rechecks_only_the_sentences_a_change_can_affect(fake_index,
     assert (store.path / "derived" / f"{STANDARD_STATE}.npz").exists()
     searches = _standard_text_searches(monkeypatch)
     path = Path(settings.corpus_dir) / f"{NEWS}.txt"
-    path.write_text(path.read_text(encoding="utf-8") + "\nThe council has appointed a new director.\n",
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "\nThe council has appointed a new director "
+                    "of housing, planning and regeneration services this spring.\n", encoding="utf-8")
     run(settings)
-    rows = len(searches[-1].state["starts"])
-    assert 0 < searches[-1].rechecked < rows
+    state = searches[-1].state
+    rows = len(state["starts"])
+    at = state["doc_ids"].tolist().index(NEWS)
+    news_rows = int(state["doc_rows"][at + 1] - state["doc_rows"][at])
+    # the new sentence, not the changed document's other sentences (they are as they were)
+    assert 0 < searches[-1].rechecked < news_rows < rows
     full_settings = dataclasses.replace(settings, index_dir=tmp_path / "full")
     run(full_settings, rebuild=True)
     assert searches[-1].rechecked == rows  # no earlier index: every sentence searched

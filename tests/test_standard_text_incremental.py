@@ -61,8 +61,9 @@ def stored(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return dict(np.load(buffer))
 
 
-# an edit: (0 add | 1 change | 2 remove | 3 change the council only, which document, new content)
-edit = st.tuples(st.integers(0, 3), st.integers(0, 50), document)
+# an edit: (0 add | 1 change | 2 remove | 3 change the council only | 4 add sentences (the
+# others kept, as when a paragraph is appended), which document, new content)
+edit = st.tuples(st.integers(0, 4), st.integers(0, 50), document)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,6 +87,10 @@ def test_rechecking_after_edits_equals_a_full_search(start, edits, max_postings,
             docs[target] = make_doc(target, council, sentences)
         elif kind == 2:
             del docs[target]
+        elif kind == 4:
+            old = docs[target]
+            docs[target] = make_doc(target, old.council,
+                                    [*(old.text[a:b] for a, b in old.spans), *sentences])
         else:
             old = docs[target]
             docs[target] = DocSentences(target, council, old.text, old.spans)
@@ -144,3 +149,20 @@ def test_a_state_whose_arrays_do_not_fit_together_means_a_full_search():
     state["member"] = state["member"][:-1]
     again = find_standard_text(docs, IGNORE, 0.6, previous=state)
     assert again.rechecked == len(again.state["starts"]) and again.found
+
+
+def test_a_document_that_gains_a_sentence_rechecks_that_sentence_not_the_others():
+    rng = np.random.default_rng(1)
+    own = [[" ".join(rng.choice(WORDS, 12)) for _ in range(4)] for _ in range(6)]
+    texts = [["the peer team met the staff on the review plan", *own[i]] for i in range(6)]
+    docs = [make_doc(f"d{i}", COUNCILS[i % 3], texts[i]) for i in range(6)]
+    first = find_standard_text(docs, IGNORE, 0.6)
+    docs[1] = make_doc("d1", COUNCILS[1], [*texts[1], "alpha beta gamma delta epsilon zeta eta theta"])
+    grown = find_standard_text(docs, IGNORE, 0.6, previous=stored(first.state))
+    assert grown.rechecked == 1  # the new sentence; d1's five others are as they were
+    assert grown.found == find_standard_text(docs, IGNORE, 0.6).found
+    # the same sentences under another council are not the same: each is searched again
+    docs[1] = DocSentences("d1", COUNCILS[2], docs[1].text, docs[1].spans)
+    moved = find_standard_text(docs, IGNORE, 0.6, previous=stored(grown.state))
+    assert moved.rechecked >= 6
+    assert moved.found == find_standard_text(docs, IGNORE, 0.6).found
