@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Sequence
 
 from assistant.councils import council_names_in
@@ -161,6 +162,13 @@ def _post_is_elsewhere(after: str, councils: Sequence[str]) -> bool:
     return not any(body in c or c in body or body.split()[0] in c for c in councils)
 
 
+@lru_cache(maxsize=64)
+def _post_pattern(post: str) -> re.Pattern[str]:
+    """The post's noun or a phrase naming its holder ("led by"), compiled once per post."""
+    forms = "|".join(re.escape(f) for f in load_domain().post_forms(post))
+    return re.compile(rf"\b(?:{forms})\b", re.I)
+
+
 def _counts(words: Sequence[str], counted: Sequence[str]) -> bool:
     """Do the words after a figure name what is counted? Stems of one family count too
     ("employees" → employe, "employs" → employ), when the shorter is at least five letters.
@@ -199,8 +207,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text))
     core = expected.post.removesuffix(" peer")
-    forms = "|".join(re.escape(f) for f in load_domain().post_forms(core))
-    for m in re.finditer(rf"\b(?:{forms})\b", text, re.I):
+    for m in _post_pattern(core).finditer(text):
         if text[:m.start()].lower().rstrip().endswith("deputy") and core == "leader":
             continue  # "Deputy Leader" does not name the leader
         if councils and not expected.post.endswith(" peer") and _post_is_elsewhere(text[m.end():], councils):

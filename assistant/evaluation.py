@@ -167,12 +167,10 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
         ranked = [(p.meta.doc_id, p.chunk.text) for p in ranking.passages]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
         confidence = ranking.confidence
-        quotes = [(p.meta.doc_id, _norm(" ".join(p.quoted))) for p in answer.passages if p.quoted]
-        quote_hit = q.answerable and not answer.abstained and any(
-            d == g.doc and _norm(phrase) in t for d, t in quotes for g in q.gold for phrase in g.phrases)
+        quotes = [(p.meta.doc_id, " ".join(p.quoted)) for p in answer.passages if p.quoted]
+        quote_hit = q.answerable and not answer.abstained and any(is_hit(quote, q.gold) for quote in quotes)
         opening = first_quote(answer)
-        first_quote_hit = quote_hit and opening is not None and any(
-            opening[0] == g.doc and _norm(phrase) in _norm(opening[1]) for g in q.gold for phrase in g.phrases)
+        first_quote_hit = quote_hit and opening is not None and bool(is_hit(opening, q.gold))
         results.append(QuestionResult(
             id=q.id, type=q.type, split=q.split, answerable=q.answerable, first_hit=first, ndcg=ndcg,
             coverage=coverage, abstained=answer.abstained, confidence=confidence,
@@ -244,7 +242,7 @@ def _standard_quotes(answer, standard: frozenset[tuple[str, int]]) -> int:
     count = 0
     for passage in answer.passages:
         chunk = passage.chunk
-        texts = {chunk.text[s.start - chunk.start:s.end - chunk.start]: s.start for s in chunk.sentences}
+        texts = dict(zip(chunk.sentence_texts(), (s.start for s in chunk.sentences), strict=True))
         count += sum(1 for q in passage.quoted if (passage.meta.doc_id, texts.get(q, -1)) in standard)
     return count
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.boilerplate import standard_text
+from assistant.dates import states_own_date
 from assistant.errors import UsageError
 from assistant.lexical import bm25_scores
 from assistant.query import Query
@@ -294,7 +295,7 @@ class Retriever:
         found: dict[int, list[int]] = {}
         for row in rows:
             chunk = self.store.chunks[row]
-            texts = [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
+            texts = chunk.sentence_texts()
             given = [i for i, s in enumerate(chunk.sentences) if (chunk.doc_id, s.start) not in standard
                      and gives(texts, i, expected, councils, not_names)]
             if given:
@@ -307,14 +308,12 @@ class Retriever:
         from the rows giving a date (``_typed_rows``), so it needs ``typed_bonus`` on too."""
         if not (self.settings.retrieval.own_date_bonus and query.expected and query.expected.kind == "date"):
             return set()
-        from assistant.dates import states_own_date
-
         found = set()
         for row, given in typed.items():
             chunk = self.store.chunks[row]
             meta = self.store.documents[chunk.doc_id].meta
-            if any(states_own_date(chunk.text[s.start - chunk.start:s.end - chunk.start], meta)
-                   for s in (chunk.sentences[i] for i in given)):
+            texts = chunk.sentence_texts()
+            if any(states_own_date(texts[i], meta) for i in given):
                 found.add(row)
         return found
 

@@ -79,8 +79,7 @@ class Candidate:
 
 
 def sentence_texts(passage: Passage) -> list[str]:
-    chunk = passage.chunk
-    return [chunk.text[s.start - chunk.start:s.end - chunk.start] for s in chunk.sentences]
+    return passage.chunk.sentence_texts()
 
 
 def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, rank: int,
@@ -90,8 +89,7 @@ def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, 
                 own_kind: float = 0.0) -> tuple[float, ...]:
     """The feature vector of one sentence (order of ``FEATURES``)."""
     words = set(stems(text))
-    lexical = len(topic & words) / len(topic) if topic else 0.0
-    in_section = len(topic & section) / len(topic) if topic else 0.0
+    lexical, in_section = _share(topic, words), _share(topic, section)
     weight = idf or (lambda word: 1.0)
     total = sum(weight(w) for w in topic)
     rare = sum(weight(w) for w in topic & words) / total if total else 0.0

@@ -95,6 +95,10 @@ class Chunk:
     def section_title(self) -> str:
         return " › ".join(self.section)
 
+    def sentence_texts(self) -> list[str]:
+        """The text of each of its sentences, in order."""
+        return [self.text[s.start - self.start:s.end - self.start] for s in self.sentences]
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -142,7 +142,8 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
     chosen type's ``min_words`` is a page about such a document: the domain's short type."""
     lower = text[:30000].lower() + "\n" + furniture[:20000].lower()
     head = lower[:HEAD]
-    types = load_domain().document_types
+    domain = load_domain()
+    types = domain.document_types
     scores = {}
     for doc_type in types:
         score = 0.0
@@ -151,10 +152,9 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
             score += weight * (len(pattern.findall(lower)) + (HEAD_WEIGHT - 1) * len(pattern.findall(head)))
         if suffix and suffix.lower() in doc_type.suffixes:
             score += doc_type.suffix_weight
-        scores[doc_type.type] = score
-    best = max(scores, key=lambda k: scores[k])
-    chosen = next(t for t in types if t.type == (best if scores[best] > 0 else types[0].type))
-    domain = load_domain()
+        scores[doc_type] = score
+    best = max(types, key=scores.__getitem__)  # the first of the highest, as before
+    chosen = best if scores[best] > 0 else types[0]
     if domain.short_type and len(text.split()) < chosen.min_words:
         return domain.short_type
     return chosen.type
