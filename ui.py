@@ -406,7 +406,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     store = load(settings)
     retriever = Retriever(store, settings)
     retriever.search("peer challenge recommendations")  # loads the model now, not on the first question
-    corpus_facts(store).registry.find("")  # compiles the council-name patterns: seconds at 1,000 docs
+    facts = corpus_facts(store)
+    facts.registry.find("")  # compiles the council-name patterns: seconds at 1,000 docs
+    facts.glossary  # noqa: B018 - worked out with those patterns, once
     # The loaded index is a million long-lived objects: keep them out of every later garbage
     # collection, which would otherwise pause a question now and then to walk them all.
     gc.collect()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from assistant.abbreviations import definitions, gloss, glossary
 from assistant.answer_type import Expected, expected_answer
@@ -110,8 +110,17 @@ class CorpusFacts:
     domain: Domain = field(default_factory=load_domain)
     # council → years its documents are dated or report a visit in; empty: not known, no check
     doc_years: Mapping[str, frozenset[int]] = field(default_factory=dict)
-    # short form → long form of the abbreviations the documents define (not councils' names)
-    glossary: Mapping[str, str] = field(default_factory=dict)
+    # (short form, long form) of each abbreviation the documents define
+    abbreviations: tuple[tuple[str, str], ...] = ()
+
+    @cached_property
+    def glossary(self) -> Mapping[str, str]:
+        """Short form → long form of the abbreviations the documents define, but not councils'
+        names: a council's abbreviation ("CCC") is the registry's to read. Worked out on first
+        use, as it needs the registry's name patterns (a second at 1,000 documents), which an
+        ingest has no other use for."""
+        return {short: long for short, long in glossary(self.abbreviations).items()
+                if not self.registry.find(long.title())}
 
     def with_documents(self, metas: Iterable) -> CorpusFacts:
         """These facts with ``doc_years`` read from the documents' metadata."""
@@ -133,12 +142,9 @@ class CorpusFacts:
         """The facts from ``merge_text_facts`` of the documents' ``text_facts``."""
         domain = domain or load_domain()
         registry = CouncilRegistry(held_types, parts["names"], domain, frozenset(parts["common"]))
-        # a council's abbreviation ("CCC") is the registry's to read, not a gloss
-        terms = {short: long for short, long in glossary(parts.get("abbreviations", ())).items()
-                 if not registry.find(long.title())}
         return cls(registry, {c: frozenset(t) for c, t in held_types.items()},
                    frozenset(parts["years"]) | frozenset(doc_years), frozenset(parts["vocabulary"]),
-                   domain, glossary=terms)
+                   domain, abbreviations=tuple(tuple(p) for p in parts.get("abbreviations", ())))
 
 
 def text_facts(text: str, domain: Domain) -> dict[str, list]:
@@ -155,14 +161,16 @@ def text_facts(text: str, domain: Domain) -> dict[str, list]:
 
 def merge_text_facts(parts: Iterable[Mapping[str, list]]) -> dict[str, list]:
     """The ``text_facts`` of several documents as one, names in order of first appearance."""
-    merged: dict[str, dict] = {key: {} for key in ("names", "vocabulary", "common", "years", "abbreviations")}
-    for part in parts:  # an abbreviation is a [short, long] pair: a tuple, to be a key
-        for key, values in merged.items():
-            values.update(dict.fromkeys(tuple(v) if isinstance(v, list) else v
-                                        for v in part.get(key, ())))
-    return {"names": list(merged["names"]),
-            "abbreviations": [list(pair) for pair in sorted(merged["abbreviations"])],
-            **{k: sorted(v) for k, v in merged.items() if k not in ("names", "abbreviations")}}
+    names: dict[str, None] = {}  # ordered: the first document's spelling of a name comes first
+    pooled: dict[str, set] = {key: set() for key in ("vocabulary", "common", "years")}
+    abbreviations: set[tuple[str, ...]] = set()  # a [short, long] pair: a tuple, to be a key
+    for part in parts:
+        names.update(dict.fromkeys(part.get("names", ())))
+        for key, values in pooled.items():
+            values.update(part.get(key, ()))
+        abbreviations.update(map(tuple, part.get("abbreviations", ())))
+    return {"names": list(names), "abbreviations": [list(pair) for pair in sorted(abbreviations)],
+            **{k: sorted(v) for k, v in pooled.items()}}
 
 
 @dataclass(frozen=True)
