@@ -207,6 +207,8 @@ def _group(
     if max(_evidence(p) for p in passages) < settings.answer.abstain_threshold:
         return ComparisonGroup(council, year, passages, numbers, "", (), abstained=True)
     group = replace(result, passages=passages)
+    settings = replace(settings, selection=replace(settings.selection,
+                                                   max_quotes=settings.compare.quotes_per_group))
     answer = extractive_answer(query, group, settings, gather_evidence(query, group, store, settings, standard))
     return ComparisonGroup(
         council,

@@ -228,6 +228,8 @@ class AnswerSettings:
 class CompareSettings:
     per_council: int = setting(6, "passages searched per council before grouping by year")
     per_group: int = setting(3, "passages shown per council and year")
+    quotes_per_group: int = setting(
+        3, "most sentences quoted per council and year (antecedents they need come on top)")
     # Short terms score low against whole chunks, hence the best sentence's cosine.
     listing_threshold: float = setting(
         0.50, "best-sentence cosine for a semantic match in 'which reports mention X?'")
