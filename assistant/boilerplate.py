@@ -31,12 +31,19 @@ import numpy as np
 from assistant.lexical import ranges
 
 SHINGLE = 3
-MIN_WORDS = 8  # shorter sentences ("The peer team met staff.") are too generic to judge
+# A sentence this long is judged by its 3-grams. A shorter one is judged only as a whole: the
+# same words standing as a sentence in the documents of ``SHORT_COUNCILS`` councils or more
+# ("4. Financial planning and management", a theme every report lists). Two councils are not
+# enough: two peer teams may well write "The peers met staff." on their own.
+MIN_WORDS = 8
+SHORT_COUNCILS = 3
 PAIR_BLOCK = 4_000_000  # candidate (sentence, partner) pairs counted at once: ~150 MB of arrays
-STATE_FORMAT = 2  # 2: figures are words
+STATE_FORMAT = 3  # 2: figures are words; 3: short sentences as a whole
 # Figures are words here: "spent 3.5 days onsite" and "spent 4 days onsite" are the same template
 # stating different facts, and each council's own fact is not standard text.
 _WORD = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
+# a list item's number ("4. ", "(2) "): reports number the same item differently
+_ENUMERATOR = re.compile(r"^\W*\(?\d{1,3}[.)]\s")
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -47,6 +54,31 @@ def _mix(x: np.ndarray) -> np.ndarray:
         x = x ^ (x >> np.uint64(27))
         x = x * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> np.uint64(31))
+
+
+def short_hashes(texts: Iterable[str], ignore: frozenset[str]) -> np.ndarray:
+    """Per text a 64-bit hash of its words (council and place names and a list item's number
+    left out) when it has fewer than ``MIN_WORDS`` of them, else 0 (and 0 for no words)."""
+    keys = []
+    for text in texts:
+        words = [w for w in _WORD.findall(_ENUMERATOR.sub("", text.lower(), count=1)) if w not in ignore]
+        keys.append(" ".join(words) if 0 < len(words) < MIN_WORDS else "")
+    hashes = _word_hashes(keys)
+    hashes[np.array([not k for k in keys], dtype=bool)] = 0
+    return hashes
+
+
+def _short_marks(hashes: np.ndarray, council: np.ndarray, min_councils: int = SHORT_COUNCILS) -> np.ndarray:
+    """Marks of the short sentences (``hashes`` from ``short_hashes``, 0: not short) whose words
+    stand as a sentence in the documents of at least ``min_councils`` councils."""
+    marks = np.zeros(len(hashes), dtype=bool)
+    short = np.flatnonzero(hashes != 0)
+    if not len(short):
+        return marks
+    pairs = np.unique(np.stack([hashes[short], council[short].astype(np.uint64)]), axis=1)
+    values, spread = np.unique(pairs[0], return_counts=True)  # councils per hash
+    marks[short] = np.isin(hashes[short], values[spread >= min_councils])
+    return marks
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
@@ -213,10 +245,11 @@ def recurring_sentences(sentences: Iterable[tuple[Hashable, str, str]], ignore: 
     sizes, grams = shingle_sentences(texts, ignore)
     rows = np.flatnonzero(sizes)
     names = {c: i for i, c in enumerate(sorted(set(councils)))}
-    council = np.array([names[councils[r]] for r in rows], dtype=np.int64)
-    sh = Shingled.build(np.concatenate([[0], np.cumsum(sizes[rows])]), grams, council)
+    every = np.array([names[c] for c in councils], dtype=np.int64)
+    sh = Shingled.build(np.concatenate([[0], np.cumsum(sizes[rows])]), grams, every[rows])
     marks = _search_all(sh, min_jaccard, max_postings)
-    return frozenset(keys[r] for r in rows[marks])
+    short = _short_marks(short_hashes(texts, ignore), every)
+    return frozenset(keys[r] for r in rows[marks]) | frozenset(keys[r] for r in np.flatnonzero(short))
 
 
 def _search_all(sh: Shingled, min_jaccard: float, max_postings: int) -> np.ndarray:
@@ -257,7 +290,8 @@ class StandardText:
 
 
 _STATE_KEYS = ("meta", "doc_ids", "doc_sigs", "doc_rows", "councils", "council", "starts",
-               "member", "offsets", "grams", "by_gram", "by_row")
+               "member", "offsets", "grams", "by_gram", "by_row", "short_doc_rows", "short_hash",
+               "short_start")
 
 
 def find_standard_text(docs: Sequence[DocSentences], ignore: frozenset[str], min_jaccard: float,
@@ -266,7 +300,7 @@ def find_standard_text(docs: Sequence[DocSentences], ignore: frozenset[str], min
     """The standard text of ``docs``; ``previous`` is the ``state`` of an earlier search,
     used when it was made with the same ignored words and thresholds (else: a full search)."""
     meta = json.dumps({"format": STATE_FORMAT, "shingle": SHINGLE, "min_words": MIN_WORDS,
-                       "min_jaccard": min_jaccard, "max_postings": max_postings,
+                       "short_councils": SHORT_COUNCILS, "min_jaccard": min_jaccard, "max_postings": max_postings,
                        "ignore": sorted(ignore)})
     usable = previous is not None and _consistent(previous) and str(previous["meta"][()]) == meta
     sigs = [d.signature() for d in docs]
@@ -285,7 +319,12 @@ def find_standard_text(docs: Sequence[DocSentences], ignore: frozenset[str], min
     doc_of = np.repeat(np.arange(len(docs)), np.diff(table["doc_rows"]))
     found = frozenset(zip((docs[d].doc_id for d in doc_of[member].tolist()),
                           table["starts"][member].tolist()))
-    state = {**{k: table[k] for k in ("doc_rows", "councils", "council", "starts", "offsets", "grams")},
+    short = _short_marks(table["short_hash"], table["short_council"])
+    short_doc = np.repeat(np.arange(len(docs)), np.diff(table["short_doc_rows"]))
+    found |= frozenset(zip((docs[d].doc_id for d in short_doc[short].tolist()),
+                           table["short_start"][short].tolist()))
+    state = {**{k: table[k] for k in ("doc_rows", "councils", "council", "starts", "offsets", "grams",
+                                      "short_doc_rows", "short_hash", "short_start")},
              "meta": np.array(meta), "doc_ids": np.array([d.doc_id for d in docs], dtype=str),
              "doc_sigs": np.array(sigs, dtype=str), "member": member, "by_gram": sh.by_gram,
              "by_row": sh.by_row}
@@ -301,6 +340,9 @@ def _consistent(state: dict[str, np.ndarray]) -> bool:
             and int(state["doc_rows"][-1]) == rows and len(state["offsets"]) == rows + 1
             and int(state["offsets"][-1]) == pairs == len(state["by_gram"]) == len(state["by_row"])
             and len(state["member"]) == rows == len(state["council"])
+            and len(state["short_doc_rows"]) == len(state["doc_ids"]) + 1
+            and int(state["short_doc_rows"][-1]) == len(state["short_hash"]) == len(state["short_start"])
+            and state["short_hash"].dtype == np.uint64
             and state["grams"].dtype == np.uint64 and state["by_gram"].dtype == np.uint64
             and (not rows or int(state["council"].max()) < len(state["councils"])))
 
@@ -319,6 +361,11 @@ def _assemble(docs: Sequence[DocSentences], fresh: list[int], ignore: frozenset[
             owner.append(i)
             starts.append(a)
     sizes, grams = shingle_sentences(texts, ignore)
+    short = short_hashes(texts, ignore)
+    is_short = short != 0
+    s_owner, s_hash, s_start = (np.array(owner, np.int64)[is_short], short[is_short],
+                                np.array(starts, np.int64)[is_short])
+    s_first = np.concatenate([[0], np.cumsum(np.bincount(s_owner, minlength=len(docs)))])
     keep = sizes > 0
     f_owner, f_starts, f_sizes = np.array(owner, np.int64)[keep], np.array(starts, np.int64)[keep], sizes[keep]
     f_first = np.concatenate([[0], np.cumsum(np.bincount(f_owner, minlength=len(docs)))])
@@ -335,8 +382,16 @@ def _assemble(docs: Sequence[DocSentences], fresh: list[int], ignore: frozenset[
             parts["council"].append(np.full(r1 - r0, number[d.council], np.int64))
             parts["source"].append(_same_as_before(d, f_offsets[r0:r1 + 1] - f_offsets[r0],
                                                    parts["grams"][-1], old, old_at.get(d.doc_id)))
+            q0, q1 = s_first[i], s_first[i + 1]
+            parts["short_hash"].append(s_hash[q0:q1])
+            parts["short_start"].append(s_start[q0:q1])
+            parts["short_council"].append(np.full(q1 - q0, number[d.council], np.int64))
             continue
         j = old_at[d.doc_id]
+        q0, q1 = int(old["short_doc_rows"][j]), int(old["short_doc_rows"][j + 1])
+        parts["short_hash"].append(old["short_hash"][q0:q1])
+        parts["short_start"].append(old["short_start"][q0:q1])
+        parts["short_council"].append(np.full(q1 - q0, number[d.council], np.int64))
         r0, r1 = int(old["doc_rows"][j]), int(old["doc_rows"][j + 1])
         o = old["offsets"]
         parts["sizes"].append(np.diff(o[r0:r1 + 1]))
@@ -347,6 +402,11 @@ def _assemble(docs: Sequence[DocSentences], fresh: list[int], ignore: frozenset[
     table = {k: np.concatenate(parts[k]) if parts[k] else np.zeros(0, np.int64)
              for k in ("sizes", "grams", "starts", "council", "source")}
     table["grams"] = table["grams"].astype(np.uint64, copy=False)
+    for k in ("short_hash", "short_start", "short_council"):
+        table[k] = np.concatenate(parts[k]) if parts[k] else np.zeros(0, np.int64)
+    table["short_hash"] = table["short_hash"].astype(np.uint64, copy=False)
+    table["short_doc_rows"] = np.concatenate(
+        [[0], np.cumsum([len(h) for h in parts["short_hash"]])]).astype(np.int64)
     table["offsets"] = np.concatenate([[0], np.cumsum(table.pop("sizes"))]).astype(np.int64)
     table["doc_rows"] = np.concatenate([[0], np.cumsum([len(s) for s in parts["starts"]])]).astype(np.int64)
     table["councils"] = np.array(councils, dtype=str)

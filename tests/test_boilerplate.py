@@ -45,3 +45,12 @@ def test_one_template_stating_different_figures_is_not_standard_text():
     two = "The medium term financial plan shows a gap of 3.8 million pounds by 2025/26, mainly from pay."
     assert recurring_sentences([("a", "N", one), ("b", "W", two)]) == frozenset()
     assert recurring_sentences([("a", "N", one), ("b", "W", one)]) == {"a", "b"}
+
+
+def test_a_short_line_standing_in_three_councils_documents_is_standard_text():
+    """A theme every report lists is furniture; in two councils' documents it may be chance."""
+    theme = "4. Financial planning and management"
+    two = [("a", "N", theme), ("b", "W", theme + ".")]
+    assert recurring_sentences(two) == frozenset()
+    assert recurring_sentences([*two, ("c", "S", "Financial planning and management")]) == {"a", "b", "c"}
+    assert recurring_sentences([*two, ("c", "N", theme)]) == frozenset()  # one council twice

@@ -12,7 +12,13 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.boilerplate import MIN_WORDS, DocSentences, find_standard_text, recurring_sentences
+from assistant.boilerplate import (
+    MIN_WORDS,
+    SHORT_COUNCILS,
+    DocSentences,
+    find_standard_text,
+    recurring_sentences,
+)
 
 WORDS = ["peer", "team", "council", "review", "plan", "staff", "budget", "the", "of", "and",
          "progress", "offer"]
@@ -23,13 +29,18 @@ IGNORE = frozenset({"council"})
 def definition(sentences: list[tuple[object, str, str]], ignore: frozenset[str], min_jaccard: float,
                max_postings: int) -> set:
     """Every pair of sentences of different councils, tested as the module's docstring says."""
-    grams = {}
+    grams, short = {}, {}
     for key, council, text in sentences:
         words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in ignore]
         if len(words) >= MIN_WORDS:
             grams[key] = (council, frozenset(zip(words, words[1:], words[2:])))
+        elif words:  # a short sentence: the same words in SHORT_COUNCILS councils' documents
+            short[key] = (council, tuple(words))
+    spread = {}
+    for council, words in short.values():
+        spread.setdefault(words, set()).add(council)
     count = Counter(g for _, shingles in grams.values() for g in shingles)
-    found = set()
+    found = {key for key, (_, words) in short.items() if len(spread[words]) >= SHORT_COUNCILS}
     for (i, (ci, a)), (j, (cj, b)) in itertools.combinations(grams.items(), 2):
         shared = sum(1 for g in a & b if count[g] <= max_postings)
         if ci != cj and (a == b or shared / (len(a) + len(b) - shared) >= min_jaccard):
