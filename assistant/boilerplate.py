@@ -75,9 +75,13 @@ def _short_marks(hashes: np.ndarray, council: np.ndarray, min_councils: int = SH
     short = np.flatnonzero(hashes != 0)
     if not len(short):
         return marks
-    pairs = np.unique(np.stack([hashes[short], council[short].astype(np.uint64)]), axis=1)
-    values, spread = np.unique(pairs[0], return_counts=True)  # councils per hash
-    marks[short] = np.isin(hashes[short], values[spread >= min_councils])
+    order = short[np.lexsort((council[short], hashes[short]))]  # by hash, then council
+    h, c = hashes[order], council[order]
+    new_hash = np.r_[True, h[1:] != h[:-1]]
+    first_of_council = new_hash | np.r_[True, c[1:] != c[:-1]]
+    group = np.cumsum(new_hash) - 1
+    spread = np.bincount(group, weights=first_of_council)  # councils per hash
+    marks[order] = spread[group] >= min_councils
     return marks
 
 
