@@ -56,20 +56,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def short_hashes(texts: Iterable[str], ignore: frozenset[str]) -> np.ndarray:
-    """Per text a 64-bit hash of its words (council and place names and a list item's number
-    left out) when it has fewer than ``MIN_WORDS`` of them, else 0 (and 0 for no words)."""
-    keys = []
-    for text in texts:
-        words = [w for w in _WORD.findall(_ENUMERATOR.sub("", text.lower(), count=1)) if w not in ignore]
-        keys.append(" ".join(words) if 0 < len(words) < MIN_WORDS else "")
-    hashes = _word_hashes(keys)
-    hashes[np.array([not k for k in keys], dtype=bool)] = 0
-    return hashes
-
-
 def _short_marks(hashes: np.ndarray, council: np.ndarray, min_councils: int = SHORT_COUNCILS) -> np.ndarray:
-    """Marks of the short sentences (``hashes`` from ``short_hashes``, 0: not short) whose words
+    """Marks of the short sentences (``hashes`` from ``shingle_sentences``, 0: not short) whose words
     stand as a sentence in the documents of at least ``min_councils`` councils."""
     marks = np.zeros(len(hashes), dtype=bool)
     short = np.flatnonzero(hashes != 0)
@@ -91,18 +79,31 @@ def _word_hashes(words: list[str]) -> np.ndarray:
     return np.frombuffer(digests, dtype=np.uint64).copy()
 
 
-def shingle_sentences(texts: Iterable[str], ignore: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(sizes, grams): per text the number of distinct word 3-grams (0 below ``MIN_WORDS`` words,
-    council and place names left out) and, flat, each text's 3-grams as sorted 64-bit hashes.
-    Integers, not tuples of strings: 600k sentences' 3-grams fit in ~100 MB."""
+def shingle_sentences(texts: Iterable[str], ignore: frozenset[str]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sizes, grams, short): per text the number of distinct word 3-grams (0 below
+    ``MIN_WORDS`` words, council and place names left out); flat, each text's 3-grams as sorted
+    64-bit hashes; and per text below ``MIN_WORDS`` words a 64-bit hash of all of them (a list
+    item's number left out), 0 for the others and for a text of no words. Integers, not tuples
+    of strings: 600k sentences' 3-grams fit in ~100 MB."""
     vocabulary: dict[str, int] = {}
     ids: list[int] = []
     lengths: list[int] = []
-    for text in texts:
-        words = [w for w in _WORD.findall(text.lower()) if w not in ignore]
+    short_rows: list[int] = []
+    short_keys: list[str] = []
+    for i, text in enumerate(texts):
+        lower = text.lower()
+        words = [w for w in _WORD.findall(lower) if w not in ignore]
         lengths.append(len(words) if len(words) >= MIN_WORDS else 0)
         if len(words) >= MIN_WORDS:
             ids.extend([vocabulary.setdefault(w, len(vocabulary)) for w in words])
+        if _ENUMERATOR.match(lower):  # "4. " and seven words: short once the number is out
+            words = [w for w in _WORD.findall(_ENUMERATOR.sub("", lower, count=1)) if w not in ignore]
+        if 0 < len(words) < MIN_WORDS:
+            short_rows.append(i)
+            short_keys.append(" ".join(words))
+    short = np.zeros(len(lengths), np.uint64)
+    short[np.array(short_rows, dtype=np.int64)] = _word_hashes(short_keys)
     hashes = _word_hashes(list(vocabulary))[np.array(ids, dtype=np.int64)]
     words = np.array(lengths, dtype=np.int64)
     count = np.maximum(words - (SHINGLE - 1), 0)  # a text of n words has n - 2 3-grams
@@ -115,7 +116,7 @@ def shingle_sentences(texts: Iterable[str], ignore: frozenset[str]) -> tuple[np.
     grams, row = grams[order], row[order]
     new = np.ones(len(grams), dtype=bool)
     new[1:] = (grams[1:] != grams[:-1]) | (row[1:] != row[:-1])
-    return np.bincount(row[new], minlength=len(words)).astype(np.int64), grams[new]
+    return np.bincount(row[new], minlength=len(words)).astype(np.int64), grams[new], short
 
 
 @dataclass(frozen=True)
@@ -246,14 +247,14 @@ def recurring_sentences(sentences: Iterable[tuple[Hashable, str, str]], ignore: 
         keys.append(key)
         councils.append(council)
         texts.append(text)
-    sizes, grams = shingle_sentences(texts, ignore)
+    sizes, grams, short = shingle_sentences(texts, ignore)
     rows = np.flatnonzero(sizes)
     names = {c: i for i, c in enumerate(sorted(set(councils)))}
     every = np.array([names[c] for c in councils], dtype=np.int64)
     sh = Shingled.build(np.concatenate([[0], np.cumsum(sizes[rows])]), grams, every[rows])
     marks = _search_all(sh, min_jaccard, max_postings)
-    short = _short_marks(short_hashes(texts, ignore), every)
-    return frozenset(keys[r] for r in rows[marks]) | frozenset(keys[r] for r in np.flatnonzero(short))
+    marked = _short_marks(short, every)
+    return frozenset(keys[r] for r in rows[marks]) | frozenset(keys[r] for r in np.flatnonzero(marked))
 
 
 def _search_all(sh: Shingled, min_jaccard: float, max_postings: int) -> np.ndarray:
@@ -364,14 +365,13 @@ def _assemble(docs: Sequence[DocSentences], fresh: list[int], ignore: frozenset[
             texts.append(d.text[a:b])
             owner.append(i)
             starts.append(a)
-    sizes, grams = shingle_sentences(texts, ignore)
-    short = short_hashes(texts, ignore)
+    sizes, grams, short = shingle_sentences(texts, ignore)
+    owner_of, start_of = np.array(owner, np.int64), np.array(starts, np.int64)
     is_short = short != 0
-    s_owner, s_hash, s_start = (np.array(owner, np.int64)[is_short], short[is_short],
-                                np.array(starts, np.int64)[is_short])
+    s_owner, s_hash, s_start = owner_of[is_short], short[is_short], start_of[is_short]
     s_first = np.concatenate([[0], np.cumsum(np.bincount(s_owner, minlength=len(docs)))])
     keep = sizes > 0
-    f_owner, f_starts, f_sizes = np.array(owner, np.int64)[keep], np.array(starts, np.int64)[keep], sizes[keep]
+    f_owner, f_starts, f_sizes = owner_of[keep], start_of[keep], sizes[keep]
     f_first = np.concatenate([[0], np.cumsum(np.bincount(f_owner, minlength=len(docs)))])
     f_offsets = np.concatenate([[0], np.cumsum(f_sizes)])
     old_at = {doc_id: j for j, doc_id in enumerate(old["doc_ids"].tolist())} if old is not None else {}
