@@ -56,9 +56,10 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def _short_marks(hashes: np.ndarray, council: np.ndarray, min_councils: int = SHORT_COUNCILS) -> np.ndarray:
-    """Marks of the short sentences (``hashes`` from ``shingle_sentences``, 0: not short) whose words
-    stand as a sentence in the documents of at least ``min_councils`` councils."""
+def _short_marks(hashes: np.ndarray, council: np.ndarray,
+                 min_councils: int = SHORT_COUNCILS) -> np.ndarray:
+    """Marks of the short sentences (``hashes`` from ``shingle_sentences``, 0: not short) whose
+    words stand as a sentence in the documents of at least ``min_councils`` councils."""
     marks = np.zeros(len(hashes), dtype=bool)
     short = np.flatnonzero(hashes != 0)
     if not len(short):
@@ -98,7 +99,8 @@ def shingle_sentences(texts: Iterable[str], ignore: frozenset[str]
         if len(words) >= MIN_WORDS:
             ids.extend([vocabulary.setdefault(w, len(vocabulary)) for w in words])
         if _ENUMERATOR.match(lower):  # "4. " and seven words: short once the number is out
-            words = [w for w in _WORD.findall(_ENUMERATOR.sub("", lower, count=1)) if w not in ignore]
+            unnumbered = _ENUMERATOR.sub("", lower, count=1)
+            words = [w for w in _WORD.findall(unnumbered) if w not in ignore]
         if 0 < len(words) < MIN_WORDS:
             short_rows.append(i)
             short_keys.append(" ".join(words))
@@ -254,7 +256,7 @@ def recurring_sentences(sentences: Iterable[tuple[Hashable, str, str]], ignore: 
     sh = Shingled.build(np.concatenate([[0], np.cumsum(sizes[rows])]), grams, every[rows])
     marks = _search_all(sh, min_jaccard, max_postings)
     marked = _short_marks(short, every)
-    return frozenset(keys[r] for r in rows[marks]) | frozenset(keys[r] for r in np.flatnonzero(marked))
+    return frozenset(keys[r] for r in (*rows[marks], *np.flatnonzero(marked)))
 
 
 def _search_all(sh: Shingled, min_jaccard: float, max_postings: int) -> np.ndarray:
@@ -305,7 +307,8 @@ def find_standard_text(docs: Sequence[DocSentences], ignore: frozenset[str], min
     """The standard text of ``docs``; ``previous`` is the ``state`` of an earlier search,
     used when it was made with the same ignored words and thresholds (else: a full search)."""
     meta = json.dumps({"format": STATE_FORMAT, "shingle": SHINGLE, "min_words": MIN_WORDS,
-                       "short_councils": SHORT_COUNCILS, "min_jaccard": min_jaccard, "max_postings": max_postings,
+                       "short_councils": SHORT_COUNCILS, "min_jaccard": min_jaccard,
+                       "max_postings": max_postings,
                        "ignore": sorted(ignore)})
     usable = previous is not None and _consistent(previous) and str(previous["meta"][()]) == meta
     sigs = [d.signature() for d in docs]
@@ -328,8 +331,9 @@ def find_standard_text(docs: Sequence[DocSentences], ignore: frozenset[str], min
     short_doc = np.repeat(np.arange(len(docs)), np.diff(table["short_doc_rows"]))
     found |= frozenset(zip((docs[d].doc_id for d in short_doc[short].tolist()),
                            table["short_start"][short].tolist()))
-    state = {**{k: table[k] for k in ("doc_rows", "councils", "council", "starts", "offsets", "grams",
-                                      "short_doc_rows", "short_hash", "short_start")},
+    kept = ("doc_rows", "councils", "council", "starts", "offsets", "grams", "short_doc_rows",
+            "short_hash", "short_start")
+    state = {**{k: table[k] for k in kept},
              "meta": np.array(meta), "doc_ids": np.array([d.doc_id for d in docs], dtype=str),
              "doc_sigs": np.array(sigs, dtype=str), "member": member, "by_gram": sh.by_gram,
              "by_row": sh.by_row}
@@ -346,7 +350,8 @@ def _consistent(state: dict[str, np.ndarray]) -> bool:
             and int(state["offsets"][-1]) == pairs == len(state["by_gram"]) == len(state["by_row"])
             and len(state["member"]) == rows == len(state["council"])
             and len(state["short_doc_rows"]) == len(state["doc_ids"]) + 1
-            and int(state["short_doc_rows"][-1]) == len(state["short_hash"]) == len(state["short_start"])
+            and int(state["short_doc_rows"][-1]) == len(state["short_hash"])
+            == len(state["short_start"])
             and state["short_hash"].dtype == np.uint64
             and state["grams"].dtype == np.uint64 and state["by_gram"].dtype == np.uint64
             and (not rows or int(state["council"].max()) < len(state["councils"])))
