@@ -280,6 +280,9 @@ class IndexSettings:
     hnsw_ef_construction: int = setting(80, "HNSW: candidate list while building (more: better graph)")
     hnsw_ef_search: int = setting(
         128, "HNSW: candidate list per query (more: better recall, slower)")
+    parallel_write: bool = setting(
+        True, "ingest writes chunks.json and the BM25 index in a forked process beside its other "
+              "work (Linux; false: one after the other, in this process)")
 
 
 @dataclass(frozen=True)

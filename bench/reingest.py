@@ -8,7 +8,9 @@ re-ingests an existing index in-process with a stand-in embedder (a unit vector 
 text's hash, 384 dimensions, no model), so what is timed is everything but the changed
 document's embedding: the index's own work. ``--edit`` appends a paragraph to FILE first (as
 ``bench scale`` does; a new one each run); ``--profile`` adds the cumulative seconds of the main
-stages (profiling slows Python-heavy stages by ~20%: read the total of a plain run).
+stages (profiling slows Python-heavy stages by ~20%: read the total of a plain run). With
+``index.parallel_write`` (the default) BM25 is built by a forked child the profile does not
+see: ``wait_for_child`` is how long the rest of the write then waited for it.
 
 The previous version should have been written by the same code: its caches (standard-text
 state, BM25 words) are what make a re-ingest incremental.
@@ -32,7 +34,7 @@ from bench.scale import EDIT
 
 DIM = 384
 STAGES = ("load_index", "derived_facts", "find_standard_text", "_assemble", "write_index",
-          "build_bm25", "_write_version", "publish")
+          "build_bm25", "wait_for_child", "_write_version", "publish")
 
 
 def _vector(text: str) -> np.ndarray:

@@ -33,7 +33,6 @@ from assistant.errors import (
     UnreadableDocument,
     UsageError,
 )
-from assistant.lexical import load_token_cache
 from assistant.progress import DONE, IngestProgress, ProgressFn
 from assistant.settings import Settings, resolve_model_path
 from assistant.store import (
@@ -596,13 +595,11 @@ def _write(settings: Settings, plan: _Plan, entries: dict[str, dict], all_docs: 
         # (the index): paused, the collector does not walk the live ones again and again
         # (~15 s of a 100k-chunk re-ingest).
         with gc_paused():
-            with _removed_on_failure(build):
-                derived = derived_facts(settings, all_docs, all_chunks, stored_text_facts(old),
-                                        stored_standard_state(old))
             write_index(Path(settings.index_dir), manifest, all_docs, all_chunks, vectors,
-                        sent_vecs, lexical, derived,
-                        load_token_cache(old.path / "bm25") if old is not None else None, build,
-                        old)
+                        sent_vecs, lexical,
+                        lambda: derived_facts(settings, all_docs, all_chunks, stored_text_facts(old),
+                                              stored_standard_state(old)),
+                        build, old, parallel=settings.index.parallel_write)
     except OSError as exc:  # disk full, folder made read-only meanwhile: one line, not a traceback
         raise _write_error(Path(settings.index_dir), exc) from exc
     return version

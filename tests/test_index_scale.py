@@ -283,6 +283,8 @@ def test_a_re_ingest_splits_only_new_chunks_for_bm25_and_writes_a_full_build_s_f
         return tokenizer
 
     monkeypatch.setattr(lexical, "new_tokenizer", counting)
+    # written in this process: a forked writer's splits would be counted in its own copy
+    settings = dataclasses.replace(settings, index=dataclasses.replace(settings.index, parallel_write=False))
     path = Path(settings.corpus_dir) / f"{NEWS}.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\nThe council has appointed a new director.\n",
                     encoding="utf-8")
