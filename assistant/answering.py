@@ -58,7 +58,7 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     unknown = ", ".join(query.unknown_names)
     answer = extractive_answer(query, result, settings, evidence)
     notices = [f"The documents never mention {unknown}; check the quotes answer it." if unknown else "",
-               _councils_notice(query, answer, filters)]
+               _councils_notice(query, answer, filters), _peer_home_notice(filters)]
     answer = replace(answer, index_version=store.version, filters=filters, confidence=result.confidence,
                      notice=" ".join(n for n in notices if n))
     llm = generator if generator is not None else (
@@ -114,11 +114,20 @@ def _gives_expected(query: Query, result: RetrievalResult, store: IndexStore, se
         for p in result.passages[:settings.answer.answer_type_passages])
 
 
+def _peer_home_notice(filters: Filters) -> str:
+    """How a question about where someone served as a peer was read (``scoped``)."""
+    if not filters.not_councils:
+        return ""
+    homes = " and ".join(filters.not_councils)
+    return (f"Read as where someone from {homes} served as a peer: a peer never reviews their own "
+            f"council, so the documents about {homes} were left out.")
+
+
 def _councils_notice(query: Query, answer: Answer, filters: Filters) -> str:
     """A question naming no council, answered from several councils' documents: say so and
     offer the comparison (each passage's council is in its reference)."""
     cited = sorted({answer.passages[n - 1].meta.council for n in answer.citations})
-    if query.councils or filters.council or len(cited) < 2:
+    if query.councils or query.peer_homes or filters.council or len(cited) < 2:
         return ""
     return (f"The quotes come from {len(cited)} councils ({', '.join(cited)}); to see them side by "
             f"side, ask \"{query.text.rstrip('?. ')} at each council?\"")
@@ -126,9 +135,15 @@ def _councils_notice(query: Query, answer: Answer, filters: Filters) -> str:
 
 def scoped(query: Query, filters: Filters, settings: Settings) -> Filters:
     """A question about one council is answered from that council's documents only (a filter,
-    not a boost), unless a council filter is already set or scoping is switched off."""
-    if settings.retrieval.council_scope and not filters.council and len(query.councils) == 1:
+    not a boost), unless a council filter is already set or scoping is switched off. A
+    question about where someone served as a peer is answered from the documents of councils
+    other than that person's own (``Query.peer_homes``)."""
+    if not settings.retrieval.council_scope or filters.council:
+        return filters
+    if len(query.councils) == 1:
         return replace(filters, council=query.councils[0])
+    if query.peer_homes and not query.councils:
+        return replace(filters, not_councils=query.peer_homes)
     return filters
 
 

@@ -55,6 +55,20 @@ class ThemeSpec:
 
 
 @dataclass(frozen=True)
+class PeerService:
+    """When a question asks where a person served as a peer, and which council it names as
+    that person's own (``domain.yaml``, ``peer_service``)."""
+
+    peer: re.Pattern[str]
+    asks: tuple[re.Pattern[str], ...]
+    before: re.Pattern[str]  # ends where a council named as a person's own begins
+    after: re.Pattern[str]  # starts where it ends
+
+    def asked(self, text: str) -> bool:
+        return bool(self.peer.search(text)) and any(a.search(text) for a in self.asks)
+
+
+@dataclass(frozen=True)
 class Domain:
     council_kinds: tuple[CouncilKind, ...]
     leading_words: frozenset[str]
@@ -69,6 +83,7 @@ class Domain:
     speakers: tuple[str, ...] = ()  # who speaks in the documents ("peers", "the report"): a frame
     short_type: str = ""  # the type of a text too short for the type its words point to
     post_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # post → "led by", … naming its holder
+    peer_service: PeerService | None = None  # questions about where someone served as a peer
 
     def post_forms(self, post: str) -> tuple[str, ...]:
         """The post's noun and the phrases that name its holder without it ("led by")."""
@@ -171,7 +186,27 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         speakers=_strings(data, "speakers", where) if "speakers" in data else (),
         short_type=_short_type(data, where),
         post_verbs=_post_verbs(data, where),
+        peer_service=_peer_service(data, where),
     )
+
+
+def _peer_service(data: dict, where: str) -> PeerService | None:
+    value = data.get("peer_service")
+    if value is None:
+        return None
+    where = f"{where} (peer_service)"
+    if not isinstance(value, dict) or not isinstance(value.get("peer"), str):
+        raise DomainError(f"{where}: needs 'peer' (a pattern), 'asks' and 'people' (lists)")
+    people = _strings(value, "people", where)
+    holders = "|".join([*_strings(data, "posts", where), *(re.escape(p) for p in people)])
+    try:
+        return PeerService(
+            peer=re.compile(value["peer"], re.I),
+            asks=tuple(re.compile(a, re.I) for a in _strings(value, "asks", where)),
+            before=re.compile(rf"\b(?:{holders})\s+(?:of|at|from)\s+(?:the\s+)?\Z", re.I),
+            after=re.compile(rf"\s*['’]s?\s+(?:{holders})\b", re.I))
+    except re.error as exc:
+        raise DomainError(f"{where}: bad pattern ({exc})") from exc
 
 
 def _post_verbs(data: dict, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -184,6 +184,9 @@ class Query:
     partners: tuple[str, ...] = ()  # held councils named only as partners ("if the county …")
     ambiguous: tuple[str, ...] = ()  # phrases that name more than one council ("Northbridge")
     mentioned_only: tuple[str, ...] = ()  # councils the documents mention but do not cover
+    # councils named as the own council of a person asked about as a peer ("which peer team
+    # included the chief executive of X?"): not the subject; a peer never reviews their own
+    peer_homes: tuple[str, ...] = ()
     unknown_councils: tuple[str, ...] = ()  # council names the corpus never uses
     years: tuple[int, ...] = ()
     unknown_years: tuple[int, ...] = ()
@@ -275,6 +278,8 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     text = rewrite_followup(asked, history, facts.registry) if history else asked
     inherited = next((q for q in reversed(history) if q.strip()), "") if text != asked else ""
     mentions = facts.registry.find(text)
+    homes = _peer_homes(text, mentions, facts.domain)
+    mentions = [m for m in mentions if m not in homes]
     held, partners = _roles(text, [m for m in mentions if m.held])
     councils = tuple(dict.fromkeys(n for m in held for n in m.councils if facts.registry.councils[n].held))
     years = tuple(sorted({int(y) for y in _YEAR.findall(text)}))
@@ -291,7 +296,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     expected = expected_answer(text)
     route = _route(text, term, councils, held, years, subjects,
                    asks_a_council=bool(expected) and expected.kind == "council")
-    topic = facts.registry.strip(text, keep=[m for m in mentions if not m.held]) if held else text
+    topic = facts.registry.strip(text, keep=[*(m for m in mentions if not m.held), *homes]) if held else text
     # a comparison's groups abstain on their evidence for the whole topic ("relations between
     # and , from each side?" is too thin once its councils and its frame are gone)
     topic = without_frame(topic, facts.domain.speakers) if route == "answer" else topic
@@ -302,6 +307,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         councils=councils,
         partners=tuple(dict.fromkeys(n for m in partners if m.held for n in m.councils
                                      if n not in councils and facts.registry.councils[n].held)),
+        peer_homes=tuple(dict.fromkeys(n for m in homes for n in m.councils if n not in councils)),
         ambiguous=tuple(m.text for m in held if m.ambiguous),
         mentioned_only=tuple(dict.fromkeys(n for m in mentions if m.known and not m.held for n in m.councils)),
         unknown_councils=tuple(dict.fromkeys(m.text for m in mentions if not m.known)),
@@ -401,6 +407,16 @@ def _roles(text: str, mentions: Sequence[CouncilMention]) -> tuple[list[CouncilM
         linked = _COORDINATION.match(text[previous.end:mention.start]) and previous in subjects
         (subjects if linked else partners).append(mention)
     return subjects, partners
+
+
+def _peer_homes(text: str, mentions: Sequence[CouncilMention], domain) -> list[CouncilMention]:
+    """The known councils a question about where someone served as a peer names as that
+    person's own ("the chief executive of X", "X's leader"; ``domain.yaml``, ``peer_service``)."""
+    service = domain.peer_service
+    if service is None or not service.asked(text):
+        return []
+    return [m for m in mentions if m.known and (service.before.search(text[:m.start])
+                                                or service.after.match(text, m.end))]
 
 
 def _subjects(text: str, mentions: Sequence[CouncilMention]) -> tuple[str, ...]:

@@ -98,6 +98,8 @@ def make_filters(store: IndexStore, council: str | None = None, doc_type: str | 
 def document_matches(meta: DocumentMeta, filters: Filters) -> bool:
     if filters.council and meta.council != filters.council:
         return False
+    if meta.council in filters.not_councils:
+        return False
     if filters.doc_type and meta.doc_type != filters.doc_type:
         return False
     if filters.doc_id and meta.doc_id != filters.doc_id:

@@ -119,10 +119,13 @@ class Filters:
     year_to: int | None = None
     doc_id: str | None = None
     theme: str | None = None
+    # documents about these councils left out: the own council of a person asked about as a
+    # peer ("which peer team included the chief executive of X?")
+    not_councils: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
-        return any(
+        return bool(self.not_councils) or any(
             v is not None
             for v in (self.council, self.doc_type, self.year_from, self.year_to, self.doc_id, self.theme)
         )

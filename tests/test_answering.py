@@ -499,3 +499,35 @@ def test_reranking_changes_some_order_on_the_fake_corpus(index, retriever):
         result, _ = answer_passages(query, retriever, store, tuned, Filters(), Filters(), 5)
         changed += result.passages != retriever.search(query, Filters(), 5).passages
     assert changed
+
+
+@pytest.fixture(scope="module")
+def councils_fake_index(tmp_path_factory):
+    """The many-council fixture corpus indexed with the fake embedder."""
+    from pathlib import Path
+
+    from assistant.settings import Settings
+    from assistant.store import load_index
+    from ingest.build import ingest
+    from tests.fakes import word_count
+
+    corpus = Path(__file__).parent / "fixtures" / "councils" / "corpus"
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("councils") / "index",
+                        model="fake")
+    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None,
+           progress=lambda *event: None)
+    return settings, load_index(settings)
+
+
+def test_where_a_peer_served_is_answered_from_other_councils(councils_fake_index):
+    """Wexcombe City's chief executive sat on Hollinford's peer team: asked where she served,
+    the answer leaves out Wexcombe City's own documents (scoping to them used to quote their
+    own peer team) and finds her in Hollinford's list."""
+    settings, store = councils_fake_index
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    result = ask(query_for(store, "Which peer team included the chief executive of Wexcombe City Council?"),
+                 store, settings, retriever=retriever)
+    assert result.filters.council is None and result.filters.not_councils == ("Wexcombe City Council",)
+    assert result.passages and all(p.meta.council != "Wexcombe City Council" for p in result.passages)
+    assert any("Ruth Okafor" in p.chunk.text for p in result.passages[:3])
+    assert "served as a peer" in result.notice and "Wexcombe City Council were left out" in result.notice

@@ -130,10 +130,13 @@ def test_many_council_corpus_does_not_regress(councils_index):
     report = format_failures("hybrid", questions, results)
     # 2026-11-26, own-document dates and answer-aware re-ranking: Recall@5 0.928, MRR@10 0.740,
     # quote rate 0.849 (176 questions). Then, with the abbreviation gloss, the council answer kind
-    # and ten questions on peers' councils (186 questions): 0.932, 0.747, 0.852
-    assert summary.recall[5] >= 0.93, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
-    assert summary.mrr >= 0.74, f"MRR@10 {summary.mrr:.3f}"
-    assert summary.quote_rate >= 0.85, f"quote rate {summary.quote_rate:.3f}"
+    # and ten questions on peers' councils (186 questions): 0.932, 0.747, 0.852. With six
+    # questions on where a council's own people served as peers and two unanswerable ones (202
+    # questions): 0.905, 0.721, 0.827 before a peer's own council was read as such, 0.940,
+    # 0.758, 0.869 after (abstention recall 0.562 -> 0.529: the two new ones are answered)
+    assert summary.recall[5] >= 0.935, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
+    assert summary.mrr >= 0.75, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.quote_rate >= 0.86, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
     assert summary.abstain_recall >= 0.46, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"

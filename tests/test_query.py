@@ -49,6 +49,36 @@ def test_councils_the_corpus_only_mentions_or_never_names():
     assert q("Which Ipswich councillor sat on the county's review?").councils == (COUNTY,)
 
 
+@pytest.mark.parametrize("question", [
+    "Which peer team included the chief executive of Cambridge City Council?",
+    "Where did the leader of the city council serve as a peer?",
+    "On which council's peer challenge did Cambridge City Council's chief executive serve?",
+    "Has a councillor from Cambridge City Council taken part in another council's peer challenge?",
+])
+def test_a_peers_own_council_is_not_the_council_asked_about(question):
+    """Asked where a person served as a peer, the council named as theirs is not the subject:
+    no scope to it (a peer never reviews their own council), its name kept in the topic."""
+    query = q(question)
+    assert query.peer_homes == (CITY,) and query.councils == () and query.route == "answer"
+    assert "Cambridge" in query.topic or "city council" in query.topic
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("Who is the chief executive of Cambridge City Council?", CITY),  # not about peer service
+    ("What did the peers say about the leader of the city council?", CITY),  # peers only speak
+    ("Which council did the lead peer at the county council come from?", COUNTY),  # peer AT it
+    ("Which peer team reviewed Cambridge City Council?", CITY),  # the council reviewed
+])
+def test_a_council_stays_the_subject_unless_named_as_a_peers_own(question, subject):
+    query = q(question)
+    assert query.councils == (subject,) and query.peer_homes == ()
+
+
+def test_a_peers_own_council_the_corpus_only_mentions_is_not_refused_as_unheld():
+    query = q("Which peer team included the leader of Peterborough City Council?")
+    assert query.peer_homes == ("Peterborough City Council",) and query.mentioned_only == ()
+
+
 def test_topic_leaves_out_the_council_it_is_about():
     assert q("What did the peers recommend on the city council's finances?").topic \
         == "What did the peers recommend on finances?"

@@ -212,6 +212,9 @@ def test_document_matches():
     assert document_matches(meta, Filters(year_to=2021))  # open-ended ranges
     assert not document_matches(meta, Filters(year_to=2020))
     assert not document_matches(meta, Filters(doc_id="other"))
+    assert not document_matches(meta, Filters(not_councils=(COUNTY,)))  # a peer's own council
+    assert document_matches(meta, Filters(not_councils=(CITY,)))
+    assert Filters(not_councils=(CITY,)).active
 
 
 QUESTION = "What did the peers say about shared services and partnership working?"
@@ -224,6 +227,7 @@ QUESTION = "What did the peers say about shared services and partnership working
     Filters(year_from=2013, year_to=2014),
     Filters(doc_id=REPORT_2017),
     Filters(council=COUNTY, year_from=2022, year_to=2022),
+    Filters(not_councils=(CITY,)),
 ])
 def test_filters_restrict_every_passage(retriever, filters):
     result = retriever.search(QUESTION, filters, k=10)
