@@ -79,10 +79,16 @@ class _Prototypes:
             np.stack([encoder.embed_query(s) for s in _description_sentences(t)]) for t in texts
         ]
 
-    def similarities(self, vectors: np.ndarray) -> np.ndarray:
-        """(n, len(THEMES) + 1): for each vector, its best cosine with each theme's sentences."""
-        vectors = np.asarray(vectors, np.float32).reshape(-1, self.blocks[0].shape[1])
-        return np.stack([(vectors @ block.T).max(axis=1) for block in self.blocks], axis=1)
+    def similarities(self, vectors: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
+        """(n, len(THEMES) + 1): for each vector, its best cosine with each theme's sentences.
+        In blocks of ``rows`` vectors (~100 MB each in float32): the stored sentence vectors are
+        float16, so the whole array in float32 would be a copy of ~1.2 GB at 100k chunks."""
+        vectors = np.asarray(vectors).reshape(-1, self.blocks[0].shape[1])
+        out = np.zeros((len(vectors), len(self.blocks)), np.float32)
+        for start in range(0, len(vectors), rows):
+            part = np.asarray(vectors[start:start + rows], np.float32)
+            out[start:start + rows] = np.stack([(part @ block.T).max(axis=1) for block in self.blocks], axis=1)
+        return out
 
 
 _PROTOTYPES: dict[str, _Prototypes] = {}  # model id → description vectors (small)

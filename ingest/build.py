@@ -36,6 +36,7 @@ from assistant.errors import (
 from assistant.progress import DONE, IngestProgress, ProgressFn
 from assistant.settings import Settings, resolve_model_path
 from assistant.store import (
+    SENTENCE_DTYPE,
     IndexStore,
     check_compatible,
     faiss_choice,
@@ -671,7 +672,7 @@ def _assemble(sort: np.ndarray, rows: np.ndarray, kept: tuple | None, new_vecs: 
     within = np.arange(int(counts_arr.sum())) - np.repeat(starts, counts_arr)
     source = np.repeat(first, counts_arr) + within
     from_old = np.repeat(is_old, counts_arr)
-    sentences = _new_array(build, "sentences.npy", (len(source), dim))
+    sentences = _new_array(build, "sentences.npy", (len(source), dim), SENTENCE_DTYPE)
     if from_old.any():
         _copy_rows(sentences, np.flatnonzero(from_old), kept[1], source[from_old])
     if (~from_old).any():
@@ -679,12 +680,12 @@ def _assemble(sort: np.ndarray, rows: np.ndarray, kept: tuple | None, new_vecs: 
     return vectors, sentences
 
 
-def _new_array(build: Path | None, name: str, shape: tuple[int, int]) -> np.ndarray:
-    """An empty float32 array: the .npy file ``name`` in ``build``, mapped, when there is a
-    folder and rows (a file without rows cannot be mapped; ``write_index`` writes it)."""
+def _new_array(build: Path | None, name: str, shape: tuple[int, int], dtype=np.float32) -> np.ndarray:
+    """An empty array: the .npy file ``name`` in ``build``, mapped, when there is a folder and
+    rows (a file without rows cannot be mapped; ``write_index`` writes it)."""
     if build is None or not shape[0] * shape[1]:
-        return np.empty(shape, np.float32)
-    return np.lib.format.open_memmap(build / name, mode="w+", dtype=np.float32, shape=shape)
+        return np.empty(shape, dtype)
+    return np.lib.format.open_memmap(build / name, mode="w+", dtype=dtype, shape=shape)
 
 
 def _copy_rows(out: np.ndarray, out_rows: np.ndarray, source: np.ndarray, source_rows: np.ndarray) -> None:

@@ -449,8 +449,31 @@ def test_save_load_round_trip_is_exact(fake_index) -> None:
         sentences = store.chunk_sentence_vectors(row)
         assert len(sentences) == len(chunk.sentences)
         for vector, sentence in zip(sentences, chunk.sentences):
-            assert np.array_equal(vector, fake_vector(doc.text[sentence.start:sentence.end]))
-    assert store.vectors.dtype == np.float32 and store.sentence_vectors.dtype == np.float32
+            # stored at half precision (SENTENCE_DTYPE): exactly the float16 of the vector
+            assert np.array_equal(vector, fake_vector(doc.text[sentence.start:sentence.end]).astype(np.float16))
+    assert store.vectors.dtype == np.float32 and store.sentence_vectors.dtype == np.float16
+
+
+def test_an_index_with_float32_sentence_vectors_is_read_and_rewritten_at_half(fake_index) -> None:
+    """Indexes written before sentence vectors were stored as float16 load as they are; the
+    next re-ingest writes float16, its kept rows the float16 of the old ones."""
+    settings, store = fake_index
+    old = store.path / "sentences.npy"
+    np.save(old, np.load(old).astype(np.float32))  # as an older version wrote it
+    before = load_index(settings)
+    assert before.sentence_vectors.dtype == np.float32
+    path = Path(settings.corpus_dir) / f"{NEWS}.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA new director was appointed in May.\n",
+                    encoding="utf-8")
+    run(settings)
+    after = load_index(settings)
+    assert after.sentence_vectors.dtype == np.float16
+    kept = [row for row, c in enumerate(before.chunks) if c.doc_id != NEWS]
+    rows = {(c.doc_id, c.ordinal): row for row, c in enumerate(after.chunks)}
+    for row in kept:
+        chunk = before.chunks[row]
+        assert np.array_equal(after.chunk_sentence_vectors(rows[chunk.doc_id, chunk.ordinal]),
+                              before.chunk_sentence_vectors(row).astype(np.float16))
 
 
 # --- atomicity ----------------------------------------------------------------------------
