@@ -48,7 +48,8 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     result, evidence = answer_passages(query, retriever, store, settings, filters, asked_filters, k)
     base = Answer(question=query.text, text="", abstained=True, passages=result.passages, citations=(),
                   index_version=store.version, filters=filters, confidence=result.confidence)
-    refusal = _refusal(query, result, corpus_facts(store), settings)
+    refusal = _refusal(query, result, corpus_facts(store), settings) or _unnamed_peer(
+        query, result, corpus_facts(store))
     if not refusal:
         evidence = evidence or gather_evidence(query, result, store, settings)
         refusal = _evidence_refusal(query, evidence, settings)
@@ -178,6 +179,32 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     if not result.passages:
         return "no_evidence", NO_ANSWER
     return None
+
+
+def _unnamed_peer(query: Query, result: RetrievalResult, facts: CorpusFacts) -> tuple[str, str] | None:
+    """Asked where someone from X served as a peer (``Query.peer_homes``), only another
+    council's document naming X, with the post the person was named by beside it, can answer:
+    "Which peer team included the leader of X?" over a peer list naming only X's chief
+    executive is not answered by it. Beside it: on the same line, between the council names
+    before and after X ("…, Leader, Calderbrook Council" belongs to Calderbrook). Refused as
+    not stated when no passage has one."""
+    if not query.peer_homes:
+        return None
+    homes = set(query.peer_homes)
+    posts = [re.compile(rf"\b{re.escape(post)}\b", re.I) for post in query.peer_posts]
+    for passage in result.passages:
+        for line in passage.chunk.text.splitlines():
+            named = facts.registry.find(line)
+            for i, mention in enumerate(named):
+                if not homes & set(mention.councils):
+                    continue
+                own = line[named[i - 1].end if i else 0:named[i + 1].start if i + 1 < len(named) else len(line)]
+                if all(post.search(own) for post in posts):
+                    return None
+    place = " or ".join(query.peer_homes)
+    who = f"the {' or '.join(query.peer_posts)} of {place}" if query.peer_posts else f"anyone from {place}"
+    return "not_stated", (f"None of the passages found in other councils' documents names {who}, so "
+                          f"the documents do not say where that person served as a peer. {RELATED}")
 
 
 def _evidence_refusal(query: Query, evidence: Evidence, settings: Settings) -> tuple[str, str] | None:

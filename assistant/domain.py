@@ -63,9 +63,19 @@ class PeerService:
     asks: tuple[re.Pattern[str], ...]
     before: re.Pattern[str]  # ends where a council named as a person's own begins
     after: re.Pattern[str]  # starts where it ends
+    posts: re.Pattern[str]  # a post (``posts``), not just a person ("a councillor from X")
 
     def asked(self, text: str) -> bool:
         return bool(self.peer.search(text)) and any(a.search(text) for a in self.asks)
+
+    def holder(self, text: str, start: int, end: int) -> str | None:
+        """For a council named at ``text[start:end]``: the post of the person it is named as
+        the own council of ("" for a person with no post named: "a councillor from X"), or
+        None when it is not named so."""
+        found = self.before.search(text[:start]) or self.after.match(text, end)
+        if found is None:
+            return None
+        return found.group("holder").lower() if self.posts.fullmatch(found.group("holder")) else ""
 
 
 @dataclass(frozen=True)
@@ -203,8 +213,9 @@ def _peer_service(data: dict, where: str) -> PeerService | None:
         return PeerService(
             peer=re.compile(value["peer"], re.I),
             asks=tuple(re.compile(a, re.I) for a in _strings(value, "asks", where)),
-            before=re.compile(rf"\b(?:{holders})\s+(?:of|at|from)\s+(?:the\s+)?\Z", re.I),
-            after=re.compile(rf"\s*['’]s?\s+(?:{holders})\b", re.I))
+            before=re.compile(rf"\b(?P<holder>{holders})\s+(?:of|at|from)\s+(?:the\s+)?\Z", re.I),
+            after=re.compile(rf"\s*['’]s?\s+(?P<holder>{holders})\b", re.I),
+            posts=re.compile("|".join(_strings(data, "posts", where)), re.I))
     except re.error as exc:
         raise DomainError(f"{where}: bad pattern ({exc})") from exc
 

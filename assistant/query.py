@@ -187,6 +187,7 @@ class Query:
     # councils named as the own council of a person asked about as a peer ("which peer team
     # included the chief executive of X?"): not the subject; a peer never reviews their own
     peer_homes: tuple[str, ...] = ()
+    peer_posts: tuple[str, ...] = ()  # …and the posts that person is named by ("chief executive")
     unknown_councils: tuple[str, ...] = ()  # council names the corpus never uses
     years: tuple[int, ...] = ()
     unknown_years: tuple[int, ...] = ()
@@ -278,7 +279,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     text = rewrite_followup(asked, history, facts.registry) if history else asked
     inherited = next((q for q in reversed(history) if q.strip()), "") if text != asked else ""
     mentions = facts.registry.find(text)
-    homes = _peer_homes(text, mentions, facts.domain)
+    homes = _peer_homes(text, mentions, facts.domain)  # mention → the post it is named with
     mentions = [m for m in mentions if m not in homes]
     held, partners = _roles(text, [m for m in mentions if m.held])
     councils = tuple(dict.fromkeys(n for m in held for n in m.councils if facts.registry.councils[n].held))
@@ -308,6 +309,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         partners=tuple(dict.fromkeys(n for m in partners if m.held for n in m.councils
                                      if n not in councils and facts.registry.councils[n].held)),
         peer_homes=tuple(dict.fromkeys(n for m in homes for n in m.councils if n not in councils)),
+        peer_posts=tuple(dict.fromkeys(post for post in homes.values() if post)),
         ambiguous=tuple(m.text for m in held if m.ambiguous),
         mentioned_only=tuple(dict.fromkeys(n for m in mentions if m.known and not m.held for n in m.councils)),
         unknown_councils=tuple(dict.fromkeys(m.text for m in mentions if not m.known)),
@@ -409,14 +411,15 @@ def _roles(text: str, mentions: Sequence[CouncilMention]) -> tuple[list[CouncilM
     return subjects, partners
 
 
-def _peer_homes(text: str, mentions: Sequence[CouncilMention], domain) -> list[CouncilMention]:
+def _peer_homes(text: str, mentions: Sequence[CouncilMention], domain) -> dict[CouncilMention, str]:
     """The known councils a question about where someone served as a peer names as that
-    person's own ("the chief executive of X", "X's leader"; ``domain.yaml``, ``peer_service``)."""
+    person's own ("the chief executive of X", "X's leader"; ``domain.yaml``, ``peer_service``),
+    each with the post the person is named by ("" for none: "a councillor from X")."""
     service = domain.peer_service
     if service is None or not service.asked(text):
-        return []
-    return [m for m in mentions if m.known and (service.before.search(text[:m.start])
-                                                or service.after.match(text, m.end))]
+        return {}
+    posts = {m: service.holder(text, m.start, m.end) for m in mentions if m.known}
+    return {m: post for m, post in posts.items() if post is not None}
 
 
 def _subjects(text: str, mentions: Sequence[CouncilMention]) -> tuple[str, ...]:

@@ -531,3 +531,18 @@ def test_where_a_peer_served_is_answered_from_other_councils(councils_fake_index
     assert result.passages and all(p.meta.council != "Wexcombe City Council" for p in result.passages)
     assert any("Ruth Okafor" in p.chunk.text for p in result.passages[:3])
     assert "served as a peer" in result.notice and "Wexcombe City Council were left out" in result.notice
+    assert not result.abstained
+
+
+def test_where_a_peer_served_needs_a_passage_naming_them(councils_fake_index):
+    """Brindlemoor's peer list names Hollinford's chief executive, on the line below the
+    leader of another council: where Hollinford's *leader* served is not stated anywhere."""
+    settings, store = councils_fake_index
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    leader = ask(query_for(store, "Which peer team included the leader of Hollinford Council?"), store,
+                 settings, retriever=retriever)
+    assert leader.abstained and leader.reason == "not_stated"
+    assert "the leader of Hollinford Council" in leader.text and leader.passages
+    chief = ask(query_for(store, "Which peer team included the chief executive of Hollinford Council?"),
+                store, settings, retriever=retriever)
+    assert not chief.abstained and "Imran Qureshi" in chief.text

@@ -74,6 +74,15 @@ def test_a_council_stays_the_subject_unless_named_as_a_peers_own(question, subje
     assert query.councils == (subject,) and query.peer_homes == ()
 
 
+@pytest.mark.parametrize("question, posts", [
+    ("Which peer team included the chief executive of Cambridge City Council?", ("chief executive",)),
+    ("Where did Cambridge City Council's leader serve as a peer?", ("leader",)),
+    ("Which peer team included a councillor from Cambridge City Council?", ()),  # no post named
+])
+def test_the_post_a_peer_is_named_by(question, posts):
+    assert q(question).peer_posts == posts
+
+
 def test_a_peers_own_council_the_corpus_only_mentions_is_not_refused_as_unheld():
     query = q("Which peer team included the leader of Peterborough City Council?")
     assert query.peer_homes == ("Peterborough City Council",) and query.mentioned_only == ()
