@@ -142,6 +142,13 @@ def expected_kind(question: str) -> Expected | None:
     return None
 
 
+def person_names(text: str, not_names: frozenset[str] = frozenset()) -> list[str]:
+    """People's names in ``text`` ("Councillor Jo Bloggs", "Daniel Ferrers"): a title and a
+    name, or two capitalised words neither of which is in ``not_names`` (council and place
+    words) or the domain's words that are never names."""
+    return _names(text, not_names)
+
+
 def _names(text: str, not_names: frozenset[str] = frozenset()) -> list[str]:
     found = [m.group(0) for m in _TITLE_NAME.finditer(text)]
     for m in _CAPITALISED_PAIR.finditer(text):

@@ -15,9 +15,10 @@ import json
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_type import passage_gives
+from assistant.answer_type import passage_gives, person_names
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf
@@ -57,7 +58,13 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
         reason, text = refusal
         return replace(base, reason=reason, text=text)
     unknown = ", ".join(query.unknown_names)
-    answer = extractive_answer(query, result, settings, evidence)
+    # asked where someone served as a peer, the sentences naming them are the answer, in the
+    # order of their passages (the selection model, fitted on other questions, ranks a peer
+    # list's lines low)
+    naming = sorted((replace(c, text=line) for c in evidence.candidates if query.peer_homes
+                     for line in _naming_lines(query, c.text, corpus_facts(store))), key=lambda c: c.key)
+    answer = extractive_answer(query, result, settings, evidence,
+                               quotes=naming[:settings.selection.max_quotes])
     notices = [f"The documents never mention {unknown}; check the quotes answer it." if unknown else "",
                _councils_notice(query, answer, filters), _peer_home_notice(filters)]
     answer = replace(answer, index_version=store.version, filters=filters, confidence=result.confidence,
@@ -88,8 +95,12 @@ def answer_passages(query: Query, retriever: Retriever, store: IndexStore, setti
     best = [0.0] * len(pool.passages)
     for c in evidence.candidates:
         best[c.passage] = max(best[c.passage], c.score)
+    # asked where someone served as a peer, the passages naming them come first (a peer list
+    # shares few words with the question)
+    facts = corpus_facts(store)
+    naming = [bool(query.peer_homes) and bool(_naming_lines(query, p.chunk.text, facts)) for p in pool.passages]
     order = sorted(range(len(pool.passages)),
-                   key=lambda i: -(pool.passages[i].score + cfg.rerank_weight * best[i]))[:k]
+                   key=lambda i: (not naming[i], -(pool.passages[i].score + cfg.rerank_weight * best[i])))[:k]
     result = replace(pool, passages=tuple(pool.passages[i] for i in order))
     return result, _kept(evidence, order, query, result, store, settings)
 
@@ -181,26 +192,36 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     return None
 
 
-def _unnamed_peer(query: Query, result: RetrievalResult, facts: CorpusFacts) -> tuple[str, str] | None:
-    """Asked where someone from X served as a peer (``Query.peer_homes``), only another
-    council's document naming X, with the post the person was named by beside it, can answer:
-    "Which peer team included the leader of X?" over a peer list naming only X's chief
-    executive is not answered by it. Beside it: on the same line, between the council names
-    before and after X ("…, Leader, Calderbrook Council" belongs to Calderbrook). Refused as
-    not stated when no passage has one."""
-    if not query.peer_homes:
-        return None
+def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:
+    """The lines of ``text`` that name a person of a council of ``query.peer_homes`` with the
+    post the question names them by: a person's name and the post beside the council's name,
+    that is on its line between the council names before and after it (in "…, Leader,
+    Calderbrook Council / …, Chief Executive, X" the leader is Calderbrook's; "reset the
+    relationship with X at chief executive level" names no one). A line naming three or more
+    councils is a peer list run together: only the entry ending with X's name is kept."""
     homes = set(query.peer_homes)
     posts = [re.compile(rf"\b{re.escape(post)}\b", re.I) for post in query.peer_posts]
-    for passage in result.passages:
-        for line in passage.chunk.text.splitlines():
-            named = facts.registry.find(line)
-            for i, mention in enumerate(named):
-                if not homes & set(mention.councils):
-                    continue
-                own = line[named[i - 1].end if i else 0:named[i + 1].start if i + 1 < len(named) else len(line)]
-                if all(post.search(own) for post in posts):
-                    return None
+    lines = []
+    for line in text.splitlines():
+        named = facts.registry.find(line)
+        for i, mention in enumerate(named):
+            if not homes & set(mention.councils):
+                continue
+            start = named[i - 1].end if i else 0
+            own = line[start:named[i + 1].start if i + 1 < len(named) else len(line)]
+            if all(post.search(own) for post in posts) and person_names(own, facts.registry.name_words):
+                lines.append(line.strip() if len(named) < 3 else line[start:mention.end].strip(" ,;:•-"))
+                break
+    return lines
+
+
+def _unnamed_peer(query: Query, result: RetrievalResult, facts: CorpusFacts) -> tuple[str, str] | None:
+    """Asked where someone from X served as a peer (``Query.peer_homes``), only another
+    council's document naming X with the post the person was named by (``_naming_lines``)
+    can answer: "Which peer team included the leader of X?" over a peer list naming only X's
+    chief executive is not answered by it. Refused as not stated when no passage does."""
+    if not query.peer_homes or any(_naming_lines(query, p.chunk.text, facts) for p in result.passages):
+        return None
     place = " or ".join(query.peer_homes)
     who = f"the {' or '.join(query.peer_posts)} of {place}" if query.peer_posts else f"anyone from {place}"
     return "not_stated", (f"None of the passages found in other councils' documents names {who}, so "
@@ -254,10 +275,10 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
 
 
 def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
-                      evidence: Evidence) -> Answer:
+                      evidence: Evidence, quotes: Sequence[Candidate] = ()) -> Answer:
     """Quote the sentences the selection stage chooses (assistant/selection.py), best first,
-    each followed by the number of the passage it comes from."""
-    chosen = select(evidence.candidates, settings.selection, evidence.name_rows)
+    or ``quotes`` when given, each followed by the number of the passage it comes from."""
+    chosen = list(quotes) or select(evidence.candidates, settings.selection, evidence.name_rows)
     if not chosen:
         chosen = [Candidate(i, -1, p.chunk.text, ()) for i, p in enumerate(result.passages[:1])]
     quoted: dict[int, list[str]] = {}
