@@ -54,6 +54,7 @@ def test_councils_the_corpus_only_mentions_or_never_names():
     "Where did the leader of the city council serve as a peer?",
     "On which council's peer challenge did Cambridge City Council's chief executive serve?",
     "Has a councillor from Cambridge City Council taken part in another council's peer challenge?",
+    "Has anyone from Cambridge City Council been a peer on another council's review?",
 ])
 def test_a_peers_own_council_is_not_the_council_asked_about(question):
     """Asked where a person served as a peer, the council named as theirs is not the subject:
