@@ -41,6 +41,7 @@ from assistant.store import (
     check_compatible,
     faiss_choice,
     gc_paused,
+    live_folder,
     load_index,
     new_version_dir,
     read_manifest,
@@ -54,7 +55,7 @@ from assistant.types import Chunk, Document, DocumentMeta
 from ingest.catalog import CATALOG_NAME, assign_doc_ids, load_catalog, meta_from_entry
 from ingest.chunking import chunk_document, contextual_header, embedding_text, sections_of
 from ingest.cleaning import clean
-from ingest.derived import derived_facts, stored_standard_state, stored_text_facts
+from ingest.derived import derived_facts, facts_outdated, stored_standard_state, stored_text_facts
 from ingest.loaders import file_digest, load, outside_folder
 
 IGNORED_NAMES = {CATALOG_NAME, "README.md", "README.txt"}
@@ -164,9 +165,12 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
     prev_docs = previous["documents"] if previous else {}
     removed = sorted(set(prev_docs) - set(plan.keep) - {plan.ids[p] for p, *_ in plan.todo})
     prev_skipped = previous.get("skipped", {}) if previous else {}
-    if previous and not plan.todo and not removed and plan.skipped == {
-        k: tuple(v) for k, v in prev_skipped.items()
-    }:
+    unchanged = previous and not plan.todo and not removed and plan.skipped == {
+        k: tuple(v) for k, v in prev_skipped.items()}
+    if unchanged and facts_outdated(live_folder(index_dir)):
+        unchanged = False  # nothing to read or embed, but the stored facts are rewritten
+        notices.append("the corpus facts were found with another domain.yaml: worked out again")
+    if unchanged:
         return IngestReport(
             unchanged=tuple(sorted(plan.keep)), skipped=_skip_list(plan.skipped),
             chunk_count=int(previous.get("chunk_count", 0)), index_version=previous.get("index_version", ""),

@@ -476,6 +476,24 @@ def test_an_index_with_float32_sentence_vectors_is_read_and_rewritten_at_half(fa
                               before.chunk_sentence_vectors(row).astype(np.float16))
 
 
+def test_facts_found_with_another_domain_file_are_stored_anew_by_the_next_ingest(fake_index) -> None:
+    """After an upgrade that changes domain.yaml, `peerqa ingest` with no document changed
+    still writes a version, so questions stop working the corpus facts out again; then
+    nothing is written until something changes."""
+    settings, store = fake_index
+    facts = store.path / "derived" / "corpus_facts.json"
+    stored = json.loads(facts.read_text(encoding="utf-8"))
+    facts.write_text(json.dumps({**stored, "domain": "an older domain file"}), encoding="utf-8")
+    report = run(settings, embedder=ExplodingEmbedder(), count_tokens=exploding_counter)
+    assert report.wrote_index and report.unchanged == SEED_IDS and not report.added
+    assert any("domain.yaml" in notice for notice in report.notices)
+    fresh = load_index(settings)
+    assert fresh.path != store.path and chunk_ids(fresh) == chunk_ids(store)
+    assert json.loads((fresh.path / "derived" / "corpus_facts.json").read_text(encoding="utf-8")) == stored
+    again = run(settings, embedder=ExplodingEmbedder(), count_tokens=exploding_counter)
+    assert not again.wrote_index and load_index(settings).path == fresh.path
+
+
 # --- atomicity ----------------------------------------------------------------------------
 
 def _add_document(settings: Settings) -> None:
