@@ -223,7 +223,7 @@ def _unnamed_peer(query: Query, result: RetrievalResult, facts: CorpusFacts) -> 
     if not query.peer_homes or any(_naming_lines(query, p.chunk.text, facts) for p in result.passages):
         return None
     place = " or ".join(query.peer_homes)
-    who = f"the {' or '.join(query.peer_posts)} of {place}" if query.peer_posts else f"anyone from {place}"
+    who = f"{place}'s {' or '.join(query.peer_posts)}" if query.peer_posts else f"anyone from {place}"
     return "not_stated", (f"None of the passages found in other councils' documents names {who}, so "
                           f"the documents do not say where that person served as a peer. {RELATED}")
 

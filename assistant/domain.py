@@ -63,7 +63,7 @@ class PeerService:
     asks: tuple[re.Pattern[str], ...]
     before: re.Pattern[str]  # ends where a council named as a person's own begins
     after: re.Pattern[str]  # starts where it ends
-    posts: re.Pattern[str]  # a post (``posts``), not just a person ("a councillor from X")
+    posts: re.Pattern[str]  # a post or role (``posts``, ``roles``), not just a person ("anyone")
 
     def asked(self, text: str) -> bool:
         return bool(self.peer.search(text)) and any(a.search(text) for a in self.asks)
@@ -206,16 +206,16 @@ def _peer_service(data: dict, where: str) -> PeerService | None:
         return None
     where = f"{where} (peer_service)"
     if not isinstance(value, dict) or not isinstance(value.get("peer"), str):
-        raise DomainError(f"{where}: needs 'peer' (a pattern), 'asks' and 'people' (lists)")
-    people = _strings(value, "people", where)
-    holders = "|".join([*_strings(data, "posts", where), *(re.escape(p) for p in people)])
+        raise DomainError(f"{where}: needs 'peer' (a pattern), 'asks', 'roles' and 'people' (lists)")
+    named = [*_strings(data, "posts", where), *(re.escape(r) for r in _strings(value, "roles", where))]
+    holders = "|".join([*named, *(re.escape(p) for p in _strings(value, "people", where))])
     try:
         return PeerService(
             peer=re.compile(value["peer"], re.I),
             asks=tuple(re.compile(a, re.I) for a in _strings(value, "asks", where)),
             before=re.compile(rf"\b(?P<holder>{holders})\s+(?:of|at|from)\s+(?:the\s+)?\Z", re.I),
             after=re.compile(rf"\s*['’]s?\s+(?P<holder>{holders})\b", re.I),
-            posts=re.compile("|".join(_strings(data, "posts", where)), re.I))
+            posts=re.compile("|".join(named), re.I))
     except re.error as exc:
         raise DomainError(f"{where}: bad pattern ({exc})") from exc
 

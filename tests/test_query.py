@@ -78,7 +78,8 @@ def test_a_council_stays_the_subject_unless_named_as_a_peers_own(question, subje
 @pytest.mark.parametrize("question, posts", [
     ("Which peer team included the chief executive of Cambridge City Council?", ("chief executive",)),
     ("Where did Cambridge City Council's leader serve as a peer?", ("leader",)),
-    ("Which peer team included a councillor from Cambridge City Council?", ()),  # no post named
+    ("Which peer team included a councillor from Cambridge City Council?", ("councillor",)),
+    ("Has anyone from Cambridge City Council been a peer on another council's review?", ()),
 ])
 def test_the_post_a_peer_is_named_by(question, posts):
     assert q(question).peer_posts == posts
