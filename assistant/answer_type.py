@@ -146,10 +146,6 @@ def person_names(text: str, not_names: frozenset[str] = frozenset()) -> list[str
     """People's names in ``text`` ("Councillor Jo Bloggs", "Daniel Ferrers"): a title and a
     name, or two capitalised words neither of which is in ``not_names`` (council and place
     words) or the domain's words that are never names."""
-    return _names(text, not_names)
-
-
-def _names(text: str, not_names: frozenset[str] = frozenset()) -> list[str]:
     found = [m.group(0) for m in _TITLE_NAME.finditer(text)]
     for m in _CAPITALISED_PAIR.finditer(text):
         first, second = m.group(1).lower(), m.group(2).lower()
@@ -208,7 +204,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
                 return True
         return False
     if expected.kind == "name":
-        return bool(_names(text, not_names))
+        return bool(person_names(text, not_names))
     if expected.kind == "council":  # another council than those the question is about
         return any(name.lower() not in councils for name in council_names_in([text]))
     if expected.kind != "post_holder":
@@ -233,6 +229,6 @@ def passage_gives(sentences: Sequence[str], expected: Expected, councils: Sequen
 def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str] = frozenset()) -> int | None:
     """The sentence naming a person: ``index`` itself, else the one before, else the one after."""
     for j in (index, index - 1, index + 1):
-        if 0 <= j < len(sentences) and _names(sentences[j], not_names):
+        if 0 <= j < len(sentences) and person_names(sentences[j], not_names):
             return j
     return None

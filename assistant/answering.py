@@ -49,8 +49,8 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     result, evidence = answer_passages(query, retriever, store, settings, filters, asked_filters, k)
     base = Answer(question=query.text, text="", abstained=True, passages=result.passages, citations=(),
                   index_version=store.version, filters=filters, confidence=result.confidence)
-    refusal = _refusal(query, result, corpus_facts(store), settings) or _unnamed_peer(
-        query, result, corpus_facts(store))
+    facts = corpus_facts(store)
+    refusal = _refusal(query, result, facts, settings) or _unnamed_peer(query, result, facts)
     if not refusal:
         evidence = evidence or gather_evidence(query, result, store, settings)
         refusal = _evidence_refusal(query, evidence, settings)
@@ -58,13 +58,8 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
         reason, text = refusal
         return replace(base, reason=reason, text=text)
     unknown = ", ".join(query.unknown_names)
-    # asked where someone served as a peer, the sentences naming them are the answer, in the
-    # order of their passages (the selection model, fitted on other questions, ranks a peer
-    # list's lines low)
-    naming = sorted((replace(c, text=line) for c in evidence.candidates if query.peer_homes
-                     for line in _naming_lines(query, c.text, corpus_facts(store))), key=lambda c: c.key)
     answer = extractive_answer(query, result, settings, evidence,
-                               quotes=naming[:settings.selection.max_quotes])
+                               quotes=_naming_quotes(query, evidence, facts)[:settings.selection.max_quotes])
     notices = [f"The documents never mention {unknown}; check the quotes answer it." if unknown else "",
                _councils_notice(query, answer, filters), _peer_home_notice(filters)]
     answer = replace(answer, index_version=store.version, filters=filters, confidence=result.confidence,
@@ -213,6 +208,16 @@ def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:
                 lines.append(line.strip() if len(named) < 3 else line[start:mention.end].strip(" ,;:•-"))
                 break
     return lines
+
+
+def _naming_quotes(query: Query, evidence: Evidence, facts: CorpusFacts) -> list[Candidate]:
+    """Asked where someone served as a peer, the lines naming them are the answer, in the order
+    of their passages (the selection model, fitted on other questions, ranks a peer list's
+    lines low); none for other questions."""
+    if not query.peer_homes:
+        return []
+    return sorted((replace(c, text=line) for c in evidence.candidates
+                   for line in _naming_lines(query, c.text, facts)), key=lambda c: c.key)
 
 
 def _unnamed_peer(query: Query, result: RetrievalResult, facts: CorpusFacts) -> tuple[str, str] | None:

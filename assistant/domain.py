@@ -70,7 +70,7 @@ class PeerService:
 
     def holder(self, text: str, start: int, end: int) -> str | None:
         """For a council named at ``text[start:end]``: the post of the person it is named as
-        the own council of ("" for a person with no post named: "a councillor from X"), or
+        the own council of ("" for a person with no post or role named: "anyone from X"), or
         None when it is not named so."""
         found = self.before.search(text[:start]) or self.after.match(text, end)
         if found is None:

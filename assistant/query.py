@@ -414,7 +414,7 @@ def _roles(text: str, mentions: Sequence[CouncilMention]) -> tuple[list[CouncilM
 def _peer_homes(text: str, mentions: Sequence[CouncilMention], domain) -> dict[CouncilMention, str]:
     """The known councils a question about where someone served as a peer names as that
     person's own ("the chief executive of X", "X's leader"; ``domain.yaml``, ``peer_service``),
-    each with the post the person is named by ("" for none: "a councillor from X")."""
+    each with the post the person is named by ("" for none: "anyone from X")."""
     service = domain.peer_service
     if service is None or not service.asked(text):
         return {}

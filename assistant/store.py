@@ -516,14 +516,7 @@ class IndexStore:
 
     def persisted(self, name: str) -> object | None:
         """The value ingest stored as ``name`` (JSON), or None when this version has none."""
-        path = self.path / "derived" / f"{name}.json"
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}). "
-                               "Run `peerqa ingest --rebuild`.") from exc
+        return read_persisted(self.path, name)
 
     def persisted_arrays(self, name: str) -> dict[str, np.ndarray] | None:
         """The ``StoredArrays`` ingest stored as ``name``, or None when this version has none."""
@@ -632,6 +625,19 @@ class IndexStore:
         except (OSError, ValueError, KeyError) as exc:
             raise IndexCorrupt(f"{path}/ is unreadable ({exc.__class__.__name__}). "
                                "Run `peerqa ingest --rebuild`.") from exc
+
+
+def read_persisted(version: Path, name: str) -> object | None:
+    """The value ingest stored as ``name`` (JSON) in the version folder ``version``, or None
+    when it has none; IndexCorrupt when the file cannot be read."""
+    path = version / "derived" / f"{name}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{path} is unreadable ({exc.__class__.__name__}). "
+                           "Run `peerqa ingest --rebuild`.") from exc
 
 
 @contextmanager

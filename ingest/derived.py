@@ -9,8 +9,6 @@ so a re-ingest rechecks only the sentences a change can affect.
 
 from __future__ import annotations
 
-import json
-
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +30,7 @@ from assistant.query import (
     text_facts,
 )
 from assistant.settings import Settings
-from assistant.store import IndexStore, StoredArrays
+from assistant.store import IndexStore, StoredArrays, read_persisted
 from assistant.types import Chunk, Document
 
 TEXT_FACTS = "text_facts"  # doc_id → text_facts of that document, for the next re-ingest
@@ -55,8 +53,8 @@ def facts_outdated(version: Path | None) -> bool:
     if version is None:
         return False
     try:
-        stored = json.loads((version / "derived" / f"{CORPUS_FACTS}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        stored = read_persisted(version, CORPUS_FACTS)
+    except IndexCorrupt:
         return False
     return isinstance(stored, dict) and stored.get("domain") != domain_fingerprint()
 
