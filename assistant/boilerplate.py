@@ -39,6 +39,9 @@ MIN_WORDS = 8
 SHORT_COUNCILS = 3
 PAIR_BLOCK = 4_000_000  # candidate (sentence, partner) pairs counted at once: ~150 MB of arrays
 STATE_FORMAT = 3  # 2: figures are words; 3: short sentences as a whole
+# What a stored standard-text set was found by: a set stored by other rules is found again
+# (after an upgrade, an ingest with nothing changed rewrites it; ingest/derived.py)
+RULES = f"format {STATE_FORMAT}, {SHINGLE}-grams, {MIN_WORDS} words, short in {SHORT_COUNCILS} councils"
 # Figures are words here: "spent 3.5 days onsite" and "spent 4 days onsite" are the same template
 # stating different facts, and each council's own fact is not standard text.
 _WORD = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
@@ -530,9 +533,9 @@ def store_boilerplate(store, min_jaccard: float | None = None) -> frozenset[tupl
     def compute() -> frozenset[tuple[str, int]]:
         from assistant.query import corpus_facts
 
-        stored = store.persisted(boilerplate_name(jaccard))  # found at ingest: minutes at 500k
-        if isinstance(stored, dict):
-            return frozenset((doc_id, start) for doc_id, starts in stored.items() for start in starts)
+        stored = stored_boilerplate(store.persisted(boilerplate_name(jaccard)))  # minutes at 500k
+        if stored is not None:
+            return stored
 
         seen: dict[tuple[str, int], tuple[str, str]] = {}
         for chunk in store.chunks:  # overlapping chunks share sentences: each is seen once
@@ -551,9 +554,25 @@ def boilerplate_name(min_jaccard: float) -> str:
     return f"boilerplate-{min_jaccard}"
 
 
-def boilerplate_json(found: frozenset[tuple[str, int]]) -> dict[str, list[int]]:
-    """``store_boilerplate``'s set as stored with the index: doc_id → sentence starts."""
+def boilerplate_json(found: frozenset[tuple[str, int]]) -> dict[str, object]:
+    """``store_boilerplate``'s set as stored with the index: the rules that found it
+    (``RULES``) and doc_id → sentence starts."""
     by_doc: dict[str, list[int]] = defaultdict(list)
     for doc_id, start in found:  # grouped, then sorted per document: one sort of ~500k
         by_doc[doc_id].append(start)  # tuples took ~0.5 s of a re-ingest at 100k chunks
-    return {doc_id: sorted(by_doc[doc_id]) for doc_id in sorted(by_doc)}
+    return {"rules": RULES, "documents": {doc_id: sorted(by_doc[doc_id]) for doc_id in sorted(by_doc)}}
+
+
+def stored_boilerplate(stored: object) -> frozenset[tuple[str, int]] | None:
+    """The set ``boilerplate_json`` stored, or None when there is none or it was found by other
+    rules (an index written before a peerqa upgrade): then it must be found again.
+
+    >>> stored_boilerplate(boilerplate_json(frozenset({("d", 7)})))
+    frozenset({('d', 7)})
+    >>> stored_boilerplate({"d": [7]}) is None  # stored before the rules were stamped
+    True
+    """
+    if not (isinstance(stored, dict) and stored.get("rules") == RULES
+            and isinstance(stored.get("documents"), dict)):
+        return None
+    return frozenset((doc_id, start) for doc_id, starts in stored["documents"].items() for start in starts)

@@ -167,9 +167,10 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
     prev_skipped = previous.get("skipped", {}) if previous else {}
     unchanged = previous and not plan.todo and not removed and plan.skipped == {
         k: tuple(v) for k, v in prev_skipped.items()}
-    if unchanged and facts_outdated(live_folder(index_dir)):
+    if unchanged and facts_outdated(live_folder(index_dir), settings):
         unchanged = False  # nothing to read or embed, but the stored facts are rewritten
-        notices.append("the corpus facts were found with another domain.yaml: worked out again")
+        notices.append("the corpus facts or standard text were found by another version of peerqa "
+                       "or domain.yaml: worked out again")
     if unchanged:
         return IngestReport(
             unchanged=tuple(sorted(plan.keep)), skipped=_skip_list(plan.skipped),

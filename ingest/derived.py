@@ -18,6 +18,7 @@ from assistant.boilerplate import (
     boilerplate_json,
     boilerplate_name,
     find_standard_text,
+    stored_boilerplate,
 )
 from assistant.domain import load_domain
 from assistant.errors import IndexCorrupt
@@ -45,18 +46,22 @@ def stored_text_facts(live: IndexStore | None) -> dict[str, dict]:
     return stored.get("documents", {})
 
 
-def facts_outdated(version: Path | None) -> bool:
-    """Were the corpus facts stored in this version folder found with another domain file (a
-    peerqa upgrade)? Then every question process would work them out again (~30 s at 100k
-    chunks) until an ingest stores them anew. A version without stored facts, or with a file
-    that cannot be read, is not outdated: there is nothing to bring up to date."""
+def facts_outdated(version: Path | None, settings: Settings) -> bool:
+    """Were the corpus facts stored in this version folder found with another domain file, or
+    its standard text by other rules (a peerqa upgrade)? Then every question process would
+    work them out again (~30 s at 100k chunks; the standard text was even used as it was)
+    until an ingest stores them anew. A version without them, or with a file that cannot be
+    read, is not outdated: there is nothing to bring up to date."""
     if version is None:
         return False
+    jaccard = settings.answer.boilerplate_jaccard
     try:
-        stored = read_persisted(version, CORPUS_FACTS)
+        facts = read_persisted(version, CORPUS_FACTS)
+        standard = read_persisted(version, boilerplate_name(jaccard)) if jaccard <= 1 else None
     except IndexCorrupt:
         return False
-    return isinstance(stored, dict) and stored.get("domain") != domain_fingerprint()
+    return (isinstance(facts, dict) and facts.get("domain") != domain_fingerprint()) or (
+        standard is not None and stored_boilerplate(standard) is None)
 
 
 def stored_standard_state(live: IndexStore | None) -> dict[str, np.ndarray] | None:

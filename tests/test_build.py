@@ -494,6 +494,27 @@ def test_facts_found_with_another_domain_file_are_stored_anew_by_the_next_ingest
     assert not again.wrote_index and load_index(settings).path == fresh.path
 
 
+def test_standard_text_found_by_older_rules_is_not_used_and_is_stored_anew(fake_index) -> None:
+    """An index written before the standard-text rules changed (its set stored unstamped, as
+    before 2026-11-27) is not read as it is: questions find the set again, and the next
+    ingest, with no document changed, stores it by today's rules."""
+    from assistant.boilerplate import boilerplate_name, store_boilerplate
+
+    settings, store = fake_index
+    path = store.path / "derived" / f"{boilerplate_name(settings.answer.boilerplate_jaccard)}.json"
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    wrong = {doc_id: [0] for doc_id in SEED_IDS}  # the old shape, and not what the rules find
+    assert {(doc_id, 0) for doc_id in SEED_IDS} != store_boilerplate(store)
+    path.write_text(json.dumps(wrong), encoding="utf-8")
+    assert store_boilerplate(load_index(settings)) == store_boilerplate(store)  # found again
+    report = run(settings, embedder=ExplodingEmbedder(), count_tokens=exploding_counter)
+    assert report.wrote_index and report.unchanged == SEED_IDS
+    assert any("standard text" in notice for notice in report.notices)
+    fresh = load_index(settings)
+    assert json.loads((fresh.path / path.relative_to(store.path)).read_text(encoding="utf-8")) == stored
+    assert not run(settings, embedder=ExplodingEmbedder(), count_tokens=exploding_counter).wrote_index
+
+
 # --- atomicity ----------------------------------------------------------------------------
 
 def _add_document(settings: Settings) -> None:
