@@ -173,14 +173,19 @@ def _post_pattern(post: str) -> re.Pattern[str]:
 
 
 def _counts(words: Sequence[str], counted: Sequence[str]) -> bool:
-    """Do the words after a figure name what is counted? Stems of one family count too
-    ("employees" → employe, "employs" → employ), when the shorter is at least five letters.
+    """Do the words after a figure name what is counted? Stems of one word count too
+    ("employees" → employe, "employs" → employ), when the shorter is at least five letters,
+    and so do the nouns of one family in ``domain.yaml`` (``count_families``: "two elected
+    members" counts councillors).
 
     >>> _counts(["employ"], ["employe"]), _counts(["council"], ["councillor"])
     (True, False)
+    >>> _counts(["elect", "member"], ["councillor"])
+    True
     """
+    asked = set(counted).union(*(f for f in load_domain().count_families if f & set(counted)))
     return any(w == c or (min(len(w), len(c)) >= 5 and (w.startswith(c) or c.startswith(w))
-                          and abs(len(w) - len(c)) <= 2) for w in words for c in counted)
+                          and abs(len(w) - len(c)) <= 2) for w in words for c in asked)
 
 
 def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Sequence[str] = (),

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.errors import PeerqaError
+from assistant.lexical import stems
 
 DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
 
@@ -94,6 +95,7 @@ class Domain:
     short_type: str = ""  # the type of a text too short for the type its words point to
     post_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # post → "led by", … naming its holder
     peer_service: PeerService | None = None  # questions about where someone served as a peer
+    count_families: tuple[frozenset[str], ...] = ()  # stems of nouns counting the same things
 
     def post_forms(self, post: str) -> tuple[str, ...]:
         """The post's noun and the phrases that name its holder without it ("led by")."""
@@ -197,7 +199,18 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         short_type=_short_type(data, where),
         post_verbs=_post_verbs(data, where),
         peer_service=_peer_service(data, where),
+        count_families=_count_families(data, where),
     )
+
+
+def _count_families(data: dict, where: str) -> tuple[frozenset[str], ...]:
+    """Each family of nouns that count the same things, as the stems of its words."""
+    value = data.get("count_families") or []
+    if not isinstance(value, list) or not all(
+            isinstance(family, list) and family and all(isinstance(w, str) and w.strip() for w in family)
+            for family in value):
+        raise DomainError(f"{where}: count_families is a list of lists of words")
+    return tuple(frozenset(s for w in family for s in stems(w)) for family in value)
 
 
 def _peer_service(data: dict, where: str) -> PeerService | None:

@@ -78,6 +78,15 @@ def test_a_count_of_the_same_word_family_counts():
     assert not one("The 2 councils share a chief executive.", "How many councillors sit on it?")
 
 
+def test_a_count_of_another_noun_of_the_same_family_counts():
+    """``count_families`` in domain.yaml: "elected members" count councillors, "staff" employees."""
+    councillors = "How many councillors sat on the peer team?"
+    assert one("The team was made up of two elected members and two officers.", councillors)
+    assert one("The council has around 310 staff.", "How many employees does the council have?")
+    assert not one("The team met 40 residents and two partners.", councillors)
+    assert not one("The council has around 310 staff.", "How many residents does the council serve?")
+
+
 def test_money_needs_an_amount_not_just_a_number():
     pay = "How much did the city council pay the LGA?"
     assert not one("Councils should have a peer challenge every 4 to 5 years.", pay)
