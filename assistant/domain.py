@@ -95,7 +95,13 @@ class Domain:
     short_type: str = ""  # the type of a text too short for the type its words point to
     post_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # post → "led by", … naming its holder
     peer_service: PeerService | None = None  # questions about where someone served as a peer
-    count_families: tuple[frozenset[str], ...] = ()  # stems of nouns counting the same things
+    count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
+
+    def count_family(self, counted: Sequence[str]) -> tuple[str, ...]:
+        """The words of the families of the nouns whose stems are ``counted`` ("how many
+        councillors": member, cllr…)."""
+        return tuple(dict.fromkeys(w for family in self.count_families
+                                   if set(stems(" ".join(family))) & set(counted) for w in family))
 
     def post_forms(self, post: str) -> tuple[str, ...]:
         """The post's noun and the phrases that name its holder without it ("led by")."""
@@ -203,14 +209,14 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
     )
 
 
-def _count_families(data: dict, where: str) -> tuple[frozenset[str], ...]:
-    """Each family of nouns that count the same things, as the stems of its words."""
+def _count_families(data: dict, where: str) -> tuple[tuple[str, ...], ...]:
+    """Each family of nouns that count the same things."""
     value = data.get("count_families") or []
     if not isinstance(value, list) or not all(
             isinstance(family, list) and family and all(isinstance(w, str) and w.strip() for w in family)
             for family in value):
         raise DomainError(f"{where}: count_families is a list of lists of words")
-    return tuple(frozenset(s for w in family for s in stems(w)) for family in value)
+    return tuple(tuple(w.strip().lower() for w in family) for family in value)
 
 
 def _peer_service(data: dict, where: str) -> PeerService | None:

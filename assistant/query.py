@@ -207,6 +207,9 @@ class Query:
     # abbreviation they use beside it ("LGA" → "LGA (local government association)")
     search_text: str = ""
     search_topic: str = ""
+    # what BM25 matches: ``text``, with the nouns counting the same things as the one a "how
+    # many …?" asks about ("employees": staff, workforce; ``count_families`` in domain.yaml)
+    lexical_text: str = ""
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
@@ -219,6 +222,8 @@ class Query:
             object.__setattr__(self, "search_text", self.text)
         if not self.search_topic:
             object.__setattr__(self, "search_topic", self.topic)
+        if not self.lexical_text:
+            object.__setattr__(self, "lexical_text", self.text)
 
 
 CORPUS_FACTS = "corpus_facts"  # name of the merged text facts ingest stores with an index
@@ -305,6 +310,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     return Query(
         text=text, asked=asked, inherited_from=inherited, topic=topic,
         search_text=gloss(text, facts.glossary), search_topic=gloss(topic, facts.glossary),
+        lexical_text=" ".join([text, *(facts.domain.count_family(expected.counted) if expected else ())]),
         councils=councils,
         partners=tuple(dict.fromkeys(n for m in partners if m.held for n in m.councils
                                      if n not in councils and facts.registry.councils[n].held)),

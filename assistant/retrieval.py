@@ -223,7 +223,7 @@ class Retriever:
         """(top ``k`` distinct passages among ``allowed`` rows, their evidence score)."""
         cfg = self.settings.retrieval
         dense = self._dense(qvec, allowed, cfg.candidates) if self.mode != "bm25" else {}
-        lexical = self._lexical(query.text, allowed, cfg.candidates) if self.mode != "dense" else {}
+        lexical = self._lexical(query.lexical_text, allowed, cfg.candidates) if self.mode != "dense" else {}
         fused = self._fuse(dense, lexical)
         if not fused:
             return (), 0.0

@@ -132,6 +132,16 @@ def test_expected_answer_kind_is_read_once():
     assert q("What did the peers say about culture?").expected is None
 
 
+def test_bm25_also_matches_the_nouns_counting_what_is_asked_about():
+    """"how many employees" is answered by "1,450 staff": BM25 looks for the family's words
+    (``count_families`` in domain.yaml); other questions are searched as asked."""
+    words = set(q("How many employees does the county council have?").lexical_text.split())
+    assert {"employees", "staff", "workforce"} <= words
+    assert {"councillor", "member"} <= set(q("How many councillors sit on it?").lexical_text.split())
+    plain = "What did the peers say about staff?"
+    assert q(plain).lexical_text == plain
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
 def test_empty_questions_are_usage_errors(question):
     with pytest.raises(UsageError, match="empty"):
