@@ -155,9 +155,17 @@ def person_names(text: str, not_names: frozenset[str] = frozenset()) -> list[str
 
 
 def _post_is_elsewhere(after: str, councils: Sequence[str]) -> bool:
-    """Does the text right after a post name another body ("Leader, Milton Keynes")?"""
+    """Does the text right after a post name another body ("Leader, Milton Keynes"), not the
+    post's holder by title ("The Leader, Councillor Jo Bloggs, …")? A name without a title
+    cannot be told from a place here ("Leader, Milton Keynes" in a peer list).
+
+    >>> _post_is_elsewhere(", Milton Keynes", ["cambridge city council"])
+    True
+    >>> _post_is_elsewhere(", Councillor Margaret Oduya, and …", ["wexcombeshire county council"])
+    False
+    """
     m = re.match(r"\s*(?:,|–|-|of|at|for)\s+(?:the\s+)?([A-Z][\w'’]+(?:\s+[A-Z][\w'’]+)*)", after)
-    if not m:
+    if not m or _TITLE_NAME.match(m.group(1)):
         return False
     body = m.group(1).lower()
     if body in {"council", "authority", "county council", "city council"}:

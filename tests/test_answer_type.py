@@ -99,6 +99,8 @@ def test_a_post_holder_needs_a_name_and_the_right_body():
     city = ["cambridge city council"]
     assert not one("• Cllr Pete Marland Leader, Milton Keynes", leader_city, city)
     assert not one("The leader and chief executive are well respected.", leader_city, city)
+    assert one("The Leader, Councillor Margaret Oduya, and the Chief Executive work well together.",
+               leader_city, city)  # the holder by title after the post is no other body
     assert not one('"We must act," said Cllr Lucy Nethsingha, Leader of Cambridgeshire County Council.',
                    leader_city, city)
     county = ["cambridgeshire county council"]
