@@ -79,6 +79,7 @@ _WHERE_FROM = re.compile(rf"^\s*where\s+(?:is|was|are|were|does|did|do)\b.{{0,60
 # Capitalised words that are not people's names (posts, organisations, sentence openers); the
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
 _NOT_NAMES = load_domain().not_names
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")
 _TITLE_NAME = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+[A-Z][\w'’-]+")
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
 
@@ -240,8 +241,18 @@ def passage_gives(sentences: Sequence[str], expected: Expected, councils: Sequen
 
 
 def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str] = frozenset()) -> int | None:
-    """The sentence naming a person: ``index`` itself, else the one before, else the one after."""
-    for j in (index, index - 1, index + 1):
+    """The sentence naming a person: ``index`` itself, else, for a row or label that is no
+    sentence ("Post: | Chief Executive" under "Name: | Mark Lloyd"), the one before, else the
+    one after. Prose that names a post but no one ("The Leader and the Chief Executive work
+    closely.") does not say who holds it, whoever the sentence beside it names.
+
+    >>> name_sentence(["Name: | Mark Lloyd", "Post: | Chief Executive"], 1)
+    0
+    >>> name_sentence(["Councillor Shah is respected.", "The Leader is visible."], 1) is None
+    True
+    """
+    near = (index,) if _ENDS_SENTENCE.search(sentences[index]) else (index, index - 1, index + 1)
+    for j in near:
         if 0 <= j < len(sentences) and person_names(sentences[j], not_names):
             return j
     return None
