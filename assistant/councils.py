@@ -20,7 +20,8 @@ from assistant.domain import CouncilKind, Domain, load_domain
 from assistant.errors import UsageError
 
 _PLACE_WORD = r"(?!(?:Council|Authority)\b)[A-Z][\w'’-]*"
-_PLACE = rf"{_PLACE_WORD}(?:[ -](?:(?:and|upon|on|under|in|le|by|the)[ -])?{_PLACE_WORD})*"
+# a place does not open with "The": "the Borough Council of X" is not a borough council of "The"
+_PLACE = rf"(?!The\b){_PLACE_WORD}(?:[ -](?:(?:and|&|upon|on|under|in|le|by|the)[ -])?{_PLACE_WORD})*"
 _POSSESSIVE = r"(?:['’]s|['’])?"
 
 
@@ -310,14 +311,16 @@ class CouncilRegistry:
 
 
 def _fold(text: str) -> str:
-    """Lower case, one space for hyphens and runs of space, no apostrophes: the form aliases
-    are compared in ("Bishop’s Hatley" = "bishops hatley", "Denholm on Sea" = "denholm-on-sea")."""
-    return " ".join(re.sub(r"['’]", "", text.lower()).replace("-", " ").split())
+    """Lower case, one space for hyphens and runs of space, no apostrophes, "and" for "&": the
+    form aliases are compared in ("Bishop’s Hatley" = "bishops hatley", "Denholm on Sea" =
+    "denholm-on-sea", "Brayford & Hove" = "brayford and hove")."""
+    return " ".join(re.sub(r"['’]", "", text.lower()).replace("-", " ").replace("&", " and ").split())
 
 
 def _loose(alias: str) -> str:
     """A folded alias as a pattern that also matches hyphens, spaces and apostrophes."""
-    return r"[-\s]+".join("['’]?".join(re.escape(part) for part in word) for word in alias.split(" "))
+    return r"[-\s]+".join("(?:and|&)" if word == "and" else "['’]?".join(re.escape(part) for part in word)
+                          for word in alias.split(" "))
 
 
 def _unpossessive(phrase: str) -> str:

@@ -135,8 +135,8 @@ def _title_case_capitals(text: str) -> str:
 
 
 def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
-    """The document type whose evidence phrases (domain.yaml) the text uses most, the opening
-    counting ``HEAD_WEIGHT`` times; a phrase that is a peer's title ("Lead Officer Peer") is not
+    """The document type whose evidence phrases (domain.yaml) the text uses most, a phrase of
+    two words or more in the opening counting ``HEAD_WEIGHT`` times; a phrase that is a peer's title ("Lead Officer Peer") is not
     evidence. A web page's ``furniture`` (header, navigation, footer: "Related pages", "Contact
     us") counts like its body. The first type when nothing is found. A text shorter than the
     chosen type's ``min_words`` is a page about such a document: the domain's short type."""
@@ -149,7 +149,10 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
         score = 0.0
         for phrase, weight in doc_type.evidence:
             pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)(?! peer)")
-            score += weight * (len(pattern.findall(lower)) + (HEAD_WEIGHT - 1) * len(pattern.findall(head)))
+            # a phrase in the opening is the document naming itself ("Feedback report", "Report
+            # to: Cabinet"); one word there is not ("members of our Cabinet" on a web page)
+            opening = (HEAD_WEIGHT - 1) * len(pattern.findall(head)) if " " in phrase else 0
+            score += weight * (len(pattern.findall(lower)) + opening)
         if suffix and suffix.lower() in doc_type.suffixes:
             score += doc_type.suffix_weight
         scores[doc_type] = score

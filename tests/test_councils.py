@@ -70,6 +70,7 @@ def test_councils_only_mentioned_are_known_but_not_held():
     ("Northshire Fire and Rescue Authority", "fire and rescue", "Northshire"),
     ("Tees Valley Combined Authority", "combined authority", "Tees Valley"),
     ("Milton Keynes Council", "unitary", "Milton Keynes"),
+    ("Borough Council of Kingsmere & West Fenland", "borough", "Kingsmere & West Fenland"),
 ])
 def test_parse_council_name(name, kind, place):
     assert parse_council_name(name) == (kind, place)
@@ -91,6 +92,16 @@ def test_names_written_in_documents():
     assert council_names_in([text]) == [
         CITY, "South Cambridgeshire District Council", "Huntingdonshire District Council",
         "Cambridgeshire and Peterborough Combined Authority", "Exeter City Council"]
+
+
+def test_names_with_an_ampersand_or_after_the():
+    """Real names join places with "&" ("… & West Norfolk") and are written after "the"."""
+    text = "The Borough Council of Kingsmere & West Fenland met Brayford & Hove City Council."
+    assert council_names_in([text]) == ["Borough Council of Kingsmere & West Fenland",
+                                        "Brayford & Hove City Council"]
+    registry = CouncilRegistry(["Brayford and Hove City Council"], [])
+    assert councils(registry, "What did peers tell Brayford & Hove City Council?") == [
+        ("Brayford and Hove City Council",)]
 
 
 def test_strip_removes_council_references_and_their_lead_in():

@@ -115,6 +115,16 @@ def test_a_web_page_is_its_sites_council(tmp_path):
     assert infer_doc_type(text, ".html", furniture=footer) == "web page"
 
 
+def test_one_word_in_a_web_pages_opening_does_not_type_it():
+    """"members of our Cabinet" near the top of a saved page: a page, not a cabinet report
+    (the opening's weight is for phrases naming the document, "Report to: Cabinet")."""
+    page = ("In 2019 we invited a team of peers to look at what we do. On 17 March 2021 they "
+            "followed up with members of our Cabinet and the leadership team. " + "They met staff. " * 60)
+    assert infer_doc_type(page, ".html", furniture="Contact us") == "web page"
+    report = "Report to: Cabinet\nDate of meeting: 8 February 2023\n" + page
+    assert infer_doc_type(report, ".html") == "cabinet report"
+
+
 def test_a_web_pages_headline_and_declared_date():
     text = "News | Northby\n\nPeers praise the council\n\nThe plan runs to 2040."
     assert infer_title(Path("x.html"), text, headline="Peers praise the council") == \
