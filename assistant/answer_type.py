@@ -155,6 +155,18 @@ def person_names(text: str, not_names: frozenset[str] = frozenset()) -> list[str
     return found
 
 
+_TITLED = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){0,2})")
+
+
+def titled_names(text: str) -> list[str]:
+    """The names after a title ("Councillor Jo Bloggs" → "Jo Bloggs"), up to three words.
+
+    >>> titled_names("What did Councillor Jo Bloggs and Dr Ann Lee say? Did Cllr Shah agree?")
+    ['Jo Bloggs', 'Ann Lee', 'Shah']
+    """
+    return [m.group(1) for m in _TITLED.finditer(text)]
+
+
 def _post_is_elsewhere(after: str, councils: Sequence[str]) -> bool:
     """Does the text right after a post name another body ("Leader, Milton Keynes"), not the
     post's holder by title ("The Leader, Councillor Jo Bloggs, …")? A name without a title

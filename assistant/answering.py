@@ -170,6 +170,10 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
         return "unknown_council", (
             f"The corpus holds no peer challenge documents about {', '.join(query.mentioned_only)}, "
             f"which its documents only mention in passing; it covers {' and '.join(held)}. {RELATED}")
+    if query.unknown_people:
+        people = " or ".join(query.unknown_people)
+        return "unknown_name", (f"No document names {people}, so the documents cannot say anything "
+                                f"about them. Check the spelling of the name. {RELATED}")
     if query.years and len(query.unknown_years) == len(query.years):
         years = ", ".join(str(y) for y in query.unknown_years)
         return "unknown_year", f"No document in the corpus covers {years}. {RELATED}"

@@ -10,7 +10,7 @@ later stage (retrieval, answering, comparison, listing, rendering) takes the ``Q
     ...                           texts=["The peers met the leader in 2019."])
     >>> q = analyse("What did the peers say about Wigan Council's finances?", facts)
     >>> q.councils, q.route, q.topic
-    (('Wigan Metropolitan Borough Council',), 'answer', 'What did the peers say about finances?')
+    (('Wigan Metropolitan Borough Council',), 'answer', 'finances?')
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from assistant.abbreviations import definitions, gloss, glossary
-from assistant.answer_type import Expected, expected_answer
+from assistant.answer_type import Expected, expected_answer, titled_names
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
@@ -112,6 +112,8 @@ class CorpusFacts:
     doc_years: Mapping[str, frozenset[int]] = field(default_factory=dict)
     # (short form, long form) of each abbreviation the documents define
     abbreviations: tuple[tuple[str, str], ...] = ()
+    # lower-case pairs of neighbouring capitalised words ("daniel ferrers"): the names written
+    name_pairs: frozenset[str] = frozenset()
 
     @cached_property
     def glossary(self) -> Mapping[str, str]:
@@ -144,7 +146,8 @@ class CorpusFacts:
         registry = CouncilRegistry(held_types, parts["names"], domain, frozenset(parts["common"]))
         return cls(registry, {c: frozenset(t) for c, t in held_types.items()},
                    frozenset(parts["years"]) | frozenset(doc_years), frozenset(parts["vocabulary"]),
-                   domain, abbreviations=tuple(tuple(p) for p in parts.get("abbreviations", ())))
+                   domain, abbreviations=tuple(tuple(p) for p in parts.get("abbreviations", ())),
+                   name_pairs=frozenset(parts.get("pairs", ())))
 
 
 def text_facts(text: str, domain: Domain) -> dict[str, list]:
@@ -156,13 +159,18 @@ def text_facts(text: str, domain: Domain) -> dict[str, list]:
         "common": sorted(set(re.findall(r"(?<=[a-z,;] )[a-z]+", text))),
         "years": sorted({int(y) for y in _YEAR.findall(text)}),
         "abbreviations": [list(pair) for pair in definitions(text)],
+        "pairs": sorted({f"{a} {b}".lower() for a, b in _CAPITALISED_PAIR.findall(text)}),
     }
+
+
+# two neighbouring capitalised words, overlapping ("Jo Ann Bloggs": "jo ann", "ann bloggs")
+_CAPITALISED_PAIR = re.compile(r"(?=\b([A-Z][\w'’-]*)[ \t]+([A-Z][\w'’-]*))")
 
 
 def merge_text_facts(parts: Iterable[Mapping[str, list]]) -> dict[str, list]:
     """The ``text_facts`` of several documents as one, names in order of first appearance."""
     names: dict[str, None] = {}  # ordered: the first document's spelling of a name comes first
-    pooled: dict[str, set] = {key: set() for key in ("vocabulary", "common", "years")}
+    pooled: dict[str, set] = {key: set() for key in ("vocabulary", "common", "years", "pairs")}
     abbreviations: set[tuple[str, ...]] = set()  # a [short, long] pair: a tuple, to be a key
     for part in parts:
         names.update(dict.fromkeys(part.get("names", ())))
@@ -197,6 +205,7 @@ class Query:
     doc_types: tuple[str, ...] = ()  # kinds of document asked about ("came back" → progress review)
     missing_doc_types: tuple[str, ...] = ()  # …of which the subject councils have none
     unknown_names: tuple[str, ...] = ()  # capitalised words and acronyms no document uses
+    unknown_people: tuple[str, ...] = ()  # people named with a title ("Councillor Jo Bloggs") no document names
     expected: Expected | None = None
     route: str = "answer"
     compared: tuple[str, ...] = ()  # comparison only: the councils compared, in order
@@ -229,7 +238,7 @@ class Query:
 CORPUS_FACTS = "corpus_facts"  # name of the merged text facts ingest stores with an index
 
 
-TEXT_FACTS_FORMAT = 2  # what ``text_facts`` reads from a text; 2: abbreviations defined
+TEXT_FACTS_FORMAT = 3  # what ``text_facts`` reads from a text; 2: abbreviations; 3: name pairs
 
 
 def domain_fingerprint() -> str:
@@ -325,6 +334,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         doc_types=asked_types,
         missing_doc_types=tuple(t for t in asked_types if councils and t not in held_types),
         unknown_names=unknown_names(text, facts.vocabulary),
+        unknown_people=unknown_people(text, facts),
         expected=expected,
         route=route,
         compared=_compared(text, councils, held, subjects, facts.registry.held)
@@ -524,3 +534,22 @@ def unknown_names(question: str, vocabulary: frozenset[str] | set[str]) -> tuple
         if word.lower() not in vocabulary and word.lower().rstrip("s") not in vocabulary:
             found.append(word)
     return tuple(dict.fromkeys(found))
+
+
+def unknown_people(question: str, facts: CorpusFacts) -> tuple[str, ...]:
+    """The people the question names with a title ("Councillor Jo Bloggs", "Dr Ann Lee") whom
+    no document names: a one-word name no document uses, or a longer one whose words never
+    stand together in a document ("Agnes Whitlow" when only "James Whitlow" does).
+
+    >>> facts = CorpusFacts(None, {}, frozenset(), frozenset({"shah", "whitlow", "james"}),
+    ...                     name_pairs=frozenset({"james whitlow"}))
+    >>> unknown_people("Did Cllr Shah, Councillor James Whitlow or Councillor Agnes Whitlow speak?", facts)
+    ('Agnes Whitlow',)
+    """
+    unknown = []
+    for name in titled_names(question):
+        words = [w.lower() for w in re.sub(r"['’]s$", "", name).split()]
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
+        if (words[0] not in facts.vocabulary) if len(words) == 1 else any(p not in facts.name_pairs for p in pairs):
+            unknown.append(name)
+    return tuple(dict.fromkeys(unknown))

@@ -178,6 +178,16 @@ def test_unknown_council_abstains(index, retriever):
     assert "Cambridge City Council" in result.text  # says what the corpus does cover
 
 
+def test_a_titled_person_no_document_names_abstains(index, retriever):
+    """Peers are named in the documents; a councillor they never name cannot have said anything
+    in them, though "Marland" alone is a word they use."""
+    result = answer(index, retriever, "What did Councillor Agnes Marland say about the peer challenge?")
+    _abstained_with_related_passages(result)
+    assert result.reason == "unknown_name" and "Agnes Marland" in result.text
+    named = answer(index, retriever, "What did Cllr Pete Marland bring to the peer team?")
+    assert named.reason != "unknown_name"
+
+
 def test_unknown_year_abstains(index, retriever):
     result = answer(index, retriever, "2019 peer challenge of the county")
     _abstained_with_related_passages(result)
