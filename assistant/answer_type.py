@@ -27,6 +27,10 @@ class Expected:
     label: str  # for messages: "a date", "the name of the leader", …
     post: str = ""  # post_holder only, lower case: "chief executive"
     counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
+    # post_holder only: what the post is of when the question says ("who chairs the audit
+    # committee?" → "the audit committee"); a sentence naming a chair of something else does
+    # not answer it
+    of: str = ""
     whole: bool = True  # False: the question asks more ("When …, and what did it focus on?")
 
 
@@ -55,6 +59,9 @@ _POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}
                             rf"(?P<peer>\s+peer)?", re.I)
 # "who chairs the audit committee?": a post used as a verb asks for its holder like "who is the chair"
 _POST_VERB = re.compile(rf"^\s*who\s+(?P<post>{_POSTS})(?:s|ed)\b", re.I)
+# what a post is of: "who chairs | the audit committee?", "who is the chair | of the audit committee?"
+_POST_OF = re.compile(r"\s*(?:of|at|for|on)?\s*(?P<of>[^?,;]{3,80}?)\s*(?:[?,;]|$|\b(?:and|now|in|at|of|on|"
+                      r"when|during|before|after|since|today|currently)\b)", re.I)
 # "county council leader in 2022?": a search-box question that is only a post and a time
 _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|which|where)\b)"
                          rf"(?!.*\b(?:and|between|with|versus|vs)\b)"
@@ -119,7 +126,8 @@ def expected_kind(question: str) -> Expected | None:
             or _TERSE_POST.match(question))
     if post:
         name = post.group("post").lower() + (" peer" if post.groupdict().get("peer") else "")
-        return Expected("post_holder", f"the name of the {name}", name)
+        of = _POST_OF.match(question, post.end())
+        return Expected("post_holder", f"the name of the {name}", name, of=of.group("of") if of else "")
     if _COUNCIL_QUESTION.match(question) or _WHERE_FROM.match(question):
         return Expected("council", "the name of a council")
     if re.match(r"who(?:m|se)?\b", q):  # "who managed the review?": a person or a body, by name
@@ -236,14 +244,38 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text))
     core = expected.post.removesuffix(" peer")
+    # a peer's post, or a post of the LGA's own organisers, is another body's by definition
+    own = not expected.post.endswith(" peer") and core not in load_domain().team_posts
+    body = _body_words(expected.of, councils, not_names) if own else set()  # a peer's: of the review
+    if body and not any(body <= set(stems(sentences[j])) for j in (index, index - 1) if j >= 0):
+        return False  # "chaired by the Leader" of a partnership does not name the audit committee's chair
     for m in _post_pattern(core).finditer(text):
         if text[:m.start()].lower().rstrip().endswith("deputy") and core == "leader":
             continue  # "Deputy Leader" does not name the leader
-        if councils and not expected.post.endswith(" peer") and _post_is_elsewhere(text[m.end():], councils):
+        if councils and own and _post_is_elsewhere(text[m.end():], councils):
             continue
-        if name_sentence(sentences, index, not_names) is not None:
+        if name_sentence(sentences, index, not_names) is not None or _HOLDER_POST.match(text, m.end()):
             return True
     return False
+
+
+def _body_words(of: str, councils: Sequence[str], not_names: frozenset[str]) -> set[str]:
+    """The stems naming what a post is of ("the audit committee" → audit, committe), council
+    and place names and words of time left out: the post of the council itself needs none.
+
+    >>> sorted(_body_words("Hollinford Council's audit committee", ["hollinford council"], frozenset()))
+    ['audit', 'committe']
+    >>> _body_words("now", [], frozenset()), _body_words("Barton Ashby District Council", [], frozenset({"barton", "ashby"}))
+    (set(), set())
+    """
+    named = set(stems(" ".join([*councils, *not_names]))) | _NOT_BODY
+    return {w for w in stems(re.sub(r"['’]s\b", "", of)) if w not in named}
+
+
+_NOT_BODY = frozenset(stems("council councils authority district borough city county now today current "
+                            "currently time"))
+# "chaired by the Leader": a holder named by another post, after the post's verb ("chaired by")
+_HOLDER_POST = re.compile(rf"(?<=\bby)\s+(?:the\s+)?(?:{_POSTS})\b", re.I)
 
 
 def passage_gives(sentences: Sequence[str], expected: Expected, councils: Sequence[str] = (),

@@ -96,6 +96,7 @@ class Domain:
     post_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # post → "led by", … naming its holder
     peer_service: PeerService | None = None  # questions about where someone served as a peer
     count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
+    team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
 
     def count_family(self, counted: Sequence[str]) -> tuple[str, ...]:
         """The words of the families of the nouns whose stems are ``counted`` ("how many
@@ -206,6 +207,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         post_verbs=_post_verbs(data, where),
         peer_service=_peer_service(data, where),
         count_families=_count_families(data, where),
+        team_posts=tuple(p.lower() for p in _strings(data, "team_posts", where)) if "team_posts" in data else (),
     )
 
 

@@ -112,6 +112,24 @@ def test_a_post_holder_needs_a_name_and_the_right_body():
                "Who is the deputy leader of the county council?", county)
 
 
+def test_a_post_holder_of_what_the_question_names():
+    """"Who chairs the audit committee?" is not answered by the chair of the authority or of a
+    partnership; a holder may be named by post ("chaired by the Leader"); the LGA's own
+    organisers' posts are followed by the LGA, not the council."""
+    fire = ["marchlands fire and rescue authority"]
+    audit = "Who chairs the audit committee of Marchlands Fire and Rescue Authority?"
+    assert not one("The authority is chaired by Councillor Bernard Fisk.", audit, fire)
+    assert one("The audit committee is chaired by Councillor Ann Lee.", audit, fire)
+    assert one("The authority is chaired by Councillor Bernard Fisk.",
+               "Who chairs Marchlands Fire and Rescue Authority?", fire)
+    partnership = "Who chairs the Wexcombe City Partnership?"
+    city = ["wexcombe city council"]
+    assert one("The partnership is chaired by the Leader and meets monthly.", partnership, city)
+    assert not one("The partnership is chaired by a range of partners in turn.", partnership, city)
+    manager = "Who was the LGA peer challenge manager on the Cambridge City review?"
+    assert one("• Ami Beeton, Peer Challenge Manager, LGA", manager, ["cambridge city council"])
+
+
 def test_a_post_holder_name_may_sit_in_the_neighbouring_row():
     rows = ["Name: | Mark Lloyd | Name: | Councillor Martin Curtis",
             "Post: | Chief Executive | Portfolio: | Leader of the Council"]
