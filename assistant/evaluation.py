@@ -114,6 +114,9 @@ class QuestionResult:
     cross_council: bool | None = None
     quoted: int = 0  # sentences the answer quotes
     quoted_standard: int = 0  # …of which standard text (recurring across councils' documents)
+    # first hit among the passages the answer shows, in the order shown: a register list's,
+    # a comparison's or a listing's passages; the answer route's ranking for the rest
+    shown_first_hit: int | None = None
 
 
 def score_ranking(ranked: Sequence[tuple[str, str]], gold: Sequence[Gold]) -> tuple[int | None, float, float]:
@@ -166,6 +169,9 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
         answer = ranking if query.route == "answer" else as_answer(respond(query, session, k=10))
         ranked = [(p.meta.doc_id, p.chunk.text) for p in ranking.passages]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
+        shown = first
+        if q.answerable and query.route != "answer":
+            shown = score_ranking([(p.meta.doc_id, p.chunk.text) for p in answer.passages], q.gold)[0]
         confidence = ranking.confidence
         quotes = [(p.meta.doc_id, " ".join(p.quoted)) for p in answer.passages if p.quoted]
         quote_hit = q.answerable and not answer.abstained and any(is_hit(quote, q.gold) for quote in quotes)
@@ -180,7 +186,7 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
             quote_hit=quote_hit, first_quote_hit=first_quote_hit,
             cross_council=_cross_council(query, answer),
             quoted=sum(len(p.quoted) for p in answer.passages),
-            quoted_standard=_standard_quotes(answer, standard),
+            quoted_standard=_standard_quotes(answer, standard), shown_first_hit=shown,
         ))
     return results
 
@@ -287,6 +293,9 @@ def baseline_results(questions: Sequence[EvalQuestion], store, settings: Setting
         latency = (time.perf_counter() - started) * 1000
         ranked = [chunks[i] for i in order]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
+        shown = first
+        if q.answerable and query.route != "answer":
+            shown = score_ranking([(p.meta.doc_id, p.chunk.text) for p in answer.passages], q.gold)[0]
         results.append(QuestionResult(q.id, q.type, q.split, q.answerable, first, ndcg, coverage, False,
                                       0.0, latency, tuple((d, "", t[:90]) for d, t in ranked[:5])))
     return results
@@ -309,6 +318,9 @@ class Summary:
     first_quote_rate: float | None = None  # …whose first quoted sentence holds one
     cross_council: float | None = None  # answers about one council citing another council
     standard_quotes: float | None = None  # quoted sentences that are standard text
+    # Recall@5 and MRR@10 over the passages each answer shows (``shown_first_hit``)
+    shown_recall5: float | None = None
+    shown_mrr: float | None = None
 
 
 def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
@@ -337,6 +349,10 @@ def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
         cross_council=_share([r.cross_council for r in results if r.cross_council is not None]),
         standard_quotes=(sum(r.quoted_standard for r in results) / quoted
                          if (quoted := sum(r.quoted for r in results)) else None),
+        shown_recall5=(sum(1 for r in answerable if r.shown_first_hit and r.shown_first_hit <= 5) / n
+                       if name != "baseline" else None),
+        shown_mrr=(sum(1 / r.shown_first_hit for r in answerable if r.shown_first_hit and r.shown_first_hit <= 10)
+                   / n if name != "baseline" else None),
     )
 
 
@@ -458,6 +474,9 @@ def run_eval_command(args, settings: Settings,
     s = next(x for x in summaries if x.name == main)
     print("\nRecall@5 by question type (" + main + "): "
           + ", ".join(f"{t} {v:.3f}" for t, v in s.by_type.items()))
+    if s.shown_recall5 is not None:
+        print(f"as shown ({main}; register, comparison and listing answers ranked by the passages they "
+              f"show): Recall@5 {s.shown_recall5:.3f}, MRR@10 {s.shown_mrr:.3f}")
     print(refusal_line(per_mode[main], settings.answerability.threshold) + "\n")
     print(format_failures(main, questions, per_mode[main]))
     if args.json_out:

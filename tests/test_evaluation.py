@@ -43,3 +43,18 @@ def test_the_first_quote_is_the_answers_first_line_else_the_first_passage_shown(
         ComparisonGroup("A", 2024, (a,), (1,), "A said one. [1]", (1,), False),
         ComparisonGroup("B", 2024, (b,), (2,), "B said two. [2]", (2,), False))))) == ("a", "A said one.")
     assert first_quote(Answer("q?", "", True, (a,), ())) is None  # a refusal quotes nothing
+
+
+def test_the_ranking_as_shown_is_summarised_beside_the_retrieval_s():
+    """A register list or a listing shows other passages than the answer route retrieved: the
+    figures "as shown" rank those, and a question on the answer route counts the same in both."""
+    from assistant.evaluation import QuestionResult, summarise
+
+    def result(qid: str, first: int | None, shown: int | None) -> QuestionResult:
+        return QuestionResult(qid, "fact", "dev", True, first, 0.0, 0.0, False, 0.5, 1.0, (),
+                              shown_first_hit=shown)
+
+    summary = summarise("hybrid", [result("a1", 1, 1), result("a2", 7, 1), result("a3", None, 12)])
+    assert summary.recall[5] == 1 / 3 and summary.shown_recall5 == 2 / 3
+    assert round(summary.mrr, 3) == round((1 + 1 / 7) / 3, 3) and summary.shown_mrr == 2 / 3
+    assert summarise("baseline", [result("a1", 1, None)]).shown_recall5 is None
