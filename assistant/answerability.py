@@ -41,7 +41,8 @@ def answerability_features(query: Query, result: RetrievalResult, scored: Sequen
     """The feature vector of one question and its evidence (order of ``FEATURES``)."""
     probabilities = [c.score for c in scored[:3]]
     topic = set(stems(query.topic or query.text))
-    present = set(stems(" ".join(p.chunk.text for p in result.passages[:top])))
+    aliases = dict(query.aliases)  # "staff" counts as "employees" when employees are counted
+    present = {aliases.get(w, w) for w in stems(" ".join(p.chunk.text for p in result.passages[:top]))}
     total = sum(idf(w) for w in topic)
     coverage = sum(idf(w) for w in topic & present) / total if total else 0.0
     return tuple(round(x, 6) for x in (

@@ -98,6 +98,16 @@ class Domain:
     count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
     team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
 
+    def count_aliases(self, counted: Sequence[str]) -> tuple[tuple[str, str], ...]:
+        """(stem, the counted stem it stands for) for every other noun of the families of the
+        ``counted`` stems: "workforc" and "staff" stand for "employe" when employees are counted."""
+        pairs = []
+        for family in self.count_families:
+            members = stems(" ".join(family))
+            target = next((c for c in counted if c in members), None)
+            pairs += [(m, target) for m in dict.fromkeys(members) if target and m != target]
+        return tuple(pairs)
+
     def count_family(self, counted: Sequence[str]) -> tuple[str, ...]:
         """The words of the families of the nouns whose stems are ``counted`` ("how many
         councillors": member, cllr…)."""

@@ -219,6 +219,9 @@ class Query:
     # what BM25 matches: ``text``, with the nouns counting the same things as the one a "how
     # many …?" asks about ("employees": staff, workforce; ``count_families`` in domain.yaml)
     lexical_text: str = ""
+    # (stem, stem of the question it stands for): the nouns counting the same things as the one
+    # a "how many …?" asks about match it wherever a sentence's words are compared with the topic
+    aliases: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
@@ -320,6 +323,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         text=text, asked=asked, inherited_from=inherited, topic=topic,
         search_text=gloss(text, facts.glossary), search_topic=gloss(topic, facts.glossary),
         lexical_text=" ".join([text, *(facts.domain.count_family(expected.counted) if expected else ())]),
+        aliases=facts.domain.count_aliases(expected.counted) if expected else (),
         councils=councils,
         partners=tuple(dict.fromkeys(n for m in partners if m.held for n in m.councils
                                      if n not in councils and facts.registry.councils[n].held)),

@@ -86,9 +86,10 @@ def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, 
                 passage_share: float, section: set[str] = frozenset(), typed: bool = False,
                 first: bool = False, neighbour: float = 0.0, idf: Callable[[str], float] | None = None,
                 dense_rank: int = 0, expects: bool = False, own_date: bool = False,
-                own_kind: float = 0.0) -> tuple[float, ...]:
-    """The feature vector of one sentence (order of ``FEATURES``)."""
-    words = set(stems(text))
+                own_kind: float = 0.0, aliases: dict[str, str] | None = None) -> tuple[float, ...]:
+    """The feature vector of one sentence (order of ``FEATURES``); ``aliases`` map a word to
+    the topic's word it stands for ("staff" → "employe")."""
+    words = {(aliases or {}).get(w, w) for w in stems(text)}
     lexical, in_section = _share(topic, words), _share(topic, section)
     weight = idf or (lambda word: 1.0)
     total = sum(weight(w) for w in topic)
@@ -113,6 +114,7 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
     every council's documents — left out), and for a post-holder question the row naming the
     holder beside each post row: ``{(passage, post sentence): name sentence}``."""
     topic = set(stems(query.topic or query.text))
+    aliases = dict(query.aliases)
     rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names)
     rank_of: dict[float, int] = {}  # cosine → its rank among the candidates (ties share one)
     for rank, cosine in enumerate(sorted((row[3] for row in rows), reverse=True)):
@@ -135,7 +137,7 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
             passage_share=passage.score / top_score, section=sections[p_index],
             typed=typed, first=s_index == 0, neighbour=neighbour, idf=idf, dense_rank=rank_of[dense],
             expects=bool(query.expected), own_date=asks_date and states_own_date(text, passage.meta),
-            own_kind=kinds[p_index])))
+            own_kind=kinds[p_index], aliases=aliases)))
     return found, name_rows
 
 

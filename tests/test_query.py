@@ -140,6 +140,8 @@ def test_bm25_also_matches_the_nouns_counting_what_is_asked_about():
     assert {"councillor", "member"} <= set(q("How many councillors sit on it?").lexical_text.split())
     plain = "What did the peers say about staff?"
     assert q(plain).lexical_text == plain
+    assert ("staff", "employe") in q("How many employees does the county council have?").aliases
+    assert q(plain).aliases == ()
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])

@@ -215,3 +215,16 @@ def test_year_months_reads_the_date_forms_documents_use():
     assert year_months("5 to 8 February 2024") == {"2024-02"}
     assert year_months("March 3, 2023 and 2022-11-08") == {"2023-03", "2022-11"}
     assert year_months("Spring 2024, page 12, 2029/30") == set()
+
+
+def test_a_noun_counting_the_same_things_matches_the_topic_word():
+    """Asked how many employees, "a workforce of 1,450 staff" holds the topic's word."""
+    from assistant.selection import FEATURES, features_of
+
+    lexical = FEATURES.index("lexical")
+    plain = features_of("A workforce of 1,450 staff.", {"employe"}, dense=0.3, best_dense=0.3, rank=0,
+                        passage_share=1.0)
+    aliased = features_of("A workforce of 1,450 staff.", {"employe"}, dense=0.3, best_dense=0.3, rank=0,
+                          passage_share=1.0, aliases={"staff": "employe", "workforc": "employe"})
+    assert plain[lexical] == 0.0 and aliased[lexical] == 1.0
+
