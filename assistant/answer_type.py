@@ -83,6 +83,10 @@ _COUNCIL_QUESTION = re.compile(
 _WHERE_FROM = re.compile(rf"^\s*where\s+(?:is|was|are|were|does|did|do)\b.{{0,60}}?"
                          rf"\b(?:{_POSTS}|peers?)\b.{{0,60}}?\b(?:from|work|works|based)\b", re.I)
 
+# "which councillor …?": a person by name; not "which peer team …?" (a body)
+_WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b"
+                           r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
+                           r"challenges?)\b)")
 # Capitalised words that are not people's names (posts, organisations, sentence openers); the
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
 _NOT_NAMES = load_domain().not_names
@@ -130,8 +134,8 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("post_holder", f"the name of the {name}", name, of=of.group("of") if of else "")
     if _COUNCIL_QUESTION.match(question) or _WHERE_FROM.match(question):
         return Expected("council", "the name of a council")
-    if re.match(r"who(?:m|se)?\b", q):  # "who managed the review?": a person or a body, by name
-        return Expected("name", "a name")
+    if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q):  # "who managed the review?": a
+        return Expected("name", "a name")  # person or a body, by name; "which officer leads …?"
     if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
                 r"which year|on what date)\b", q):
         return Expected("date", "a date")

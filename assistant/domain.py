@@ -97,6 +97,7 @@ class Domain:
     peer_service: PeerService | None = None  # questions about where someone served as a peer
     count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
     team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
+    person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
 
     def count_aliases(self, counted: Sequence[str]) -> tuple[tuple[str, str], ...]:
         """(stem, the counted stem it stands for) for every other noun of the families of the
@@ -218,6 +219,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         peer_service=_peer_service(data, where),
         count_families=_count_families(data, where),
         team_posts=tuple(p.lower() for p in _strings(data, "team_posts", where)) if "team_posts" in data else (),
+        person_nouns=tuple(p.lower() for p in _strings(data, "person_nouns", where)) if "person_nouns" in data else (),
     )
 
 

@@ -165,6 +165,18 @@ def test_a_question_asking_more_than_its_kind_is_not_whole(question, whole):
     assert expected_answer(question).whole is whole
 
 
+@pytest.mark.parametrize("question, kind", [
+    ("Which officer leads the savings tracker action?", "name"),
+    ("Which councillor chairs the fire authority?", "name"),
+    ("Which member of the peer team was quoted in the news release?", "name"),
+    ("Which peer team included the chief executive of the county?", None),
+    ("Which member councils make up the combined authority?", None),
+])
+def test_which_person_wants_a_name_but_not_which_body(question, kind):
+    found = expected_answer(question)
+    assert (found.kind if found else None) == kind
+
+
 def test_a_who_question_wants_a_name():
     """"Who managed the review?" is answered by a sentence naming someone (or a body), not by
     one describing the review."""
