@@ -293,9 +293,6 @@ def baseline_results(questions: Sequence[EvalQuestion], store, settings: Setting
         latency = (time.perf_counter() - started) * 1000
         ranked = [chunks[i] for i in order]
         first, ndcg, coverage = score_ranking(ranked, q.gold) if q.answerable else (None, 0.0, 0.0)
-        shown = first
-        if q.answerable and query.route != "answer":
-            shown = score_ranking([(p.meta.doc_id, p.chunk.text) for p in answer.passages], q.gold)[0]
         results.append(QuestionResult(q.id, q.type, q.split, q.answerable, first, ndcg, coverage, False,
                                       0.0, latency, tuple((d, "", t[:90]) for d, t in ranked[:5])))
     return results
