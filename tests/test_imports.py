@@ -45,3 +45,15 @@ def test_the_reader_sees_lazy_imports(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from ingest.build import ingest\n    import cli\n")
     assert imported_modules(source) == {"ingest", "cli"}
+
+
+RUFF = Path(sys.executable).parent / "ruff"
+
+
+def test_no_undefined_names_or_other_pyflakes_errors():
+    """`ruff check --select F,E9`: undefined names, unused imports, syntax errors. A line pasted
+    into the wrong function (a name it does not have) failed only when that path ran."""
+    done = subprocess.run([str(RUFF), "check", "--select", "F,E9", "--output-format", "concise",
+                           "assistant", "ingest", "bench", "tests", "cli.py", "ui.py"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
