@@ -15,7 +15,7 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer_type import passage_gives, person_names
@@ -58,8 +58,9 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
         reason, text = refusal
         return replace(base, reason=reason, text=text)
     unknown = ", ".join(query.unknown_names)
-    answer = extractive_answer(query, result, settings, evidence,
-                               quotes=_naming_quotes(query, evidence, facts)[:settings.selection.max_quotes])
+    naming = _naming_quotes(query, evidence, facts)[:settings.selection.max_quotes]
+    answer = extractive_answer(query, result, settings, evidence, quotes=naming,
+                               lead=_served_on if naming else None)
     notices = [f"The documents never mention {unknown}; check the quotes answer it." if unknown else "",
                _councils_notice(query, answer, filters), _peer_home_notice(filters)]
     answer = replace(answer, index_version=store.version, filters=filters, confidence=result.confidence,
@@ -209,7 +210,7 @@ def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:
             start = named[i - 1].end if i else 0
             own = line[start:named[i + 1].start if i + 1 < len(named) else len(line)]
             if all(post.search(own) for post in posts) and person_names(own, facts.registry.name_words):
-                lines.append(line.strip() if len(named) < 3 else line[start:mention.end].strip(" ,;:•-"))
+                lines.append(line.strip(" \t•*-–") if len(named) < 3 else line[start:mention.end].strip(" ,;:•-"))
                 break
     return lines
 
@@ -283,10 +284,18 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     return Evidence(tuple(scored), name_rows, features, given)
 
 
+def _served_on(passage: Passage) -> str:
+    """Where a peer named in this passage served: the council its document is about, and when."""
+    when = f" ({passage.meta.date})" if passage.meta.date else ""
+    return f"On the peer team for {passage.meta.council}{when}: "
+
+
 def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
-                      evidence: Evidence, quotes: Sequence[Candidate] = ()) -> Answer:
+                      evidence: Evidence, quotes: Sequence[Candidate] = (),
+                      lead: Callable[[Passage], str] | None = None) -> Answer:
     """Quote the sentences the selection stage chooses (assistant/selection.py), best first,
-    or ``quotes`` when given, each followed by the number of the passage it comes from."""
+    or ``quotes`` when given, each followed by the number of the passage it comes from and,
+    with ``lead``, after what ``lead`` says of that passage ("On the peer team for X: ")."""
     chosen = list(quotes) or select(evidence.candidates, settings.selection, evidence.name_rows)
     if not chosen:
         chosen = [Candidate(i, -1, p.chunk.text, ()) for i, p in enumerate(result.passages[:1])]
@@ -294,7 +303,7 @@ def extractive_answer(query: Query, result: RetrievalResult, settings: Settings,
     lines = []
     for c in chosen:
         quoted.setdefault(c.passage, []).append(c.text)
-        lines.append(f"{c.text} [{c.passage + 1}]")
+        lines.append(f"{lead(result.passages[c.passage]) if lead else ''}{c.text} [{c.passage + 1}]")
     passages = tuple(replace(p, quoted=tuple(quoted.get(i, ()))) for i, p in enumerate(result.passages))
     return Answer(question=query.text, text="\n".join(lines), abstained=False, passages=passages,
                   citations=tuple(sorted(i + 1 for i in quoted)), mode="extractive")

@@ -556,6 +556,10 @@ def test_where_a_peer_served_needs_a_passage_naming_them(councils_fake_index):
     chief = ask(query_for(store, "Which peer team included the chief executive of Hollinford Council?"),
                 store, settings, retriever=retriever)
     assert not chief.abstained and "Imran Qureshi" in chief.text
-    # the peer list runs together in one sentence: only his entry is quoted, first
-    assert chief.text.startswith("Officer Peer: Dr Imran Qureshi, Chief Executive, Hollinford Council [")
+    # the peer list runs together in one sentence: only his entry is quoted, first, after the
+    # council whose peer team it was
+    reviewed = chief.passages[0].meta
+    assert chief.text.startswith(f"On the peer team for {reviewed.council} ({reviewed.date}): Officer Peer: "
+                                 "Dr Imran Qureshi, Chief Executive, Hollinford Council [")
+    assert reviewed.council == "Brindlemoor Metropolitan Borough Council"
     assert "Moira Sutcliffe" not in chief.text
