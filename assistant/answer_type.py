@@ -87,6 +87,10 @@ _WHERE_FROM = re.compile(rf"^\s*where\s+(?:is|was|are|were|does|did|do)\b.{{0,60
 _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b"
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
                            r"challenges?)\b)")
+# "what is the name of the finance officer on the team?": a person by name
+_NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s+are)?\s+(?:the\s+)?names?\s+of\s+"
+                             rf"(?:the\s+|their\s+|its\s+)?(?:[\w'’-]+\s+){{0,3}}?"
+                             rf"(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b")
 # Capitalised words that are not people's names (posts, organisations, sentence openers); the
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
 _NOT_NAMES = load_domain().not_names
@@ -134,7 +138,7 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("post_holder", f"the name of the {name}", name, of=of.group("of") if of else "")
     if _COUNCIL_QUESTION.match(question) or _WHERE_FROM.match(question):
         return Expected("council", "the name of a council")
-    if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q):  # "who managed the review?": a
+    if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q) or _NAME_OF_PERSON.match(q):  # "who managed the review?": a
         return Expected("name", "a name")  # person or a body, by name; "which officer leads …?"
     if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
                 r"which year|on what date)\b", q):

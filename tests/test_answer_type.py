@@ -171,6 +171,8 @@ def test_a_question_asking_more_than_its_kind_is_not_whole(question, whole):
     ("Which member of the peer team was quoted in the news release?", "name"),
     ("Which peer team included the chief executive of the county?", None),
     ("Which member councils make up the combined authority?", None),
+    ("What was the name of the finance officer on the peer team?", "name"),
+    ("What is the name of the council's vision?", None),
 ])
 def test_which_person_wants_a_name_but_not_which_body(question, kind):
     found = expected_answer(question)
