@@ -95,7 +95,8 @@ _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
 _NOT_NAMES = load_domain().not_names
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")
-_TITLE_NAME = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+[A-Z][\w'’-]+")
+_TITLES = r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+"
+_TITLE_NAME = re.compile(_TITLES + r"[A-Z][\w'’-]+")
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
 
 
@@ -171,7 +172,7 @@ def person_names(text: str, not_names: frozenset[str] = frozenset()) -> list[str
     return found
 
 
-_TITLED = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){0,2})")
+_TITLED = re.compile(_TITLES + r"((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){0,2})")
 
 
 def titled_names(text: str) -> list[str]:
@@ -220,9 +221,15 @@ def _counts(words: Sequence[str], counted: Sequence[str]) -> bool:
     >>> _counts(["elect", "member"], ["councillor"])
     True
     """
-    asked = {*counted, *stems(" ".join(load_domain().count_family(counted)))}
+    asked = _counted_stems(tuple(counted))
     return any(w == c or (min(len(w), len(c)) >= 5 and (w.startswith(c) or c.startswith(w))
                           and abs(len(w) - len(c)) <= 2) for w in words for c in asked)
+
+
+@lru_cache(maxsize=256)
+def _counted_stems(counted: tuple[str, ...]) -> frozenset[str]:
+    """The counted stems and their families' (read once per question, not per figure)."""
+    return frozenset({*counted, *stems(" ".join(load_domain().count_family(counted)))})
 
 
 def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Sequence[str] = (),
@@ -276,8 +283,10 @@ def _body_words(of: str, councils: Sequence[str], not_names: frozenset[str]) -> 
     >>> _body_words("now", [], frozenset()), _body_words("Barton Ashby District Council", [], frozenset({"barton", "ashby"}))
     (set(), set())
     """
-    named = set(stems(" ".join([*councils, *not_names]))) | _NOT_BODY
-    return {w for w in stems(re.sub(r"['’]s\b", "", of)) if w not in named}
+    named = {w for c in councils for w in c.split()}
+    words = [w for w in re.findall(r"[a-z0-9]+", re.sub(r"['’]s\b", "", of.lower()))
+             if w not in not_names and w not in named]
+    return set(stems(" ".join(words))) - _NOT_BODY
 
 
 _NOT_BODY = frozenset(stems("council councils authority district borough city county now today current "
