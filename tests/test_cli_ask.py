@@ -213,3 +213,21 @@ def test_cambridge_council_means_the_city_council(index_dir):
     assert not answer["abstained"], answer["answer"]
     cited = {answer["passages"][n - 1]["doc_id"] for n in answer["citations"]}
     assert "cambridge-city-2017-corporate-peer-challenge-report" in cited
+
+
+def test_ask_says_when_the_stored_corpus_facts_are_from_another_version(index_dir, tmp_path):
+    """After an upgrade that changes domain.yaml, each `peerqa ask` works the facts out again
+    (~30 s at 1,000 documents): it says so on stderr and how to stop it; a current index says
+    nothing."""
+    import shutil
+
+    fresh = ask(index_dir, QUESTIONS[0])
+    assert fresh.returncode == 0 and "peerqa ingest" not in fresh.stderr
+    stale = tmp_path / "index"
+    shutil.copytree(index_dir, stale)
+    facts = stale / (stale / "CURRENT").read_text().strip() / "derived" / "corpus_facts.json"
+    facts.write_text(json.dumps({**json.loads(facts.read_text(encoding="utf-8")), "domain": "older"}),
+                     encoding="utf-8")
+    result = ask(stale, QUESTIONS[0])
+    assert result.returncode == 0 and "run `peerqa ingest` once" in result.stderr
+    assert result.stdout == fresh.stdout  # the same answer, only slower
