@@ -59,6 +59,13 @@ _POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}
                             rf"(?P<peer>\s+peer)?", re.I)
 # "who chairs the audit committee?": a post used as a verb asks for its holder like "who is the chair"
 _POST_VERB = re.compile(rf"^\s*who\s+(?P<post>{_POSTS})(?:s|ed)\b", re.I)
+# "who leads X?": a verb that asks for a post's holder (post_question_verbs in domain.yaml)
+_POST_OF_VERB = {verb: post for post, verbs in load_domain().post_question_verbs for verb in verbs}
+# …when what follows names a council ("who leads the savings action?" asks for a lead officer)
+_COUNCIL_WORDS = "|".join(sorted({w for k in load_domain().council_kinds for f in k.forms
+                                  for w in f.replace("{place}", " ").lower().split() if len(w) > 3}))
+_VERB_POST = re.compile(rf"^\s*who\s+(?P<post>{'|'.join(map(re.escape, _POST_OF_VERB)) or '(?!)'})\b"
+                        rf"(?=\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,5}}?(?:{_COUNCIL_WORDS})\b)", re.I)
 # what a post is of: "who chairs | the audit committee?", "who is the chair | of the audit committee?"
 _POST_OF = re.compile(r"\s*(?:of|at|for|on)?\s*(?P<of>[^?,;]{3,80}?)\s*(?:[?,;]|$|\b(?:and|now|in|at|of|on|"
                       r"when|during|before|after|since|today|currently)\b)", re.I)
@@ -132,9 +139,10 @@ def expected_kind(question: str) -> Expected | None:
     """
     q = question.strip().lower()
     post = (_POST_QUESTION.match(question.strip()) or _POST_VERB.match(question)
-            or _TERSE_POST.match(question))
+            or _TERSE_POST.match(question) or _VERB_POST.match(question))
     if post:
-        name = post.group("post").lower() + (" peer" if post.groupdict().get("peer") else "")
+        name = _POST_OF_VERB.get(post.group("post").lower(), post.group("post").lower()) \
+            + (" peer" if post.groupdict().get("peer") else "")
         of = _POST_OF.match(question, post.end())
         return Expected("post_holder", f"the name of the {name}", name, of=of.group("of") if of else "")
     if _COUNCIL_QUESTION.match(question) or _WHERE_FROM.match(question):

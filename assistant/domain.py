@@ -98,6 +98,7 @@ class Domain:
     count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
     team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
     person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
+    post_question_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # "who leads X?" → leader
 
     def count_aliases(self, counted: Sequence[str]) -> tuple[tuple[str, str], ...]:
         """(stem, the counted stem it stands for) for every other noun of the families of the
@@ -216,6 +217,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         speakers=_strings(data, "speakers", where) if "speakers" in data else (),
         short_type=_short_type(data, where),
         post_verbs=_post_verbs(data, where),
+        post_question_verbs=_post_verbs(data, where, "post_question_verbs"),
         peer_service=_peer_service(data, where),
         count_families=_count_families(data, where),
         team_posts=tuple(p.lower() for p in _strings(data, "team_posts", where)) if "team_posts" in data else (),
@@ -253,11 +255,11 @@ def _peer_service(data: dict, where: str) -> PeerService | None:
         raise DomainError(f"{where}: bad pattern ({exc})") from exc
 
 
-def _post_verbs(data: dict, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    value = data.get("post_verbs") or {}
+def _post_verbs(data: dict, where: str, key: str = "post_verbs") -> tuple[tuple[str, tuple[str, ...]], ...]:
+    value = data.get(key) or {}
     if not isinstance(value, dict) or not all(
             isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values()):
-        raise DomainError(f"{where}: post_verbs maps a post to a list of phrases")
+        raise DomainError(f"{where}: {key} maps a post to a list of phrases")
     return tuple((str(k).lower(), tuple(x.lower() for x in v)) for k, v in value.items())
 
 

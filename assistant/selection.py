@@ -114,6 +114,8 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
     every council's documents — left out), and for a post-holder question the row naming the
     holder beside each post row: ``{(passage, post sentence): name sentence}``."""
     topic = set(stems(query.topic or query.text))
+    if query.expected and query.expected.kind == "post_holder":  # "who leads X?": X's leader
+        topic |= set(stems(query.expected.post.removesuffix(" peer")))
     aliases = dict(query.aliases)
     rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names)
     rank_of: dict[float, int] = {}  # cosine → its rank among the candidates (ties share one)

@@ -166,6 +166,9 @@ def test_a_question_asking_more_than_its_kind_is_not_whole(question, whole):
 
 
 @pytest.mark.parametrize("question, kind", [
+    ("Who leads Brindlemoor Metropolitan Borough Council?", "post_holder"),  # its leader
+    ("Who led the Royal Borough of Ellesford in 2023?", "post_holder"),
+    ("Who leads the long-term financial plan action at Brindlemoor?", "name"),  # a lead officer
     ("Which officer leads the savings tracker action?", "name"),
     ("Which councillor chairs the fire authority?", "name"),
     ("Which member of the peer team was quoted in the news release?", "name"),
