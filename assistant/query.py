@@ -549,11 +549,17 @@ def unknown_people(question: str, facts: CorpusFacts) -> tuple[str, ...]:
     ...                     name_pairs=frozenset({"james whitlow"}))
     >>> unknown_people("Did Cllr Shah, Councillor James Whitlow or Councillor Agnes Whitlow speak?", facts)
     ('Agnes Whitlow',)
+    >>> facts = CorpusFacts.build({}, ["Councillor Siân Lloyd and Cllr Siân spoke."])
+    >>> unknown_people("What did Councillor Siân Lloyd and Cllr Siân say?", facts)
+    ()
     """
     unknown = []
     for name in titled_names(question):
         words = [w.lower() for w in re.sub(r"['’]s$", "", name).split()]
         pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
-        if (words[0] not in facts.vocabulary) if len(words) == 1 else any(p not in facts.name_pairs for p in pairs):
+        # the vocabulary holds a-z runs ("Siân" is "si" and "n" there)
+        known = all(p in facts.vocabulary for p in re.findall(r"[a-z]+", words[0])) if len(words) == 1 \
+            else all(p in facts.name_pairs for p in pairs)
+        if not known:
             unknown.append(name)
     return tuple(dict.fromkeys(unknown))
