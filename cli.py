@@ -62,17 +62,18 @@ def _filters(args, store):
                         doc_id=args.doc, theme=getattr(args, "theme", None))
 
 
-def _warn_if_facts_outdated(settings: Settings) -> None:
-    """One line on stderr when the live index's corpus facts or standard text were stored by
-    another version of peerqa or domain.yaml: every question process then works them out again
-    (~30 s at 1,000 documents) until an ingest stores them anew."""
-    from assistant.store import live_folder
+def _noting_outdated_facts(store: IndexStore, settings: Settings) -> IndexStore:
+    """``store``, after one line on stderr when its corpus facts or standard text were stored
+    by another version of peerqa or domain.yaml: every question process then works them out
+    again (~30 s at 1,000 documents) until an ingest stores them anew. Read from the loaded
+    manifest; only an index written before the manifest said so has its files read."""
     from ingest.derived import facts_outdated
 
-    if facts_outdated(live_folder(Path(settings.index_dir)), settings):
+    if facts_outdated(store.manifest, store.path, settings):
         print("note: this index's corpus facts were stored by another version of peerqa or of "
               "domain.yaml, so they are worked out again (slow on a large corpus); run `peerqa ingest` "
               "once to store them.", file=sys.stderr)
+    return store
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -82,8 +83,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.store import load_index
 
     settings = _settings(args)
-    session = Session(load_index(settings), settings)
-    _warn_if_facts_outdated(settings)
+    session = Session(_noting_outdated_facts(load_index(settings), settings), settings)
     filters = _filters(args, session.store)
     if args.k is not None and not 1 <= args.k <= 50:
         raise UsageError("-k must be between 1 and 50.")
@@ -214,13 +214,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860,
     """The web chat over the index, building a missing one first."""
     import ui
 
-    return ui.serve(settings, host=host, port=port, auth_file=auth_file, load=load_or_ingest)
+    return ui.serve(settings, host=host, port=port, auth_file=auth_file,
+                    load=lambda s: _noting_outdated_facts(load_or_ingest(s), s))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    _warn_if_facts_outdated(settings)
-    return serve(settings, host=args.host, port=args.port, auth_file=args.auth_file)
+    return serve(_settings(args), host=args.host, port=args.port, auth_file=args.auth_file)
 
 
 def cmd_config(args: argparse.Namespace) -> int:

@@ -55,7 +55,13 @@ from assistant.types import Chunk, Document, DocumentMeta
 from ingest.catalog import CATALOG_NAME, assign_doc_ids, load_catalog, meta_from_entry
 from ingest.chunking import chunk_document, contextual_header, embedding_text, sections_of
 from ingest.cleaning import clean
-from ingest.derived import derived_facts, facts_outdated, stored_standard_state, stored_text_facts
+from ingest.derived import (
+    derived_facts,
+    derived_stamp,
+    facts_outdated,
+    stored_standard_state,
+    stored_text_facts,
+)
 from ingest.loaders import file_digest, load, outside_folder
 
 IGNORED_NAMES = {CATALOG_NAME, "README.md", "README.txt"}
@@ -167,7 +173,7 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
     prev_skipped = previous.get("skipped", {}) if previous else {}
     unchanged = previous and not plan.todo and not removed and plan.skipped == {
         k: tuple(v) for k, v in prev_skipped.items()}
-    if unchanged and facts_outdated(live_folder(index_dir), settings):
+    if unchanged and facts_outdated(previous, live_folder(index_dir), settings):
         unchanged = False  # nothing to read or embed, but the stored facts are rewritten
         notices.append("the corpus facts or standard text were found by another version of peerqa "
                        "or domain.yaml: worked out again")
@@ -593,6 +599,7 @@ def _write(settings: Settings, plan: _Plan, entries: dict[str, dict], all_docs: 
         "chunk_count": len(all_chunks),
         "index_version": version,
         "faiss": faiss_choice(settings.index, len(all_chunks)),
+        "derived_stamp": derived_stamp(settings),  # what the stored facts below were found by
     }
     lexical = _lexical_texts(all_chunks, {d.meta.doc_id: d.meta for d in all_docs})
     progress("writing", 0, 0)  # the facts worked out at ingest (standard text) count as writing

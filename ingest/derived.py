@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.boilerplate import (
+    RULES,
     DocSentences,
     boilerplate_json,
     boilerplate_name,
@@ -46,12 +47,24 @@ def stored_text_facts(live: IndexStore | None) -> dict[str, dict]:
     return stored.get("documents", {})
 
 
-def facts_outdated(version: Path | None, settings: Settings) -> bool:
-    """Were the corpus facts stored in this version folder found with another domain file, or
-    its standard text by other rules (a peerqa upgrade)? Then every question process would
-    work them out again (~30 s at 100k chunks; the standard text was even used as it was)
-    until an ingest stores them anew. A version without them, or with a file that cannot be
-    read, is not outdated: there is nothing to bring up to date."""
+def derived_stamp(settings: Settings) -> dict[str, str]:
+    """What the facts stored with a version are found by: the domain file (and what is read from
+    each text) and the standard-text rules. Ingest writes it into the manifest, so a version's
+    facts are known to be current without reading them."""
+    return {"domain": domain_fingerprint(),
+            "standard_text": RULES if settings.answer.boilerplate_jaccard <= 1 else ""}
+
+
+def facts_outdated(manifest: dict | None, version: Path | None, settings: Settings) -> bool:
+    """Were the corpus facts stored in this version found with another domain file, or its
+    standard text by other rules (a peerqa upgrade)? Then every question process would work
+    them out again (~30 s at 100k chunks) until an ingest stores them anew. Read from the
+    manifest's ``derived_stamp``; a version written before the stamp is judged by its stored
+    files. A version without them, or with a file that cannot be read, is not outdated: there
+    is nothing to bring up to date."""
+    stamp = (manifest or {}).get("derived_stamp")
+    if stamp is not None:
+        return stamp != derived_stamp(settings)
     if version is None:
         return False
     jaccard = settings.answer.boilerplate_jaccard

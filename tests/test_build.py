@@ -484,6 +484,7 @@ def test_facts_found_with_another_domain_file_are_stored_anew_by_the_next_ingest
     facts = store.path / "derived" / "corpus_facts.json"
     stored = json.loads(facts.read_text(encoding="utf-8"))
     facts.write_text(json.dumps({**stored, "domain": "an older domain file"}), encoding="utf-8")
+    _written_before_the_stamp(store.path)
     report = run(settings, embedder=ExplodingEmbedder(), count_tokens=exploding_counter)
     assert report.wrote_index and report.unchanged == SEED_IDS and not report.added
     assert any("domain.yaml" in notice for notice in report.notices)
@@ -506,6 +507,7 @@ def test_standard_text_found_by_older_rules_is_not_used_and_is_stored_anew(fake_
     wrong = {doc_id: [0] for doc_id in SEED_IDS}  # the old shape, and not what the rules find
     assert {(doc_id, 0) for doc_id in SEED_IDS} != store_boilerplate(store)
     path.write_text(json.dumps(wrong), encoding="utf-8")
+    _written_before_the_stamp(store.path)
     assert store_boilerplate(load_index(settings)) == store_boilerplate(store)  # found again
     report = run(settings, embedder=ExplodingEmbedder(), count_tokens=exploding_counter)
     assert report.wrote_index and report.unchanged == SEED_IDS
@@ -513,6 +515,32 @@ def test_standard_text_found_by_older_rules_is_not_used_and_is_stored_anew(fake_
     fresh = load_index(settings)
     assert json.loads((fresh.path / path.relative_to(store.path)).read_text(encoding="utf-8")) == stored
     assert not run(settings, embedder=ExplodingEmbedder(), count_tokens=exploding_counter).wrote_index
+
+
+def _written_before_the_stamp(version: Path) -> None:
+    """Make a version look written before its manifest said what its facts were found by."""
+    path = version / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.pop("derived_stamp")
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_the_manifest_says_whether_the_stored_facts_are_current(fake_index, monkeypatch) -> None:
+    """A version's manifest records what its facts were found by: a current one is known to be
+    current without reading them; another domain file in it has the next ingest store them anew."""
+    from ingest import derived
+
+    settings, store = fake_index
+    assert store.manifest["derived_stamp"] == derived.derived_stamp(settings)
+    monkeypatch.setattr(derived, "read_persisted", lambda *a: pytest.fail("facts read"))
+    assert not derived.facts_outdated(store.manifest, store.path, settings)
+    monkeypatch.undo()
+    path = store.path / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**manifest, "derived_stamp": {**manifest["derived_stamp"], "domain": "old"}}),
+                    encoding="utf-8")
+    report = run(settings, embedder=ExplodingEmbedder(), count_tokens=exploding_counter)
+    assert report.wrote_index and load_index(settings).manifest["derived_stamp"] == derived.derived_stamp(settings)
 
 
 # --- atomicity ----------------------------------------------------------------------------

@@ -228,6 +228,9 @@ def test_ask_says_when_the_stored_corpus_facts_are_from_another_version(index_di
     facts = stale / (stale / "CURRENT").read_text().strip() / "derived" / "corpus_facts.json"
     facts.write_text(json.dumps({**json.loads(facts.read_text(encoding="utf-8")), "domain": "older"}),
                      encoding="utf-8")
+    manifest = facts.parent.parent / "manifest.json"  # as written before it stamped its facts
+    manifest.write_text(json.dumps({k: v for k, v in json.loads(manifest.read_text(encoding="utf-8")).items()
+                                    if k != "derived_stamp"}), encoding="utf-8")
     result = ask(stale, QUESTIONS[0])
     assert result.returncode == 0 and "run `peerqa ingest` once" in result.stderr
     assert result.stdout == fresh.stdout  # the same answer, only slower
