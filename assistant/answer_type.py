@@ -180,7 +180,9 @@ def person_names(text: str, not_names: frozenset[str] = frozenset()) -> list[str
     return found
 
 
-_TITLED = re.compile(_TITLES + r"((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){0,2})")
+_NAME_WORD = r"[A-Z][\w'’-]+"
+_TITLED = re.compile(_TITLES + rf"({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})")
+_NAME_PAIR = re.compile(rf"(?=\b({_NAME_WORD})[ \t]+({_NAME_WORD}))")  # overlapping: "Jo Ann Bloggs"
 
 
 def titled_names(text: str) -> list[str]:
@@ -190,6 +192,16 @@ def titled_names(text: str) -> list[str]:
     ['Jo Bloggs', 'Ann Lee', 'Shah']
     """
     return [m.group(1) for m in _TITLED.finditer(text)]
+
+
+def name_pairs(text: str) -> set[str]:
+    """Lower-case pairs of neighbouring words written as ``titled_names`` reads a name's words:
+    the form a titled name of two or more words is looked up in.
+
+    >>> sorted(name_pairs("Councillor Jo Ann Bloggs met the Chief Executive."))
+    ['ann bloggs', 'chief executive', 'councillor jo', 'jo ann']
+    """
+    return {f"{a} {b}".lower() for a, b in _NAME_PAIR.findall(text)}
 
 
 def _post_is_elsewhere(after: str, councils: Sequence[str]) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from assistant.abbreviations import definitions, gloss, glossary
-from assistant.answer_type import Expected, expected_answer, titled_names
+from assistant.answer_type import Expected, expected_answer, name_pairs, titled_names
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
@@ -159,12 +159,8 @@ def text_facts(text: str, domain: Domain) -> dict[str, list]:
         "common": sorted(set(re.findall(r"(?<=[a-z,;] )[a-z]+", text))),
         "years": sorted({int(y) for y in _YEAR.findall(text)}),
         "abbreviations": [list(pair) for pair in definitions(text)],
-        "pairs": sorted({f"{a} {b}".lower() for a, b in _CAPITALISED_PAIR.findall(text)}),
+        "pairs": sorted(name_pairs(text)),
     }
-
-
-# two neighbouring capitalised words, overlapping ("Jo Ann Bloggs": "jo ann", "ann bloggs")
-_CAPITALISED_PAIR = re.compile(r"(?=\b([A-Z][\w'’-]*)[ \t]+([A-Z][\w'’-]*))")
 
 
 def merge_text_facts(parts: Iterable[Mapping[str, list]]) -> dict[str, list]:
