@@ -101,7 +101,7 @@ _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s
 # Capitalised words that are not people's names (posts, organisations, sentence openers); the
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
 _NOT_NAMES = load_domain().not_names
-_ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")
+ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")  # not a heading, a label or a table row
 _TITLES = r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+"
 _TITLE_NAME = re.compile(_TITLES + r"[A-Z][\w'’-]+")
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
@@ -332,7 +332,7 @@ def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str
     >>> name_sentence(["Councillor Shah is respected.", "The Leader is visible."], 1) is None
     True
     """
-    near = (index,) if _ENDS_SENTENCE.search(sentences[index]) else (index, index - 1, index + 1)
+    near = (index,) if ENDS_SENTENCE.search(sentences[index]) else (index, index - 1, index + 1)
     for j in near:
         if 0 <= j < len(sentences) and person_names(sentences[j], not_names):
             return j

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_type import gives, name_sentence
+from assistant.answer_type import ENDS_SENTENCE, gives, name_sentence
 from assistant.dates import states_own_date
 from assistant.lexical import stems
 from assistant.query import Query
@@ -60,7 +60,6 @@ _LEANS_BACK = re.compile(
     re.IGNORECASE,
 )
 _WORDS = re.compile(r"[a-z]{3}")
-_ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, 
     return tuple(round(x, 6) for x in (
         dense, best_dense - dense, lexical, in_section, 1.0 / (1 + rank), passage_share, float(typed),
         float(first), math.log1p(len(text)) / 6.0, neighbour, rare, 1.0 / (1 + dense_rank),
-        float(expects and not typed), float(bool(_ENDS_SENTENCE.search(text))), float(own_date),
+        float(expects and not typed), float(bool(ENDS_SENTENCE.search(text))), float(own_date),
         own_kind if own_date else 0.0))
 
 
