@@ -8,7 +8,7 @@ review; it never spells out a council, a place or a document shape itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -100,21 +100,26 @@ class Domain:
     person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
     post_question_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # "who leads X?" → leader
 
+    def _families_of(self, counted: Sequence[str]) -> Iterator[tuple[tuple[str, ...], list[str]]]:
+        """(words, their stems) of each family holding one of the ``counted`` stems."""
+        for family in self.count_families:
+            members = stems(" ".join(family))
+            if set(members) & set(counted):
+                yield family, members
+
     def count_aliases(self, counted: Sequence[str]) -> tuple[tuple[str, str], ...]:
         """(stem, the counted stem it stands for) for every other noun of the families of the
         ``counted`` stems: "workforc" and "staff" stand for "employe" when employees are counted."""
         pairs = []
-        for family in self.count_families:
-            members = stems(" ".join(family))
-            target = next((c for c in counted if c in members), None)
-            pairs += [(m, target) for m in dict.fromkeys(members) if target and m != target]
+        for _, members in self._families_of(counted):
+            target = next(c for c in counted if c in members)
+            pairs += [(m, target) for m in dict.fromkeys(members) if m != target]
         return tuple(pairs)
 
     def count_family(self, counted: Sequence[str]) -> tuple[str, ...]:
         """The words of the families of the nouns whose stems are ``counted`` ("how many
         councillors": member, cllr…)."""
-        return tuple(dict.fromkeys(w for family in self.count_families
-                                   if set(stems(" ".join(family))) & set(counted) for w in family))
+        return tuple(dict.fromkeys(w for family, _ in self._families_of(counted) for w in family))
 
     def post_forms(self, post: str) -> tuple[str, ...]:
         """The post's noun and the phrases that name its holder without it ("led by")."""
@@ -220,9 +225,14 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         post_question_verbs=_post_verbs(data, where, "post_question_verbs"),
         peer_service=_peer_service(data, where),
         count_families=_count_families(data, where),
-        team_posts=tuple(p.lower() for p in _strings(data, "team_posts", where)) if "team_posts" in data else (),
-        person_nouns=tuple(p.lower() for p in _strings(data, "person_nouns", where)) if "person_nouns" in data else (),
+        team_posts=_optional_words(data, "team_posts", where),
+        person_nouns=_optional_words(data, "person_nouns", where),
     )
+
+
+def _optional_words(data: dict, key: str, where: str) -> tuple[str, ...]:
+    """A list of words the domain file may leave out, lower case."""
+    return tuple(w.lower() for w in _strings(data, key, where)) if key in data else ()
 
 
 def _count_families(data: dict, where: str) -> tuple[tuple[str, ...], ...]:
