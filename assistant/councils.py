@@ -45,6 +45,7 @@ class CouncilMention:
     councils: tuple[str, ...]
     held: bool
     area: bool = False  # a joint area ("A and B"): it hides the places inside it, names no council
+    by_kind: bool = False  # "the county", "the fire service": the held councils of that kind
 
     @property
     def known(self) -> bool:
@@ -269,7 +270,7 @@ class CouncilRegistry:
             start = match.start() if i == 0 else match.start(group)
             end = match.end() if i == len(groups) - 1 else match.end(group)
             end -= len(match.string[start:end]) - len(re.sub(rf"{_POSSESSIVE}$", "", match.string[start:end]))
-            mentions.append(CouncilMention(start, end, match.string[start:end], owners, True))
+            mentions.append(CouncilMention(start, end, match.string[start:end], owners, True, by_kind=True))
         return mentions
 
     def _bare_place_ok(self, mention: CouncilMention, written: str) -> bool:

@@ -45,6 +45,7 @@ class EvalQuestion:
     split: str
     answerable: bool
     gold: tuple[Gold, ...] = ()
+    council: str = ""  # the one council of the corpus the question names, if the file says
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -77,7 +78,8 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             raise UsageError(f"{where} ({qid}) is answerable but has no gold doc with phrases.")
         questions.append(EvalQuestion(id=qid, question=str(item["question"]).strip(),
                                       type=str(item.get("type", "unanswerable" if not answerable else "theme")),
-                                      split=str(item.get("split", "dev")), answerable=answerable, gold=gold))
+                                      split=str(item.get("split", "dev")), answerable=answerable, gold=gold,
+                                      council=str(item.get("council") or "")))
     return questions
 
 
@@ -112,6 +114,9 @@ class QuestionResult:
     first_quote_hit: bool = False  # …and the first sentence it quotes is one
     # answered, about one council: does it cite a passage of another council? None otherwise
     cross_council: bool | None = None
+    # the question file names one council: read as that one (True), as none (None: the search is
+    # not scoped, as for a place inside a programme's name), or as another council (False)
+    council_read: bool | None = None
     quoted: int = 0  # sentences the answer quotes
     quoted_standard: int = 0  # …of which standard text (recurring across councils' documents)
     # first hit among the passages the answer shows, in the order shown: a register list's,
@@ -184,7 +189,8 @@ def evaluate(questions: Sequence[EvalQuestion], store, settings: Settings, mode:
             retrieved=tuple((p.meta.doc_id, " › ".join(p.chunk.section), p.chunk.text[:90])
                             for p in ranking.passages[:5]),
             quote_hit=quote_hit, first_quote_hit=first_quote_hit,
-            cross_council=_cross_council(query, answer),
+            cross_council=_cross_council((q.council,) if q.council else query.councils, answer),
+            council_read=(query.councils == (q.council,)) if q.council and query.councils else None,
             quoted=sum(len(p.quoted) for p in answer.passages),
             quoted_standard=_standard_quotes(answer, standard), shown_first_hit=shown,
         ))
@@ -253,12 +259,14 @@ def _standard_quotes(answer, standard: frozenset[tuple[str, int]]) -> int:
     return count
 
 
-def _cross_council(query, answer) -> bool | None:
-    """For an answer to a question about exactly one council: does it cite another council?"""
-    if answer.abstained or len(query.councils) != 1:
+def _cross_council(councils: Sequence[str], answer) -> bool | None:
+    """For an answer to a question about exactly one council (the question file's ``council``
+    where it gives one, else the council the question was read as naming): does it cite another
+    council? The file's council catches a question read as naming the wrong council."""
+    if answer.abstained or len(councils) != 1:
         return None
     cited = {answer.passages[n - 1].meta.council for n in answer.citations}
-    return bool(cited - set(query.councils))
+    return bool(cited - set(councils))
 
 
 def baseline_results(questions: Sequence[EvalQuestion], store, settings: Settings,
@@ -314,6 +322,7 @@ class Summary:
     quote_rate: float | None = None  # answerable questions whose answer quotes a gold phrase
     first_quote_rate: float | None = None  # …whose first quoted sentence holds one
     cross_council: float | None = None  # answers about one council citing another council
+    council_read: float | None = None  # …of the questions read as naming a council, the right one
     standard_quotes: float | None = None  # quoted sentences that are standard text
     # Recall@5 and MRR@10 over the passages each answer shows (``shown_first_hit``)
     shown_recall5: float | None = None
@@ -344,6 +353,7 @@ def summarise(name: str, results: Sequence[QuestionResult]) -> Summary:
         quote_rate=(sum(1 for r in answerable if r.quote_hit) / n) if name != "baseline" else None,
         first_quote_rate=(sum(1 for r in answerable if r.first_quote_hit) / n) if name != "baseline" else None,
         cross_council=_share([r.cross_council for r in results if r.cross_council is not None]),
+        council_read=_share([r.council_read for r in results if r.council_read is not None]),
         standard_quotes=(sum(r.quoted_standard for r in results) / quoted
                          if (quoted := sum(r.quoted for r in results)) else None),
         shown_recall5=(sum(1 for r in answerable if r.shown_first_hit and r.shown_first_hit <= 5) / n
@@ -474,6 +484,10 @@ def run_eval_command(args, settings: Settings,
     if s.shown_recall5 is not None:
         print(f"as shown ({main}; register, comparison and listing answers ranked by the passages they "
               f"show): Recall@5 {s.shown_recall5:.3f}, MRR@10 {s.shown_mrr:.3f}")
+    if s.council_read is not None:
+        misread = [r.id for r in per_mode[main] if r.council_read is False]
+        print(f"council read: {s.council_read:.3f} of the questions read as naming a council are read "
+              f"as naming the one the file gives" + (f" (misread: {', '.join(misread)})" if misread else ""))
     print(refusal_line(per_mode[main], settings.answerability.threshold) + "\n")
     print(format_failures(main, questions, per_mode[main]))
     if args.json_out:

@@ -310,7 +310,10 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     expected = expected_answer(text)
     route = _route(text, term, councils, held, years, subjects,
                    asks_a_council=bool(expected) and expected.kind == "council")
-    topic = facts.registry.strip(text, keep=[*(m for m in mentions if not m.held), *homes]) if held else text
+    # a kind that yielded the subject to a named council describes something ("the fire service
+    # officer on the Northby peer team"): its words stay in the topic
+    kinds = [m for m in mentions if m.by_kind and held and m.end <= held[0].start]
+    topic = facts.registry.strip(text, keep=[*(m for m in mentions if not m.held), *homes, *kinds]) if held else text
     # a comparison's groups abstain on their evidence for the whole topic ("relations between
     # and , from each side?" is too thin once its councils and its frame are gone)
     topic = without_frame(topic, facts.domain.speakers) if route == "answer" else topic
@@ -416,7 +419,11 @@ def _split_listing_council(term: str, registry: CouncilRegistry) -> tuple[str, l
 
 def _roles(text: str, mentions: Sequence[CouncilMention]) -> tuple[list[CouncilMention], list[CouncilMention]]:
     """Subjects: the first council named and those coordinated with it ("X and Y", "X versus Y");
-    the others are partners ("what risk did X face if Y cut its services?")."""
+    the others are partners ("what risk did X face if Y cut its services?").
+
+    A council met only by its kind ("the fire service") yields the subject to a held council the
+    question names, when that one is not of the kind and the two are not coordinated: "the fire service
+    officer on the Northby peer team" asks about Northby's peer team, not the fire authority."""
     held = list(mentions)
     if not held:
         return [], []
@@ -424,6 +431,10 @@ def _roles(text: str, mentions: Sequence[CouncilMention]) -> tuple[list[CouncilM
     for previous, mention in zip(held, held[1:]):
         linked = _COORDINATION.match(text[previous.end:mention.start]) and previous in subjects
         (subjects if linked else partners).append(mention)
+    named = next((m for m in partners if m.held and not m.by_kind
+                  and not set(m.councils) & set(held[0].councils)), None)
+    if held[0].by_kind and subjects == held[:1] and named is not None:
+        return [named], [m for m in held if m is not named]
     return subjects, partners
 
 

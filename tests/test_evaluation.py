@@ -58,3 +58,22 @@ def test_the_ranking_as_shown_is_summarised_beside_the_retrieval_s():
     assert summary.recall[5] == 1 / 3 and summary.shown_recall5 == 2 / 3
     assert round(summary.mrr, 3) == round((1 + 1 / 7) / 3, 3) and summary.shown_mrr == 2 / 3
     assert summarise("baseline", [result("a1", 1, None)]).shown_recall5 is None
+
+
+def test_a_misread_council_is_caught_by_the_question_files_council(tmp_path):
+    """An answer is cross-council against the council the question file gives, not the one the
+    question was read as naming: a misreading that cites the wrong council's passage counts."""
+    from assistant.evaluation import _cross_council, load_questions
+    from assistant.types import Answer
+
+    path = tmp_path / "q.yaml"
+    path.write_text("- {id: u1, question: 'Who chairs the Northby board?', answerable: false, "
+                    "council: Northby Council}\n- {id: u2, question: 'Who chairs it?', answerable: false}\n",
+                    encoding="utf-8")
+    first, second = load_questions(path)
+    assert (first.council, second.council) == ("Northby Council", "")
+    other = Answer("q?", "B said two. [1]", False, (_passage("Southby Council", "B said two."),), (1,))
+    assert _cross_council((first.council,), other) is True
+    assert _cross_council(("Southby Council",), other) is False
+    assert _cross_council((), other) is None
+    assert _cross_council((first.council,), Answer("q?", "", True, (), ())) is None

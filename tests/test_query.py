@@ -42,6 +42,21 @@ def test_subject_and_partner_roles():
     assert versus.councils == (CITY, COUNTY) and versus.route == "comparison"
 
 
+def test_a_council_met_only_by_its_kind_yields_the_subject_to_one_named():
+    """"The fire service" is the one fire authority held only by default: a held council the
+    question names outranks it, and its words stay in the topic; coordinated, both are subjects."""
+    fire, borough = "Westmoor Fire and Rescue Authority", "London Borough of Northby"
+    facts = CorpusFacts.build({fire: ("peer challenge report",), borough: ("peer challenge report",)})
+    query = analyse("What is the name of the fire service officer on the Northby peer team?", facts)
+    assert (query.councils, query.partners, query.route) == ((borough,), (fire,), "answer")
+    assert "fire service officer" in query.topic
+    assert analyse("What did the fire service's chair say about its budget?", facts).councils == (fire,)
+    both = analyse("How do the fire service and Northby compare on scrutiny?", facts)
+    assert set(both.councils) == {fire, borough} and both.route == "comparison"
+    # a council the corpus does not hold does not take the subject from the one held
+    assert q("What did the county's deputy leader say about Peterborough's review?").councils == (COUNTY,)
+
+
 def test_councils_the_corpus_only_mentions_or_never_names():
     assert q("Has Peterborough City Council acted on its review?").mentioned_only == ("Peterborough City Council",)
     assert q("What did peers say about Oxford City Council's housing company?").unknown_councils \
