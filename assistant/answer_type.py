@@ -32,6 +32,51 @@ class Expected:
     # not answer it
     of: str = ""
     whole: bool = True  # False: the question asks more ("When …, and what did it focus on?")
+    # date only: the years the date must fall in, both ends included, when the question bounds it
+    # ("when … before 2021?" → (None, 2020)); a sentence whose years all fall outside gives none
+    years: tuple[int | None, int | None] | None = None
+
+    def in_years(self, text: str) -> bool:
+        """Does ``text`` name no year, or one within ``years``?
+
+        >>> Expected("date", "a date", years=(None, 2020)).in_years("in October 2013 and July 2021")
+        True
+        >>> Expected("date", "a date", years=(None, 2020)).in_years("the July 2021 challenge")
+        False
+        """
+        found = [int(y) for y in _A_YEAR.findall(text)]
+        if not self.years or not found:
+            return True
+        low, high = self.years
+        return any((low is None or y >= low) and (high is None or y <= high) for y in found)
+
+
+_A_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# "before 2021", "prior to the 2021 challenge", "after 2023", "since 2010": a bound on the years
+# the answer may fall in, not a year the question is about
+YEAR_BOUND = re.compile(r"\b(?P<word>before|prior to|earlier than|after|later than|since)\s+"
+                        r"(?:the\s+|its\s+|their\s+|our\s+)?(?P<year>(?:19|20)\d\d)\b", re.I)
+# a bound opening the question ("Before 2024, when were peers last onsite?")
+_LEADING_BOUND = re.compile(r"^\s*(?:before|prior to|after|since)\s+[^,?]{1,60},\s*", re.I)
+
+
+def year_bounds(question: str) -> tuple[int | None, int | None] | None:
+    """The years (inclusive) a bounded question's answer may fall in, or None.
+
+    >>> year_bounds("When was the earlier review, before the 2021 one?")
+    (None, 2020)
+    >>> year_bounds("When did the team go back after 2023?"), year_bounds("What was saved since 2010?")
+    ((2024, None), (2010, None))
+    """
+    low = high = None
+    for m in YEAR_BOUND.finditer(question):
+        year, word = int(m.group("year")), m.group("word").lower()
+        if word in ("before", "prior to", "earlier than"):
+            high = year - 1 if high is None else min(high, year - 1)
+        else:
+            bound = year if word == "since" else year + 1
+            low = bound if low is None else max(low, bound)
+    return None if low is None and high is None else (low, high)
 
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
@@ -121,8 +166,13 @@ def expected_answer(question: str) -> Expected | None:
     >>> expected_answer("When was the follow-up visit, and what did it focus on?").whole
     False
     """
-    found = expected_kind(question)
-    return replace(found, whole=False) if found and _SECOND_QUESTION.search(question) else found
+    asked = _LEADING_BOUND.sub("", question)
+    found = expected_kind(asked)
+    if found and found.kind == "date" and (bounds := year_bounds(question)):
+        low, high = bounds
+        span = " and ".join(([f"from {low}"] if low else []) + ([f"before {high + 1}"] if high else []))
+        found = replace(found, years=bounds, label=f"a date {span}")
+    return replace(found, whole=False) if found and _SECOND_QUESTION.search(asked) else found
 
 
 def expected_kind(question: str) -> Expected | None:
@@ -277,7 +327,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind == "council":  # another council than those the question is about
         return any(name.lower() not in councils for name in council_names_in([text]))
     if expected.kind != "post_holder":
-        return bool(_GIVES[expected.kind].search(text))
+        return bool(_GIVES[expected.kind].search(text)) and expected.in_years(text)
     core = expected.post.removesuffix(" peer")
     # a peer's post, or a post of the LGA's own organisers, is another body's by definition
     own = not expected.post.endswith(" peer") and core not in load_domain().team_posts

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from assistant.abbreviations import definitions, gloss, glossary
-from assistant.answer_type import Expected, expected_answer, name_pairs, titled_names
+from assistant.answer_type import YEAR_BOUND, Expected, expected_answer, name_pairs, titled_names
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
@@ -296,7 +296,8 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     mentions = [m for m in mentions if m not in homes]
     held, partners = _roles(text, [m for m in mentions if m.held])
     councils = tuple(dict.fromkeys(n for m in held for n in m.councils if facts.registry.councils[n].held))
-    years = tuple(sorted({int(y) for y in _YEAR.findall(text)}))
+    # a year that only bounds the answer ("before 2021") is not one the question is about
+    years = tuple(sorted({int(y) for y in _YEAR.findall(YEAR_BOUND.sub(" ", text))}))
     asked_types = tuple(t.type for t in facts.domain.document_types if any(c.search(text) for c in t.cues))
     named = {n for m in mentions if m.held for n in m.councils}
     held_types = {t for c in named for t in facts.held_types.get(c, ())}

@@ -242,3 +242,26 @@ def test_a_post_named_by_its_verb_gives_its_holder():
     assert not gives(["The senior team has led by example since 2023."], 0, leader)
     chair = expected_answer("Who chairs the audit committee?")
     assert gives(["The audit committee is chaired by Councillor Sam Green."], 0, chair)
+
+
+def test_a_bounded_date_question_is_given_only_a_date_within_its_years():
+    """"Before 2021" bounds the answer: the July 2021 challenge does not say when the earlier one
+    was, and the year is no year the question is about (no hint, no unknown-year refusal)."""
+    earlier = expected_answer("Before the 2021 challenge, when had the county last had a peer review?")
+    assert (earlier.kind, earlier.years, earlier.whole, earlier.label) == ("date", (None, 2020), True,
+                                                                         "a date before 2021")
+    assert not gives(["The council undertook a peer challenge during July 2021."], 0, earlier)
+    assert gives(["The LGA carried out a Corporate Peer Challenge in October 2013."], 0, earlier)
+    assert gives(["The initial findings were presented on 18th October."], 0, earlier)  # no year: may be
+    later = expected_answer("When did the peer team go back to Northby after 2023?")
+    assert later.years == (2024, None)
+    assert gives(["The progress review on 16 April 2024 came ten months after June 2023."], 0, later)
+    assert not gives(["The challenge was held from 27 to 30 June 2023."], 0, later)
+    assert expected_answer("How much has the council saved since 2010?").years is None  # a date only
+
+
+def test_a_bounding_year_is_not_a_year_the_question_is_about():
+    from tests.test_query import q
+
+    assert q("When was the county's peer review before 2021?").years == ()
+    assert q("When was the county's 2021 peer review?").years == (2021,)
