@@ -35,6 +35,9 @@ class Expected:
     # date only: the years the date must fall in, both ends included, when the question bounds it
     # ("when … before 2021?" → (None, 2020)); a sentence whose years all fall outside gives none
     years: tuple[int | None, int | None] | None = None
+    # name and post_holder only: people the answer is not, because the question is bounded by
+    # them ("who led the council before Councillor Jo Bloggs?" is not answered by Jo Bloggs)
+    besides: tuple[str, ...] = ()
 
     def in_years(self, text: str) -> bool:
         """Does ``text`` name no year, or one within ``years``?
@@ -112,7 +115,8 @@ _COUNCIL_WORDS = "|".join(sorted({w for k in load_domain().council_kinds for f i
 _VERB_POST = re.compile(rf"^\s*who\s+(?P<post>{'|'.join(map(re.escape, _POST_OF_VERB)) or '(?!)'})\b"
                         rf"(?=\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,5}}?(?:{_COUNCIL_WORDS})\b)", re.I)
 # what a post is of: "who chairs | the audit committee?", "who is the chair | of the audit committee?"
-_POST_OF = re.compile(r"\s*(?:of|at|for|on)?\s*(?P<of>[^?,;]{3,80}?)\s*(?:[?,;]|$|\b(?:and|now|in|at|of|on|"
+_POST_OF = re.compile(r"\s*(?:of|at|for|on)?\s*(?!(?:now|when|during|before|after|since|today|currently)\b)"
+                      r"(?P<of>[^?,;\s][^?,;]{2,79}?)\s*(?:[?,;]|$|\b(?:and|now|in|at|of|on|"
                       r"when|during|before|after|since|today|currently)\b)", re.I)
 # "county council leader in 2022?": a search-box question that is only a post and a time
 _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|which|where)\b)"
@@ -168,6 +172,8 @@ def expected_answer(question: str) -> Expected | None:
     """
     asked = _LEADING_BOUND.sub("", question)
     found = expected_kind(asked)
+    if found and found.kind in ("name", "post_holder") and (people := bounding_people(question)):
+        found = replace(found, besides=people)
     if found and found.kind == "date" and (bounds := year_bounds(question)):
         low, high = bounds
         span = " and ".join(([f"from {low}"] if low else []) + ([f"before {high + 1}"] if high else []))
@@ -218,16 +224,43 @@ def expected_kind(question: str) -> Expected | None:
     return None
 
 
-def person_names(text: str, not_names: frozenset[str] = frozenset()) -> list[str]:
+def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Sequence[str] = ()) -> list[str]:
     """People's names in ``text`` ("Councillor Jo Bloggs", "Daniel Ferrers"): a title and a
     name, or two capitalised words neither of which is in ``not_names`` (council and place
-    words) or the domain's words that are never names."""
+    words) or the domain's words that are never names; none sharing a word with a name in
+    ``besides``.
+
+    >>> person_names("Councillor Jo Bloggs thanked Ann Lee.", besides=["Jo Bloggs"])
+    ['Ann Lee']
+    """
     found = [m.group(0) for m in _TITLE_NAME.finditer(text)]
     for m in _CAPITALISED_PAIR.finditer(text):
         first, second = m.group(1).lower(), m.group(2).lower()
         if not ({first, second} & (_NOT_NAMES | not_names)):
             found.append(m.group(0))
+    if besides:
+        left_out = {w.lower() for name in besides for w in name.split()}
+        found = [n for n in found if not {w.lower() for w in _TITLE.sub("", n).split()} & left_out]
     return found
+
+
+# "who led the council before Councillor Jo Bloggs?": the people a who-question is bounded by
+_PERSON_BOUND = re.compile(r"\b(?:before|after|succeeded|replaced|preceded|followed)\s+(?:by\s+)?"
+                           r"(?P<who>(?:(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+)?"
+                           r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
+_TITLE = re.compile(r"^(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+")
+
+
+def bounding_people(question: str) -> tuple[str, ...]:
+    """The people after "before", "after", "replaced" … in ``question``, without their titles.
+
+    >>> bounding_people("Who led Northby before Councillor Jo Bloggs took over?")
+    ('Jo Bloggs',)
+    >>> bounding_people("Who chaired the board before Northby Council took it over?")
+    ()
+    """
+    return tuple(_TITLE.sub("", m.group("who")) for m in _PERSON_BOUND.finditer(question)
+                 if person_names(m.group("who")))
 
 
 _NAME_WORD = r"[A-Z][\w'’-]+"
@@ -323,7 +356,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
                 return True
         return False
     if expected.kind == "name":
-        return bool(person_names(text, not_names))
+        return bool(person_names(text, not_names, expected.besides))
     if expected.kind == "council":  # another council than those the question is about
         return any(name.lower() not in councils for name in council_names_in([text]))
     if expected.kind != "post_holder":
@@ -339,7 +372,10 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
             continue  # "Deputy Leader" does not name the leader
         if councils and own and _post_is_elsewhere(text[m.end():], councils):
             continue
-        if name_sentence(sentences, index, not_names) is not None or _HOLDER_POST.match(text, m.end()):
+        if any(name in text[max(0, m.start() - 60):m.end() + 60] for name in expected.besides):
+            continue  # "the Leader, Councillor Jo Bloggs": the post is the one the question rules out
+        if name_sentence(sentences, index, not_names, expected.besides) is not None \
+                or _HOLDER_POST.match(text, m.end()):
             return True
     return False
 
@@ -371,7 +407,8 @@ def passage_gives(sentences: Sequence[str], expected: Expected, councils: Sequen
     return any(gives(sentences, i, expected, councils, not_names) for i in range(len(sentences)))
 
 
-def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str] = frozenset()) -> int | None:
+def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str] = frozenset(),
+                  besides: Sequence[str] = ()) -> int | None:
     """The sentence naming a person: ``index`` itself, else, for a row or label that is no
     sentence ("Post: | Chief Executive" under "Name: | Mark Lloyd"), the one before, else the
     one after. Prose that names a post but no one ("The Leader and the Chief Executive work
@@ -384,6 +421,6 @@ def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str
     """
     near = (index,) if ENDS_SENTENCE.search(sentences[index]) else (index, index - 1, index + 1)
     for j in near:
-        if 0 <= j < len(sentences) and person_names(sentences[j], not_names):
+        if 0 <= j < len(sentences) and person_names(sentences[j], not_names, besides):
             return j
     return None

@@ -265,3 +265,27 @@ def test_a_bounding_year_is_not_a_year_the_question_is_about():
 
     assert q("When was the county's peer review before 2021?").years == ()
     assert q("When was the county's 2021 peer review?").years == (2021,)
+
+
+def test_a_who_question_bounded_by_a_person_is_not_answered_by_that_person():
+    """"Who led the council before Councillor Jo Bloggs?": a sentence giving Jo Bloggs as the
+    Leader, or naming only her, gives no name; another holder of the post still does."""
+    before = expected_answer("Who led Northby Council before Councillor Jo Bloggs?")
+    assert (before.kind, before.post, before.besides) == ("post_holder", "leader", ("Jo Bloggs",))
+    ruled_out = "At Northby, under the Leader, Councillor Jo Bloggs, and the Chief Executive, Dr Ann Lee, it improved."
+    assert not gives([ruled_out], 0, before)
+    assert gives([ruled_out], 0, expected_answer("Who is the leader?"))
+    assert gives(["Councillor Sam Reed was Leader of Northby Council until 2019."], 0, before)
+    quoted = expected_answer("Who spoke after Councillor Jo Bloggs?")
+    assert quoted.besides == ("Jo Bloggs",)
+    assert not gives(["Councillor Jo Bloggs said the review was fair."], 0, quoted)
+    assert gives(["Dr Ann Lee said the review was fair."], 0, quoted)
+    # a council or a time after "before" bounds nobody
+    assert expected_answer("Who led the council before Northby Council took over?").besides == ()
+    assert expected_answer("Who was the chief executive before 2020?").besides == ()
+
+
+def test_what_a_post_is_of_never_starts_with_a_time_word():
+    assert expected_answer("Who was the chief executive before Ann Lee?").of == ""
+    assert expected_answer("Who is the leader now?").of == ""
+    assert expected_answer("Who is the chair of the audit committee now?").of == "the audit committee"
