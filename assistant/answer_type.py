@@ -38,6 +38,9 @@ class Expected:
     # name and post_holder only: people the answer is not, because the question is bounded by
     # them ("who led the council before Councillor Jo Bloggs?" is not answered by Jo Bloggs)
     besides: tuple[str, ...] = ()
+    # name only: the words the question describes the person by ("the name of the finance officer"
+    # → "finance"); a line giving a name must use them
+    role: str = ""
 
     def in_years(self, text: str) -> bool:
         """Does ``text`` name no year, or one within ``years``?
@@ -145,7 +148,7 @@ _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person
                            r"challenges?)\b)")
 # "what is the name of the finance officer on the team?": a person by name
 _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s+are)?\s+(?:the\s+)?names?\s+of\s+"
-                             rf"(?:the\s+|their\s+|its\s+)?(?:[\w'’-]+\s+){{0,3}}?"
+                             rf"(?:the\s+|their\s+|its\s+)?(?P<role>(?:[\w'’-]+\s+){{0,3}}?)"
                              rf"(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b")
 # Capitalised words that are not people's names (posts, organisations, sentence openers); the
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
@@ -155,6 +158,10 @@ _TITLES = r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+"
 _TITLE_NAME = re.compile(_TITLES + r"[A-Z][\w'’-]+")
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
 
+
+# "what is the household recycling rate in X?": a rate is a figure
+_ASKS_A_RATE = re.compile(r"what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|its|their|our|your)\s+"
+                          r"(?:[\w'’-]+\s+){0,4}?rates?\b")
 
 # A second question after the first: "…, and what did it focus on?", "… - is it …?"
 _SECOND_QUESTION = re.compile(
@@ -203,14 +210,16 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("post_holder", f"the name of the {name}", name, of=of.group("of") if of else "")
     if _COUNCIL_QUESTION.match(question) or _WHERE_FROM.match(question):
         return Expected("council", "the name of a council")
-    if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q) or _NAME_OF_PERSON.match(q):  # "who managed the review?": a
-        return Expected("name", "a name")  # person or a body, by name; "which officer leads …?"
+    if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q):  # "who managed the review?": a person or
+        return Expected("name", "a name")  # a body, by name; "which officer leads …?"
+    if named := _NAME_OF_PERSON.match(q):  # "the name of the finance officer": a name given with "finance"
+        return Expected("name", "a name", role=" ".join(named.group("role").split()))
     if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
                 r"which year|on what date)\b", q):
         return Expected("date", "a date")
     if re.match(r"how long\b", q) or re.match(r"how much time\b", q):
         return Expected("duration", "a length of time")
-    if re.match(r"how much\b", q):
+    if re.match(r"(?:by\s+)?how much\b", q):
         if _MONEY_CUES.search(q):
             return Expected("money", "an amount of money")
         return Expected("number", "a figure")
@@ -219,7 +228,7 @@ def expected_kind(question: str) -> Expected | None:
     if many:
         return Expected("number", "a figure", counted=tuple(stems(many.group(1))))
     if re.match(r"(?:how many|what (?:number|percentage|proportion|share) of|what percentage|"
-                r"what proportion)\b", q):
+                r"what proportion)\b", q) or _ASKS_A_RATE.match(q):
         return Expected("number", "a figure")
     return None
 
@@ -351,12 +360,17 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind == "number" and expected.counted:
         # "how many staff": a figure counting staff ("more than 95 people" does not count staff)
         for m in _GIVES["number"].finditer(text):
-            following = " ".join(re.split(r"[\s-]+", text[m.end():].lstrip(" -"))[:4])
+            # the counted noun follows the figure within its phrase: "five peers, led by
+            # Councillor X" does not count councillors
+            phrase = re.split(r"[,;:.()]", text[m.end():], maxsplit=1)[0]
+            following = " ".join(re.split(r"[\s-]+", phrase.lstrip(" -"))[:4])
             if _counts(stems(following), expected.counted):
                 return True
         return False
     if expected.kind == "name":
-        return bool(person_names(text, not_names, expected.besides))
+        words = set(stems(text))
+        described = all(load_domain().role_words(w) & words for w in stems(expected.role))
+        return described and bool(person_names(text, not_names, expected.besides))
     if expected.kind == "council":  # another council than those the question is about
         return any(name.lower() not in councils for name in council_names_in([text]))
     if expected.kind != "post_holder":

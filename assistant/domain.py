@@ -98,6 +98,7 @@ class Domain:
     count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
     team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
     person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
+    role_families: tuple[tuple[str, ...], ...] = ()  # words naming the same role ("finance", "treasurer")
     post_question_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # "who leads X?" → leader
 
     def _families_of(self, counted: Sequence[str]) -> Iterator[tuple[tuple[str, ...], list[str]]]:
@@ -115,6 +116,12 @@ class Domain:
             target = next(c for c in counted if c in members)
             pairs += [(m, target) for m in dict.fromkeys(members) if m != target]
         return tuple(pairs)
+
+    def role_words(self, stem: str) -> frozenset[str]:
+        """The stems that name the role ``stem`` names (its own and its role family's): a line
+        naming the "Treasurer" describes the "finance officer"."""
+        return frozenset({stem}).union(*(set(stems(" ".join(f))) for f in self.role_families
+                                         if stem in stems(" ".join(f))))
 
     def count_family(self, counted: Sequence[str]) -> tuple[str, ...]:
         """The words of the families of the nouns whose stems are ``counted`` ("how many
@@ -224,7 +231,8 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         post_verbs=_post_verbs(data, where),
         post_question_verbs=_post_verbs(data, where, "post_question_verbs"),
         peer_service=_peer_service(data, where),
-        count_families=_count_families(data, where),
+        count_families=_families(data, where, "count_families"),
+        role_families=_families(data, where, "role_families"),
         team_posts=_optional_words(data, "team_posts", where),
         person_nouns=_optional_words(data, "person_nouns", where),
     )
@@ -235,13 +243,13 @@ def _optional_words(data: dict, key: str, where: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _strings(data, key, where)) if key in data else ()
 
 
-def _count_families(data: dict, where: str) -> tuple[tuple[str, ...], ...]:
-    """Each family of nouns that count the same things."""
-    value = data.get("count_families") or []
+def _families(data: dict, where: str, key: str) -> tuple[tuple[str, ...], ...]:
+    """Each family of words the domain file lists under ``key`` (lists of words)."""
+    value = data.get(key) or []
     if not isinstance(value, list) or not all(
             isinstance(family, list) and family and all(isinstance(w, str) and w.strip() for w in family)
             for family in value):
-        raise DomainError(f"{where}: count_families is a list of lists of words")
+        raise DomainError(f"{where}: {key} is a list of lists of words")
     return tuple(tuple(w.strip().lower() for w in family) for family in value)
 
 

@@ -289,3 +289,36 @@ def test_what_a_post_is_of_never_starts_with_a_time_word():
     assert expected_answer("Who was the chief executive before Ann Lee?").of == ""
     assert expected_answer("Who is the leader now?").of == ""
     assert expected_answer("Who is the chair of the audit committee now?").of == "the audit committee"
+
+
+def test_the_name_of_a_described_person_is_given_only_with_the_description():
+    """"The name of the housing officer on the team" is not any peer's name: the line must use
+    the describing words, or a word of their role family (domain.yaml: the treasurer is the
+    finance officer)."""
+    housing = expected_answer("What is the name of the housing officer on the Northby peer team?")
+    assert (housing.kind, housing.role) == ("name", "housing")
+    assert gives(["- Olu Ade, Corporate Director of Housing, Southby Council"], 0, housing)
+    assert not gives(["- Sam Reed, Director of Place, Southby Council"], 0, housing)
+    finance = expected_answer("What was the name of the finance officer on the peer team?")
+    assert gives(["- Nadia Fenn, Treasurer, Oakby Fire Authority"], 0, finance)
+    assert gives(["- Dean Oak, Director of Resources and Section 151 Officer, Abbey Council"], 0, finance)
+    assert not gives(["- Harriet Wise, Director of Place, Kings Borough Council"], 0, finance)
+    assert expected_answer("Which officer leads the savings action?").role == ""
+
+
+def test_a_count_names_what_it_counts_within_its_phrase():
+    """"The team of five peers, led by Councillor X" counts peers, not councillors."""
+    how_many = expected_answer("How many councillors sit on Northby Council?")
+    assert not gives(["The team of five peers, led by Councillor Jo Bloggs, met 140 people."], 0, how_many)
+    assert gives(["The authority has 17 members, nominated by its four councils."], 0, how_many)
+    assert gives(["Northby has 51 elected councillors (three vacancies)."], 0, how_many)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("By how much did the council cut its budget gap?", "money"),
+    ("By how much did staff numbers fall?", "number"),
+    ("What is the household recycling rate in Northby?", "number"),
+    ("What was the vacancy rate in children's social work?", "number"),
+])
+def test_rates_and_by_how_much_ask_for_figures(question, kind):
+    assert expected_answer(question).kind == kind

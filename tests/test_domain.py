@@ -34,6 +34,7 @@ def test_the_shipped_domain_file_loads():
     (lambda d: d.update(short_document_type="leaflet"), "short_document_type"),
     (lambda d: d.update(post_verbs={"leader": "led by"}), "post_verbs"),
     (lambda d: d.update(count_families=["staff", "employee"]), "count_families"),
+    (lambda d: d.update(role_families=[["finance", ""]]), "role_families"),
     (lambda d: d.update(post_question_verbs={"leader": "leads"}), "post_question_verbs"),
 ])
 def test_a_damaged_domain_file_is_one_clear_error(breakage, message):
