@@ -27,6 +27,7 @@ class Expected:
     label: str  # for messages: "a date", "the name of the leader", …
     post: str = ""  # post_holder only, lower case: "chief executive"
     counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
+    rated: tuple[str, ...] = ()  # number only: stem of what a rate is of ("the recycling rate" → recycl)
     # post_holder only: what the post is of when the question says ("who chairs the audit
     # committee?" → "the audit committee"); a sentence naming a chair of something else does
     # not answer it
@@ -161,7 +162,7 @@ _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z
 
 # "what is the household recycling rate in X?": a rate is a figure
 _ASKS_A_RATE = re.compile(r"what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|its|their|our|your)\s+"
-                          r"(?:[\w'’-]+\s+){0,4}?rates?\b")
+                          r"(?:[\w'’-]+\s+){0,3}?(?P<what>[\w'’-]+\s+)?rates?\b")
 
 # A second question after the first: "…, and what did it focus on?", "… - is it …?"
 _SECOND_QUESTION = re.compile(
@@ -227,8 +228,10 @@ def expected_kind(question: str) -> Expected | None:
                     r"will|would|should|can|could|in|on|at|from|for|sit|work)\b", q)
     if many:
         return Expected("number", "a figure", counted=tuple(stems(many.group(1))))
+    if rate := _ASKS_A_RATE.match(q):  # "the recycling rate": a figure given with "recycling"
+        return Expected("number", "a figure", rated=tuple(stems(rate.group("what") or "")))
     if re.match(r"(?:how many|what (?:number|percentage|proportion|share) of|what percentage|"
-                r"what proportion)\b", q) or _ASKS_A_RATE.match(q):
+                r"what proportion)\b", q):
         return Expected("number", "a figure")
     return None
 
@@ -357,6 +360,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind == "number":
         # a year, a financial year or a paragraph number ("2.5 The experience …") is not a count
         text = _NOT_COUNTS.sub(" ", text)
+    if expected.kind == "number" and expected.rated and not set(expected.rated) <= set(stems(text)):
+        return False  # "the recycling rate": a figure in a sentence that does not name recycling
     if expected.kind == "number" and expected.counted:
         # "how many staff": a figure counting staff ("more than 95 people" does not count staff)
         for m in _GIVES["number"].finditer(text):

@@ -322,3 +322,11 @@ def test_a_count_names_what_it_counts_within_its_phrase():
 ])
 def test_rates_and_by_how_much_ask_for_figures(question, kind):
     assert expected_answer(question).kind == kind
+
+
+def test_a_rate_is_given_by_a_figure_naming_what_it_is_a_rate_of():
+    recycling = expected_answer("What is the household recycling rate in Northby?")
+    assert (recycling.kind, recycling.rated) == ("number", ("recycl",))
+    assert gives(["The recycling rate of 56 per cent is one of the highest in the county."], 0, recycling)
+    assert not gives(["57 per cent of residents are satisfied with the council."], 0, recycling)
+    assert expected_answer("What is the rate?").rated == ()
