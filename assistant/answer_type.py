@@ -150,7 +150,7 @@ _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person
 # "what is the name of the finance officer on the team?": a person by name
 _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s+are)?\s+(?:the\s+)?names?\s+of\s+"
                              rf"(?:the\s+|their\s+|its\s+)?(?P<role>(?:[\w'’-]+\s+){{0,3}}?)"
-                             rf"(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b")
+                             rf"(?P<noun>{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b")
 # Capitalised words that are not people's names (posts, organisations, sentence openers); the
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
 _NOT_NAMES = load_domain().not_names
@@ -214,7 +214,8 @@ def expected_kind(question: str) -> Expected | None:
     if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q):  # "who managed the review?": a person or
         return Expected("name", "a name")  # a body, by name; "which officer leads …?"
     if named := _NAME_OF_PERSON.match(q):  # "the name of the finance officer": a name given with "finance"
-        return Expected("name", "a name", role=" ".join(named.group("role").split()))
+        role = " ".join(named.group("role").split())
+        return Expected("name", f"the name of the {role} {named.group('noun')}" if role else "a name", role=role)
     if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
                 r"which year|on what date)\b", q):
         return Expected("date", "a date")
