@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant import record_forms as forms
@@ -533,6 +533,33 @@ def progress_statements(
     return records
 
 
+# A progress review's sentence that may report progress in plain words, with no status word
+# ("General reserves have risen to 14.4 million pounds."): a record only once lineage finds the
+# action or recommendation it answers (``recommendations.settle_candidates``), else dropped.
+CANDIDATE = "progress candidate"
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")
+
+
+def progress_candidates(
+    doc: Document, taken: Sequence[Record], tuning: RegisterSettings = DEFAULTS,
+    standard: frozenset[int] = frozenset(),
+) -> list[Record]:
+    """The sentences of an unstructured progress review no other record holds: whole sentences
+    of at least ``tuning.candidate_words`` words, not standard text, a quote, a heading, an
+    address line or the peers' summary of what they recommended."""
+    held = [(r.source.start, r.source.end) for r in taken]
+    records = []
+    for start, end in _sentences(doc.text, 0, len(doc.text)):
+        sentence = doc.text[start:end]
+        if (start in standard or sentence[:1] in "\"'“•-*" or not _ENDS_SENTENCE.search(sentence)
+                or len(sentence.split()) < tuning.candidate_words or "\n" in sentence.strip()
+                or any(a < end and start < b for a, b in held)
+                or (_PEERS.search(sentence) and _RECOMMENDED.search(sentence))):
+            continue
+        records.append(_record(doc, CANDIDATE, start, end, status=status_of(sentence)))
+    return records
+
+
 def extract_records(
     doc: Document, tuning: RegisterSettings = DEFAULTS, standard: frozenset[int] = frozenset()
 ) -> list[Record]:
@@ -549,6 +576,8 @@ def extract_records(
     if doc_type in ("progress review", "news"):
         structured = progress_by_recommendation(doc) if doc_type == "progress review" else []
         records += structured or progress_statements(doc, tuning, standard)
+        if doc_type == "progress review" and not structured:
+            records += progress_candidates(doc, records, tuning, standard)
         if doc_type == "progress review" and not any(r.kind == "recommendation" for r in records):
             records += cue_recommendations(doc)
     return sorted(records, key=lambda r: r.source.start)

@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant.errors import UsageError
 from assistant.recommendation_records import (
+    CANDIDATE,
     Link,
     Record,
     extract_corpus,
@@ -197,6 +198,64 @@ def link_records(
     return [updated.get(r.record_id, r) for r in records]
 
 
+# What a council planned in answer to a peer challenge: the most specific targets for a
+# progress review's plain sentences
+_PLANNED = ("action", "action-plan row")
+
+
+def settle_candidates(
+    records: Sequence[Record],
+    documents: dict[str, Document],
+    vectors: dict[str, np.ndarray],
+    tuning: RegisterSettings = DEFAULTS,
+) -> list[Record]:
+    """Keep the progress candidates (``recommendation_records.CANDIDATE``) that report on
+    something the council was asked or planned to do; drop the rest; number the review's
+    unnumbered progress statements by what they answer.
+
+    A progress review answers a peer challenge (``answered_challenges``). Its candidates are
+    matched (``match_statements``) against the council's planned actions answering the same
+    challenge, or, with none, against the challenge's recommendations: each action's or
+    recommendation's best firm link becomes a progress statement carrying its number, so
+    lineage links it to the recommendation of that number. "General reserves have risen to
+    14.4 million pounds." is kept for the action "Add 2 million pounds a year to general
+    reserves …"; "The team were grateful for the time given …" links to nothing.
+    """
+    candidates = [r for r in records if r.kind == CANDIDATE]
+    if not candidates:
+        return list(records)
+    by_doc: dict[str, list[Record]] = {}
+    for record in records:
+        by_doc.setdefault(record.doc_id, []).append(record)
+    sources = [d for d, own in by_doc.items() if any(r.kind == "recommendation" for r in own)]
+    answered = answered_challenges({d: documents[d] for d in by_doc}, sources)
+    kept: dict[str, tuple[float, Record]] = {}
+    for doc_id in dict.fromkeys(c.doc_id for c in candidates):
+        source = answered.get(doc_id)
+        if source is None:
+            continue
+        planned = [r for d, own in by_doc.items() if d != doc_id and answered.get(d) == source
+                   for r in own if r.kind in _PLANNED]
+        targets = planned or [r for r in by_doc[source] if r.kind == "recommendation"]
+        # the review's own unnumbered statements are numbered the same way
+        mine = [r for r in by_doc[doc_id] if r.kind == CANDIDATE
+                or (r.kind == "progress statement" and not r.number)]
+        if not targets or not mine:
+            continue
+        sims = (np.stack([vectors[t.record_id] for t in targets])
+                @ np.stack([vectors[c.record_id] for c in mine]).T)
+        for target, found in zip(targets, match_statements(sims, True, tuning)):
+            best = next(((j, sim) for j, strength, sim in found if strength == "linked"), None)
+            if best is None:
+                continue
+            j, sim = best
+            if sim > kept.get(mine[j].record_id, (-1.0, None))[0]:
+                kept[mine[j].record_id] = (sim, replace(mine[j], kind="progress statement",
+                                                       number=target.number))
+    return [kept[r.record_id][1] if r.record_id in kept else r for r in records
+            if r.kind != CANDIDATE or r.record_id in kept]
+
+
 def _summary_status(links: Sequence[Link]) -> str:
     firm = [link for link in links if link.strength == "linked"]
     if firm:
@@ -243,6 +302,7 @@ def _build_register(
         store.settings.themes,
     )
     records = [replace(r, themes=t) for r, t in zip(records, themes)]
+    records = settle_candidates(records, documents, vectors, tuning)
     return link_records(records, documents, vectors, tuning), vectors
 
 

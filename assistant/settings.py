@@ -259,6 +259,8 @@ class RegisterSettings:
         3, "'possibly related' links per recommendation and later document")
     header_cell_words: int = setting(4, "most words per cell of an action-plan header row")
     min_item_words: int = setting(3, "fewest words of one item of a listed progress statement")
+    candidate_words: int = setting(
+        6, "fewest words of a progress review's sentence considered as a plain progress statement")
     focus_similarity: float = setting(
         0.35, "cosine of the question's topic to a record for a question about one recommendation")
     focus_margin: float = setting(

@@ -15,16 +15,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.recommendation_records import Record, extract_corpus
+from assistant.recommendation_records import CANDIDATE, Record, extract_corpus
 from assistant.types import Document
 
 COUNCILS = Path(__file__).parent / "fixtures" / "councils"
 EXPECTED = yaml.safe_load((COUNCILS / "recommendations_expected.yaml").read_text(encoding="utf-8"))
-KNOWN_GAPS = {
-    # progress told in sentences without structure or status words ("General reserves have
-    # risen to 14.4 million pounds"): found only by linking sentences to recommendations
-    ("hollinford-progress-review-letter-april-2024", "progress statement"),
-}
+KNOWN_GAPS: set[tuple[str, str]] = set()
+# Progress told in plain sentences, without structure or status words ("General reserves have
+# risen to 14.4 million pounds"): extraction offers them as candidates and lineage keeps those
+# answering an action or recommendation (recommendations.settle_candidates), so these are
+# checked on the settled records, with the real model (a known gap until 2026-11-26).
+SETTLED_BY_LINEAGE = {("hollinford-progress-review-letter-april-2024", "progress statement")}
 
 
 def _catalogue_entry(meta: dict) -> dict:
@@ -50,8 +51,14 @@ def documents() -> dict[str, Document]:
 
 
 @pytest.fixture(scope="module")
-def records(documents) -> list[Record]:
+def extracted(documents) -> list[Record]:
     return extract_corpus(documents.values())
+
+
+@pytest.fixture(scope="module")
+def records(extracted) -> list[Record]:
+    """What extraction alone decides: the records without the candidates lineage settles."""
+    return [r for r in extracted if r.kind != CANDIDATE]
 
 
 def _words(text: str) -> str:
@@ -75,7 +82,8 @@ def match_figure(records: list[Record]) -> tuple[int, int, int]:
     return found, total, len(records)
 
 
-CASES = [(doc_id, kind) for doc_id, kinds in EXPECTED["documents"].items() for kind in kinds]
+CASES = [(doc_id, kind) for doc_id, kinds in EXPECTED["documents"].items() for kind in kinds
+         if (doc_id, kind) not in SETTLED_BY_LINEAGE]
 
 
 @pytest.mark.parametrize(
@@ -84,6 +92,10 @@ CASES = [(doc_id, kind) for doc_id, kinds in EXPECTED["documents"].items() for k
      if c in KNOWN_GAPS else c for c in CASES],
 )
 def test_each_document_gives_its_records_in_order(records, doc_id, kind):
+    _in_order(records, doc_id, kind)
+
+
+def _in_order(records: list[Record], doc_id: str, kind: str) -> None:
     specs = EXPECTED["documents"][doc_id][kind]
     got = [r for r in records if r.doc_id == doc_id and r.kind == kind]
     assert [_words(r.text)[:50] for r in got] and len(got) == len(specs), [r.text[:60] for r in got]
@@ -98,7 +110,8 @@ def test_each_document_gives_its_records_in_order(records, doc_id, kind):
 def test_no_other_records_and_counts_per_council(records):
     counts = Counter((r.council, r.kind) for r in records)
     expected = Counter({(c, k): n for c, kinds in EXPECTED["counts"].items() for k, n in kinds.items()})
-    gaps = {(r.council, kind) for doc_id, kind in KNOWN_GAPS for r in records if r.doc_id == doc_id}
+    gaps = {(r.council, kind) for doc_id, kind in KNOWN_GAPS | SETTLED_BY_LINEAGE
+            for r in records if r.doc_id == doc_id}
     wrong = {key: (counts[key], expected[key]) for key in counts.keys() | expected.keys()
              if counts[key] != expected[key] and key not in gaps}
     assert not wrong, wrong
@@ -128,15 +141,38 @@ def test_cabinet_recommendations_and_standard_text_are_not_peer_records(records)
 
 
 @pytest.fixture(scope="module")
-def linked(documents, records) -> list[Record]:
-    """The records with lineage, embedded with the real model."""
+def embedded(documents, extracted) -> tuple[list[Record], dict]:
+    """Every extracted record, candidates included, with its real-model vector, and the
+    candidates settled by lineage."""
     from assistant import recommendations as rec
     from assistant.embedding import SentenceTransformerEmbedder
     from assistant.settings import Settings
 
     encoder = SentenceTransformerEmbedder(Settings().model)
-    vectors = {r.record_id: encoder.embed_query(rec._vector_text(r)) for r in records}
-    return rec.link_records(records, documents, vectors)
+    vectors = {r.record_id: encoder.embed_query(rec._vector_text(r)) for r in extracted}
+    return rec.settle_candidates(extracted, documents, vectors), vectors
+
+
+@pytest.fixture(scope="module")
+def linked(documents, embedded) -> list[Record]:
+    """The records with lineage, embedded with the real model."""
+    from assistant import recommendations as rec
+
+    settled, vectors = embedded
+    return rec.link_records(settled, documents, vectors)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc_id, kind", sorted(SETTLED_BY_LINEAGE))
+def test_plain_progress_sentences_are_kept_when_they_answer_an_action(embedded, doc_id, kind):
+    """"Every Horizons project now has a benefits case" answers the action "Every Horizons
+    project to have a benefits case": kept, numbered as it; the letter's other sentences
+    (thanks, the team, what peers noted) are dropped."""
+    settled, _ = embedded
+    assert not [r for r in settled if r.kind == CANDIDATE]
+    _in_order(settled, doc_id, kind)
+    numbered = [r.number for r in settled if r.doc_id == doc_id and r.kind == kind]
+    assert numbered == [s.get("number") for s in EXPECTED["documents"][doc_id][kind]], numbered
 
 
 def lineage_figure(linked: list[Record], documents) -> tuple[int, int, int]:
@@ -152,6 +188,8 @@ def lineage_figure(linked: list[Record], documents) -> tuple[int, int, int]:
         own = recs.get(documents[doc_id].meta.council, [])
         for kind, specs in kinds.items():
             for spec in specs if kind != "recommendation" else ():
+                if "number" not in spec:  # about the plan as a whole, no one recommendation
+                    continue
                 total += 1
                 want = [r for r in own if r.number == spec["number"]] or own[int(spec["number"]) - 1:][:1]
                 firm = [r for r in own if any(link.strength == "linked" and _words(link.text).startswith(
