@@ -365,6 +365,23 @@ def _query_model(model: str, onnx_dir: str = ""):
         return SentenceTransformerEmbedder(model)
 
 
+@lru_cache(maxsize=2)
+def _bulk_model(model: str, onnx_dir: str = "") -> OnnxEmbedder | None:
+    """The exported fp32 ONNX model in batches on every core, for many texts at once (the
+    register's records), when its file is there; None otherwise."""
+    from assistant.onnx_model import onnx_path
+
+    folder = Path(onnx_dir) if onnx_dir else None
+    if not onnx_path(model, "fp32", folder).is_file():
+        return None
+    encoder = OnnxEmbedder(model, "fp32", batch_size=32, cache_dir=folder)
+    try:
+        encoder._load()
+    except Exception:  # noqa: BLE001 - as _query_model: fall back to one text at a time
+        return None
+    return encoder
+
+
 class QueryEncoder:
     """Embeds queries with NumpyMiniLM when the model is BERT, else with sentence-transformers.
 
@@ -376,3 +393,11 @@ class QueryEncoder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _query_model(self.model_id, self.onnx_dir).embed_query(text)
+
+    def embed_many(self, texts: Sequence[str]) -> np.ndarray:
+        """``embed_query`` of each text, batched when the ONNX model is there (the same vectors
+        to float rounding: padding is masked and pooling skips it)."""
+        bulk = _bulk_model(self.model_id, self.onnx_dir) if texts else None
+        if bulk is None:
+            return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 0), np.float32)
+        return bulk.embed_passages(list(texts), [[] for _ in texts]).vectors

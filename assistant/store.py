@@ -533,7 +533,7 @@ class IndexStore:
     def derived(self, name: str, compute: Callable[[], T]) -> T:
         """The value ``compute()`` gave for ``name`` the first time it was asked for.
 
-        One lock per name: a long computation (the register: half a minute at 1,000
+        One lock per name: a long computation (the register: 75 s at 1,000
         documents, built in the background by `serve`) does not hold up the others. Values
         depend on each other one way only (register → standard text → corpus facts), so
         threads waiting on each other's names cannot deadlock."""

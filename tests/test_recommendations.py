@@ -481,3 +481,31 @@ def test_cli_unknown_council_is_one_line_and_exit_code_2(real_index, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("peerqa: Unknown council 'Oxford'") and err.count("\n") == 1
+
+
+def test_register_vectors_are_batched_when_the_encoder_can_and_one_by_one_otherwise():
+    """The register embeds its records in batches (``embed_many``) when the encoder offers it;
+    a plain query encoder (a test's fake) is asked one text at a time. Same vectors either way."""
+    import numpy as np
+
+    from assistant.recommendation_records import _record
+    from assistant.recommendations import _embedded
+
+    doc = Document(meta=DocumentMeta(doc_id="d", title="T", council="C", doc_type="progress review",
+                                     date="2024"), text="Reserves have risen. The plan is on track.", sections=())
+    records = [_record(doc, "progress statement", 0, 20), _record(doc, "progress statement", 21, 42)]
+
+    class OneByOne:
+        calls = 0
+
+        def embed_query(self, text):
+            OneByOne.calls += 1
+            return np.array([len(text), 1.0], dtype=np.float32)
+
+    class Batched(OneByOne):
+        def embed_many(self, texts):
+            return np.stack([np.array([len(t), 1.0], dtype=np.float32) for t in texts])
+
+    single, batched = _embedded(OneByOne(), records), _embedded(Batched(), records)
+    assert OneByOne.calls == 2 and set(single) == {r.record_id for r in records}
+    assert all(np.array_equal(single[k], batched[k]) for k in single)
