@@ -161,6 +161,18 @@ def _links_to(
     return out
 
 
+def _challenges(
+    records: Sequence[Record], documents: dict[str, Document]
+) -> tuple[dict[str, list[Record]], list[str], dict[str, str]]:
+    """(doc_id → its records, the documents holding recommendations, doc_id → the document
+    of recommendations it answers: ``answered_challenges``)."""
+    by_doc: dict[str, list[Record]] = {}
+    for record in records:
+        by_doc.setdefault(record.doc_id, []).append(record)
+    sources = [d for d, own in by_doc.items() if any(r.kind == "recommendation" for r in own)]
+    return by_doc, sources, answered_challenges({d: documents[d] for d in by_doc}, sources)
+
+
 def link_records(
     records: Sequence[Record],
     documents: dict[str, Document],
@@ -175,11 +187,7 @@ def link_records(
     status is the status of its best firm link in the latest document ("planned" for an
     action-plan item), else "possibly related", else "not mentioned".
     """
-    by_doc: dict[str, list[Record]] = {}
-    for record in records:
-        by_doc.setdefault(record.doc_id, []).append(record)
-    sources = [d for d, own in by_doc.items() if any(r.kind == "recommendation" for r in own)]
-    answered = answered_challenges({d: documents[d] for d in by_doc}, sources)
+    by_doc, sources, answered = _challenges(records, documents)
     updated = {}
     for doc_id in sources:
         recs = [r for r in by_doc[doc_id] if r.kind == "recommendation"]
@@ -224,11 +232,7 @@ def settle_candidates(
     candidates = [r for r in records if r.kind == CANDIDATE]
     if not candidates:
         return list(records)
-    by_doc: dict[str, list[Record]] = {}
-    for record in records:
-        by_doc.setdefault(record.doc_id, []).append(record)
-    sources = [d for d, own in by_doc.items() if any(r.kind == "recommendation" for r in own)]
-    answered = answered_challenges({d: documents[d] for d in by_doc}, sources)
+    by_doc, sources, answered = _challenges(records, documents)
     kept: dict[str, tuple[float, Record]] = {}
     for doc_id in dict.fromkeys(c.doc_id for c in candidates):
         source = answered.get(doc_id)
