@@ -51,8 +51,10 @@ class Expected:
         >>> Expected("date", "a date", years=(None, 2020)).in_years("the July 2021 challenge")
         False
         """
+        if not self.years:
+            return True
         found = [int(y) for y in _A_YEAR.findall(text)]
-        if not self.years or not found:
+        if not found:
             return True
         low, high = self.years
         return any((low is None or y >= low) and (high is None or y <= high) for y in found)
@@ -257,11 +259,14 @@ def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Se
     return found
 
 
+_NAME_WORD = r"[A-Z][\w'’-]+"
+_TITLED = re.compile(_TITLES + rf"({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})")
+_NAME_PAIR = re.compile(rf"(?=\b({_NAME_WORD})[ \t]+({_NAME_WORD}))")  # overlapping: "Jo Ann Bloggs"
+
 # "who led the council before Councillor Jo Bloggs?": the people a who-question is bounded by
-_PERSON_BOUND = re.compile(r"\b(?:before|after|succeeded|replaced|preceded|followed)\s+(?:by\s+)?"
-                           r"(?P<who>(?:(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+)?"
-                           r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
-_TITLE = re.compile(r"^(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+")
+_PERSON_BOUND = re.compile(rf"\b(?:before|after|succeeded|replaced|preceded|followed)\s+(?:by\s+)?"
+                           rf"(?P<who>(?:{_TITLES})?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})")
+_TITLE = re.compile(rf"^{_TITLES}")
 
 
 def bounding_people(question: str) -> tuple[str, ...]:
@@ -274,11 +279,6 @@ def bounding_people(question: str) -> tuple[str, ...]:
     """
     return tuple(_TITLE.sub("", m.group("who")) for m in _PERSON_BOUND.finditer(question)
                  if person_names(m.group("who")))
-
-
-_NAME_WORD = r"[A-Z][\w'’-]+"
-_TITLED = re.compile(_TITLES + rf"({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})")
-_NAME_PAIR = re.compile(rf"(?=\b({_NAME_WORD})[ \t]+({_NAME_WORD}))")  # overlapping: "Jo Ann Bloggs"
 
 
 def titled_names(text: str) -> list[str]:
@@ -374,7 +374,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
                 return True
         return False
     if expected.kind == "name":
-        words = set(stems(text))
+        words = set(stems(text)) if expected.role else set()
         described = all(load_domain().role_words(w) & words for w in stems(expected.role))
         return described and bool(person_names(text, not_names, expected.besides))
     if expected.kind == "council":  # another council than those the question is about

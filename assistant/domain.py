@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from assistant.errors import PeerqaError
@@ -120,8 +120,12 @@ class Domain:
     def role_words(self, stem: str) -> frozenset[str]:
         """The stems that name the role ``stem`` names (its own and its role family's): a line
         naming the "Treasurer" describes the "finance officer"."""
-        return frozenset({stem}).union(*(set(stems(" ".join(f))) for f in self.role_families
-                                         if stem in stems(" ".join(f))))
+        return frozenset({stem}).union(*(f for f in self._role_stems if stem in f))
+
+    @cached_property
+    def _role_stems(self) -> tuple[frozenset[str], ...]:
+        """Each role family as stems, stemmed once (``role_words`` is asked per sentence)."""
+        return tuple(frozenset(stems(" ".join(f))) for f in self.role_families)
 
     def count_family(self, counted: Sequence[str]) -> tuple[str, ...]:
         """The words of the families of the nouns whose stems are ``counted`` ("how many
