@@ -397,7 +397,9 @@ class QueryEncoder:
     def embed_many(self, texts: Sequence[str]) -> np.ndarray:
         """``embed_query`` of each text, batched when the ONNX model is there (the same vectors
         to float rounding: padding is masked and pooling skips it)."""
-        bulk = _bulk_model(self.model_id, self.onnx_dir) if texts else None
-        if bulk is None:
-            return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, 0), np.float32)
-        return bulk.embed_passages(list(texts), [[] for _ in texts]).vectors
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        bulk = _bulk_model(self.model_id, self.onnx_dir)
+        if bulk is not None:
+            return bulk.embed_passages(list(texts), [[] for _ in texts]).vectors
+        return np.stack([self.embed_query(t) for t in texts])

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from assistant import record_forms as forms
+from assistant.answer_type import ENDS_SENTENCE
 from assistant.settings import RegisterSettings
 from assistant.types import Document
 
@@ -537,7 +538,6 @@ def progress_statements(
 # ("General reserves have risen to 14.4 million pounds."): a record only once lineage finds the
 # action or recommendation it answers (``recommendations.settle_candidates``), else dropped.
 CANDIDATE = "progress candidate"
-_ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")
 
 
 def progress_candidates(
@@ -551,7 +551,7 @@ def progress_candidates(
     records = []
     for start, end in _sentences(doc.text, 0, len(doc.text)):
         sentence = doc.text[start:end]
-        if (start in standard or sentence[:1] in "\"'“•-*" or not _ENDS_SENTENCE.search(sentence)
+        if (start in standard or sentence[:1] in "\"'“•-*" or not ENDS_SENTENCE.search(sentence)
                 or len(sentence.split()) < tuning.candidate_words or "\n" in sentence.strip()
                 or any(a < end and start < b for a, b in held)
                 or (_PEERS.search(sentence) and _RECOMMENDED.search(sentence))):

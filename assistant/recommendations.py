@@ -307,6 +307,9 @@ def _build_register(
     standard = store_boilerplate(store)  # standard text is never a progress statement
     records = extract_corpus(documents.values(), tuning, standard)
     vectors = _embedded(encoder, records)
+    # candidates are kept or dropped before anything else is worked out for them
+    records = settle_candidates(records, documents, vectors, tuning)
+    vectors = {r.record_id: vectors[r.record_id] for r in records}
     themes = tag_batch(
         [_vector_text(r) for r in records],
         [r.source.section for r in records],
@@ -315,7 +318,6 @@ def _build_register(
         store.settings.themes,
     )
     records = [replace(r, themes=t) for r, t in zip(records, themes)]
-    records = settle_candidates(records, documents, vectors, tuning)
     return link_records(records, documents, vectors, tuning), vectors
 
 
