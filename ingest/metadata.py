@@ -25,6 +25,10 @@ _YEAR = re.compile(r"\b((?:19|20)\d\d)\b(?!\s*/\s*\d)")
 _HORIZON = re.compile(r"(?i)\b(?:by|until|till|to|through|vision|beyond|towards)\s+(?:(?:19|20)\d\d)\b"
                       r"|\b(?:19|20)\d\d\s*(?:-|–|to)\s*((?:19|20)\d\d)\b")
 # a label stating the document's own date: "Published: 3 April 2024", "Last updated: 20 June 2024"
+# a date something is due by, not the document's own: "will publish this by 17 December 2024",
+# "no later than May 2025", "currently set for 8 January 2024"
+_DEADLINE = re.compile(r"(?i)\b(?:by|until|till|before|no later than|not later than|"
+                       r"(?:set|planned|scheduled|due) for)\s+(?:the\s+)?$")
 _DATE_LABEL = re.compile(r"(?i)\b(?:published|last updated|updated|posted on|date)\s*:?\s*$")
 # "peer" naming a person ("Member Peer: ...", "the peer team included ..."), not the process
 # ("Corporate Peer Challenge | Northby District Council" names the subject)
@@ -47,15 +51,20 @@ def infer_date(text: str, today: date | None = None, published: str = "") -> str
         found = _day_date(match)
         if found and found <= today and _DATE_LABEL.search(text[max(0, match.start() - 25):match.start()]):
             return found.isoformat()
+    # the first date of the opening that is no deadline ("publish by 17 December 2024") and
+    # not in the future: a cover line, a letter's date, "LGA Corporate Peer Challenge (June 2022)"
     head = text[:HEAD * 3]
-    for match in DAY_DATE.finditer(head):
-        found = _day_date(match)
-        if found and found <= today:
-            return found.isoformat()
+    days = [(m.start(), m.end(), _day_date(m)) for m in DAY_DATE.finditer(head)]
+    found = [(start, day.isoformat()) for start, _, day in days
+             if day and day <= today and not _DEADLINE.search(head[max(0, start - 30):start])]
     for match in MONTH_DATE.finditer(head):
         year, month = int(match["y"]), month_number(match["m"])
-        if (year, month) <= (today.year, today.month):
-            return f"{year}-{month:02d}"
+        inside = any(start <= match.start() < end for start, end, _ in days)
+        if not inside and (year, month) <= (today.year, today.month) \
+                and not _DEADLINE.search(head[max(0, match.start() - 30):match.start()]):
+            found.append((match.start(), f"{year}-{month:02d}"))
+    if found:
+        return min(found)[1]
     horizon = {int(y) for m in _HORIZON.finditer(text) for y in re.findall(r"(?:19|20)\d\d", m.group(0))}
     years = Counter(int(y) for y in _YEAR.findall(text[:20000]))
     years = Counter({y: n for y, n in years.items() if y <= today.year and y not in horizon} or
@@ -76,6 +85,8 @@ def _day_date(match: re.Match[str]) -> date | None:
     try:
         if match["iy"]:
             return date(int(match["iy"]), int(match["im"]), int(match["id"]))
+        if match["ny"]:
+            return date(int(match["ny"]), int(match["nm"]), int(match["nd"]))
         if match["d"]:
             return date(int(match["y"]), month_number(match["m"]), int(match["d"]))
         return date(int(match["y2"]), month_number(match["m2"]), int(match["d2"]))
@@ -136,22 +147,35 @@ def _title_case_capitals(text: str) -> str:
 
 def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
     """The document type whose evidence phrases (domain.yaml) the text uses most, a phrase of
-    two words or more in the opening counting ``HEAD_WEIGHT`` times; a phrase that is a peer's title ("Lead Officer Peer") is not
-    evidence. A web page's ``furniture`` (header, navigation, footer: "Related pages", "Contact
-    us") counts like its body. The first type when nothing is found. A text shorter than the
-    chosen type's ``min_words`` is a page about such a document: the domain's short type."""
+    two words or more in the opening counting ``HEAD_WEIGHT`` times; a phrase that is a peer's
+    title ("Lead Officer Peer") is not evidence. A web page's ``furniture`` (header, navigation,
+    footer: "Related pages", "Contact us") counts like its body. The first type when nothing is
+    found. A text shorter than the chosen type's ``min_words`` is a page about such a document:
+    the domain's short type.
+
+    A text shorter than a report (the longest ``min_words``) names its own type on its cover
+    (``_cover_parts``); elsewhere in it a document's name ("read our action plan") or a single
+    word ("Cabinet") is a mention of another document, and only furniture ("lead officer",
+    "key decision", "said Councillor") is evidence."""
     lower = text[:30000].lower() + "\n" + furniture[:20000].lower()
     head = lower[:HEAD]
     domain = load_domain()
     types = domain.document_types
+    short = len(text.split()) < max(t.min_words for t in types)
+    cover = " \n ".join(_cover_parts(text)).lower() if short else ""
+    names = set(_document_phrases())
     scores = {}
     for doc_type in types:
         score = 0.0
         for phrase, weight in doc_type.evidence:
             pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)(?! peer)")
+            several = " " in phrase
+            if short and (phrase in names or not several):
+                score += weight * len(pattern.findall(cover)) * (HEAD_WEIGHT if several else 1)
+                continue
             # a phrase in the opening is the document naming itself ("Feedback report", "Report
             # to: Cabinet"); one word there is not ("members of our Cabinet" on a web page)
-            opening = (HEAD_WEIGHT - 1) * len(pattern.findall(head)) if " " in phrase else 0
+            opening = (HEAD_WEIGHT - 1) * len(pattern.findall(head)) if several else 0
             score += weight * (len(pattern.findall(lower)) + opening)
         if suffix and suffix.lower() in doc_type.suffixes:
             score += doc_type.suffix_weight

@@ -54,6 +54,14 @@ def test_metadata_of_the_many_council_corpus(inferred):
     ("A plan for 2029/30 and 2031. The review in March 2024 found ...", "2024-03"),
     ("In March 2024 we invited peers. ... Last updated: 20 June 2024", "2024-06-20"),
     ("The visit on 3 May 2030 is planned. The council in 2025 ...", "2025"),  # never in the future
+    # the first date of the opening, a month as well as a day: the page's title names the visit
+    ("Corporate Peer Challenge (June 2022)\n\nThe report went to Cabinet on 11 October 2022.", "2022-06"),
+    # a deadline is not the document's date
+    ("Peers visited us in July 2024. We will publish our plan by 17 December 2024.", "2024-07"),
+    ("Next visit currently set for 8 January 2024.\nDecided on 27 October 2023.", "2023-10-27"),
+    # a committee record's day/month/year
+    ("Decisions\n\n27/10/2023 - Corporate Peer Challenge: report and response", "2023-10-27"),
+    ("Meeting: 9/3/2025 - Overview and Scrutiny Committee", "2025-03-09"),
 ])
 def test_infer_date(text, expected):
     assert infer_date(text, today=TODAY) == expected
@@ -67,6 +75,21 @@ def test_a_peers_council_is_not_the_subject(tmp_path):
     assert infer_council(tmp_path / "report.txt", text) == "Northby District Council"
     body = " ".join(["Peers found that the council listens to its residents and acts on what it hears."] * 80)
     assert infer_doc_type(text + "\n\n" + body) == "peer challenge report"  # "Lead Officer Peer" is a title
+
+
+def test_a_short_text_names_its_own_type_on_its_cover():
+    """A page that says "we will publish our action plan" or "the progress review is due" is
+    about those documents, not one of them; a short text whose cover names it is one."""
+    page = ("Corporate Peer Challenge - Northby District Council\n\nPeers visited us in May 2024 and "
+            "spoke to staff and partners. We are preparing an action plan and will publish the action "
+            "plan in the autumn. A progress review will follow within a year. Cabinet will see it.\n")
+    assert infer_doc_type(page) == "web page"
+    plan = ("Northby District Council: Corporate Peer Challenge Action Plan\n\n"
+            "| No. | Recommendation | Action | Lead officer |\n| 1 | Agree a budget | Draft it | Director |\n")
+    assert infer_doc_type(plan) == "action plan"
+    record = ("Decision details\n\nCorporate Peer Challenge: report and response\n\nTo approve the action "
+              "plan that answers the peers' recommendations.\n\nReason for decision: to act on the report.\n")
+    assert infer_doc_type(record) == "cabinet report"
 
 
 def test_a_text_too_short_for_a_report_is_a_page_about_one():
@@ -111,7 +134,9 @@ def test_a_web_page_is_its_sites_council(tmp_path):
     says_we = text.split("The team")[0]  # no council named in the text at all
     assert infer_council(tmp_path / "page.html", says_we) == "Unknown council"
     assert infer_council(tmp_path / "page.html", says_we, furniture=footer) == "Northby District Council"
-    assert infer_doc_type(text, ".html") == "cabinet report"
+    # "Cabinet agreed our plan" in a short page is a mention, not a committee report's furniture
+    # (it typed this page a cabinet report until mentions stopped counting)
+    assert infer_doc_type(text, ".html") == "web page"
     assert infer_doc_type(text, ".html", furniture=footer) == "web page"
 
 
