@@ -183,13 +183,26 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
         whose = " or ".join(query.councils) if query.councils else "any council"
         return "unknown_year", (f"The corpus holds no document of {whose} from {years}, so it cannot "
                                 f"say what one found. {RELATED}")
-    if query.missing_doc_types:
+    # a fact about such a review (when it was, who came) may be told by the council's other
+    # documents; what one found only by the review itself
+    told = bool(query.expected) and _speaks_of(query.missing_doc_types, query.councils, result, facts)
+    if query.missing_doc_types and not told:
         kinds, named = " or ".join(query.missing_doc_types), " or ".join(query.councils)
         return "unknown_document", (f"The corpus holds no {kinds} of {named}, so it cannot say what one "
                                     f"found. {RELATED}")
     if not result.passages:
         return "no_evidence", NO_ANSWER
     return None
+
+
+def _speaks_of(doc_types: Sequence[str], councils: Sequence[str], result: RetrievalResult,
+              facts: CorpusFacts) -> bool:
+    """Does a passage of one of ``councils`` speak of a document of one of ``doc_types`` in the
+    words a question asks for it by (``cues``)? A council's web page or news may tell when its
+    progress review was, though the corpus holds no progress review of it."""
+    cues = [c for t in facts.domain.document_types if t.type in doc_types for c in t.cues]
+    return any(p.meta.council in councils and any(c.search(p.chunk.text) for c in cues)
+               for p in result.passages)
 
 
 def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -252,6 +253,27 @@ def test_a_progress_review_of_a_council_that_has_none_abstains(index, retriever)
         result = answer(index, retriever, question)
         assert not result.abstained and result.reason == "" and result.citations, result.text
         assert {result.passages[n - 1].meta.council for n in result.citations} == {council}
+
+
+def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_path):
+    """A council with no progress review in the corpus may still have a page saying when it was:
+    "when was …?" is asked of that page; "what did it find?" only the review could answer."""
+    from tests.conftest import SEED_CORPUS, build_fake_index
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    (corpus / "northby-peer-challenge-page.txt").write_text(
+        "Corporate Peer Challenge - Northby District Council\n\nA team of peers visited Northby "
+        "District Council in May 2022 and wrote a report with six recommendations. Three of the "
+        "peers came back for the progress review on 14 March 2023 and met the Leader and senior "
+        "officers of Northby District Council to talk about the action plan.\n", encoding="utf-8")
+    settings, store = build_fake_index(tmp_path)
+    assert store.documents["northby-peer-challenge-page"].meta.doc_type == "web page"
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    when = answer((settings, store), retriever, "When was Northby District Council's progress review?")
+    assert when.reason != "unknown_document", when.text
+    found = answer((settings, store), retriever, "What did Northby District Council's progress review find?")
+    assert found.reason == "unknown_document"
 
 
 # ---------------------------------------------------------------- citations check (pure)
