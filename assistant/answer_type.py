@@ -155,7 +155,7 @@ _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s
                              rf"(?P<noun>{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b")
 # Capitalised words that are not people's names (posts, organisations, sentence openers); the
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
-_NOT_NAMES = load_domain().not_names
+_NOT_NAMES = load_domain().not_names | load_domain().document_words  # "Feedback Report" is no one
 ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")  # not a heading, a label or a table row
 _TITLES = r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+"
 _TITLE_NAME = re.compile(_TITLES + r"[A-Z][\w'’-]+")
@@ -242,11 +242,13 @@ def expected_kind(question: str) -> Expected | None:
 def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Sequence[str] = ()) -> list[str]:
     """People's names in ``text`` ("Councillor Jo Bloggs", "Daniel Ferrers"): a title and a
     name, or two capitalised words neither of which is in ``not_names`` (council and place
-    words) or the domain's words that are never names; none sharing a word with a name in
-    ``besides``.
+    words), the domain's words that are never names or a word naming a kind of document;
+    none sharing a word with a name in ``besides``.
 
     >>> person_names("Councillor Jo Bloggs thanked Ann Lee.", besides=["Jo Bloggs"])
     ['Ann Lee']
+    >>> person_names("Read the Feedback Report and our Action Plan.")  # documents, not people
+    []
     """
     found = [m.group(0) for m in _TITLE_NAME.finditer(text)]
     for m in _CAPITALISED_PAIR.finditer(text):

@@ -136,6 +136,24 @@ class Domain:
         """The post's noun and the phrases that name its holder without it ("led by")."""
         return (post, *next((forms for p, forms in self.post_verbs if p == post), ()))
 
+    @cached_property
+    def document_phrases(self) -> tuple[str, ...]:
+        """Phrases that name a kind of document: type names and their word pairs, and evidence
+        phrases of two words or more ending in a type's head noun ("feedback report"); "key
+        decision" or "report author" only label a field of one."""
+        heads = {t.type.split()[-1] for t in self.document_types}
+        phrases: set[str] = set()
+        for doc_type in self.document_types:
+            words = doc_type.type.split()
+            phrases |= {" ".join(words[i:i + 2]) for i in range(len(words) - 1)} | {doc_type.type}
+            phrases |= {p for p, _ in doc_type.evidence if p.split()[-1] in heads}
+        return tuple(sorted(p for p in phrases if len(p.split()) >= 2))
+
+    @cached_property
+    def document_words(self) -> frozenset[str]:
+        """The words of ``document_phrases``: "Feedback Report" names a document, not a person."""
+        return frozenset(w for p in self.document_phrases for w in p.split())
+
     @property
     def doc_type_names(self) -> tuple[str, ...]:
         return tuple(t.type for t in self.document_types)

@@ -280,17 +280,7 @@ def _type_phrases(text: str) -> list[str]:
 
 
 def _document_phrases() -> tuple[str, ...]:
-    """Type names and their word pairs, and evidence phrases that end in a type's head noun
-    ("feedback report"): these name a document; "key decision" or "report author" only label
-    a field of one."""
-    types = load_domain().document_types
-    heads = {t.type.split()[-1] for t in types}
-    phrases: set[str] = set()
-    for doc_type in types:
-        words = doc_type.type.split()
-        phrases |= {" ".join(words[i:i + 2]) for i in range(len(words) - 1)} | {doc_type.type}
-        phrases |= {p for p, _ in doc_type.evidence if p.split()[-1] in heads}
-    return tuple(p for p in phrases if len(p.split()) >= 2)
+    return load_domain().document_phrases
 
 
 def _names_a_post(line: str) -> bool:
