@@ -29,7 +29,8 @@ _HORIZON = re.compile(r"(?i)\b(?:by|until|till|to|through|vision|beyond|towards)
 # "no later than May 2025", "currently set for 8 January 2024"
 _DEADLINE = re.compile(r"(?i)\b(?:by|until|till|before|no later than|not later than|"
                        r"(?:set|planned|scheduled|due) for)\s+(?:the\s+)?$")
-_DATE_LABEL = re.compile(r"(?i)\b(?:published|last updated|updated|posted on|date)\s*:?\s*$")
+_DATE_LABEL = re.compile(r"(?i)\b(?:published|last updated|updated|posted|date)(?:\s+on)?\s*:?\s*"
+                         r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$")
 # "peer" naming a person ("Member Peer: ...", "the peer team included ..."), not the process
 # ("Corporate Peer Challenge | Northby District Council" names the subject)
 _PEER_LINE = re.compile(r"(?i)\bpeers?\b(?!\s+(?:challenges?|reviews?)\b)[^\n]{0,80}$")
@@ -49,27 +50,37 @@ def infer_date(text: str, today: date | None = None, published: str = "") -> str
         return declared.isoformat()
     for match in DAY_DATE.finditer(text[:20000]):
         found = _day_date(match)
-        if found and found <= today and _DATE_LABEL.search(text[max(0, match.start() - 25):match.start()]):
+        if found and found <= today and _DATE_LABEL.search(text[max(0, match.start() - 40):match.start()]):
             return found.isoformat()
-    # the first date of the opening that is no deadline ("publish by 17 December 2024") and
-    # not in the future: a cover line, a letter's date, "LGA Corporate Peer Challenge (June 2022)"
-    head = text[:HEAD * 3]
-    days = [(m.start(), m.end(), _day_date(m)) for m in DAY_DATE.finditer(head)]
-    found = [(start, day.isoformat()) for start, _, day in days
-             if day and day <= today and not _DEADLINE.search(head[max(0, start - 30):start])]
-    for match in MONTH_DATE.finditer(head):
-        year, month = int(match["y"]), month_number(match["m"])
-        inside = any(start <= match.start() < end for start, end, _ in days)
-        if not inside and (year, month) <= (today.year, today.month) \
-                and not _DEADLINE.search(head[max(0, match.start() - 30):match.start()]):
-            found.append((match.start(), f"{year}-{month:02d}"))
-    if found:
-        return min(found)[1]
+    # a date on the cover ("LGA Corporate Peer Challenge (June 2022)", "27/10/2023 - Decision"),
+    # else the first day of the opening, else its first month; never a deadline ("publish this
+    # by 17 December 2024") nor a date in the future
+    cover = "\n".join(_cover_lines(text))
+    for found in (_first_date(cover, today, days=True, months=True),
+                  _first_date(text[:HEAD * 3], today, days=True),
+                  _first_date(text[:HEAD * 3], today, months=True)):
+        if found:
+            return found
     horizon = {int(y) for m in _HORIZON.finditer(text) for y in re.findall(r"(?:19|20)\d\d", m.group(0))}
     years = Counter(int(y) for y in _YEAR.findall(text[:20000]))
     years = Counter({y: n for y, n in years.items() if y <= today.year and y not in horizon} or
                     {y: n for y, n in years.items() if y <= today.year})
     return str(max(years, key=lambda y: (years[y], y))) if years else ""
+
+
+def _first_date(text: str, today: date, days: bool = False, months: bool = False) -> str:
+    """The first day (``days``) or month (``months``) date in ``text`` that is not a deadline
+    and not after ``today``, ISO; "" when there is none."""
+    spans = [(m.start(), m.end(), _day_date(m)) for m in DAY_DATE.finditer(text)]
+    found = [(start, day.isoformat()) for start, _, day in spans if days and day and day <= today
+             and not _DEADLINE.search(text[max(0, start - 30):start])]
+    for match in MONTH_DATE.finditer(text) if months else ():
+        year, month = int(match["y"]), month_number(match["m"])
+        inside = any(start <= match.start() < end for start, end, _ in spans)
+        if not inside and (year, month) <= (today.year, today.month) \
+                and not _DEADLINE.search(text[max(0, match.start() - 30):match.start()]):
+            found.append((match.start(), f"{year}-{month:02d}"))
+    return min(found)[1] if found else ""
 
 
 def _declared_date(value: str) -> date | None:
@@ -246,20 +257,32 @@ def _opening_lines(text: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _cover_parts(text: str) -> list[str]:
-    """Cover segments that name the document's type or a council, in order, each adding one
-    not yet given; the cover ends at the first body paragraph or numbered section."""
-    parts: list[str] = []
-    given: set[str] = set()
+def _cover_lines(text: str) -> list[str]:
+    """The opening's lines up to its first body paragraph (a sentence longer than a title) or
+    numbered section, letter heads and lists left out."""
+    lines = []
     for line in _opening_lines(text)[:14]:
-        if _SALUTATION.match(line) or _ADDRESS.search(line) or _names_a_post(line) \
-                or line.startswith(("•", "- ", "* ", "|")):  # a list or table is body, not cover
+        if _SALUTATION.match(line) or _ADDRESS.search(line) or line.startswith(("•", "- ", "* ", "|")):
             continue
         cut = _SECTION_START.search(line)
         head = line[:cut.start()] if cut else line
         if len(head.split()) > TITLE_WORDS[1] and re.search(r"[.!?](?:\s|$)", head):
-            break  # a body paragraph: the cover is over
-        for seg in _COVER_DATE.split(head):
+            break
+        lines.append(head)
+        if cut or len(line.split()) > 3 * TITLE_WORDS[1]:
+            break
+    return lines
+
+
+def _cover_parts(text: str) -> list[str]:
+    """Cover segments that name the document's type or a council, in order, each adding one
+    not yet given; people's lines left out."""
+    parts: list[str] = []
+    given: set[str] = set()
+    for line in _cover_lines(text):
+        if _names_a_post(line):
+            continue
+        for seg in _COVER_DATE.split(line):
             seg = seg.strip(" ,.:;|–—-")
             if not TITLE_WORDS[0] <= len(seg.split()) <= TITLE_WORDS[1] or seg.endswith("."):
                 continue
@@ -267,8 +290,6 @@ def _cover_parts(text: str) -> list[str]:
             if adds - given and " | " not in seg:
                 parts.append(seg)
                 given |= adds
-        if cut or len(line.split()) > 3 * TITLE_WORDS[1]:
-            break
     return parts[:3]
 
 

@@ -62,6 +62,12 @@ def test_metadata_of_the_many_council_corpus(inferred):
     # a committee record's day/month/year
     ("Decisions\n\n27/10/2023 - Corporate Peer Challenge: report and response", "2023-10-27"),
     ("Meeting: 9/3/2025 - Overview and Scrutiny Committee", "2025-03-09"),
+    # past the cover, a day beats a month named earlier (a plan's "(July 2024)")
+    ("Peer challenge\n\nWe got feedback from the team at the end of the week, and in six months' time "
+     "(July 2024) we will meet them again to look at our progress.\n\nThe visit ran from 16 to 19 "
+     "October 2023.", "2023-10-16"),
+    ("Peer challenge\n\nThe visit was in early December 2023.\n\nLast Updated on Wednesday, March 27, 2024",
+     "2024-03-27"),
 ])
 def test_infer_date(text, expected):
     assert infer_date(text, today=TODAY) == expected
