@@ -178,6 +178,21 @@ def _is_numbered_heading(line: str) -> bool:
             and not title.endswith(_TERMINAL))
 
 
+def _unwrapped_blocks(lines: list[tuple[str, int]]) -> set[int]:
+    """Indexes of the lines of blank-line separated blocks that were not wrapped to a width: a
+    block with a line longer than ``_WRAPPED_LINE`` has one paragraph (or title) per line."""
+    found: set[int] = set()
+    block: list[int] = []
+    for i, (line, _) in enumerate([*lines, ("", 0)]):
+        if line:
+            block.append(i)
+            continue
+        if any(len(lines[j][0]) > _WRAPPED_LINE for j in block):
+            found.update(block)
+        block = []
+    return found
+
+
 def _group(lines: list[tuple[str, int]], vocabulary: set[str], paged: bool = False) -> list[_Para]:
     """Blank-line separated groups → paragraphs, items, rows; split numbered headings out."""
     paras: list[_Para] = []
@@ -189,6 +204,7 @@ def _group(lines: list[tuple[str, int]], vocabulary: set[str], paged: bool = Fal
             paras.append(current)
         current = None
 
+    unwrapped = set() if paged else _unwrapped_blocks(lines)
     for i, (line, page) in enumerate(lines):
         if not line:
             close()
@@ -197,6 +213,13 @@ def _group(lines: list[tuple[str, int]], vocabulary: set[str], paged: bool = Fal
         prev_closed = i == 0 or not lines[i - 1][0] or lines[i - 1][0].endswith((".", ":", "?", "!"))
         next_starts = not next_blank and lines[i + 1][0][:1].isupper()
         markdown = _MD_HEADING.match(line)
+        if i in unwrapped and prev_closed and next_starts and _heading_level(line, 0)[0] \
+                and not any(" | " in lines[j][0] or lines[j][0].startswith(BULLET) for j in (i - 1, i + 1)):
+            # text whose lines are its paragraphs: a title line before a sentence ("Follow up" /
+            # "There will be a follow-up visit …") is a heading, not the sentence's first words
+            close()
+            paras.append(_Para("paragraph", [line], page, line_pages=[page]))
+            continue
         if markdown:  # "## Shared services" in a .md file
             close()
             # keep the '#'s: the cleaned text stays markdown, so cleaning it again is stable

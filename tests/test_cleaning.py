@@ -421,3 +421,22 @@ def test_a_wrapped_line_between_two_bullets_is_not_a_heading() -> None:
     assert headings(cleaned) == []
     assert "• Receive the report compiled by the Local Government Association Peer Review Team\n" in cleaned.text
     assert clean([cleaned.text]).text == cleaned.text
+
+
+def test_a_title_line_in_text_with_one_paragraph_per_line_is_a_heading() -> None:
+    """Text copied from a web page keeps one paragraph per line and no blank lines: a short
+    title line before a sentence is a heading there ("Follow up" / "There will be …"), while the
+    same short line in text wrapped to a width stays part of its paragraph."""
+    page = ("We asked the Local Government Association to carry out a corporate peer challenge of the "
+            "council in the spring, and the team spent four days with us.\n"
+            "Follow up\n"
+            "There will be a follow-up visit by the peers within a year of the challenge to see our progress.\n")
+    cleaned = clean([page])
+    headings = [cleaned.text[b.start:b.end] for b in cleaned.blocks if b.kind == "heading"]
+    assert headings == ["Follow up"]
+    assert "Follow up There" not in cleaned.text
+    assert clean([cleaned.text]).text == cleaned.text  # stable when cleaned again
+    wrapped = ("The council asked the peers to look at how it plans and\n"
+               "Follow up\n"
+               "There will be a visit.\n")
+    assert not any(b.kind == "heading" for b in clean([wrapped]).blocks)
