@@ -218,10 +218,18 @@ class CouncilRegistry:
         if not owners and not self.names_a_place(phrase):
             return None
         end = start + len(phrase)
-        area = bool(owners) and all(" and " in self.councils[n].place for n in owners) \
-            and _fold(phrase) in {_fold(self.councils[n].place) for n in owners}
+        area = bool(owners) and _fold(phrase) in {_fold(self.councils[n].place) for n in owners} \
+            and self._joins_places(phrase)
         held = any(self.councils[n].held for n in owners)
         return CouncilMention(start, end, match.string[start:end], () if area else owners, held, area)
+
+    def _joins_places(self, phrase: str) -> bool:
+        """Does ``phrase`` join places that are each a council's ("Cambridgeshire and
+        Peterborough": an area, the combined authority's when named with its function)? "Bath
+        and North East Somerset" or "Brighton and Hove" is one place, its council's.
+        """
+        parts = _fold(phrase).split(" and ")
+        return len(parts) > 1 and all(part in self._aliases for part in parts)
 
     def _inside_a_longer_name(self, mention: CouncilMention, text: str) -> bool:
         """"Greater Northby Partnership", "Northshire Public Service Board": a place
