@@ -65,8 +65,12 @@ _A_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # the answer may fall in, not a year the question is about
 YEAR_BOUND = re.compile(r"\b(?P<word>before|prior to|earlier than|after|later than|since)\s+"
                         r"(?:the\s+|its\s+|their\s+|our\s+)?(?P<year>(?:19|20)\d\d)\b", re.I)
-# a bound opening the question ("Before 2024, when were peers last onsite?")
-_LEADING_BOUND = re.compile(r"^\s*(?:before|prior to|after|since)\s+[^,?]{1,60},\s*", re.I)
+# a phrase opening the question before its question word: a bound ("Before 2024, when were peers
+# last onsite?") or where to look ("In X's news release, who is quoted …?", "According to the
+# progress review, when …?")
+_LEADING_BOUND = re.compile(r"^\s*(?:before|prior to|after|since|in|at|on|for|from|during|within|"
+                            r"according to)\s+[^,?]{1,60},\s*(?=(?:who|whom|whose|when|how|what|which|"
+                            r"where|by when|since when)\b)", re.I)
 
 
 def year_bounds(question: str) -> tuple[int | None, int | None] | None:
@@ -179,6 +183,8 @@ def expected_answer(question: str) -> Expected | None:
 
     >>> expected_answer("When was the follow-up visit, and what did it focus on?").whole
     False
+    >>> expected_answer("In Northby's news release, who is quoted first?").kind
+    'name'
     """
     asked = _LEADING_BOUND.sub("", question)
     found = expected_kind(asked)
