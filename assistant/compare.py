@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,7 +22,7 @@ import numpy as np
 from assistant.answering import extractive_answer, gather_evidence
 from assistant.boilerplate import standard_text
 from assistant.errors import UsageError
-from assistant.query import Query
+from assistant.query import Query, corpus_facts
 from assistant.retrieval import Retriever, document_matches
 from assistant.settings import Settings
 from assistant.store import IndexStore
@@ -87,6 +87,7 @@ def compare(
     held = {meta.council for meta in store.metas.values()}
     listing = query.route == "listing"
     standard = standard_text(store, settings)
+    facts = corpus_facts(store)
     found: list[tuple[str, float, list[ComparisonGroup]]] = []
     unanswered = []
     by_kind = listing and bool(query.doc_types) and not filters.doc_type
@@ -102,6 +103,13 @@ def compare(
             unanswered.append(council)
             continue
         groups, strength = _council_groups(query, council, retriever, filters, store, settings, standard)
+        if by_kind and not groups:
+            # no document of the kind, but its pages or news may tell of one ("a follow-up review
+            # was undertaken by the team in March 2021"): listed when they do
+            groups, strength = _council_groups(query, council, retriever, replace(filters, doc_type=None),
+                                               store, settings, standard)
+            if not _tells_of(query.doc_types[0], groups, facts, standard):
+                groups = []
         answered = [g for g in groups if not g.abstained or by_kind]
         if council in advised:
             strength, passed = advised[council], True
@@ -118,6 +126,14 @@ def compare(
     return Comparison(query.text, tuple(c for c, _, _ in found), _numbered(g for _, _, g in found),
                       store.version, "councils" if listing else "comparison", tuple(unanswered),
                       tuple(c for c in targets if c not in held))
+
+
+def _tells_of(doc_type: str, groups: Sequence[ComparisonGroup], facts, standard: frozenset[tuple[str, int]]) -> bool:
+    """Does an own sentence (not standard text: "every peer challenge is followed by a progress
+    review") of the groups' passages tell of a ``doc_type`` that has happened?"""
+    return any(facts.domain.tells_of(doc_type, text) for g in groups for p in g.passages
+               for s, text in zip(p.chunk.sentences, p.chunk.sentence_texts())
+               if (p.chunk.doc_id, s.start) not in standard)
 
 
 def _advice_strengths(query: Query, store: IndexStore, retriever: Retriever) -> dict[str, float]:

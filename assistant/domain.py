@@ -98,6 +98,7 @@ class Domain:
     count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
     team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
     person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
+    future_words: tuple[str, ...] = ()  # "will", "is due": a sentence telling of what is to come
     role_families: tuple[tuple[str, ...], ...] = ()  # words naming the same role ("finance", "treasurer")
     post_question_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # "who leads X?" → leader
 
@@ -135,6 +136,27 @@ class Domain:
     def post_forms(self, post: str) -> tuple[str, ...]:
         """The post's noun and the phrases that name its holder without it ("led by")."""
         return (post, *next((forms for p, forms in self.post_verbs if p == post), ()))
+
+    @cached_property
+    def _future(self) -> re.Pattern[str] | None:
+        words = "|".join(re.escape(w) for w in sorted(self.future_words, key=len, reverse=True))
+        # as written, in lower case: "May 2017" is a month, "may" a doubt
+        return re.compile(rf"\b(?:{words})\b") if words else None
+
+    def tells_of(self, doc_type: str, sentence: str) -> bool:
+        """Does ``sentence`` tell of a particular document or visit of ``doc_type`` that has
+        happened: named in the words a question asks for one by (its ``cues``), dated, and not
+        put in the future? "A follow-up review was undertaken in March 2021" does; "There will
+        be a follow-up visit in 2025" and "The process includes a follow-up visit" do not.
+
+        >>> load_domain().tells_of("progress review", "A follow-up review was held in May 2021.")
+        True
+        >>> load_domain().tells_of("progress review", "There will be a follow-up visit in 2025.")
+        False
+        """
+        cues = next((t.cues for t in self.document_types if t.type == doc_type), ())
+        return (any(c.search(sentence) for c in cues) and bool(re.search(r"\b(?:19|20)\d\d\b", sentence))
+                and not (self._future and self._future.search(sentence)))
 
     @cached_property
     def document_phrases(self) -> tuple[str, ...]:
@@ -257,6 +279,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         role_families=_families(data, where, "role_families"),
         team_posts=_optional_words(data, "team_posts", where),
         person_nouns=_optional_words(data, "person_nouns", where),
+        future_words=_optional_words(data, "future_words", where),
     )
 
 

@@ -354,3 +354,31 @@ def test_a_comparison_embeds_its_question_once_whatever_the_number_of_councils(i
     searched = len(comp.councils) + len(comp.unanswered)
     assert searched >= 2 and len(calls) == len(set(calls)) <= 2, calls
     assert retriever.encoder.__class__ is Counting  # the shared retriever is left as it was
+
+
+def test_which_councils_had_a_follow_up_visit_lists_councils_whose_pages_tell_of_one(tmp_path):
+    """A council with no progress review in the corpus is listed when one of its own pages tells
+    of its follow-up visit as a dated, past event; a page saying one "will" come is not enough."""
+    import shutil
+
+    from assistant.route import Session, respond
+    from tests.conftest import SEED_CORPUS, build_fake_index
+    from tests.fakes import FakeEmbedder
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    (corpus / "northby-peer-challenge.txt").write_text(
+        "Peer challenge - Northby District Council\n\nPeers from other councils spent three days with "
+        "Northby District Council in October 2019.\n\nThe team came to Northby District Council again "
+        "for a follow-up visit in March 2021 and found good progress on most actions.\n", encoding="utf-8")
+    (corpus / "southby-peer-challenge.txt").write_text(
+        "Peer challenge - Southby Borough Council\n\nPeers from other councils spent four days with "
+        "Southby Borough Council in June 2024.\n\nThere will be a follow-up visit to Southby Borough "
+        "Council in 2025 to look at our progress.\n", encoding="utf-8")
+    settings, store = build_fake_index(tmp_path)
+    session = Session(store, settings, Retriever(store, settings, encoder=FakeEmbedder()))
+    comp = respond(session.analyse("Which councils had a follow-up visit from the peers?"), session)
+    assert comp.kind == "councils"
+    assert "Northby District Council" in comp.councils
+    assert "Cambridgeshire County Council" in comp.councils  # it has a progress review document
+    assert "Southby Borough Council" not in comp.councils and "Cambridge City Council" not in comp.councils
