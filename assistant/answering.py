@@ -164,13 +164,13 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     held = facts.registry.held
     if query.unknown_councils and not query.councils:
         return "unknown_council", (f"The corpus holds no documents about {', '.join(query.unknown_councils)}; "
-                                   f"it covers {', '.join(held)}. {RELATED}")
+                                   f"it covers {_some(held)}. {RELATED}")
     if query.mentioned_only and not query.councils:
         # the documents mention the council (a partner, a peer's own council) but no peer team
         # reviewed it
         return "unknown_council", (
             f"The corpus holds no peer challenge documents about {', '.join(query.mentioned_only)}, "
-            f"which its documents only mention in passing; it covers {' and '.join(held)}. {RELATED}")
+            f"which its documents only mention in passing; it covers {_some(held)}. {RELATED}")
     if query.unknown_people:
         people = " or ".join(query.unknown_people)
         return "unknown_name", (f"No document names {people}, so the documents cannot say anything "
@@ -193,6 +193,17 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     if not result.passages:
         return "no_evidence", NO_ANSWER
     return None
+
+
+def _some(councils: Sequence[str], shown: int = 8) -> str:
+    """The councils a corpus covers, as a member reads them: a long list cut short.
+
+    >>> _some(["A", "B"]), _some([str(i) for i in range(10)], shown=3)
+    ('A and B', '0, 1, 2 and 7 more councils')
+    """
+    if len(councils) <= shown:
+        return " and ".join([", ".join(councils[:-1]), councils[-1]] if len(councils) > 1 else councils)
+    return f"{', '.join(councils[:shown])} and {len(councils) - shown} more councils"
 
 
 def _speaks_of(doc_types: Sequence[str], councils: Sequence[str], result: RetrievalResult,

@@ -331,7 +331,8 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         peer_posts=tuple(dict.fromkeys(post for post in homes.values() if post)),
         ambiguous=tuple(m.text for m in held if m.ambiguous),
         mentioned_only=tuple(dict.fromkeys(n for m in mentions if m.known and not m.held for n in m.councils)),
-        unknown_councils=tuple(dict.fromkeys(m.text for m in mentions if not m.known)),
+        unknown_councils=tuple(dict.fromkeys([*(m.text for m in mentions if not m.known),
+                                              *(() if mentions else unknown_places(text, facts.vocabulary))])),
         years=years, unknown_years=tuple(y for y in years if y not in facts.known_years),
         # a comparison may date each council's document in turn: judged against every council
         undated_years=_undated_years(text, councils if route != "comparison" else (), facts),
@@ -546,6 +547,22 @@ def unknown_names(question: str, vocabulary: frozenset[str] | set[str]) -> tuple
         if word.lower() not in vocabulary and word.lower().rstrip("s") not in vocabulary:
             found.append(word)
     return tuple(dict.fromkeys(found))
+
+
+def unknown_places(question: str, vocabulary: frozenset[str] | set[str]) -> tuple[str, ...]:
+    """The ``unknown_names`` written where a question puts a place ("Oakbury's finances", "in
+    Oakbury", "at Oakbury", "visit Oakbury"): a council the corpus does not hold, named by its
+    place alone. Asked of a question that names no council the corpus knows.
+
+    >>> unknown_places("What did peers say about Oakbury's budget, and about Whitehall?", {"budget"})
+    ('Oakbury',)
+    """
+    found = []
+    for word in unknown_names(question, vocabulary):
+        name = re.escape(word)
+        if re.search(rf"\b{name}['’]s\b|\b(?:at|in|visit|visits|visited|visiting)\s+{name}\b", question):
+            found.append(word)
+    return tuple(found)
 
 
 def unknown_people(question: str, facts: CorpusFacts) -> tuple[str, ...]:

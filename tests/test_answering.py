@@ -585,3 +585,19 @@ def test_where_a_peer_served_needs_a_passage_naming_them(councils_fake_index):
                                  "Dr Imran Qureshi, Chief Executive, Hollinford Council [")
     assert reviewed.council == "Brindlemoor Metropolitan Borough Council"
     assert "Moira Sutcliffe" not in chief.text
+
+
+def test_a_council_named_by_a_place_no_document_uses_is_not_held(index, retriever):
+    """"Oakbury's finances", "in Oakbury", "visit Oakbury": a place the documents never use, where
+    a question puts a council, is a council the corpus does not hold; the answer is not taken
+    from the councils it does hold. An unknown word elsewhere ("how Whitehall funds councils")
+    is no council."""
+    for question in ("What did the peers say about Oakbury's finances?",
+                     "How many people did the peer team meet in Oakbury?",
+                     "When did the LGA peers visit Oakbury?"):
+        result = answer(index, retriever, question)
+        _abstained_with_related_passages(result)
+        assert result.reason == "unknown_council" and "Oakbury" in result.text, question
+    whitehall = answer(index, retriever, "How should the city council protect itself against "
+                                         "uncertainty over how Whitehall funds councils?")
+    assert whitehall.reason != "unknown_council"
