@@ -39,7 +39,9 @@ _FURNITURE = re.compile(
     r"leave a comment|post comment|cancel reply|back to top|print this page|share this(?: page)?:?|"
     r"your email address will not be published\..*|required fields are marked.*|"
     r"this site uses akismet to reduce spam\..*|save my name, email.*|"
-    r"(?:name|email|website|comment) ?\*?|page \d+(?: of \d+)?|[\W_]{1,3})$",
+    r"(?:name|email|website|comment) ?\*?|page \d+(?: of \d+)?|[\W_]{1,3}|"
+    # a cookie banner copied with a council page: "We use cookies to improve your experience."
+    r".{0,200}\bcookies\b.{0,200})$",
     re.IGNORECASE,
 )
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")

@@ -440,3 +440,10 @@ def test_a_title_line_in_text_with_one_paragraph_per_line_is_a_heading() -> None
                "Follow up\n"
                "There will be a visit.\n")
     assert not any(b.kind == "heading" for b in clean([wrapped]).blocks)
+
+
+def test_a_cookie_banner_copied_with_a_page_is_dropped() -> None:
+    page = ("Message about use of cookies\n\nWe use cookies to improve your experience. Read about "
+            "cookies we use\n\nCorporate Peer Challenge\n\nThe peers visited us in October 2023.\n")
+    cleaned = clean([page])
+    assert "cookies" not in cleaned.text and cleaned.text.startswith("Corporate Peer Challenge")
