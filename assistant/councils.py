@@ -149,6 +149,11 @@ class CouncilRegistry:
         council = self.councils[name]
         kind = self._kinds.get(council.kind)
         forms = [council.name, f"{council.place} Council", council.place, *self._extra.get(name, ())]
+        # a place of three names or more goes by its initials: "BCP Council" (Bournemouth,
+        # Christchurch and Poole)
+        letters = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", council.place) if w[0].isupper())
+        if len(letters) >= 3:
+            forms.append(f"{letters} Council")
         if kind is not None:
             forms += [f.replace("{place}", council.place) for f in kind.forms]
             forms += [f"{council.place}{s} {w}" for w in kind.words for s in ("'s", "")]
