@@ -208,12 +208,12 @@ def _some(councils: Sequence[str], shown: int = 8) -> str:
 
 def _speaks_of(doc_types: Sequence[str], councils: Sequence[str], result: RetrievalResult,
               facts: CorpusFacts) -> bool:
-    """Does a passage of one of ``councils`` speak of a document of one of ``doc_types`` in the
-    words a question asks for it by (``cues``)? A council's web page or news may tell when its
-    progress review was, though the corpus holds no progress review of it."""
-    cues = [c for t in facts.domain.document_types if t.type in doc_types for c in t.cues]
-    return any(p.meta.council in councils and any(c.search(p.chunk.text) for c in cues)
-               for p in result.passages)
+    """Does a passage of one of ``councils`` tell of a document of one of ``doc_types`` that has
+    happened (``Domain.tells_of``: in the words a question asks for it by, dated, not "will")?
+    A council's web page or news may tell when its progress review was, though the corpus holds
+    no progress review of it; "the LGA will do a follow-up visit" tells of none."""
+    return any(p.meta.council in councils and facts.domain.tells_of(t, sentence)
+               for p in result.passages for sentence in p.chunk.sentence_texts() for t in doc_types)
 
 
 def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:

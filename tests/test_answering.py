@@ -267,6 +267,10 @@ def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_pa
         "District Council in May 2022 and wrote a report with six recommendations. Three of the "
         "peers came back for the progress review on 14 March 2023 and met the Leader and senior "
         "officers of Northby District Council to talk about the action plan.\n", encoding="utf-8")
+    (corpus / "southby-peer-challenge-page.txt").write_text(
+        "Corporate Peer Challenge - Southby Borough Council\n\nA team of peers visited Southby "
+        "Borough Council in June 2024. The peers will come back for a progress review in 2025 to "
+        "see how Southby Borough Council has acted on the report.\n", encoding="utf-8")
     settings, store = build_fake_index(tmp_path)
     assert store.documents["northby-peer-challenge-page"].meta.doc_type == "web page"
     retriever = Retriever(store, settings, encoder=FakeEmbedder())
@@ -274,6 +278,9 @@ def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_pa
     assert when.reason != "unknown_document", when.text
     found = answer((settings, store), retriever, "What did Northby District Council's progress review find?")
     assert found.reason == "unknown_document"
+    # a review still to come is none the corpus can date
+    coming = answer((settings, store), retriever, "When was Southby Borough Council's progress review?")
+    assert coming.reason == "unknown_document"
 
 
 # ---------------------------------------------------------------- citations check (pure)
