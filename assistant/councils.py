@@ -240,7 +240,9 @@ class CouncilRegistry:
         """"Greater Northby Partnership", "Northshire Public Service Board": a place
         inside another proper name is not a council."""
         before = re.search(r"([A-Z][\w'’-]*)\s+$", text[:mention.start])
-        after = re.match(r"['’]?s?\s+([A-Z][\w'’-]*)", text[mention.end:])
+        # "Northby's Cabinet" names the council's cabinet: only a name run on without a
+        # possessive is a longer name
+        after = re.match(r"\s+([A-Z][\w'’-]*)", text[mention.end:])
         lead_in = before and (before.group(1).lower() in self.domain.leading_words
                               or not text[:before.start()].strip()
                               or text[:before.start()].rstrip()[-1:] in ".?!:;\"'(")
