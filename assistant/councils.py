@@ -247,7 +247,15 @@ class CouncilRegistry:
                               or not text[:before.start()].strip()
                               or text[:before.start()].rstrip()[-1:] in ".?!:;\"'(")
         return bool((before and not lead_in) or (after and after.group(1) not in self._initialisms
-                                                 and not after.group(1).isupper()))
+                                                 and not after.group(1).isupper()
+                                                 and after.group(1).lower() not in self._own_words))
+
+    @cached_property
+    def _own_words(self) -> frozenset[str]:
+        """Capitalised words that, after a place, name something of its council, not a longer
+        name: a post ("the Northby Leader"), a document or the body that receives one ("the
+        Northby Cabinet", "the Northby Peer Challenge")."""
+        return frozenset({p.split()[0] for p in self.domain.posts} | self.domain.document_words)
 
     def names_a_place(self, name: str) -> bool:
         """Is ``name`` a council name with a real place ("Wigan Council", not "City Council")?"""
