@@ -27,6 +27,7 @@ from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
 from assistant.followup import rewrite_followup
 from assistant.store import IndexStore
+from assistant.types import UNKNOWN_COUNCIL
 
 ROUTES = ("answer", "comparison", "listing", "register")
 _YEAR_DIGITS = r"19[89]\d|20[0-4]\d"
@@ -256,7 +257,8 @@ def facts_of(metas: Iterable, parts: Mapping[str, list]) -> CorpusFacts:
     metas = list(metas)
     held: dict[str, set[str]] = {}
     for meta in metas:
-        held.setdefault(meta.council, set()).add(meta.doc_type)
+        if meta.council != UNKNOWN_COUNCIL:  # "What unknown risks …?" names no council
+            held.setdefault(meta.council, set()).add(meta.doc_type)
     years = [y for m in metas for y in m.years]
     return CorpusFacts.from_parts(held, parts, years).with_documents(metas)
 

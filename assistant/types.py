@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from assistant.domain import load_domain
 
 DOC_TYPES = load_domain().doc_type_names  # "peer challenge report", "progress review", …
+# the council of a document whose text names none (ingest/metadata.py): no council a question
+# can name, so never one of the corpus's councils
+UNKNOWN_COUNCIL = "Unknown council"
 
 
 @dataclass(frozen=True)

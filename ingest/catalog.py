@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from assistant.errors import CatalogError
-from assistant.types import DOC_TYPES, DocumentMeta
+from assistant.types import DOC_TYPES, UNKNOWN_COUNCIL, DocumentMeta
 from ingest.loaders import PageFacts
 from ingest.metadata import infer_council, infer_date, infer_doc_type, infer_title
 
@@ -107,7 +107,7 @@ def infer_meta(path: Path, text: str, facts: PageFacts = NO_FACTS) -> DocumentMe
     council = infer_council(path, text, facts.about(), facts.furniture)
     doc_type = infer_doc_type(text, path.suffix, facts.furniture)
     when = infer_date(text, published=facts.published)
-    known = "" if council == "Unknown council" else council
+    known = "" if council == UNKNOWN_COUNCIL else council
     return DocumentMeta(
         doc_id=doc_id_for(path),
         title=infer_title(path, text, facts.headline, known, doc_type, when[:4]),

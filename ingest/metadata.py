@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant.councils import council_names_in, name_finder, parse_council_name
 from assistant.dates import DAY_DATE, MONTH_DATE, MONTH_NAMES, month_number
 from assistant.domain import load_domain
+from assistant.types import UNKNOWN_COUNCIL
 
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
@@ -129,7 +130,7 @@ def infer_council(path: Path, text: str, about: str = "", furniture: str = "") -
     for (_, place), weight in scores.items():
         by_place[place] += weight
     if not by_place:
-        return "Unknown council"
+        return UNKNOWN_COUNCIL
     place = by_place.most_common(1)[0][0]
     kinds = [k for k, p in scores if p == place]
     kind = next((k for k in kinds if k != "unitary"), kinds[0])  # the most specific form named

@@ -325,3 +325,18 @@ def test_the_topic_drops_the_reporting_frame_but_not_what_it_asks_for():
     assert q("What did the peers recommend about scrutiny?").topic == "What did the peers recommend about scrutiny?"
     assert q("What did the peers say about?").topic == "What did the peers say about?"  # nothing left
     assert q("How did the peers prepare for the visit?").topic == "How did the peers prepare for the visit?"
+
+
+def test_the_unknown_council_of_an_undated_page_is_no_council_a_question_names():
+    """A document whose text names no council is filed under "Unknown council"; "what unknown
+    risks …?" does not name it, and it is not listed among the councils the corpus covers."""
+    from assistant.query import analyse, facts_of, merge_text_facts
+    from assistant.types import UNKNOWN_COUNCIL, DocumentMeta
+
+    metas = [DocumentMeta("page", "Peer challenge", UNKNOWN_COUNCIL, "web page", "2024-03"),
+             DocumentMeta("report", "Feedback report", "Northby District Council", "peer challenge report",
+                          "2024-02")]
+    facts = facts_of(metas, merge_text_facts([]))
+    assert facts.registry.held == ("Northby District Council",)
+    for question in ("What unknown risks did the peers see?", "Unknown risks: what did the peers say?"):
+        assert analyse(question, facts).councils == ()
