@@ -283,12 +283,13 @@ def _cover_parts(text: str) -> list[str]:
     for line in _cover_lines(text):
         if _names_a_post(line):
             continue
-        for seg in _COVER_DATE.split(line):
+        # a page title "Peer challenge | Northby District Council" is two parts
+        for seg in (part for piece in _COVER_DATE.split(line) for part in piece.split(" | ")):
             seg = seg.strip(" ,.:;|–—-")
             if not TITLE_WORDS[0] <= len(seg.split()) <= TITLE_WORDS[1] or seg.endswith("."):
                 continue
             adds = set(_type_phrases(seg)) | {n.lower() for n in council_names_in([seg])}
-            if adds - given and " | " not in seg:
+            if adds - given:
                 parts.append(seg)
                 given |= adds
     return parts[:3]

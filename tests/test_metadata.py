@@ -230,3 +230,10 @@ def test_no_cover_title_builds_one_from_what_was_inferred():
                        doc_type="peer challenge report", year="2017") == \
         "Northby District Council: peer challenge report (2017)"
     assert infer_title(Path("cpc-2017.txt"), text) == "cpc 2017"  # nothing known at all
+
+
+def test_a_page_title_with_its_site_name_is_the_title(tmp_path):
+    text = ("Peer challenge | Northby District Council\n\nWe had a corporate peer challenge in May 2024, "
+            "and the peers spoke to more than 100 people over four days.\n")
+    title = infer_title(tmp_path / "page.txt", text, council="Northby District Council", doc_type="web page")
+    assert title == "Peer challenge, Northby District Council"
