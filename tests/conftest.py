@@ -69,6 +69,16 @@ def build_fake_index(root: Path, embedder: FakeEmbedder | None = None):
     return settings, load_index(settings)
 
 
+def build_fake_index_with(root: Path, pages: dict[str, str]):
+    """The seed corpus and ``pages`` (file name → text) under ``root``, indexed with the fake
+    embedder: (settings, store)."""
+    corpus = root / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    for name, text in pages.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return build_fake_index(root)
+
+
 @pytest.fixture
 def fake_index(fake_settings: Settings, fake_embedder: FakeEmbedder):
     """(settings, store) of a freshly built fake-embedder index over the seed corpus."""

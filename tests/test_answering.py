@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import replace
 
 import pytest
@@ -258,20 +257,18 @@ def test_a_progress_review_of_a_council_that_has_none_abstains(index, retriever)
 def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_path):
     """A council with no progress review in the corpus may still have a page saying when it was:
     "when was …?" is asked of that page; "what did it find?" only the review could answer."""
-    from tests.conftest import SEED_CORPUS, build_fake_index
+    from tests.conftest import build_fake_index_with
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEED_CORPUS, corpus)
-    (corpus / "northby-peer-challenge-page.txt").write_text(
-        "Corporate Peer Challenge - Northby District Council\n\nA team of peers visited Northby "
-        "District Council in May 2022 and wrote a report with six recommendations. Three of the "
-        "peers came back for the progress review on 14 March 2023 and met the Leader and senior "
-        "officers of Northby District Council to talk about the action plan.\n", encoding="utf-8")
-    (corpus / "southby-peer-challenge-page.txt").write_text(
-        "Corporate Peer Challenge - Southby Borough Council\n\nA team of peers visited Southby "
-        "Borough Council in June 2024. The peers will come back for a progress review in 2025 to "
-        "see how Southby Borough Council has acted on the report.\n", encoding="utf-8")
-    settings, store = build_fake_index(tmp_path)
+    settings, store = build_fake_index_with(tmp_path, {
+        "northby-peer-challenge-page.txt":
+            "Corporate Peer Challenge - Northby District Council\n\nA team of peers visited Northby "
+            "District Council in May 2022 and wrote a report with six recommendations. Three of the "
+            "peers came back for the progress review on 14 March 2023 and met the Leader and senior "
+            "officers of Northby District Council to talk about the action plan.\n",
+        "southby-peer-challenge-page.txt":
+            "Corporate Peer Challenge - Southby Borough Council\n\nA team of peers visited Southby "
+            "Borough Council in June 2024. The peers will come back for a progress review in 2025 to "
+            "see how Southby Borough Council has acted on the report.\n"})
     assert store.documents["northby-peer-challenge-page"].meta.doc_type == "web page"
     retriever = Retriever(store, settings, encoder=FakeEmbedder())
     when = answer((settings, store), retriever, "When was Northby District Council's progress review?")

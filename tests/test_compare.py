@@ -359,23 +359,19 @@ def test_a_comparison_embeds_its_question_once_whatever_the_number_of_councils(i
 def test_which_councils_had_a_follow_up_visit_lists_councils_whose_pages_tell_of_one(tmp_path):
     """A council with no progress review in the corpus is listed when one of its own pages tells
     of its follow-up visit as a dated, past event; a page saying one "will" come is not enough."""
-    import shutil
-
     from assistant.route import Session, respond
-    from tests.conftest import SEED_CORPUS, build_fake_index
+    from tests.conftest import build_fake_index_with
     from tests.fakes import FakeEmbedder
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEED_CORPUS, corpus)
-    (corpus / "northby-peer-challenge.txt").write_text(
-        "Peer challenge - Northby District Council\n\nPeers from other councils spent three days with "
-        "Northby District Council in October 2019.\n\nThe team came to Northby District Council again "
-        "for a follow-up visit in March 2021 and found good progress on most actions.\n", encoding="utf-8")
-    (corpus / "southby-peer-challenge.txt").write_text(
-        "Peer challenge - Southby Borough Council\n\nPeers from other councils spent four days with "
-        "Southby Borough Council in June 2024.\n\nThere will be a follow-up visit to Southby Borough "
-        "Council in 2025 to look at our progress.\n", encoding="utf-8")
-    settings, store = build_fake_index(tmp_path)
+    settings, store = build_fake_index_with(tmp_path, {
+        "northby-peer-challenge.txt":
+            "Peer challenge - Northby District Council\n\nPeers from other councils spent three days with "
+            "Northby District Council in October 2019.\n\nThe team came to Northby District Council again "
+            "for a follow-up visit in March 2021 and found good progress on most actions.\n",
+        "southby-peer-challenge.txt":
+            "Peer challenge - Southby Borough Council\n\nPeers from other councils spent four days with "
+            "Southby Borough Council in June 2024.\n\nThere will be a follow-up visit to Southby Borough "
+            "Council in 2025 to look at our progress.\n"})
     session = Session(store, settings, Retriever(store, settings, encoder=FakeEmbedder()))
     comp = respond(session.analyse("Which councils had a follow-up visit from the peers?"), session)
     assert comp.kind == "councils"
