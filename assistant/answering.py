@@ -188,8 +188,10 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     told = bool(query.expected) and _speaks_of(query.missing_doc_types, query.councils, result, facts)
     if query.missing_doc_types and not told:
         kinds, named = " or ".join(query.missing_doc_types), " or ".join(query.councils)
-        return "unknown_document", (f"The corpus holds no {kinds} of {named}, so it cannot say what one "
-                                    f"found. {RELATED}")
+        # asked a fact about one ("when was …?"), none of the council's documents tells of one
+        what = ("and none of its documents tells of one that took place" if query.expected
+                else "so it cannot say what one found")
+        return "unknown_document", f"The corpus holds no {kinds} of {named}, {what}. {RELATED}"
     if not result.passages:
         return "no_evidence", NO_ANSWER
     return None
