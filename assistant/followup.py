@@ -18,6 +18,8 @@ _FOCUS = re.compile(r"^(?:what|how)\s+about\s+(?P<focus>.+)$", re.IGNORECASE)
 _WH = re.compile(r"^(?:what|how|why|who|whom|whose|when|where|which|did|does|do|is|are|was|were|"
                  r"can|could|should|would|will|has|have|had)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z][a-z'-]*", re.IGNORECASE)
+# a question over several councils ("which councils …?", "at each council") has a scope of its own
+_PLURAL_SCOPE = re.compile(r"\b(?:councils|each|every|all|both|compare|comparison)\b", re.IGNORECASE)
 _PRONOUNS = {"it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these"}
 _OBJECT_PRONOUNS = ("it", "this", "that", "these", "those")
 _FUNCTION_WORDS = set("""a an the and or but so of in on at to for from with by about as into over than
@@ -50,7 +52,9 @@ def rewrite_followup(question: str, history_questions: Sequence[str],
     """Turn a follow-up into a standalone question using the previous (standalone) question.
 
     A follow-up is a short question that starts with "and"/"what about", or leans on a pronoun
-    (it, they, that, …) with no topic word of its own. After
+    (it, they, that, …) with no topic word of its own; one with a topic of its own that leans on
+    a pronoun or an "and" keeps the previous question's one council ("how many key
+    recommendations did they make?" → "… for the city council?"). After
     "What did the peers say about the city council's finances?":
       "and what about the county council?"
         → "What did the peers say about the county council's finances?"
@@ -78,6 +82,13 @@ def rewrite_followup(question: str, history_questions: Sequence[str],
     topic = {w for w in words if w not in _FUNCTION_WORDS and w not in _PRONOUNS}
     if mention:
         topic -= {w.lower() for w in _WORD.findall(mention.text)}
+    leans = bool(lead) or bool(_PRONOUNS & set(words))
+    if topic and leans and not mention and not _PLURAL_SCOPE.search(rest):
+        # "How many key recommendations did they make?" after a question about one council asks
+        # about that council: the follow-up keeps its scope
+        old = _council_mention(previous, registry)
+        if old is not None and len(old.councils) == 1:
+            return f"{_capitalise(_strip_q(rest))} for {_council_phrase(old, registry)}?"
     if topic or not (lead or len(words) <= 3 or _PRONOUNS & set(words)):
         return question
     if mention:  # "is that the same for the county council?"

@@ -261,9 +261,9 @@ def test_followups_become_standalone(question, expected):
 
 @pytest.mark.parametrize("question", [
     "What did the peers say about housing?",
-    "What did they say about how the council engages residents through consultation?",
     "How is Cambridgeshire County Council governed?",
     "What were the key recommendations?",
+    "Which councils did they advise to review scrutiny?",
 ])
 def test_standalone_questions_are_left_alone(question):
     assert rewrite_followup(question, [PREVIOUS], SEED.registry) == question
@@ -282,6 +282,20 @@ def test_followup_without_history_or_council_in_previous():
 def test_a_followup_keeps_the_council_scope():
     query = q("what about shared services?", (PREVIOUS,))
     assert query.councils == (CITY,)
+
+
+@pytest.mark.parametrize("question", [
+    "How many key recommendations did they make?",
+    "What did they say about how the council engages residents through consultation?",
+    "And what did the peers say about housing there?",
+])
+def test_a_followup_with_its_own_topic_keeps_the_council_scope(question):
+    """A question leaning on "they" or "and" after a question about one council is about that
+    council too, though it has a topic of its own (issue 11: "a follow-up keeps that scope");
+    unscoped, "how many key recommendations did they make?" was answered from another council."""
+    query = q(question, (PREVIOUS,))
+    assert query.councils == (CITY,) and query.inherited_from == PREVIOUS
+    assert query.text.endswith("for the city council?")
 
 
 def test_routing_table():
