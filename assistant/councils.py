@@ -154,10 +154,21 @@ class CouncilRegistry:
         letters = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", council.place) if w[0].isupper())
         if len(letters) >= 3:
             forms.append(f"{letters} Council")
+        # a council's place joining names that are no other council's ("King's Lynn and West
+        # Norfolk") also goes by each of them ("West Norfolk Council"); a single-purpose
+        # authority's joined area ("Cambridgeshire and Peterborough") does not
+        parts = [p.strip() for p in re.split(r",\s*|\s+(?:and|&)\s+", council.place) if p.strip()]
+        if len(parts) > 1 and not (kind is not None and kind.authority):
+            forms += [form for part in parts if part[:1].isupper() and _fold(part) not in self._places
+                      for form in (part, f"{part} Council")]
         if kind is not None:
             forms += [f.replace("{place}", council.place) for f in kind.forms]
             forms += [f"{council.place}{s} {w}" for w in kind.words for s in ("'s", "")]
         return tuple(dict.fromkeys(forms))
+
+    @cached_property
+    def _places(self) -> frozenset[str]:
+        return frozenset(_fold(c.place) for c in self.councils.values())
 
     @cached_property
     def _full_name(self) -> re.Pattern[str]:
@@ -234,7 +245,7 @@ class CouncilRegistry:
         and North East Somerset" or "Brighton and Hove" is one place, its council's.
         """
         parts = _fold(phrase).split(" and ")
-        return len(parts) > 1 and all(part in self._aliases for part in parts)
+        return len(parts) > 1 and all(part in self._places for part in parts)
 
     def _inside_a_longer_name(self, mention: CouncilMention, text: str) -> bool:
         """"Greater Northby Partnership", "Northshire Public Service Board": a place
