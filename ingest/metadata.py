@@ -32,9 +32,10 @@ _DEADLINE = re.compile(r"(?i)\b(?:by|until|till|before|no later than|not later t
                        r"(?:set|planned|scheduled|due) for)\s+(?:the\s+)?$")
 _DATE_LABEL = re.compile(r"(?i)\b(?:published|last updated|updated|posted|date)(?:\s+on)?\s*:?\s*"
                          r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?$")
-# "peer" naming a person ("Member Peer: ...", "the peer team included ..."), not the process
-# ("Corporate Peer Challenge | Northby District Council" names the subject)
-_PEER_LINE = re.compile(r"(?i)\bpeers?\b(?!\s+(?:challenges?|reviews?)\b)[^\n]{0,80}$")
+# "peer" naming a person ("Member Peer: ...", "Officer peers: ..."), not the process ("Corporate
+# Peer Challenge | Northby District Council") nor the team ("the peer team visited Northby
+# District Council", "the peers met staff of Northby District Council" name the subject)
+_PEER_LINE = re.compile(r"(?i)(?:\bpeer\b(?!\s+(?:challenges?|reviews?|team)\b)|\bpeers\s*:)[^\n]{0,80}$")
 # ... or after the council, set off as the peer's role: "Cllr Jo Bloggs - Northby Borough
 # Council (Labour member peer)", "Northby District Council – chief executive peer"
 _PEER_AFTER = re.compile(r"(?i)[^\n]{0,60}?[(–—,-]\s*[^\n(]{0,40}?\bpeer\b(?!\s+(?:challenges?|reviews?)\b)")

@@ -237,3 +237,14 @@ def test_a_page_title_with_its_site_name_is_the_title(tmp_path):
             "and the peers spoke to more than 100 people over four days.\n")
     title = infer_title(tmp_path / "page.txt", text, council="Northby District Council", doc_type="web page")
     assert title == "Peer challenge, Northby District Council"
+
+
+@pytest.mark.parametrize("text", [
+    "Feedback\n\nThe peer team visited Northby District Council in May. It was a good week.",
+    "Feedback\n\nThe peers met staff of Northby District Council in May.",
+    "Feedback\n\nThe peers' feedback to Northby District Council was positive.",
+])
+def test_the_peer_team_visiting_a_council_names_the_subject(tmp_path, text):
+    """'Peer' labels a person's line ("Member Peer: …, Otherton Borough Council"); the peer team
+    or the peers visiting a council name the council the document is about."""
+    assert infer_council(tmp_path / "page.txt", text) == "Northby District Council"
