@@ -404,8 +404,15 @@ def _after_last(words: list[str], blockers: frozenset[str]) -> list[str]:
 
 
 def _split_joined(phrase: str, registry: CouncilRegistry) -> list[str]:
-    """"A City Council and B District Council" → both; "A and B Combined Authority" stays whole."""
+    """"A City Council and B District Council" → both; "A and B Combined Authority" and "London
+    Borough of Barking and Dagenham" (the tail is no council name of its own) stay whole.
+
+    >>> _split_joined("London Borough of Barking and Dagenham", name_finder(load_domain()))
+    ['London Borough of Barking and Dagenham']
+    >>> _split_joined("Ashby City Council and Penford District Council", name_finder(load_domain()))
+    ['Ashby City Council', 'Penford District Council']
+    """
     head, sep, tail = phrase.partition(" and ")
-    if sep and registry._full_name.fullmatch(head) and tail[:1].isupper():
+    if sep and registry._full_name.fullmatch(head) and registry._full_name.match(tail):
         return [head, *_split_joined(tail, registry)]
     return [phrase]

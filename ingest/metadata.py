@@ -149,8 +149,9 @@ def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
         if not names or _PEER_LINE.search(before) or _PEER_AFTER.match(text, match.end()):
             continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
         parsed = parse_council_name(names[-1])
-        if parsed:
-            scores[parsed] += head_weight if match.start() < head else 1
+        if parsed:  # "King's Lynn & West Norfolk" and "… and West Norfolk" are one place
+            kind, place = parsed
+            scores[(kind, place.replace(" & ", " and "))] += head_weight if match.start() < head else 1
 
 
 def _title_case_capitals(text: str) -> str:

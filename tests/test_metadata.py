@@ -248,3 +248,17 @@ def test_the_peer_team_visiting_a_council_names_the_subject(tmp_path, text):
     """'Peer' labels a person's line ("Member Peer: …, Otherton Borough Council"); the peer team
     or the peers visiting a council name the council the document is about."""
     assert infer_council(tmp_path / "page.txt", text) == "Northby District Council"
+
+
+@pytest.mark.parametrize("text, council", [
+    ("The London Borough of Barking and Dagenham welcomed the peers.", "London Borough of Barking and Dagenham"),
+    ("The Royal Borough of Windsor and Maidenhead welcomed the peers.", "Royal Borough of Windsor and Maidenhead"),
+    ("The Borough Council of King's Lynn & West Norfolk welcomed the peers.",
+     "King's Lynn and West Norfolk Borough Council"),
+    ("The Borough Council of King's Lynn and West Norfolk welcomed the peers.",
+     "King's Lynn and West Norfolk Borough Council"),
+])
+def test_a_council_whose_place_joins_two_names_keeps_both(tmp_path, text, council):
+    """"London Borough of Barking and Dagenham" is one council, not the London Borough of
+    Barking and a place Dagenham; "&" and "and" give one council."""
+    assert infer_council(tmp_path / "news.txt", "News\n\n" + text) == council
