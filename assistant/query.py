@@ -558,9 +558,13 @@ def unknown_places(question: str, vocabulary: frozenset[str] | set[str]) -> tupl
 
     >>> unknown_places("What did peers say about Oakbury's budget, and about Whitehall?", {"budget"})
     ('Oakbury',)
+    >>> unknown_places("What changed in COVID?", {"changed"})
+    ()
     """
     found = []
     for word in unknown_names(question, vocabulary):
+        if word.isupper():  # an acronym ("in COVID", "at PFI") is no place
+            continue
         name = re.escape(word)
         if re.search(rf"\b{name}['’]s\b|\b(?:at|in|visit|visits|visited|visiting)\s+{name}\b", question):
             found.append(word)
