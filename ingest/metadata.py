@@ -196,8 +196,14 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
         scores[doc_type] = score
     best = max(types, key=scores.__getitem__)  # the first of the highest, as before
     chosen = best if scores[best] > 0 else types[0]
-    if domain.short_type and len(text.split()) < chosen.min_words:
-        return domain.short_type
+    words = len(text.split())
+    if domain.short_type and words < chosen.min_words:
+        # too short for what its words point to, it is a page about such a document, unless its
+        # cover names another type it can be ("Progress Review … Feedback report", 800 words)
+        other = [t for t in sorted(types, key=lambda t: -scores[t]) if scores[t] > 0 and words >= t.min_words
+                 and any(phrase in names and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", cover)
+                         for phrase, _ in t.evidence)]
+        return other[0].type if other else domain.short_type
     return chosen.type
 
 

@@ -262,3 +262,12 @@ def test_a_council_whose_place_joins_two_names_keeps_both(tmp_path, text, counci
     """"London Borough of Barking and Dagenham" is one council, not the London Borough of
     Barking and a place Dagenham; "&" and "and" give one council."""
     assert infer_council(tmp_path / "news.txt", "News\n\n" + text) == council
+
+
+def test_a_short_progress_review_with_feedback_report_on_its_cover_is_a_progress_review():
+    """A progress review's feedback report can run to fewer words than a feedback report's
+    minimum; its cover names both, so it is a progress review, not a page about a report."""
+    body = " ".join(["The council has made good progress on the recommendations of the peer team."] * 40)
+    text = ("Corporate Peer Challenge Progress Review\n\nNorthby District Council\n\n23 January 2024\n\n"
+            "Feedback report\n\n1. Introduction\n\n" + body + "\n\nKey recommendations were reviewed.\n")
+    assert infer_doc_type(text) == "progress review"
