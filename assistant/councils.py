@@ -149,14 +149,14 @@ class CouncilRegistry:
         council = self.councils[name]
         kind = self._kinds.get(council.kind)
         forms = [council.name, f"{council.place} Council", council.place, *self._extra.get(name, ())]
-        # a place of three names or more goes by its initials: "BCP Council" (Bournemouth,
-        # Christchurch and Poole)
+        # a place of three names or more goes by its initials: "AMP Council" (Ashby, Marlow
+        # and Penford)
         letters = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", council.place) if w[0].isupper())
         if len(letters) >= 3:
             forms.append(f"{letters} Council")
-        # a council's place joining names that are no other council's ("King's Lynn and West
-        # Norfolk") also goes by each of them ("West Norfolk Council"); a single-purpose
-        # authority's joined area ("Cambridgeshire and Peterborough") does not
+        # a council's place joining names that are no other council's ("Orley and East Marsh")
+        # also goes by each of them ("East Marsh Council"); a single-purpose authority's joined
+        # area ("Northshire and Southby", two councils' places) does not
         parts = [p.strip() for p in re.split(r",\s*|\s+(?:and|&)\s+", council.place) if p.strip()]
         if len(parts) > 1 and not (kind is not None and kind.authority):
             forms += [form for part in parts if part[:1].isupper() and _fold(part) not in self._places
@@ -240,9 +240,9 @@ class CouncilRegistry:
         return CouncilMention(start, end, match.string[start:end], () if area else owners, held, area)
 
     def _joins_places(self, phrase: str) -> bool:
-        """Does ``phrase`` join places that are each a council's ("Cambridgeshire and
-        Peterborough": an area, the combined authority's when named with its function)? "Bath
-        and North East Somerset" or "Brighton and Hove" is one place, its council's.
+        """Does ``phrase`` join places that are each a council's ("Northshire and Southby": an
+        area, the combined authority's when named with its function)? "Orley and East Marsh" is
+        one place, its council's.
         """
         parts = _fold(phrase).split(" and ")
         return len(parts) > 1 and all(part in self._places for part in parts)
@@ -405,10 +405,10 @@ def _after_last(words: list[str], blockers: frozenset[str]) -> list[str]:
 
 def _split_joined(phrase: str, registry: CouncilRegistry) -> list[str]:
     """"A City Council and B District Council" → both; "A and B Combined Authority" and "London
-    Borough of Barking and Dagenham" (the tail is no council name of its own) stay whole.
+    Borough of Orley and East Marsh" (the tail is no council name of its own) stay whole.
 
-    >>> _split_joined("London Borough of Barking and Dagenham", name_finder(load_domain()))
-    ['London Borough of Barking and Dagenham']
+    >>> _split_joined("London Borough of Orley and East Marsh", name_finder(load_domain()))
+    ['London Borough of Orley and East Marsh']
     >>> _split_joined("Ashby City Council and Penford District Council", name_finder(load_domain()))
     ['Ashby City Council', 'Penford District Council']
     """

@@ -554,9 +554,10 @@ def unknown_names(question: str, vocabulary: frozenset[str] | set[str]) -> tuple
 def unknown_places(question: str, vocabulary: frozenset[str] | set[str]) -> tuple[str, ...]:
     """The ``unknown_names`` written where a question puts a place ("Oakbury's finances", "in
     Oakbury", "at Oakbury", "visit Oakbury"): a council the corpus does not hold, named by its
-    place alone. Asked of a question that names no council the corpus knows.
+    place alone ("about Greyminster" is no place position). Asked of a question that names no
+    council the corpus knows.
 
-    >>> unknown_places("What did peers say about Oakbury's budget, and about Whitehall?", {"budget"})
+    >>> unknown_places("What did peers say about Oakbury's budget, and about Greyminster?", {"budget"})
     ('Oakbury',)
     >>> unknown_places("What changed in COVID?", {"changed"})
     ()
