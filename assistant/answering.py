@@ -185,8 +185,8 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
                                 f"say what one found. {RELATED}")
     # a fact about such a review (when it was, who came) may be told by the council's other
     # documents; what one found only by the review itself
-    told = bool(query.expected) and _speaks_of(query.missing_doc_types, query.councils, result, facts)
-    if query.missing_doc_types and not told:
+    if query.missing_doc_types and not (query.expected and tell_of(
+            query.missing_doc_types, [p for p in result.passages if p.meta.council in query.councils], facts)):
         kinds, named = " or ".join(query.missing_doc_types), " or ".join(query.councils)
         # asked a fact about one ("when was …?"), none of the council's documents tells of one
         what = ("and none of its documents tells of one that took place" if query.expected
@@ -208,14 +208,16 @@ def _some(councils: Sequence[str], shown: int = 8) -> str:
     return f"{', '.join(councils[:shown])} and {len(councils) - shown} more councils"
 
 
-def _speaks_of(doc_types: Sequence[str], councils: Sequence[str], result: RetrievalResult,
-              facts: CorpusFacts) -> bool:
-    """Does a passage of one of ``councils`` tell of a document of one of ``doc_types`` that has
-    happened (``Domain.tells_of``: in the words a question asks for it by, dated, not "will")?
-    A council's web page or news may tell when its progress review was, though the corpus holds
-    no progress review of it; "the LGA will do a follow-up visit" tells of none."""
-    return any(p.meta.council in councils and facts.domain.tells_of(t, sentence)
-               for p in result.passages for sentence in p.chunk.sentence_texts() for t in doc_types)
+def tell_of(doc_types: Sequence[str], passages: Sequence[Passage], facts: CorpusFacts,
+            standard: frozenset[tuple[str, int]] = frozenset()) -> bool:
+    """Does an own sentence of ``passages`` (``standard`` text left out) tell of a document of
+    one of ``doc_types`` that has happened (``Domain.tells_of``: in the words a question asks for
+    it by, dated, not "will")? A council's web page or news may tell when its progress review
+    was, though the corpus holds no progress review of it; "the LGA will do a follow-up visit"
+    tells of none."""
+    return any(facts.domain.tells_of(doc_type, text) for p in passages
+               for s, text in zip(p.chunk.sentences, p.chunk.sentence_texts())
+               if (p.chunk.doc_id, s.start) not in standard for doc_type in doc_types)
 
 
 def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answering import extractive_answer, gather_evidence
+from assistant.answering import extractive_answer, gather_evidence, tell_of
 from assistant.boilerplate import standard_text
 from assistant.errors import UsageError
 from assistant.query import Query, corpus_facts
@@ -108,7 +108,7 @@ def compare(
             # was undertaken by the team in March 2021"): listed when they do
             groups, strength = _council_groups(query, council, retriever, replace(filters, doc_type=None),
                                                store, settings, standard)
-            if not _tells_of(query.doc_types[0], groups, facts, standard):
+            if not tell_of(query.doc_types[:1], [p for g in groups for p in g.passages], facts, standard):
                 groups = []
         answered = [g for g in groups if not g.abstained or by_kind]
         if council in advised:
@@ -126,14 +126,6 @@ def compare(
     return Comparison(query.text, tuple(c for c, _, _ in found), _numbered(g for _, _, g in found),
                       store.version, "councils" if listing else "comparison", tuple(unanswered),
                       tuple(c for c in targets if c not in held))
-
-
-def _tells_of(doc_type: str, groups: Sequence[ComparisonGroup], facts, standard: frozenset[tuple[str, int]]) -> bool:
-    """Does an own sentence (not standard text: "every peer challenge is followed by a progress
-    review") of the groups' passages tell of a ``doc_type`` that has happened?"""
-    return any(facts.domain.tells_of(doc_type, text) for g in groups for p in g.passages
-               for s, text in zip(p.chunk.sentences, p.chunk.sentence_texts())
-               if (p.chunk.doc_id, s.start) not in standard)
 
 
 def _advice_strengths(query: Query, store: IndexStore, retriever: Retriever) -> dict[str, float]:

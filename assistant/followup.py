@@ -89,7 +89,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str],
         old = _council_mention(previous, registry)
         if old is not None and len(old.councils) == 1:
             return f"{_capitalise(_strip_q(rest))} for {_council_phrase(old, registry)}?"
-    if topic or not (lead or len(words) <= 3 or _PRONOUNS & set(words)):
+    if topic or not (leans or len(words) <= 3):
         return question
     if mention:  # "is that the same for the county council?"
         return _combine_focus(previous, mention.text, registry)

@@ -149,7 +149,7 @@ def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
         if not names or _PEER_LINE.search(before) or _PEER_AFTER.match(text, match.end()):
             continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
         parsed = parse_council_name(names[-1])
-        if parsed:  # "King's Lynn & West Norfolk" and "… and West Norfolk" are one place
+        if parsed:  # "Orley & East Marsh" and "Orley and East Marsh" are one place
             kind, place = parsed
             scores[(kind, place.replace(" & ", " and "))] += head_weight if match.start() < head else 1
 
@@ -175,9 +175,10 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
     head = lower[:HEAD]
     domain = load_domain()
     types = domain.document_types
-    short = len(text.split()) < max(t.min_words for t in types)
+    words = len(text.split())
+    short = words < max(t.min_words for t in types)
     cover = " \n ".join(_cover_parts(text)).lower() if short else ""
-    names = set(_document_phrases())
+    names = set(domain.document_phrases)
     scores = {}
     for doc_type in types:
         score = 0.0
@@ -196,13 +197,12 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
         scores[doc_type] = score
     best = max(types, key=scores.__getitem__)  # the first of the highest, as before
     chosen = best if scores[best] > 0 else types[0]
-    words = len(text.split())
     if domain.short_type and words < chosen.min_words:
         # too short for what its words point to, it is a page about such a document, unless its
         # cover names another type it can be ("Progress Review … Feedback report", 800 words)
+        on_cover = set(_type_phrases(cover))
         other = [t for t in sorted(types, key=lambda t: -scores[t]) if scores[t] > 0 and words >= t.min_words
-                 and any(phrase in names and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", cover)
-                         for phrase, _ in t.evidence)]
+                 and on_cover & {phrase for phrase, _ in t.evidence}]
         return other[0].type if other else domain.short_type
     return chosen.type
 
@@ -307,11 +307,7 @@ def _type_phrases(text: str) -> list[str]:
     """The document-type phrases of domain.yaml (type names, their word pairs and evidence of
     two words or more) that ``text`` uses."""
     lower = text.lower()
-    return [p for p in _document_phrases() if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", lower)]
-
-
-def _document_phrases() -> tuple[str, ...]:
-    return load_domain().document_phrases
+    return [p for p in load_domain().document_phrases if re.search(rf"(?<!\w){re.escape(p)}(?!\w)", lower)]
 
 
 def _names_a_post(line: str) -> bool:
