@@ -23,6 +23,10 @@ _PLACE_WORD = r"(?!(?:Council|Authority)\b)[A-Z][\w'’-]*"
 # a place does not open with "The": "the Borough Council of X" is not a borough council of "The"
 _PLACE = rf"(?!The\b){_PLACE_WORD}(?:[ -](?:(?:and|&|upon|on|under|in|le|by|the)[ -])?{_PLACE_WORD})*"
 _POSSESSIVE = r"(?:['’]s|['’])?"
+# an abbreviation made of word beginnings: "BrNES", "B&NES", "O&EM" (two capitals or more)
+_ABBREVIATION = re.compile(rf"(?<![\w&])(?P<abbr>[A-Z][a-z]{{0,3}}(?:&?[A-Z][a-z]{{0,3}})+){_POSSESSIVE}(?![\w&])")
+# words an abbreviation of a name may leave out
+_SKIPPABLE = frozenset(("and", "&", "of", "the", "upon", "on", "in", "by", "le", "under"))
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,29 @@ def parse_council_name(name: str, domain: Domain | None = None) -> tuple[str, st
     return None
 
 
+@lru_cache(maxsize=4096)
+def _spells(pieces: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    """Do ``pieces`` begin ``words`` one by one, in order, leaving out only ``_SKIPPABLE`` words?
+
+    >>> _spells(("br", "n", "e", "s"), ("bramley", "and", "north", "east", "somerby"))
+    True
+    >>> _spells(("b", "&", "n", "e", "s"), ("bramley", "and", "north", "east", "somerby"))
+    True
+    >>> _spells(("n", "h", "s"), ("north", "east", "somerby"))
+    False
+    """
+    if not pieces:
+        return all(w in _SKIPPABLE for w in words)
+    if not words:
+        return False
+    piece, word = pieces[0], words[0]
+    if piece == "&":
+        matched = word in ("and", "&")
+    else:
+        matched = word.startswith(piece) and word != "&"
+    return (matched and _spells(pieces[1:], words[1:])) or (word in _SKIPPABLE and _spells(pieces, words[1:]))
+
+
 @lru_cache(maxsize=4)
 def _name_patterns(domain: Domain) -> list[tuple[int, int, str, re.Pattern[str]]]:
     found = []
@@ -102,6 +129,7 @@ class CouncilRegistry:
             kind, place = parsed or ("unitary", name)
             councils[name] = Council(name, kind, place, is_held)
         self.councils = councils
+        self._spelled_cache: dict[str, tuple[str, ...]] = {}
 
     # ------------------------------------------------------------ derived tables
 
@@ -142,6 +170,24 @@ class CouncilRegistry:
             if len(letters) >= 3:
                 found.setdefault(letters, []).append(name)
         return {k: tuple(v) for k, v in found.items()}
+
+    def _spelled(self, abbreviation: str) -> tuple[str, ...]:
+        """The councils whose place or name an abbreviation spells out, each of its pieces
+        beginning one word in turn ("Br|N|E|S": Bramley and North East Somerby, "and" left out;
+        "&" for "and"), an abbreviation of the place perhaps ending in C for Council. At least
+        three pieces: "NHS" or "CEO" spell no council."""
+        if abbreviation in self._spelled_cache:
+            return self._spelled_cache[abbreviation]
+        pieces = re.findall(r"&|[A-Z][a-z]*", abbreviation)
+        owners = []
+        for council in self.councils.values() if len(pieces) >= 3 else ():
+            place = re.findall(r"[A-Za-z]+|&", council.place.lower())
+            shapes = (place, [*place, "council"], re.findall(r"[A-Za-z]+|&", council.name.lower()))
+            if any(_spells(tuple(p.lower() for p in pieces), tuple(words)) for words in shapes):
+                owners.append(council.name)
+        councils = [n for n in owners if not self._is_authority(n)] or owners
+        found = self._spelled_cache[abbreviation] = tuple([n for n in councils if self.councils[n].held] or councils)
+        return found
 
     def forms(self, name: str) -> tuple[str, ...]:
         """Every written form of a council's name: long and short forms, abbreviations
@@ -290,6 +336,11 @@ class CouncilRegistry:
                 if mention and self._bare_place_ok(mention, mention.text) \
                         and not self._inside_a_longer_name(mention, text):
                     found.append(mention)
+        for match in _ABBREVIATION.finditer(text):
+            owners = self._spelled(match.group("abbr"))
+            if owners:
+                found.append(CouncilMention(match.start(), match.end("abbr"), match.group("abbr"), owners,
+                                            any(self.councils[n].held for n in owners)))
         if self._kind_pattern is not None:
             for match in self._kind_pattern.finditer(text):
                 found.extend(self._kind_mentions(match))

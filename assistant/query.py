@@ -334,13 +334,14 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         ambiguous=tuple(m.text for m in held if m.ambiguous),
         mentioned_only=tuple(dict.fromkeys(n for m in mentions if m.known and not m.held for n in m.councils)),
         unknown_councils=tuple(dict.fromkeys([*(m.text for m in mentions if not m.known),
-                                              *(() if mentions else unknown_places(text, facts.vocabulary))])),
+                                              *(() if mentions else unknown_places(text, facts.vocabulary, _owned(facts.domain)))])),
         years=years, unknown_years=tuple(y for y in years if y not in facts.known_years),
         # a comparison may date each council's document in turn: judged against every council
         undated_years=_undated_years(text, councils if route != "comparison" else (), facts),
         doc_types=asked_types,
         missing_doc_types=tuple(t for t in asked_types if councils and t not in held_types),
-        unknown_names=unknown_names(text, facts.vocabulary),
+        # a council's abbreviation is one name ("B&NES"), not an unknown "NES"
+        unknown_names=unknown_names(_blanked(text, mentions), facts.vocabulary),
         unknown_people=unknown_people(text, facts),
         expected=expected,
         route=route,
@@ -551,25 +552,44 @@ def unknown_names(question: str, vocabulary: frozenset[str] | set[str]) -> tuple
     return tuple(dict.fromkeys(found))
 
 
-def unknown_places(question: str, vocabulary: frozenset[str] | set[str]) -> tuple[str, ...]:
+def unknown_places(question: str, vocabulary: frozenset[str] | set[str],
+                   events: Iterable[str] = ()) -> tuple[str, ...]:
     """The ``unknown_names`` written where a question puts a place ("Oakbury's finances", "in
-    Oakbury", "at Oakbury", "visit Oakbury"): a council the corpus does not hold, named by its
-    place alone ("about Greyminster" is no place position). Asked of a question that names no
-    council the corpus knows.
+    Oakbury", "at Oakbury", "visit Oakbury", or before one of ``events``, the documents and
+    visits a council has: "the Oakbury peer challenge"): a council the corpus does not hold,
+    named by its place alone ("about Greyminster" is no place position). Asked of a question
+    that names no council the corpus knows.
 
     >>> unknown_places("What did peers say about Oakbury's budget, and about Greyminster?", {"budget"})
     ('Oakbury',)
+    >>> unknown_places("When was the Greyminster peer challenge?", {"when"}, ["peer challenge"])
+    ('Greyminster',)
     >>> unknown_places("What changed in COVID?", {"changed"})
     ()
     """
     found = []
+    owned = "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in sorted(events, key=len, reverse=True))
     for word in unknown_names(question, vocabulary):
         if word.isupper():  # an acronym ("in COVID", "at PFI") is no place
             continue
         name = re.escape(word)
-        if re.search(rf"\b{name}['’]s\b|\b(?:at|in|visit|visits|visited|visiting)\s+{name}\b", question):
+        if re.search(rf"\b{name}['’]s\b|\b(?:at|in|visit|visits|visited|visiting)\s+{name}\b", question) \
+                or (owned and re.search(rf"\b{name}\s+(?:{owned})\b", question, re.IGNORECASE)):
             found.append(word)
     return tuple(found)
+
+
+def _owned(domain: Domain) -> tuple[str, ...]:
+    """What a council has, written after its place: its documents and visits ("the Oakbury peer
+    challenge") and its speakers ("the Oakbury peer team")."""
+    return tuple(dict.fromkeys([*domain.dated_events, *(re.sub(r"^the\s+", "", s) for s in domain.speakers)]))
+
+
+def _blanked(text: str, mentions: Sequence[CouncilMention]) -> str:
+    """``text`` with the councils it names blanked out (same length)."""
+    for mention in mentions:
+        text = text[:mention.start] + " " * (mention.end - mention.start) + text[mention.end:]
+    return text
 
 
 def unknown_people(question: str, facts: CorpusFacts) -> tuple[str, ...]:

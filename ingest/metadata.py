@@ -131,11 +131,32 @@ def infer_council(path: Path, text: str, about: str = "", furniture: str = "") -
     for (_, place), weight in scores.items():
         by_place[place] += weight
     if not by_place:
-        return UNKNOWN_COUNCIL
+        return _council_in_file_name(path, text)
     place = by_place.most_common(1)[0][0]
     kinds = [k for k, p in scores if p == place]
     kind = next((k for k in kinds if k != "unitary"), kinds[0])  # the most specific form named
     return load_domain().kind(kind).forms[0].replace("{place}", place)
+
+
+def _council_in_file_name(path: Path, text: str) -> str:
+    """The council a file name names, for a text that names none ("the Council", "we"): the
+    first run of file-name words that are neither words of a document, a visit or a post
+    (domain.yaml) nor words the text uses in lower case ("final", "housing"), in the form of
+    the kind of council named after it ("…-district-council-…"), else "<Place> Council"."""
+    domain = load_domain()
+    kinds = {k.kind for k in domain.council_kinds if " " not in k.kind}  # "district", "county"
+    known = domain.not_place_words | domain.leading_words | domain.document_words | kinds \
+        | {w for e in domain.dated_events for w in e.split()} | {"council"}
+    lower = set(re.findall(r"\b[a-z]+\b", text))
+    words = [*re.findall(r"[a-z]+|\d+", path.stem.lower()), ""]
+    run: list[str] = []
+    for word in words:
+        if word.isalpha() and len(word) >= 3 and word not in known and word not in lower:
+            run.append(word)
+        elif run:
+            form = domain.kind(word if word in kinds else "unitary").forms[0]
+            return form.replace("{place}", " ".join(w.capitalize() for w in run))
+    return UNKNOWN_COUNCIL
 
 
 def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,

@@ -15,7 +15,7 @@ from assistant.answering import (
     gather_evidence,
 )
 from assistant.selection import _LEANS_BACK as LEANS_BACK
-from assistant.query import unknown_names, validate_question
+from assistant.query import CorpusFacts, analyse, unknown_names, validate_question
 from assistant.errors import UsageError
 from assistant.render.jsonout import answer_to_json
 from assistant.render.markdown import answer_markdown
@@ -424,6 +424,17 @@ def test_unknown_names_are_found_and_sentence_starts_skipped():
     assert unknown_names("Did the LGA's team visit Cambridge?", vocabulary) == ()
 
 
+def test_a_council_abbreviation_is_no_unknown_name():
+    """"B&NES" is one name, the council's, not an unknown "NES" (a notice would say the documents
+    never mention it)."""
+    facts = CorpusFacts.build({"Bramley and North East Somerby District Council": ["peer challenge report"],
+                               "Cambridge City Council": ["peer challenge report"]},
+                              ["The peer challenge of Bramley and North East Somerby District Council took place in May."])
+    query = analyse("When did the B&NES peer challenge take place?", facts)
+    assert query.councils == ("Bramley and North East Somerby District Council",)
+    assert query.unknown_names == ()
+
+
 @pytest.mark.slow
 def test_a_name_the_corpus_never_uses_lowers_trust(real_index):
     """A name the documents never mention is a feature of the answerability model (the old
@@ -598,10 +609,14 @@ def test_a_council_named_by_a_place_no_document_uses_is_not_held(index, retrieve
     is no council."""
     for question in ("What did the peers say about Oakbury's finances?",
                      "How many people did the peer team meet in Oakbury?",
-                     "When did the LGA peers visit Oakbury?"):
+                     "When did the LGA peers visit Oakbury?",
+                     "When did the Oakbury peer challenge take place?",
+                     "What does the Oakbury action plan say about housing?"):
         result = answer(index, retriever, question)
         _abstained_with_related_passages(result)
         assert result.reason == "unknown_council" and "Oakbury" in result.text, question
     whitehall = answer(index, retriever, "How should the city council protect itself against "
                                          "uncertainty over how Whitehall funds councils?")
     assert whitehall.reason != "unknown_council"
+    named = answer(index, retriever, "What did the Whitehall review say about the city council's finances?")
+    assert named.reason != "unknown_council"  # a name before "review" beside a held council

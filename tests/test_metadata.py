@@ -17,6 +17,7 @@ import yaml
 from ingest.catalog import infer_meta
 from ingest.cleaning import clean
 from ingest.loaders import load
+from assistant.types import UNKNOWN_COUNCIL
 from ingest.metadata import infer_council, infer_date, infer_doc_type, infer_title
 
 COUNCILS = Path(__file__).parent / "fixtures" / "councils"
@@ -81,6 +82,25 @@ def test_a_peers_council_is_not_the_subject(tmp_path):
     assert infer_council(tmp_path / "report.txt", text) == "Northby District Council"
     body = " ".join(["Peers found that the council listens to its residents and acts on what it hears."] * 80)
     assert infer_doc_type(text + "\n\n" + body) == "peer challenge report"  # "Lead Officer Peer" is a title
+
+
+_NAMES_NO_COUNCIL = ("Corporate Peer Challenge\n\nThe Council invited a peer team in March 2024. The peers "
+                     "looked at housing, the final budget and the draft plan, and met the cabinet.")
+
+
+@pytest.mark.parametrize("name, council", [
+    ("greyminster-lga-corporate-peer-challenge.txt", "Greyminster Council"),
+    ("LGA_CPC_North_Greyminster_2024.txt", "North Greyminster Council"),
+    ("greyminster-district-council-peer-challenge.txt", "Greyminster District Council"),
+    ("final-report-2023.txt", UNKNOWN_COUNCIL),
+    ("cpc-feedback-v2-draft.txt", UNKNOWN_COUNCIL),
+    ("peer-challenge-housing.txt", UNKNOWN_COUNCIL),
+])
+def test_a_text_naming_no_council_is_the_one_its_file_name_names(tmp_path, name, council):
+    """A saved page that only says "the Council" is the council its file name names; a word
+    of the file name the text uses as an ordinary word ("housing", "final") or that names a
+    document ("feedback", "cpc") is no place."""
+    assert infer_council(tmp_path / name, _NAMES_NO_COUNCIL) == council
 
 
 def test_a_short_text_names_its_own_type_on_its_cover():
