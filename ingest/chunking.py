@@ -159,14 +159,18 @@ class ChunkingUnit:
     main: tuple[int, int]
 
 
+_RULE = re.compile(r"[^\w\s]{3,}")
+
+
 def is_short(text: str, settings: ChunkingSettings) -> bool:
     """Too little to stand as a chunk: a cover or date line, a "Published: ..." line, a letter
     head; by length (``min_section_chars``), or by shape: no sentence in it ends (a title, a
     date, a label, "Dear Imran,") and it is under ``cover_chars``. A short section that ends a
     sentence ("5.1 None arising directly from this report.") still says something of its own.
     """
+    visible = _RULE.sub("", text).strip()  # a rule line ("-----") is decoration, not text
     return len(text) < settings.min_section_chars or (
-        len(text.strip()) < settings.cover_chars and not _FULL_STOP.search(text))
+        len(visible) < settings.cover_chars and not _FULL_STOP.search(text))
 
 
 def chunking_units(text: str, sections: tuple[Section, ...],
@@ -229,14 +233,7 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
     # Split into pieces of chunk_tokens - overlap_tokens without overlap, then start every chunk
     # but a section's first up to overlap_tokens earlier, inside the previous piece.
     step = max(1, settings.chunk_tokens - settings.overlap_tokens)
-    splitter = RecursiveCharacterTextSplitter(
-        separators=SEPARATORS,
-        keep_separator="end",
-        chunk_size=step,
-        chunk_overlap=0,
-        length_function=_visible_length(count_tokens),
-        strip_whitespace=True,
-    )
+    splitter = _splitter(step, count_tokens)
     chunks: list[Chunk] = []
     for unit in chunking_units(doc.text, doc.sections, settings):
         body = doc.text[unit.start:unit.end]
@@ -274,6 +271,18 @@ def chunk_document(doc: Document, settings: ChunkingSettings, count_tokens: Toke
     return chunks
 
 
+def _splitter(size: int, count_tokens: TokenCounter) -> RecursiveCharacterTextSplitter:
+    """Pieces of at most ``size`` tokens, cut at the first of ``SEPARATORS`` that fits."""
+    return RecursiveCharacterTextSplitter(
+        separators=SEPARATORS,
+        keep_separator="end",
+        chunk_size=size,
+        chunk_overlap=0,
+        length_function=_visible_length(count_tokens),
+        strip_whitespace=True,
+    )
+
+
 def _unit_pieces(body: str, unit: ChunkingUnit, split: Callable[[str], list[str]],
                  settings: ChunkingSettings, count_tokens: TokenCounter
                  ) -> tuple[list[tuple[int, int]], Callable[[int, int], int] | None]:
@@ -295,6 +304,15 @@ def _unit_pieces(body: str, unit: ChunkingUnit, split: Callable[[str], list[str]
     pieces = _join_short_pieces(body, pieces, settings, count_span)
     if not joined or not pieces:
         return pieces, count_span
+    room = settings.chunk_tokens - count_span(0, lo)
+    if lo and count_span(0, pieces[0][1]) > settings.chunk_tokens and room >= settings.min_piece_tokens:
+        # the cover does not fit beside the section's first piece: that piece alone is cut
+        # again to leave room for it, so the cover never stands alone and no later cut moves
+        a, b = pieces[0]
+        again = _locate_pieces(body[a:b], _splitter(room, count_tokens).split_text(body[a:b]))
+        pieces[:1] = [(x + a, y + a) for x, y in again]
+        pieces[0] = (0, pieces[0][1])
+        pieces = _join_short_pieces(body, pieces, settings, count_span)  # a short tail of the cut
     pieces[0] = (0, pieces[0][1])
     pieces[-1] = (pieces[-1][0], len(body.rstrip()))
     if all(count_span(a, b) <= settings.chunk_tokens for a, b in (pieces[0], pieces[-1])):

@@ -130,7 +130,7 @@ def test_chunks_stay_within_one_section(seed) -> None:
 
 def test_no_chunk_is_a_short_line_of_its_own(seed, count_tokens) -> None:
     """A date line under a report's title ("24 March 2022") is chunked with what follows."""
-    off = dataclasses.replace(CHUNKING, min_section_chars=0)
+    off = dataclasses.replace(CHUNKING, min_section_chars=0, cover_chars=0)
     joined = {doc_id: (doc, chunk_document(doc, JOINING, count_tokens))
               for doc_id, (doc, _) in seed.items()}
     assert any(is_short(c.text, JOINING) for doc, _ in seed.values()
@@ -458,6 +458,25 @@ def test_a_cover_block_joins_by_shape_and_a_short_sentence_stays() -> None:
     chunks = chunk_document(doc, config, word_count)
     assert chunks[0].text.startswith(cover) and chunks[0].section == ("Northby", "1. Summary")
     assert chunks[-1].text == "5.1 None arising from this report."
+    check_chunks(doc, chunks, config, word_count)
+
+
+def test_a_cover_block_joins_a_full_first_piece_and_a_rule_line_is_no_text() -> None:
+    """A cover block under ``cover_chars`` once its rule line ("-----") is left out joins the
+    section after it even when the section's first piece fills the budget: that piece alone is
+    cut again to leave room (the cover stood alone and was quoted for any question), and the
+    section's later cuts stay where they were."""
+    config = ChunkingSettings(min_section_chars=0, cover_chars=160, chunk_tokens=120, overlap_tokens=10)
+    cover = ("NORTHBY FIRE AND RESCUE AUTHORITY\nCorporate Peer Challenge - Feedback Report\n"
+             "Visit dates: 20th, 21st and 22nd May 2024\n\n" + "-" * 45)
+    assert len(cover) > 160 and is_short(cover, config)
+    section = "## Executive summary\n\n" + " ".join(f"Finding {i} is set out here." for i in range(80))
+    with_cover, alone = clean([cover + "\n\n" + section]), clean([section])
+    doc, plain_doc = (_document(c.text, sections_of(c.text, c.blocks)) for c in (with_cover, alone))
+    chunks, plain = chunk_document(doc, config, word_count), chunk_document(plain_doc, config, word_count)
+    assert chunks[0].text.startswith("NORTHBY FIRE AND RESCUE AUTHORITY") and "Finding 0 is" in chunks[0].text
+    shift = doc.text.index("## Executive") - plain_doc.text.index("## Executive")
+    assert {c.end - shift for c in chunks} >= {c.end for c in plain[1:]}
     check_chunks(doc, chunks, config, word_count)
 
 

@@ -141,11 +141,13 @@ def test_many_council_corpus_does_not_regress(councils_index):
     # answered ("what is the name of the fire officer on X's peer team?"): recall 0.636
     # Tenth session (243 questions; year and person bounds, a described person's name, a count
     # within its phrase, seven gold entries completed): 0.958, 0.817, 0.879, abstention precision
-    # 0.976, recall 0.755; cross-council now judged against the file's council.
+    # 0.976, recall 0.755; cross-council now judged against the file's council. Twelfth session
+    # (258 questions; "the Oakbury peer challenge" an unknown council, cover blocks never chunks
+    # of their own): 0.959, 0.819, 0.888, abstention precision 0.980, recall 0.790.
     assert summary.recall[5] >= 0.95, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
     assert summary.mrr >= 0.80, f"MRR@10 {summary.mrr:.3f}"
     assert summary.quote_rate >= 0.87, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
-    assert summary.abstain_recall >= 0.72, f"abstention R {summary.abstain_recall:.3f}"
+    assert summary.abstain_recall >= 0.76, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.abstain_precision >= 0.95, f"abstention P {summary.abstain_precision:.3f}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"

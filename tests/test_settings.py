@@ -52,8 +52,9 @@ def test_chunking_hash_is_unchanged_so_existing_indexes_still_load():
     # Descriptions are metadata: the hash of the default chunker must not move. (It moved on
     # 2026-11-25 on purpose: a new field, chunking.min_section_chars; and again on 2026-11-26:
     # min_section_chars on (80) and new fields, chunking.cover_chars and min_piece_tokens; and
-    # on 2026-11-26 again: CHUNKER_VERSION 5, sentences of inline numbered lists.)
-    assert Settings().chunking_hash() == "353d2e538037"
+    # on 2026-11-26 again: CHUNKER_VERSION 5, sentences of inline numbered lists; and on
+    # 2026-11-27: cover_chars on (160) and CHUNKER_VERSION 6, no cover block is a chunk of its own.)
+    assert Settings().chunking_hash() == "cdf2c2e52edd"
 
 
 def test_layers_file_then_env_then_flags(tmp_path):
