@@ -94,11 +94,15 @@ def _spells(pieces: tuple[str, ...], words: tuple[str, ...]) -> bool:
     if not words:
         return False
     piece, word = pieces[0], words[0]
-    if piece == "&":
-        matched = word in ("and", "&")
-    else:
-        matched = word.startswith(piece) and word != "&"
+    matched = word in ("and", "&") if piece == "&" else word.startswith(piece)
     return (matched and _spells(pieces[1:], words[1:])) or (word in _SKIPPABLE and _spells(pieces, words[1:]))
+
+
+def _name_shapes(council: Council) -> tuple[tuple[str, ...], ...]:
+    """The word sequences an abbreviation of ``council`` may spell: its place, its place and
+    "council", its full name (lower case, "&" a word of its own)."""
+    place = tuple(re.findall(r"[a-z]+|&", council.place.lower()))
+    return place, (*place, "council"), tuple(re.findall(r"[a-z]+|&", council.name.lower()))
 
 
 @lru_cache(maxsize=4)
@@ -176,18 +180,13 @@ class CouncilRegistry:
         beginning one word in turn ("Br|N|E|S": Bramley and North East Somerby, "and" left out;
         "&" for "and"), an abbreviation of the place perhaps ending in C for Council. At least
         three pieces: "NHS" or "CEO" spell no council."""
-        if abbreviation in self._spelled_cache:
-            return self._spelled_cache[abbreviation]
-        pieces = re.findall(r"&|[A-Z][a-z]*", abbreviation)
-        owners = []
-        for council in self.councils.values() if len(pieces) >= 3 else ():
-            place = re.findall(r"[A-Za-z]+|&", council.place.lower())
-            shapes = (place, [*place, "council"], re.findall(r"[A-Za-z]+|&", council.name.lower()))
-            if any(_spells(tuple(p.lower() for p in pieces), tuple(words)) for words in shapes):
-                owners.append(council.name)
-        councils = [n for n in owners if not self._is_authority(n)] or owners
-        found = self._spelled_cache[abbreviation] = tuple([n for n in councils if self.councils[n].held] or councils)
-        return found
+        if abbreviation not in self._spelled_cache:
+            pieces = tuple(p.lower() for p in re.findall(r"&|[A-Z][a-z]*", abbreviation))
+            owners = [c.name for c in self.councils.values() if len(pieces) >= 3 and any(
+                _spells(pieces, words) for words in _name_shapes(c))]
+            councils = [n for n in owners if not self._is_authority(n)] or owners
+            self._spelled_cache[abbreviation] = tuple([n for n in councils if self.councils[n].held] or councils)
+        return self._spelled_cache[abbreviation]
 
     def forms(self, name: str) -> tuple[str, ...]:
         """Every written form of a council's name: long and short forms, abbreviations

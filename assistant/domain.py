@@ -159,6 +159,12 @@ class Domain:
                 and not (self._future and self._future.search(sentence)))
 
     @cached_property
+    def owned_phrases(self) -> tuple[str, ...]:
+        """What a council has, written after its place: its documents and visits ("the Oakbury
+        peer challenge", ``dated_events``) and its speakers ("the Oakbury peer team")."""
+        return tuple(dict.fromkeys([*self.dated_events, *(re.sub(r"^the\s+", "", s) for s in self.speakers)]))
+
+    @cached_property
     def document_phrases(self) -> tuple[str, ...]:
         """Phrases that name a kind of document: type names and their word pairs, and evidence
         phrases of two words or more ending in a type's head noun ("feedback report"); "key

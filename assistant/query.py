@@ -334,7 +334,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         ambiguous=tuple(m.text for m in held if m.ambiguous),
         mentioned_only=tuple(dict.fromkeys(n for m in mentions if m.known and not m.held for n in m.councils)),
         unknown_councils=tuple(dict.fromkeys([*(m.text for m in mentions if not m.known),
-                                              *(() if mentions else unknown_places(text, facts.vocabulary, _owned(facts.domain)))])),
+                                              *(() if mentions else unknown_places(text, facts.vocabulary, facts.domain.owned_phrases))])),
         years=years, unknown_years=tuple(y for y in years if y not in facts.known_years),
         # a comparison may date each council's document in turn: judged against every council
         undated_years=_undated_years(text, councils if route != "comparison" else (), facts),
@@ -577,12 +577,6 @@ def unknown_places(question: str, vocabulary: frozenset[str] | set[str],
                 or (owned and re.search(rf"\b{name}\s+(?:{owned})\b", question, re.IGNORECASE)):
             found.append(word)
     return tuple(found)
-
-
-def _owned(domain: Domain) -> tuple[str, ...]:
-    """What a council has, written after its place: its documents and visits ("the Oakbury peer
-    challenge") and its speakers ("the Oakbury peer team")."""
-    return tuple(dict.fromkeys([*domain.dated_events, *(re.sub(r"^the\s+", "", s) for s in domain.speakers)]))
 
 
 def _blanked(text: str, mentions: Sequence[CouncilMention]) -> str:
