@@ -95,31 +95,37 @@ def answer_passages(query: Query, retriever: Retriever, store: IndexStore, setti
     # shares few words with the question)
     facts = corpus_facts(store)
     naming = [bool(query.peer_homes) and bool(_naming_lines(query, p.chunk.text, facts)) for p in pool.passages]
-    order = sorted(range(len(pool.passages)),
-                   key=lambda i: (not naming[i], -(pool.passages[i].score + cfg.rerank_weight * best[i])))[:k]
+    def rank(i: int, lift: float = 0.0) -> tuple[bool, float]:
+        return not naming[i], -(pool.passages[i].score - lift + cfg.rerank_weight * best[i])
+
+    order = sorted(range(len(pool.passages)), key=rank)[:k]
     result = replace(pool, passages=tuple(pool.passages[i] for i in order))
-    return result, _kept(evidence, order, query, result, store, settings)
+    # the top passages by topic: ranked without the lift a passage gets for giving the kind of
+    # answer asked for (a figure lifted into the top five is no sign that the corpus states the
+    # figure asked for)
+    by_topic = sorted(range(len(pool.passages)), key=lambda i: rank(i, pool.passages[i].lift))
+    given = _gives_expected(query, [pool.passages[i] for i in by_topic], store, settings)
+    return result, _kept(evidence, order, query, result, store, settings, given)
 
 
 def _kept(evidence: Evidence, order: list[int], query: Query, result: RetrievalResult,
-          store: IndexStore, settings: Settings) -> Evidence:
+          store: IndexStore, settings: Settings, given: bool) -> Evidence:
     """The pool's evidence for the passages kept, renumbered to their new places, with the
     question-level features measured again on them."""
     place = {old: new for new, old in enumerate(order)}
     scored = [replace(c, passage=place[c.passage]) for c in evidence.candidates if c.passage in place]
     name_rows = {(place[p], i): j for (p, i), j in evidence.name_rows.items() if p in place}
-    given = _gives_expected(query, result, store, settings)
     features = answerability_features(query, result, scored, corpus_idf(store), given)
     return Evidence(tuple(scored), name_rows, features, given)
 
 
-def _gives_expected(query: Query, result: RetrievalResult, store: IndexStore, settings: Settings) -> bool:
+def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore, settings: Settings) -> bool:
     """Does one of the top passages give the kind of answer the question expects?"""
     names = corpus_facts(store).registry.name_words
     councils = [c.lower() for c in query.councils]
     return bool(query.expected) and any(
         passage_gives(sentence_texts(p), query.expected, councils, names)
-        for p in result.passages[:settings.answer.answer_type_passages])
+        for p in passages[:settings.answer.answer_type_passages])
 
 
 def _peer_home_notice(filters: Filters) -> str:
@@ -307,7 +313,8 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     found, name_rows = candidates(query, result.passages, settings.answer.min_sentence_chars, standard,
                                   facts.registry.name_words, idf)
     scored = score(found, settings.selection)
-    given = _gives_expected(query, result, store, settings)
+    given = _gives_expected(query, sorted(result.passages, key=lambda p: p.score - p.lift, reverse=True),
+                            store, settings)
     features = answerability_features(query, result, scored, idf, given)
     return Evidence(tuple(scored), name_rows, features, given)
 

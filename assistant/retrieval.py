@@ -240,13 +240,14 @@ class Retriever:
             for row, given in typed.items():
                 ranking_sentence[row] = max(float(sentence_scores[row][i]) for i in given)
         own_dated = self._own_dated_rows(query, typed)
+        lift = {row: cfg.typed_bonus * (row in typed) + cfg.own_date_bonus * (row in own_dated) for row in fused}
         final = {row: fused[row] + cfg.sentence_weight * ranking_sentence[row] + self._hint_boost(row, query)
-                 - cfg.standard_penalty * float(share[row]) + cfg.typed_bonus * (row in typed)
-                 + cfg.own_date_bonus * (row in own_dated) for row in fused}
+                 - cfg.standard_penalty * float(share[row]) + lift[row] for row in fused}
         chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]
         passages = tuple(
             Passage(chunk=self.store.chunks[r], meta=self.store.documents[self.store.chunks[r].doc_id].meta,
-                    score=round(final[r], 4), sentence_scores=tuple(float(s) for s in sentence_scores[r]))
+                    score=round(final[r], 4), sentence_scores=tuple(float(s) for s in sentence_scores[r]),
+                    lift=round(lift[r], 4))
             for r in chosen
         )
         # Abstention evidence: the best single sentence of the top three passages, scored on

@@ -112,6 +112,9 @@ class Passage:
     score: float
     quoted: tuple[str, ...] = ()
     sentence_scores: tuple[float, ...] = ()
+    # the part of ``score`` it owes to giving the kind of answer asked for (a date, a figure),
+    # not to its topic: evidence that the corpus answers must not count what this lifted
+    lift: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -620,3 +620,25 @@ def test_a_council_named_by_a_place_no_document_uses_is_not_held(index, retrieve
     assert whitehall.reason != "unknown_council"
     named = answer(index, retriever, "What did the Whitehall review say about the city council's finances?")
     assert named.reason != "unknown_council"  # a name before "review" beside a held council
+
+
+@pytest.mark.parametrize("question", ["How much is the budget gap?", "How much funding did the city deal bring?"])
+def test_a_passage_lifted_for_its_kind_of_answer_is_no_evidence_that_it_answers(index, question):
+    """The ranking lifts a passage that gives a figure for "how much …?" (``typed_bonus``); the
+    refusal's "does a top passage give a figure?" reads the passages ranked without that lift,
+    so a figure lifted into the top five does not make an off-topic answer look stated."""
+    from assistant.answer_type import passage_gives
+    from assistant.answering import answer_passages
+    from assistant.selection import sentence_texts
+
+    settings, store = index
+    query = query_for(store, question)
+    given = {}
+    for bonus in (0.0, 5.0):
+        tuned = replace(settings, retrieval=replace(settings.retrieval, typed_bonus=bonus))
+        result, evidence = answer_passages(query, Retriever(store, tuned, encoder=FakeEmbedder()), store,
+                                           tuned, Filters(), Filters(), 5)
+        given[bonus] = evidence.given
+        shown = any(passage_gives(sentence_texts(p), query.expected) for p in result.passages)
+    assert shown  # the lifted passages are in the answer …
+    assert given == {0.0: False, 5.0: False}  # … but are no evidence that the figure is stated
