@@ -292,9 +292,10 @@ class CouncilRegistry:
         parts = _fold(phrase).split(" and ")
         return len(parts) > 1 and all(part in self._places for part in parts)
 
-    def _inside_a_longer_name(self, mention: CouncilMention, text: str) -> bool:
-        """"Greater Northby Partnership", "Northshire Public Service Board": a place
-        inside another proper name is not a council."""
+    def _longer_name(self, mention: CouncilMention, text: str) -> str:
+        """A place in another proper name is not a council ("Greater Northby Partnership",
+        "Northshire Public Service Board"): "heads" when the place opens a longer proper name ("Northshire Forward"), "inside"
+        when a name runs on before it ("Greater Northby Partnership"), else ""."""
         before = re.search(r"([A-Z][\w'’-]*)\s+$", text[:mention.start])
         # "Northby's Cabinet" names the council's cabinet: only a name run on without a
         # possessive is a longer name
@@ -302,9 +303,12 @@ class CouncilRegistry:
         lead_in = before and (before.group(1).lower() in self.domain.leading_words
                               or not text[:before.start()].strip()
                               or text[:before.start()].rstrip()[-1:] in ".?!:;\"'(")
-        return bool((before and not lead_in) or (after and after.group(1) not in self._initialisms
-                                                 and not after.group(1).isupper()
-                                                 and after.group(1).lower() not in self._own_words))
+        if before and not lead_in:
+            return "inside"
+        if after and after.group(1) not in self._initialisms and not after.group(1).isupper() \
+                and after.group(1).lower() not in self._own_words:
+            return "heads"
+        return ""
 
     @cached_property
     def _own_words(self) -> frozenset[str]:
@@ -333,7 +337,7 @@ class CouncilRegistry:
             for match in self._alias_pattern.finditer(text):
                 mention = self._mention(match)
                 if mention and self._bare_place_ok(mention, mention.text) \
-                        and not self._inside_a_longer_name(mention, text):
+                        and not self._longer_name(mention, text):
                     found.append(mention)
         for match in _ABBREVIATION.finditer(text):
             owners = self._spelled(match.group("abbr"))
@@ -344,6 +348,16 @@ class CouncilRegistry:
             for match in self._kind_pattern.finditer(text):
                 found.extend(self._kind_mentions(match))
         return [m for m in _longest_first([m for m in found if m is not None]) if not m.area]
+
+    def in_longer_names(self, text: str) -> list[tuple[CouncilMention, str]]:
+        """Places in another proper name, each with where it stands ("heads": "Northshire
+        Forward"; "inside": "Greater Northby Partnership"). No council is named, but a name a
+        place opens is most likely its council's programme or body."""
+        if self._alias_pattern is None:
+            return []
+        found = (self._mention(m) for m in self._alias_pattern.finditer(text))
+        return [(m, where) for m in found if m and not m.area and self._bare_place_ok(m, m.text)
+                and (where := self._longer_name(m, text))]
 
     def _kind_mentions(self, match: re.Match[str]) -> list[CouncilMention]:
         """"the county" → the one held county; "city and county councils" → two mentions."""

@@ -186,7 +186,9 @@ class Query:
     asked: str = ""  # as typed, before follow-up completion
     topic: str = ""  # the text without the names of the councils it is about
     councils: tuple[str, ...] = ()  # held councils the question is about (subjects)
-    partners: tuple[str, ...] = ()  # held councils named only as partners ("if the county …")
+    # held councils named only as partners ("if the county …") or by a place inside another
+    # name ("the Northby Forward programme"): a ranking hint, not a scope
+    partners: tuple[str, ...] = ()
     ambiguous: tuple[str, ...] = ()  # phrases that name more than one council ("Northbridge")
     mentioned_only: tuple[str, ...] = ()  # councils the documents mention but do not cover
     # councils named as the own council of a person asked about as a peer ("which peer team
@@ -309,6 +311,13 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         term, held = _split_listing_council(term, facts.registry)
         held = held or [m for m in facts.registry.find(listing_scope(text)) if m.held]
         councils = tuple(n for m in held for n in m.councils)
+    # "Who chairs the Northshire Forward board?": a name a held council's place opens is most
+    # likely that council's programme or body; the question is about it, a place inside a name
+    # ("Greater Northby Partnership") only hints at one
+    in_names = [(m, where) for m, where in facts.registry.in_longer_names(text) if m.held]
+    opened = {n for m, where in in_names if where == "heads" for n in m.councils if facts.registry.councils[n].held}
+    if not mentions and not term and len(opened) == 1:
+        councils = tuple(opened)
     subjects = _subjects(text, mentions)
     expected = expected_answer(text)
     route = _route(text, term, councils, held, years, subjects,
@@ -327,7 +336,8 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         lexical_text=" ".join([text, *(facts.domain.count_family(expected.counted) if expected else ())]),
         aliases=facts.domain.count_aliases(expected.counted) if expected else (),
         councils=councils,
-        partners=tuple(dict.fromkeys(n for m in partners if m.held for n in m.councils
+        partners=tuple(dict.fromkeys(n for m in [*partners, *(m for m, _ in in_names)]
+                                     if m.held for n in m.councils
                                      if n not in councils and facts.registry.councils[n].held)),
         peer_homes=tuple(dict.fromkeys(n for m in homes for n in m.councils if n not in councils)),
         peer_posts=tuple(dict.fromkeys(post for post in homes.values() if post)),

@@ -143,9 +143,12 @@ def test_many_council_corpus_does_not_regress(councils_index):
     # within its phrase, seven gold entries completed): 0.958, 0.817, 0.879, abstention precision
     # 0.976, recall 0.755; cross-council now judged against the file's council. Twelfth session
     # (258 questions; "the Oakbury peer challenge" an unknown council, cover blocks never chunks
-    # of their own): 0.959, 0.819, 0.888, abstention precision 0.980, recall 0.790.
+    # of their own): 0.959, 0.819, 0.888, abstention precision 0.980, recall 0.790. Thirteenth
+    # (a passage giving the kind of answer asked for lifted more, the refusal reading the ranking
+    # without that lift; a name a council's place opens scoped to it): 0.969, 0.839, 0.898,
+    # abstention unchanged.
     assert summary.recall[5] >= 0.95, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
-    assert summary.mrr >= 0.80, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.mrr >= 0.83, f"MRR@10 {summary.mrr:.3f}"
     assert summary.quote_rate >= 0.87, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
     assert summary.abstain_recall >= 0.76, f"abstention R {summary.abstain_recall:.3f}"

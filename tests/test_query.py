@@ -57,6 +57,21 @@ def test_a_council_met_only_by_its_kind_yields_the_subject_to_one_named():
     assert q("What did the county's deputy leader say about Peterborough's review?").councils == (COUNTY,)
 
 
+def test_a_name_a_place_opens_is_its_councils_and_a_name_it_is_inside_only_hints():
+    """"Cambridge Investment Partnership" names no council, but a held council's place opening
+    a name makes it most likely that council's: the question is scoped to it. Inside a name
+    ("Greater Cambridge Partnership", often several councils') the place only hints."""
+    opened = q("Who chairs the board of the Cambridge Investment Partnership?")
+    assert (opened.councils, opened.partners) == ((CITY,), ())
+    assert "Cambridge Investment Partnership" in opened.topic
+    inside = q("What has the Greater Cambridge Partnership delivered?")
+    assert (inside.councils, inside.partners) == ((), (CITY,))
+    assert q("Has Peterborough Investment Partnership delivered?").councils == ()  # not held
+    # a council named outright keeps the question's scope; the name's place is a hint
+    both = q("What did the county say about the Cambridge Investment Partnership?")
+    assert (both.councils, both.partners) == ((COUNTY,), (CITY,))
+
+
 def test_councils_the_corpus_only_mentions_or_never_names():
     assert q("Has Peterborough City Council acted on its review?").mentioned_only == ("Peterborough City Council",)
     assert q("What did peers say about Oxford City Council's housing company?").unknown_councils \
