@@ -229,7 +229,9 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("date", "a date")
     if re.match(r"how long\b", q) or re.match(r"how much time\b", q):
         return Expected("duration", "a length of time")
-    if re.match(r"(?:by\s+)?how much\b", q):
+    # "how big a budget gap …?", "how high is the recycling rate?": a size, so a figure ("how
+    # far has it got …?" asks about progress, not a size)
+    if re.match(r"(?:by\s+)?how much\b", q) or re.match(r"how (?:big|large|high|small|low)\s+(?:an?|is|are|was|were|will)\b", q):
         if _MONEY_CUES.search(q):
             return Expected("money", "an amount of money")
         return Expected("number", "a figure")

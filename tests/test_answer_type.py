@@ -18,6 +18,9 @@ from assistant.answer_type import expected_answer, gives
     ("How much does the city council put into grants for community groups?", "money"),
     ("How many staff does Cambridgeshire County Council employ?", "number"),
     ("What percentage of residents were satisfied?", "number"),
+    ("How big a budget gap did the peers find?", "money"),  # a size is a figure
+    ("How high is the recycling rate?", "number"),
+    ("How large are the council's general reserves?", "number"),
     ("Who is the county council's chief executive now?", "post_holder"),
     ("Who was leader of Cambridge City Council in 2017?", "post_holder"),
     ("county council leader in 2022?", "post_holder"),  # typed into a search box
@@ -31,6 +34,8 @@ def test_question_kinds(question, kind):
     "Did the county act on the shared services recommendation?",
     "relationship between the leader and chief executive",
     "What did the leader say about the review?",
+    "How far has the council got with its action plan?",  # progress, not a size
+    "How high up the agenda is climate change?",
     "",
 ])
 def test_open_questions_expect_nothing_in_particular(question):
