@@ -146,7 +146,8 @@ def test_many_council_corpus_does_not_regress(councils_index):
     # of their own): 0.959, 0.819, 0.888, abstention precision 0.980, recall 0.790. Thirteenth
     # (a passage giving the kind of answer asked for lifted more, the refusal reading the ranking
     # without that lift; a name a council's place opens scoped to it): 0.969, 0.839, 0.898,
-    # abstention unchanged.
+    # abstention unchanged; then 265 questions (seven sizes asked "how big / high …?"): 0.970,
+    # 0.842, 0.900, abstention precision 0.980, recall 0.769 (50 of 65; 49 of 65 before).
     assert summary.recall[5] >= 0.95, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
     assert summary.mrr >= 0.83, f"MRR@10 {summary.mrr:.3f}"
     assert summary.quote_rate >= 0.87, f"quote rate {summary.quote_rate:.3f}"
