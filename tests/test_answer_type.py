@@ -12,6 +12,8 @@ from assistant.answer_type import expected_answer, gives
     ("By when should the city council have its next peer challenge?", "date"),
     ("Since when has the county had a management team of its own?", "date"),
     ("What date is on the county council's progress review letter?", "date"),
+    ("In which month did the peer team visit the county?", "date"),
+    ("What month was the progress review held in?", "date"),
     ("how long were the peers on site at the city council?", "duration"),
     ("How much time did the peer team put into the review?", "duration"),
     ("How much did the city council pay the LGA for its peer challenge?", "money"),

@@ -151,6 +151,16 @@ def test_years_and_unknown_years():
     assert q("The 2013 peer review").unknown_years == ()  # mentioned in a document's text
 
 
+@pytest.mark.parametrize("question, kinds", [
+    ("When did the peers come back to the county?", ("progress review",)),
+    ("When did the peer team go back to the city after 2017?", ("progress review",)),
+    ("Did the council get back on track after the peer challenge?", ()),  # not a return visit
+    ("When will the peers come back?", ()),  # a plan in the report, not a review held
+])
+def test_a_return_visit_in_the_past_asks_about_the_progress_review(question, kinds):
+    assert q(question).doc_types == kinds
+
+
 def test_a_document_kind_the_council_lacks():
     assert q("What did peers find when they came back to the city council?").missing_doc_types \
         == ("progress review",)
