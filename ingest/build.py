@@ -63,6 +63,7 @@ from ingest.derived import (
     stored_text_facts,
 )
 from ingest.loaders import file_digest, load, outside_folder
+from ingest.metadata import inference_stamp
 
 IGNORED_NAMES = {CATALOG_NAME, "README.md", "README.txt"}
 EXIT_SKIPPED = 4  # the index was built, but some files were skipped
@@ -127,6 +128,7 @@ class _Plan:
     todo: list[tuple[Path, str, str, dict]] = field(default_factory=list)  # path, hash, meta hash, entry
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    reread: list[str] = field(default_factory=list)  # updated, text unchanged: catalogue or inference changed
     skipped: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (hash, reason)
     ids: dict[Path, str] = field(default_factory=dict)  # every listed file's document id
     stats: dict[Path, list[int]] = field(default_factory=dict)  # stat signatures to record
@@ -168,6 +170,9 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
             notices.append(f"rebuilding everything: {exc.args[0].split('. Run')[0]}")
             previous = None
     plan = _plan(files, catalog, previous, corpus_dir)
+    if plan.reread:
+        notices.append(f"{len(plan.reread)} unchanged file(s) read again: their catalogue entry, "
+                       "or how peerqa infers a document's council, date, type and title, changed")
     prev_docs = previous["documents"] if previous else {}
     removed = sorted(set(prev_docs) - set(plan.keep) - {plan.ids[p] for p, *_ in plan.todo})
     prev_skipped = previous.get("skipped", {}) if previous else {}
@@ -184,7 +189,9 @@ def ingest(settings: Settings, embedder: Embedder | None = None, rebuild: bool =
             notices=tuple(notices), seconds=time.perf_counter() - started,
         )
     live = None
-    if plan.keep:  # unchanged documents are copied from the live index: it must be readable
+    # unchanged documents are copied from the live index, and a changed one's unchanged chunks
+    # keep their vectors: it must be readable
+    if plan.keep or plan.updated:
         try:
             live = load_index(settings, check=False)
         except IndexCorrupt as exc:
@@ -332,10 +339,13 @@ def _plan(files: list[Path], catalog: dict[str, dict], previous: dict | None,
         old = prev_docs.get(plan.ids[path])
         return (not (old and old["content_hash"] == hashes[path]), path.name not in catalog)
 
+    stamp = inference_stamp()
     for path in sorted(hashes, key=preference):  # sorted() is stable: name order within a group
         content_hash = hashes[path]
         entry = catalog.get(path.name, {})
-        meta_hash = _hash(json.dumps(entry, sort_keys=True, default=str).encode())[:16]
+        # the catalogue entry and what infers the fields it leaves out: either changed, the
+        # document's metadata is worked out again (its vectors are kept if its text is unchanged)
+        meta_hash = _hash(json.dumps([entry, stamp], sort_keys=True, default=str).encode())[:16]
         if content_hash in seen_hashes:
             plan.skipped[path.name] = (content_hash,
                                        f"identical to {shown_name(seen_hashes[content_hash])}; indexed once")
@@ -350,6 +360,8 @@ def _plan(files: list[Path], catalog: dict[str, dict], previous: dict | None,
             plan.keep[doc_id] = _with_stat(old, plan.stats.get(path))
             continue
         (plan.updated if old else plan.added).append(doc_id)
+        if old and old["content_hash"] == content_hash:
+            plan.reread.append(doc_id)
         plan.todo.append((path, content_hash, meta_hash, entry))
     return plan
 
@@ -404,9 +416,9 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
     kept_docs: list[Document] = []
     kept_chunks: list[Chunk] = []
     rows: list[int] = []
-    old = None
+    old = live
     if plan.keep:
-        old = live if live is not None else load_index(settings, check=False)
+        old = old if old is not None else load_index(settings, check=False)
         rows = [i for i, c in enumerate(old.chunks) if c.doc_id in plan.keep]
         kept_chunks = [old.chunks[i] for i in rows]
         kept_docs = [old.documents[d] for d in sorted(plan.keep)]

@@ -18,6 +18,10 @@ from assistant.dates import DAY_DATE, MONTH_DATE, MONTH_NAMES, month_number
 from assistant.domain import load_domain
 from assistant.types import UNKNOWN_COUNCIL
 
+# Bump when what is inferred from a document's text changes (council, date, type, title): a
+# re-ingest then works out every document's metadata again instead of keeping the old guesses.
+# (A change to assistant/domain.yaml does the same on its own.)
+INFERENCE_VERSION = 1
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -343,3 +347,13 @@ def _headline_like(line: str) -> bool:
     words = len(line.split())
     return (4 <= words <= 2 * TITLE_WORDS[1] and not line.endswith((".", ":")) and " | " not in line
             and not _COVER_DATE.fullmatch(line.strip()) and not re.match(r"^[\w ]{1,25}:\s", line))
+
+
+def inference_stamp() -> str:
+    """What infers an uncatalogued document's fields: this module's version and the domain
+    file. Part of each document's metadata hash, so a change works the metadata out again."""
+    import hashlib
+
+    from assistant.domain import DOMAIN_FILE
+
+    return f"{INFERENCE_VERSION}-{hashlib.sha256(DOMAIN_FILE.read_bytes()).hexdigest()[:16]}"

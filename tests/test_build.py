@@ -397,6 +397,35 @@ def test_uncatalogued_document_gets_inferred_metadata(fake_index) -> None:
     assert catalogued.inferred == () and catalogued.council == "Cambridgeshire County Council"
 
 
+def test_a_new_metadata_inference_works_an_unchanged_documents_metadata_out_again(fake_index, monkeypatch) -> None:
+    """Upgrading how peerqa infers metadata (``INFERENCE_VERSION``, or the domain file) must
+    not leave an unchanged file's old guesses in the index until a --rebuild: the next ingest
+    reads it again, says why, and keeps the vectors of chunks whose encoder input is unchanged."""
+    import ingest.build
+    import ingest.catalog
+
+    settings, _ = fake_index
+    (Path(settings.corpus_dir) / "norfolk-2019-review.txt").write_text(NORFOLK, encoding="utf-8")
+    run(settings)
+    title = load_index(settings).documents["norfolk-2019-review"].meta.title
+    monkeypatch.setattr(ingest.catalog, "infer_title", lambda *a, **k: "A better inferred title")
+    same = run(settings, ExplodingEmbedder(), count_tokens=exploding_counter)
+    assert not same.wrote_index  # the inference changed but says it did not: nothing is read
+    assert load_index(settings).documents["norfolk-2019-review"].meta.title == title
+    monkeypatch.setattr(ingest.build, "inference_stamp", lambda: "2-upgraded")
+    embedder = FakeEmbedder()
+    report = run(settings, embedder)
+    assert set(report.updated) == {*SEED_IDS, "norfolk-2019-review"} and report.added == ()
+    assert any("read again" in n and "infers" in n for n in report.notices)
+    store = load_index(settings)
+    assert store.documents["norfolk-2019-review"].meta.title == "A better inferred title"
+    assert store.documents[NEWS].meta.inferred == ()  # a catalogued document stays as catalogued
+    # only the re-titled document's chunks are embedded again (the title is in their header)
+    assert embedder.texts_embedded == sum(c.doc_id == "norfolk-2019-review" for c in store.chunks)
+    again = run(settings, ExplodingEmbedder(), count_tokens=exploding_counter)
+    assert not again.wrote_index
+
+
 def add_norfolk(settings, catalogue_entry: str) -> None:
     """Drop the Norfolk review into the corpus with ``catalogue_entry`` under its name."""
     corpus = Path(settings.corpus_dir)
