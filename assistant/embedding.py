@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -100,13 +100,32 @@ def model_dimension(model: str) -> int | None:
         return None
 
 
+def own_span_vectors(embed: Callable[[list[str]], np.ndarray], texts: Sequence[str],
+                     spans: Sequence[Sequence[Span]], dim: int) -> tuple[np.ndarray, ...]:
+    """Each span embedded on its own (``embed``: texts → unit vectors, one call), grouped per
+    text. A sentence pooled from its chunk's forward pass carries the rest of the chunk in
+    every token (a recommendation among six reads like all six); on its own it says only
+    itself. A span repeated across chunks (standard text) is embedded once."""
+    pieces = [t[a:b] for t, text_spans in zip(texts, spans) for a, b in text_spans]
+    unique = list(dict.fromkeys(pieces))
+    vectors = np.asarray(embed(unique), np.float32) if unique else np.zeros((0, dim), np.float32)
+    row = {piece: i for i, piece in enumerate(unique)}
+    grouped, at = [], 0
+    for text_spans in spans:
+        grouped.append(vectors[[row[p] for p in pieces[at:at + len(text_spans)]]] if text_spans
+                       else np.zeros((0, dim), np.float32))
+        at += len(text_spans)
+    return tuple(grouped)
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any sentence-transformers model), loaded on first use, CPU only."""
 
-    def __init__(self, model: str, batch_size: int = 16):
+    def __init__(self, model: str, batch_size: int = 16, own_spans: bool = False):
         self.model_path = resolve_model_path(model)
         self.model_id = model
         self.batch_size = batch_size
+        self.own_spans = own_spans  # each span embedded on its own, not pooled from its text's pass
         self._model = None
         self._tokenizer = None
 
@@ -156,6 +175,10 @@ class SentenceTransformerEmbedder:
                 span_vectors.append(np.tile(_normalise(vectors[i]), (len(spans[i]), 1)))
                 continue
             span_vectors.append(pool_spans(tokens, offsets, spans[i], _normalise(vectors[i])))
+        if self.own_spans:
+            return Embedded(_normalise(vectors), own_span_vectors(
+                lambda pieces: self.embed_passages(pieces, [[] for _ in pieces]).vectors, texts, spans,
+                vectors.shape[1]))
         return Embedded(_normalise(vectors), tuple(span_vectors))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -190,9 +213,10 @@ class OnnxEmbedder:
     """
 
     def __init__(self, model: str, precision: str = "int8", batch_size: int = 16,
-                 cache_dir: Path | None = None, threads: int = 0):
+                 cache_dir: Path | None = None, threads: int = 0, own_spans: bool = False):
         self.model_path = resolve_model_path(model)
         self.model_id = model
+        self.own_spans = own_spans  # each span embedded on its own, not pooled from its text's pass
         self.precision = precision
         self.batch_size = batch_size
         self.cache_dir = cache_dir
@@ -243,7 +267,12 @@ class OnnxEmbedder:
                 tokens = output[row, : len(ids[i])]
                 vectors[i] = tokens.mean(axis=0)
                 offsets = _truncate(list(encodings[i].offsets), self.max_tokens)
-                span_vectors[i] = pool_spans(tokens, offsets, spans[i], _normalise(vectors[i]))
+                if not self.own_spans:
+                    span_vectors[i] = pool_spans(tokens, offsets, spans[i], _normalise(vectors[i]))
+        if self.own_spans:
+            return Embedded(_normalise(vectors), own_span_vectors(
+                lambda pieces: self.embed_passages(pieces, [[] for _ in pieces]).vectors, texts, spans,
+                vectors.shape[1]))
         return Embedded(_normalise(vectors), tuple(span_vectors))
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -252,11 +281,12 @@ class OnnxEmbedder:
 
 def make_embedder(settings: Settings) -> Embedder:
     """The passage encoder ``settings.encoder`` names (see ``ENCODERS``), loaded on first use."""
+    own = settings.sentence_vectors == "own"
     if settings.encoder == "torch-fp32":
-        return SentenceTransformerEmbedder(settings.model, settings.batch_size)
+        return SentenceTransformerEmbedder(settings.model, settings.batch_size, own_spans=own)
     return OnnxEmbedder(settings.model, settings.encoder.removeprefix("onnx-"), settings.batch_size,
                         Path(settings.onnx_dir) if settings.onnx_dir else None,
-                        settings.encoder_threads)
+                        settings.encoder_threads, own_spans=own)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:

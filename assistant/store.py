@@ -102,10 +102,15 @@ def check_compatible(manifest: dict, settings: Settings) -> None:
             "Run `peerqa ingest --rebuild` to rebuild it."
         )
     built = manifest.get("encoder", "torch-fp32")  # indexes from before the setting: torch-fp32
-    if ENCODERS.get(built) != settings.vector_kind():
+    if ENCODERS.get(built) != ENCODERS[settings.encoder]:
         raise IndexMismatch(
             f"The index was built with encoder {built!r}, not "
             f"{settings.encoder!r}. Run `peerqa ingest --rebuild` to rebuild it.")
+    sentences = manifest.get("sentence_vectors", "pooled")  # indexes from before the setting: pooled
+    if sentences != settings.sentence_vectors:
+        raise IndexMismatch(
+            f"The index's sentence vectors are {sentences!r}, not {settings.sentence_vectors!r} "
+            "(setting sentence_vectors). Run `peerqa ingest --rebuild` to rebuild it.")
     if manifest.get("chunking_hash") != settings.chunking_hash():
         raise IndexMismatch(
             "The index was built with other chunker settings. Run `peerqa ingest --rebuild` to rebuild it."

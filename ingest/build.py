@@ -602,6 +602,7 @@ def _write(settings: Settings, plan: _Plan, entries: dict[str, dict], all_docs: 
         "package_version": __version__,
         "model_id": settings.model,
         "encoder": settings.encoder,
+        "sentence_vectors": settings.sentence_vectors,
         "chunking": settings.chunking.__dict__,
         "chunking_hash": settings.chunking_hash(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

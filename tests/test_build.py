@@ -337,6 +337,30 @@ def test_changed_encoder_refuses_the_old_index_and_ingest_rebuilds(fake_index) -
         load_index(settings)
 
 
+def test_other_sentence_vectors_refuse_the_old_index_and_ingest_rebuilds(fake_index) -> None:
+    """An index whose sentence vectors were pooled from their chunk (before the setting, or
+    ``sentence_vectors = "pooled"``) is not one of own sentence vectors: refused, rebuilt."""
+    import json
+
+    settings, store = fake_index
+    assert read_manifest(settings.index_dir)["sentence_vectors"] == settings.sentence_vectors == "own"
+    pooled = dataclasses.replace(settings, sentence_vectors="pooled")
+    with pytest.raises(IndexMismatch) as caught:
+        load_index(pooled)
+    assert "'own'" in str(caught.value) and "'pooled'" in str(caught.value) and "peerqa ingest" in str(caught.value)
+    report = run(pooled, FakeEmbedder())
+    assert any(n.startswith("rebuilding everything") for n in report.notices) and report.added == SEED_IDS
+    manifest_path = load_index(pooled).path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["sentence_vectors"]  # written before the setting existed: pooled
+    manifest_path.write_text(json.dumps(manifest))
+    assert load_index(pooled).version
+    with pytest.raises(IndexMismatch):
+        load_index(settings)
+    with pytest.raises(ValueError, match="sentence_vectors"):
+        dataclasses.replace(settings, sentence_vectors="both")
+
+
 def test_index_without_an_encoder_entry_counts_as_torch_fp32(fake_index) -> None:
     import json
 

@@ -1,5 +1,6 @@
 """The real model: NumPy query encoder == sentence-transformers, passage vectors == encode(),
-and late-pooled sentence vectors that point at their own sentence.
+late-pooled sentence vectors that point at their own sentence, and own sentence vectors that
+are each sentence encoded alone.
 
 The SentenceTransformer loads once for this module (~5 s with its imports)."""
 
@@ -136,6 +137,43 @@ def test_sentence_vectors_point_at_their_own_sentence(embedder, st_model) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("encoder", ["torch-fp32", "onnx-fp32"])
+def test_own_sentence_vectors_are_each_sentence_encoded_alone(st_model, encoder) -> None:
+    """``sentence_vectors = "own"`` (the default): each span is the sentence embedded by
+    itself, as ``encode`` gives it, not the pooled tokens of its passage; the passage vector
+    is the same either way, and a sentence repeated in two passages is embedded once."""
+    from dataclasses import replace
+
+    from assistant.embedding import make_embedder
+    from assistant.settings import Settings
+
+    passage = " ".join(SENTENCES)
+    spans, start = [], 0
+    for sentence in SENTENCES:
+        start = passage.index(sentence, start)
+        spans.append((start, start + len(sentence)))
+    settings = replace(Settings(), encoder=encoder)
+    own = make_embedder(settings)
+    pooled = make_embedder(replace(settings, sentence_vectors="pooled"))
+    calls = []
+    if encoder == "torch-fp32":
+        own._model = pooled._model = st_model
+    embed = own.embed_passages
+    own.embed_passages = lambda texts, spans_, show_progress=False: (
+        calls.append(list(texts)) or embed(texts, spans_, show_progress))
+    got = own.embed_passages([passage, SENTENCES[1], UNRELATED], [spans, [(0, len(SENTENCES[1]))], []])
+    plain = pooled.embed_passages([passage, SENTENCES[1], UNRELATED], [spans, [(0, len(SENTENCES[1]))], []])
+    standalone = st_model.encode(SENTENCES, normalize_embeddings=True)
+    assert [v.shape for v in got.span_vectors] == [(3, 384), (1, 384), (0, 384)]
+    for i, vector in enumerate(got.span_vectors[0]):
+        assert cosine(vector, standalone[i]) > 0.9999
+        assert cosine(plain.span_vectors[0][i], standalone[i]) < 0.99  # pooled is blurred by the rest
+    assert cosine(got.span_vectors[1][0], standalone[1]) > 0.9999
+    np.testing.assert_allclose(got.vectors, plain.vectors, atol=1e-6)
+    assert calls[1] == SENTENCES  # the repeated sentence once, in one call
+
+
+@pytest.mark.slow
 def test_sentence_beyond_truncation_falls_back_to_the_passage_vector(embedder) -> None:
     tail = "This final sentence lies beyond the model limit."
     passage = LONG_TEXT + tail
@@ -154,6 +192,12 @@ def test_real_index_holds_what_encode_gives(real_index, st_model, numpy_model) -
     assert store.manifest["dim"] == 384 and store.vectors.shape == (len(store.chunks), 384)
     np.testing.assert_allclose(np.linalg.norm(store.vectors, axis=1), 1.0, atol=1e-4)
     np.testing.assert_allclose(np.linalg.norm(store.sentence_vectors, axis=1), 1.0, atol=1e-4)
+    # each sentence vector is its sentence encoded alone (sentence_vectors = "own")
+    assert store.manifest["sentence_vectors"] == settings.sentence_vectors == "own"
+    sentences = [store.chunks[0].sentence_texts()[0], store.chunks[-1].sentence_texts()[-1]]
+    alone = st_model.encode(sentences, normalize_embeddings=True)
+    assert cosine(store.chunk_sentence_vectors(0)[0], alone[0]) > 0.999  # stored at half precision
+    assert cosine(store.chunk_sentence_vectors(len(store.chunks) - 1)[-1], alone[1]) > 0.999
     count = token_counter(resolve_model_path(settings.model))
     rows = [0, len(store.chunks) // 2, len(store.chunks) - 1]
     texts = [embedding_text(store.chunks[r], store.documents[store.chunks[r].doc_id].meta, count,
