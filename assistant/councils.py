@@ -318,10 +318,12 @@ class CouncilRegistry:
         return frozenset({p.split()[0] for p in self.domain.posts} | self.domain.document_words)
 
     def names_a_place(self, name: str) -> bool:
-        """Is ``name`` a council name with a real place ("Wigan Council", not "City Council")?"""
+        """Is ``name`` a council name with a real place ("Wigan Council", not "City Council",
+        nor "Full Council", the meeting of all its members)?"""
         parsed = parse_council_name(name, self.domain)
         place = parsed[1].lower() if parsed else ""
-        generic = self.domain.leading_words | self._kind_words | {"council", "councils"}
+        generic = self.domain.leading_words | self.domain.not_place_words | self._kind_words \
+            | {"council", "councils"}
         return bool(place) and not set(place.split()) <= generic
 
     @cached_property

@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title): a
 # re-ingest then works out every document's metadata again instead of keeping the old guesses.
 # (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 1
+INFERENCE_VERSION = 2
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -43,6 +43,11 @@ _PEER_LINE = re.compile(r"(?i)(?:\bpeer\b(?!\s+(?:challenges?|reviews?|team)\b)|
 # ... or after the council, set off as the peer's role: "Cllr Jo Bloggs - Northby Borough
 # Council (Labour member peer)", "Northby District Council – chief executive peer"
 _PEER_AFTER = re.compile(r"(?i)[^\n]{0,60}?[(–—,-]\s*[^\n(]{0,40}?\bpeer\b(?!\s+(?:challenges?|reviews?)\b)")
+# ... or on a line saying who led the team ("The team was led by Jo Bloggs, Managing Director
+# of Northby District Council"), or in a list under a line about the team ("The full team was:")
+_TEAM_LED = re.compile(r"(?i)\bteam\b[^\n]{0,40}\bled by\b[^\n]{0,80}$")
+_LIST_ITEM = re.compile(r"^\s*(?:[•·▪*–-]|\d{1,2}[.)])\s")
+_TEAM_HEAD = re.compile(r"(?i)\b(?:team|peers?)\b")
 
 
 def infer_date(text: str, today: date | None = None, published: str = "") -> str:
@@ -153,13 +158,17 @@ def _council_in_file_name(path: Path, text: str) -> str:
         | {w for e in domain.dated_events for w in e.split()} | {"council"}
     lower = set(re.findall(r"\b[a-z]+\b", text))
     words = [*re.findall(r"[a-z]+|\d+", path.stem.lower()), ""]
+
+    def place_word(word: str) -> bool:
+        return word.isalpha() and len(word) >= 3 and word not in known and word not in lower
+
     run: list[str] = []
-    for word in words:
-        if word.isalpha() and len(word) >= 3 and word not in known and word not in lower:
-            run.append(word)
+    for i, word in enumerate(words):
+        if place_word(word) or (word == "and" and run and place_word(words[i + 1])):
+            run.append(word)  # "bath-and-north-east-somerset": one place joined by "and"
         elif run:
             form = domain.kind(word if word in kinds else "unitary").forms[0]
-            return form.replace("{place}", " ".join(w.capitalize() for w in run))
+            return form.replace("{place}", " ".join(w if w == "and" else w.capitalize() for w in run))
     return UNKNOWN_COUNCIL
 
 
@@ -171,12 +180,25 @@ def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
     for match in registry._full_name.finditer(text):
         names = council_names_in([match.group(0)])
         before = text[max(0, match.start() - 100):match.start()].split("\n")[-1]
-        if not names or _PEER_LINE.search(before) or _PEER_AFTER.match(text, match.end()):
+        if not names or _PEER_LINE.search(before) or _PEER_AFTER.match(text, match.end()) \
+                or _TEAM_LED.search(before) or _in_team_list(text, match.start()):
             continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
         parsed = parse_council_name(names[-1])
         if parsed:  # "Orley & East Marsh" and "Orley and East Marsh" are one place
             kind, place = parsed
             scores[(kind, place.replace(" & ", " and "))] += head_weight if match.start() < head else 1
+
+
+def _in_team_list(text: str, position: int) -> bool:
+    """Is ``position`` on an item of a list introduced by a line about the team or the peers
+    ("The full team was:", "Peers:")? Its councils are the peers' own."""
+    lines = text[:position].split("\n")
+    if not _LIST_ITEM.match(lines[-1]):
+        return False
+    for line in reversed(lines[:-1][-40:]):  # back over the list's other items to its heading
+        if line.strip() and not _LIST_ITEM.match(line):
+            return bool(_TEAM_HEAD.search(line))
+    return False
 
 
 def _title_case_capitals(text: str) -> str:

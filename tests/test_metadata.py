@@ -95,6 +95,9 @@ _NAMES_NO_COUNCIL = ("Corporate Peer Challenge\n\nThe Council invited a peer tea
     ("final-report-2023.txt", UNKNOWN_COUNCIL),
     ("cpc-feedback-v2-draft.txt", UNKNOWN_COUNCIL),
     ("peer-challenge-housing.txt", UNKNOWN_COUNCIL),
+    # a place joined by "and" is one place ("Bath and North East Somerset")
+    ("fenby-and-north-marsh-cabinet-decision.txt", "Fenby and North Marsh Council"),
+    ("greyminster-and-cpc.txt", "Greyminster Council"),  # "and" then no place: not joined
 ])
 def test_a_text_naming_no_council_is_the_one_its_file_name_names(tmp_path, name, council):
     """A saved page that only says "the Council" is the council its file name names; a word
@@ -291,3 +294,28 @@ def test_a_short_progress_review_with_feedback_report_on_its_cover_is_a_progress
     text = ("Corporate Peer Challenge Progress Review\n\nNorthby District Council\n\n23 January 2024\n\n"
             "Feedback report\n\n1. Introduction\n\n" + body + "\n\nKey recommendations were reviewed.\n")
     assert infer_doc_type(text) == "progress review"
+
+
+@pytest.mark.parametrize("text", [
+    # who led the team, with their own council as their post's
+    "Corporate Peer Challenge\n\nWe had our peer challenge in May 2024. The team was led by Jo Bloggs, "
+    "Chief Executive of Otherton Borough Council and Westmoor District Council.\n",
+    # a list of the team, each with their own council in brackets
+    "Corporate Peer Challenge\n\nWe had our peer challenge in May 2024.\n\nThe full team was:\n\n"
+    "  \u2022 Councillor Ann Lee (Otherton Borough Council - Labour)\n  \u2022 Sam Green (Westmoor District "
+    "Council)\n",
+    # "Full Council" is the meeting of all the council's members, not a council
+    "Peer challenge action plan\n\nThe peer challenge followed a motion at the Full Council meeting of "
+    "4 March 2023; the plan goes back to Full Council in July.\n",
+])
+def test_councils_of_the_team_and_full_council_leave_the_file_names_council(tmp_path, text):
+    """A council's own page that names only the councils its peers come from, or its Full
+    Council meeting, is the council its file name names, not a peer's."""
+    assert infer_council(tmp_path / "greyminster-peer-challenge-page.txt", text) == "Greyminster Council"
+    # a council named in the page's own prose still counts
+    own = text + "Greyminster District Council thanked the peers.\n"
+    assert infer_council(tmp_path / "greyminster-peer-challenge-page.txt", own) == "Greyminster District Council"
+    # a person named with their council outside any team line or list is not discounted
+    news = "Peers praise council\n\nCouncillor Jo Bloggs, Leader of Greyminster District Council, said the report was fair.\n"
+    assert infer_council(tmp_path / "news.txt", news) == "Greyminster District Council"
+
