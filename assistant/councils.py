@@ -206,9 +206,13 @@ class CouncilRegistry:
         if len(parts) > 1 and not (kind is not None and kind.authority):
             forms += [form for part in parts if part[:1].isupper() and _fold(part) not in self._places
                       for form in (part, f"{part} Council")]
+        # a county name is written short: "North Herts", "Cambs", "Notts" (its first letters and s)
+        short = _shire_shortenings(council.place)
+        forms += [form for place in short for form in (place, f"{place} Council")]
         if kind is not None:
-            forms += [f.replace("{place}", council.place) for f in kind.forms]
-            forms += [f"{council.place}{s} {w}" for w in kind.words for s in ("'s", "")]
+            for place in (council.place, *short):
+                forms += [f.replace("{place}", place) for f in kind.forms]
+                forms += [f"{place}{s} {w}" for w in kind.words for s in ("'s", "")]
         return tuple(dict.fromkeys(forms))
 
     @cached_property
@@ -455,6 +459,23 @@ def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts:
             words = _after_last(words, registry.domain.not_place_words)
             names += [p for p in _split_joined(" ".join(words), registry) if registry.names_a_place(p)]
     return names if counts else list(dict.fromkeys(names))
+
+
+def _shire_shortenings(place: str) -> list[str]:
+    """The short ways a place with a county's "-shire" name is written: the first four or more
+    letters of the name before "shire", then "s" ("Hertfordshire": "Herts" … "Hertfors";
+    "North Hertfordshire": "North Herts" …; "Lancashire": "Lancs").
+
+    >>> _shire_shortenings("North Hertfordshire")[:2]
+    ['North Herts', 'North Hertfs']
+    """
+    words = place.split(" ")
+    found = []
+    for i, word in enumerate(words):
+        stem = word[:-5] if word.lower().endswith("shire") and word[:1].isupper() else ""
+        # the whole name before "shire" and "s" is that place's possessive ("Cambridges"), not short
+        found += [" ".join([*words[:i], stem[:n] + "s", *words[i + 1:]]) for n in range(4, len(stem))]
+    return found
 
 
 @lru_cache(maxsize=4)
