@@ -352,7 +352,8 @@ class CouncilRegistry:
                                             any(self.councils[n].held for n in owners)))
         if self._kind_pattern is not None:
             for match in self._kind_pattern.finditer(text):
-                found.extend(self._kind_mentions(match))
+                if not self._kind_opens_a_name(text, match.end()):
+                    found.extend(self._kind_mentions(match))
         return [m for m in _longest_first([m for m in found if m is not None]) if not m.area]
 
     def in_longer_names(self, text: str) -> list[tuple[CouncilMention, str]]:
@@ -364,6 +365,15 @@ class CouncilRegistry:
         found = (self._mention(m) for m in self._alias_pattern.finditer(text))
         return [(m, where) for m in found if m and not m.area and self._bare_place_ok(m, m.text)
                 and (where := self._longer_name(m, text))]
+
+    def _kind_opens_a_name(self, text: str, end: int) -> bool:
+        """"the City of London", "the City Corporation", "the County Hall": a kind word in a
+        proper name is not "the city" or "the county" the corpus holds ("the County Leader"
+        and "the City Council" are)."""
+        after = re.match(r"\s+(of\s+)?([A-Z][\w'’-]*)", text[end:])
+        return bool(after) and (bool(after.group(1)) or (
+            after.group(2).lower() not in self._own_words | {"council", "councils"}
+            and after.group(2) not in self._initialisms))
 
     def _kind_mentions(self, match: re.Match[str]) -> list[CouncilMention]:
         """"the county" → the one held county; "city and county councils" → two mentions."""
