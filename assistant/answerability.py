@@ -44,13 +44,21 @@ def answerability_features(query: Query, result: RetrievalResult, scored: Sequen
     aliases = dict(query.aliases)  # "staff" counts as "employees" when employees are counted
     present = {aliases.get(w, w) for w in stems(" ".join(p.chunk.text for p in result.passages[:top]))}
     total = sum(idf(w) for w in topic)
-    coverage = sum(idf(w) for w in topic & present) / total if total else 0.0
+    coverage = sum(idf(w) for w in topic if _present(w, present)) / total if total else 0.0
     return tuple(round(x, 6) for x in (
         result.confidence, max(probabilities, default=0.0),
         sum(probabilities) / len(probabilities) if probabilities else 0.0, coverage,
         float(bool(query.expected) and query.expected.whole and query.expected.kind in FITTED_KINDS
               and not given),
         float(bool(query.unknown_names))))
+
+
+def _present(stem: str, present: set[str]) -> bool:
+    """Is ``stem`` among ``present``, or a form of one: the stemmer leaves a noun and its
+    adjective apart ("financ" for finances, "financi" for financial; "strategi", "strateg"),
+    so one stem beginning the other (five letters or more) counts as the same word."""
+    return stem in present or (len(stem) >= 5 and any(
+        len(p) >= 5 and (p.startswith(stem) or stem.startswith(p)) for p in present))
 
 
 def probability(features: Sequence[float], cfg: AnswerabilitySettings) -> float:

@@ -101,8 +101,10 @@ def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, 
 
 
 def quotable(text: str, min_chars: int) -> bool:
-    """Headings, labels, fragments and lead-ins ("… are:") answer nothing."""
-    return len(text) >= min_chars and bool(_WORDS.search(text)) and not text.rstrip().endswith(":")
+    """Headings, labels, fragments, lead-ins ("… are:") and questions (the peer challenge's
+    "Does the council have a clear understanding of its financial position?") answer nothing."""
+    end = text.rstrip()[-1:]
+    return len(text) >= min_chars and bool(_WORDS.search(text)) and end not in (":", "?")
 
 
 def candidates(query: Query, passages: Sequence[Passage], min_chars: int,

@@ -92,6 +92,9 @@ def test_a_count_of_another_noun_of_the_same_family_counts():
     assert one("The council has around 310 staff.", "How many employees does the council have?")
     assert not one("The team met 40 residents and two partners.", councillors)
     assert not one("The council has around 310 staff.", "How many residents does the council serve?")
+    people = "How many people did the peer team speak to?"
+    assert one("Over 120 individuals were consulted during the visit.", people)
+    assert not one("The team held more than 25 meetings.", people)
 
 
 def test_money_needs_an_amount_not_just_a_number():

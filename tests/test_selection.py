@@ -61,6 +61,18 @@ def test_headings_labels_and_lead_ins_are_not_candidates():
     assert not quotable("Finance", 25)
     assert not quotable("The peers recommend the following actions:", 25)
     assert quotable("The council should rebuild its reserves by 2026.", 25)
+    # a document's own question (the peer challenge's themes are put as questions) answers nothing
+    assert not quotable("Does the council have a clear understanding of its financial position?", 25)
+    assert not quotable("What is the relative financial resilience of the council like?  ", 25)
+
+
+def test_a_noun_and_its_adjective_cover_the_same_topic_word():
+    """The stemmer leaves "finances" (financ) and "financial" (financi) apart; the answerability
+    model's coverage counts one stem beginning the other as the same word, five letters or more."""
+    from assistant.answerability import _present
+
+    assert _present("financ", {"financi", "manag"}) and _present("strategi", {"strateg"})
+    assert not _present("financ", {"fund"}) and not _present("art", {"artwork"})
 
 
 def test_standard_text_is_never_a_candidate():
