@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title): a
 # re-ingest then works out every document's metadata again instead of keeping the old guesses.
 # (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 2
+INFERENCE_VERSION = 3
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -365,9 +365,11 @@ def _names_a_post(line: str) -> bool:
 
 
 def _headline_like(line: str) -> bool:
-    """A news headline: a few words, not a sentence, a date line, a label or site furniture."""
+    """A news headline: a few words, not a sentence, a list item, a date line, a label or site
+    furniture."""
     words = len(line.split())
     return (4 <= words <= 2 * TITLE_WORDS[1] and not line.endswith((".", ":")) and " | " not in line
+            and not _LIST_ITEM.match(line)
             and not _COVER_DATE.fullmatch(line.strip()) and not re.match(r"^[\w ]{1,25}:\s", line))
 
 

@@ -319,3 +319,13 @@ def test_councils_of_the_team_and_full_council_leave_the_file_names_council(tmp_
     news = "Peers praise council\n\nCouncillor Jo Bloggs, Leader of Greyminster District Council, said the report was fair.\n"
     assert infer_council(tmp_path / "news.txt", news) == "Greyminster District Council"
 
+
+
+def test_a_list_item_is_never_a_pages_title():
+    """A page whose opening lines are short labels and a list of its peers is not titled by
+    the first peer ("• Councillor Ann Lee (Otherton Borough Council - Labour)")."""
+    page = ("Peer reviews\n\nOur visitors came in May 2024.\n\nThe full team was:\n\n"
+            "  \u2022 Councillor Ann Lee (Otherton Borough Council - Labour)\n  \u2022 Sam Green (Westmoor District Council)\n")
+    title = infer_title(Path("greyminster-page.txt"), page, council="Greyminster Council", doc_type="web page",
+                        year="2024")
+    assert title == "Greyminster Council: web page (2024)"
