@@ -7,13 +7,16 @@ Routes (decided once, by ``query.analyse``):
   listing     every document mentioning a term (``compare.list_mentions``), or for "which
               councils …?" the councils whose documents say so (``compare.compare``)
   register    recommendation, action and progress questions, from the register
-              (``register_answer``); like ``answer`` when the register holds nothing for them
+              (``register_answer``); like ``answer`` when the register holds nothing for them,
+              but a refusal when the question is about one council and no passage found
+              speaks of recommendations at all
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.answering import ask
 from assistant.compare import Comparison, Listing, compare, list_mentions
@@ -56,10 +59,26 @@ def _comparison(query: Query, session: Session, filters: Filters, k: int | None)
     return compare(query, session.store, session.settings, session.retriever, filters)
 
 
+_RECOMMENDS = re.compile(r"\brecommend", re.I)
+
+
 def _register(query: Query, session: Session, filters: Filters, k: int | None) -> Result:
     found = register_answer(query, session.store, session.settings, filters,
                             encoder=session.retriever.encoder)
-    return found or _answer(query, session, filters, k)
+    if found:
+        return found
+    answer = _answer(query, session, filters, k)
+    if isinstance(answer, Answer) and not answer.abstained and len(query.councils) == 1 \
+            and not any(_RECOMMENDS.search(p.chunk.text) for p in answer.passages):
+        # "What were the recommendations in X's report?" with no recommendation of X in the
+        # register and none in any passage found: quoting what X's page says of its visit
+        # would answer another question
+        return replace(answer, abstained=True, reason="not_stated", citations=(),
+                       passages=tuple(replace(p, quoted=()) for p in answer.passages),
+                       text=(f"No document of {query.councils[0]} found lists the peers' recommendations "
+                             "or mentions any, so the documents do not seem to answer this. The closest "
+                             "passages are listed below as possibly related."))
+    return answer
 
 
 def _listing(query: Query, session: Session, filters: Filters, k: int | None) -> Result:

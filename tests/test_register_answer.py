@@ -196,3 +196,39 @@ def test_a_filter_naming_another_council_is_never_overruled(index):
     assert query.route == "register"
     assert register_answer(query, store, settings, Filters(council="Cambridge City Council")) is None
     assert register_answer(query, store, settings, Filters(year_from=2022, year_to=2022)) is None
+
+
+_VISIT_PAGE = ("Greyminster Council: corporate peer challenge\n\nGreyminster Council had its corporate peer "
+               "challenge from 3 to 6 June 2024. A team of councillors and officers from other councils spent "
+               "four days with us, meeting staff, partners and residents.\n\nThe team looked at leadership, "
+               "governance, finance and our capacity to improve. The full report is published on this page.\n")
+
+
+@pytest.mark.parametrize("extra, refused", [
+    ("", True),
+    ("The peers recommended that we review how scrutiny sets its work programme.\n", False),
+])
+def test_a_register_question_no_passage_speaks_to_is_refused(tmp_path, extra, refused):
+    """"What were the recommendations in Greyminster's report?" when the register holds none
+    of Greyminster's and no passage found speaks of recommendations: a refusal that says so,
+    not quotes of the page's account of its visit. A passage that does mention them is answered
+    the ordinary way (the register reads numbered forms, not every sentence of prose)."""
+    from assistant.retrieval import Retriever
+    from assistant.settings import Settings
+    from assistant.store import load_index
+    from ingest.build import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "greyminster-peer-challenge-page.txt").write_text(_VISIT_PAGE + extra, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake")
+    ingest(settings, embedder=FakeEmbedder(), count_tokens=word_count, log=lambda m: None)
+    store = load_index(settings)
+    session = Session(store, settings, Retriever(store, settings, encoder=FakeEmbedder()))
+    query = session.analyse("What were the recommendations in Greyminster's peer challenge report?")
+    assert query.route == "register" and query.councils == ("Greyminster Council",)
+    answer = respond(query, session)
+    assert isinstance(answer, Answer) and answer.abstained == refused
+    if refused:
+        assert answer.reason == "not_stated" and "Greyminster Council" in answer.text
+        assert answer.passages and not any(p.quoted for p in answer.passages)
