@@ -154,6 +154,9 @@ _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
                            r"challenges?)\b)")
 # "what is the name of the finance officer on the team?": a person by name
+# "who led the peer team?", "who headed the review?": the name must come with its leading
+_WHO_LED = re.compile(r"\s*who\s+(?:was\s+)?(?P<verb>led|leads|headed|heads|leading|heading)\s+(?:the\s+|their\s+|its\s+)?"
+                      r"(?:[\w'’-]+\s+){0,3}?(?:team|review|challenge|visit)\b", re.I)
 _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s+are)?\s+(?:the\s+)?names?\s+of\s+"
                              rf"(?:the\s+|their\s+|its\s+)?(?P<role>(?:[\w'’-]+\s+){{0,3}}?)"
                              rf"(?P<noun>{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b")
@@ -210,6 +213,8 @@ def expected_kind(question: str) -> Expected | None:
     True
     """
     q = question.strip().lower()
+    if led := _WHO_LED.match(q):  # "who led the peer team?": a name given with leading ("led by …"),
+        return Expected("name", "a name", role=led.group("verb"))  # not the council's leader
     post = (_POST_QUESTION.match(question.strip()) or _POST_VERB.match(question)
             or _TERSE_POST.match(question) or _VERB_POST.match(question))
     if post:

@@ -97,6 +97,18 @@ def test_a_count_of_another_noun_of_the_same_family_counts():
     assert not one("The team held more than 25 meetings.", people)
 
 
+def test_who_led_the_team_needs_a_name_given_with_its_leading():
+    """"Who led the peer review team?" is answered by a name given as leading ("led by",
+    "Lead Peer", "headed by"), not by any name on the page ("Report author: Jo Bloggs")."""
+    led = "Who led the peer review team at the council?"
+    assert expected_answer(led).kind == "name" and expected_answer(led).role == "led"
+    assert one("The team was led by Priya Desai, Chief Executive of Otherton Borough Council.", led)
+    assert one("Lead Peer: Councillor Ann Lee", led)
+    assert not one("Report author: Jo Bloggs", led)
+    # "who led <a council>" still asks for its leader
+    assert expected_answer("Who led Otherton Borough Council in 2023?").kind == "post_holder"
+
+
 def test_money_needs_an_amount_not_just_a_number():
     pay = "How much did the city council pay the LGA?"
     assert not one("Councils should have a peer challenge every 4 to 5 years.", pay)
