@@ -487,7 +487,8 @@ def test_a_question_about_one_council_quotes_only_that_council(index, retriever)
     scoped = answer(index, retriever, "What did the peers say about the county council's shared services?")
     assert scoped.filters.council == county
     assert {p.meta.council for p in scoped.passages} == {county}
-    both = answer(index, retriever, "What did the peers say about shared services?")
+    # (with the fake embedder which councils come up depends on the wording's hashes)
+    both = answer(index, retriever, "What was said about shared services?")
     assert both.filters.council is None and len({p.meta.council for p in both.passages}) == 2
     off = replace(settings, retrieval=replace(settings.retrieval, council_scope=False))
     unscoped = ask(query_for(store, "What did the peers say about the county council's shared services?"),
@@ -498,7 +499,7 @@ def test_a_question_about_one_council_quotes_only_that_council(index, retriever)
 def test_an_answer_from_several_councils_offers_the_comparison(index, retriever):
     settings, store = index
     wide = replace(settings, selection=replace(settings.selection, floor=0.0, max_quotes=8))
-    both = ask(query_for(store, "What did the peers say about shared services?"), store, wide,
+    both = ask(query_for(store, "What was said about shared services?"), store, wide,
                retriever=retriever)
     cited = {both.passages[n - 1].meta.council for n in both.citations}
     assert len(cited) == 2  # the city's report and the county's letter both answer

@@ -147,10 +147,12 @@ def test_many_council_corpus_does_not_regress(councils_index):
     # (a passage giving the kind of answer asked for lifted more, the refusal reading the ranking
     # without that lift; a name a council's place opens scoped to it): 0.969, 0.839, 0.898,
     # abstention unchanged; then 265 questions (seven sizes asked "how big / high …?"): 0.970,
-    # 0.842, 0.900, abstention precision 0.980, recall 0.769 (50 of 65; 49 of 65 before).
+    # 0.842, 0.900, abstention precision 0.980, recall 0.769 (50 of 65; 49 of 65 before). With
+    # each sentence embedded on its own and BM25 without the reporting frame (267 questions):
+    # 0.975, 0.862, 0.921, abstention unchanged.
     assert summary.recall[5] >= 0.95, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
-    assert summary.mrr >= 0.83, f"MRR@10 {summary.mrr:.3f}"
-    assert summary.quote_rate >= 0.87, f"quote rate {summary.quote_rate:.3f}"
+    assert summary.mrr >= 0.85, f"MRR@10 {summary.mrr:.3f}"
+    assert summary.quote_rate >= 0.90, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
     assert summary.abstain_recall >= 0.76, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.abstain_precision >= 0.95, f"abstention P {summary.abstain_precision:.3f}"
