@@ -333,9 +333,10 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     return Query(
         text=text, asked=asked, inherited_from=inherited, topic=topic,
         search_text=gloss(text, facts.glossary), search_topic=gloss(topic, facts.glossary),
-        # BM25 without the reporting frame too: "peers" and "say" match every account of how a
-        # peer challenge works; the councils named stay (they pick the council's documents)
-        lexical_text=" ".join([without_frame(text, facts.domain.speakers),
+        # BM25 without the reporting frame too, as the topic: "peers" and "say" match every
+        # account of how a peer challenge works; the councils named stay (they pick the
+        # council's documents). A comparison's groups keep it, as their topic does
+        lexical_text=" ".join([without_frame(text, facts.domain.speakers) if route == "answer" else text,
                                *(facts.domain.count_family(expected.counted) if expected else ())]),
         aliases=facts.domain.count_aliases(expected.counted) if expected else (),
         councils=councils,
