@@ -261,7 +261,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     settings = _settings(args)
     pairs = [(load_index(replace(settings, index_dir=Path(index))), load_questions(Path(questions)))
              for index, questions in (args.pair or [(str(settings.index_dir), args.questions)])]
-    selection, answerability = fit(pairs, settings, args.max_refused)
+    selection, answerability = fit(pairs, settings, args.max_refused, keep_selection=args.keep_selection)
     print(as_toml(selection, answerability))
     return 0
 
@@ -323,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an index folder and its question file (repeat for several corpora)")
     p.add_argument("--max-refused", type=float, default=0.02,
                    help="share of answerable dev questions the threshold may refuse")
+    p.add_argument("--keep-selection", action="store_true",
+                   help="fit only the answerability model, on the configured selection weights")
     p.set_defaults(func=cmd_fit)
 
     p = common(sub.add_parser("serve", help="start the web chat"))

@@ -152,16 +152,21 @@ def as_toml(selection: SelectionSettings, answerability: AnswerabilitySettings) 
 
 
 def fit(pairs: Sequence[tuple[object, Sequence[EvalQuestion]]], settings: Settings,
-        max_refused: float = 0.02, encoder=None) -> tuple[SelectionSettings, AnswerabilitySettings]:
+        max_refused: float = 0.02, encoder=None,
+        keep_selection: bool = False) -> tuple[SelectionSettings, AnswerabilitySettings]:
     """Fit both models on the dev questions of every (store, questions) pair (``encoder``
-    overrides the configured query encoder)."""
+    overrides the configured query encoder); with ``keep_selection`` only the answerability
+    model, on the configured selection weights."""
     collected = []
     for store, questions in pairs:
         session = Session(store, settings, Retriever(store, settings, encoder=encoder))
         collected.append((store, collect([q for q in questions if q.split == "dev"], session)))
     everyone = [s for _, samples in collected for s in samples]
-    selection = fit_selection(everyone)
-    selection = replace(selection, floor=choose_floor(everyone, selection))
+    if keep_selection:
+        selection = settings.selection
+    else:
+        selection = fit_selection(everyone)
+        selection = replace(selection, floor=choose_floor(everyone, selection))
     features, labels = [], []
     for store, samples in collected:
         decided = [s for s in samples if s.decided]

@@ -174,6 +174,10 @@ def test_fit_runs_on_a_real_index_and_its_output_loads_as_settings(index, tmp_pa
     config.write_text(as_toml(selection, answerability), encoding="utf-8")
     loaded = load_settings(env={}, flags={}, config=config).settings
     assert loaded.selection == selection and loaded.answerability == answerability
+    # --keep-selection: the answerability model alone, on the configured selection weights
+    kept, refitted = fit([(store, dev)], settings, encoder=FakeEmbedder(), keep_selection=True)
+    assert kept == settings.selection and kept != selection
+    assert all(math.isfinite(w) for w in refitted.weights()) and 0.0 < refitted.threshold < 1.0
 
 
 def test_fit_refuses_a_split_without_both_kinds_of_question():
