@@ -154,6 +154,9 @@ _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
                            r"challenges?)\b)")
 # "what is the name of the finance officer on the team?": a person by name
+# "who was the lead officer peer …?": the name must come with the words of its role
+_WHO_PEER = re.compile(r"\s*who\s+(?:was|is|were|are)\s+(?:the\s+|their\s+|its\s+)?"
+                       r"(?P<role>(?:(?!(?:the|their|its)\b)[\w-]+\s+){1,3}?)peers?\b", re.I)
 # "who led the peer team?", "who headed the review?": the name must come with its leading
 _WHO_LED = re.compile(r"\s*who\s+(?:was\s+)?(?P<verb>led|leads|headed|heads|leading|heading)\s+(?:the\s+|their\s+|its\s+)?"
                       r"(?:[\w'’-]+\s+){0,3}?(?:team|review|challenge|visit)\b", re.I)
@@ -224,6 +227,8 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("post_holder", f"the name of the {name}", name, of=of.group("of") if of else "")
     if _COUNCIL_QUESTION.match(question) or _WHERE_FROM.match(question):
         return Expected("council", "the name of a council")
+    if peer := _WHO_PEER.match(q):  # "who was the lead officer peer?": a name given with its role
+        return Expected("name", "a name", role=" ".join(peer.group("role").split()))
     if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q):  # "who managed the review?": a person or
         return Expected("name", "a name")  # a body, by name; "which officer leads …?"
     if named := _NAME_OF_PERSON.match(q):  # "the name of the finance officer": a name given with "finance"

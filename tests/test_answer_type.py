@@ -109,6 +109,17 @@ def test_who_led_the_team_needs_a_name_given_with_its_leading():
     assert expected_answer("Who led Otherton Borough Council in 2023?").kind == "post_holder"
 
 
+def test_who_was_the_role_peer_needs_a_name_given_with_that_role():
+    """"Who was the lead officer peer?" is answered by a name given as the lead officer peer,
+    not by any councillor the page names; "the peers" alone asks for any of them."""
+    officer = "Who was the lead officer peer on the team?"
+    assert expected_answer(officer).kind == "name" and expected_answer(officer).role == "lead officer"
+    assert one("Lead Officer Peer: Priya Desai, Director of Resources, Otherton Borough Council", officer)
+    assert not one("Councillor Ann Lee (Otherton Borough Council - Labour) was on the team.", officer)
+    assert expected_answer("Who were the peers on the team?").role == ""
+    assert expected_answer("Who was the chief executive peer?").kind == "post_holder"
+
+
 def test_money_needs_an_amount_not_just_a_number():
     pay = "How much did the city council pay the LGA?"
     assert not one("Councils should have a peer challenge every 4 to 5 years.", pay)
