@@ -352,7 +352,7 @@ class CouncilRegistry:
                                             any(self.councils[n].held for n in owners)))
         if self._kind_pattern is not None:
             for match in self._kind_pattern.finditer(text):
-                if not self._kind_opens_a_name(text, match.end()):
+                if not self._kind_opens_a_name(text, match):
                     found.extend(self._kind_mentions(match))
         return [m for m in _longest_first([m for m in found if m is not None]) if not m.area]
 
@@ -366,11 +366,13 @@ class CouncilRegistry:
         return [(m, where) for m in found if m and not m.area and self._bare_place_ok(m, m.text)
                 and (where := self._longer_name(m, text))]
 
-    def _kind_opens_a_name(self, text: str, end: int) -> bool:
-        """"the City of London", "the City Corporation", "the County Hall": a kind word in a
-        proper name is not "the city" or "the county" the corpus holds ("the County Leader"
-        and "the City Council" are)."""
-        after = re.match(r"\s+(of\s+)?([A-Z][\w'’-]*)", text[end:])
+    def _kind_opens_a_name(self, text: str, match: re.Match[str]) -> bool:
+        """"the City of London", "the City Corporation", "the County Hall": a capitalised kind
+        word in a proper name is not "the city" or "the county" the corpus holds ("the County
+        Leader", "the City Council" and "the county Labour group" are)."""
+        if not re.sub(r"(?i)^the\s+", "", match.group(0))[:1].isupper():
+            return False
+        after = re.match(r"\s+(of\s+)?([A-Z][\w'’-]*)", text[match.end():])
         return bool(after) and (bool(after.group(1)) or (
             after.group(2).lower() not in self._own_words | {"council", "councils"}
             and after.group(2) not in self._initialisms))
