@@ -153,13 +153,14 @@ _WHERE_FROM = re.compile(rf"^\s*where\s+(?:is|was|are|were|does|did|do)\b.{{0,60
 _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b"
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
                            r"challenges?)\b)")
-# "what is the name of the finance officer on the team?": a person by name
 # "who was the lead officer peer …?": the name must come with the words of its role
 _WHO_PEER = re.compile(r"\s*who\s+(?:was|is|were|are)\s+(?:the\s+|their\s+|its\s+)?"
                        r"(?P<role>(?:(?!(?:the|their|its)\b)[\w-]+\s+){1,3}?)peers?\b", re.I)
 # "who led the peer team?", "who headed the review?": the name must come with its leading
-_WHO_LED = re.compile(r"\s*who\s+(?:was\s+)?(?P<verb>led|leads|headed|heads|leading|heading)\s+(?:the\s+|their\s+|its\s+)?"
-                      r"(?:[\w'’-]+\s+){0,3}?(?:team|review|challenge|visit)\b", re.I)
+_WHO_LED = re.compile(r"\s*who\s+(?:was\s+)?(?P<verb>led|leads|headed|heads|leading|heading)\s+"
+                      r"(?:the\s+|their\s+|its\s+)?(?:[\w'’-]+\s+){0,3}?(?:team|review|challenge|visit)\b",
+                      re.I)
+# "what is the name of the finance officer on the team?": a person by name
 _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s+are)?\s+(?:the\s+)?names?\s+of\s+"
                              rf"(?:the\s+|their\s+|its\s+)?(?P<role>(?:[\w'’-]+\s+){{0,3}}?)"
                              rf"(?P<noun>{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b")
@@ -241,7 +242,7 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("duration", "a length of time")
     # "how big a budget gap …?", "how high is the recycling rate?": a size, so a figure ("how
     # far has it got …?" asks about progress, not a size)
-    if re.match(r"(?:by\s+)?how much\b", q) or re.match(r"how (?:big|large|high|small|low)\s+(?:an?|is|are|was|were|will)\b", q):
+    if re.match(r"(?:by\s+)?how much\b|how (?:big|large|high|small|low)\s+(?:an?|is|are|was|were|will)\b", q):
         if _MONEY_CUES.search(q):
             return Expected("money", "an amount of money")
         return Expected("number", "a figure")

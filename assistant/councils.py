@@ -206,7 +206,8 @@ class CouncilRegistry:
         if len(parts) > 1 and not (kind is not None and kind.authority):
             forms += [form for part in parts if part[:1].isupper() and _fold(part) not in self._places
                       for form in (part, f"{part} Council")]
-        # a county name is written short: "North Herts", "Cambs", "Notts" (its first letters and s)
+        # a "-shire" place is written short: "North Brackenshire" as "North Bracks" (its first
+        # letters and s)
         short = _shire_shortenings(council.place)
         forms += [form for place in short for form in (place, f"{place} Council")]
         if kind is not None:
@@ -297,9 +298,9 @@ class CouncilRegistry:
         return len(parts) > 1 and all(part in self._places for part in parts)
 
     def _longer_name(self, mention: CouncilMention, text: str) -> str:
-        """A place in another proper name is not a council ("Greater Northby Partnership",
-        "Northshire Public Service Board"): "heads" when the place opens a longer proper name ("Northshire Forward"), "inside"
-        when a name runs on before it ("Greater Northby Partnership"), else ""."""
+        """A place in another proper name is not a council: "heads" when the place opens the
+        name ("Northshire Public Service Board", "Northshire Forward"), "inside" when a name runs
+        on before it ("Greater Northby Partnership"), else ""."""
         before = re.search(r"([A-Z][\w'’-]*)\s+$", text[:mention.start])
         # "Northby's Cabinet" names the council's cabinet: only a name run on without a
         # possessive is a longer name
@@ -475,17 +476,18 @@ def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts:
 
 def _shire_shortenings(place: str) -> list[str]:
     """The short ways a place with a county's "-shire" name is written: the first four or more
-    letters of the name before "shire", then "s" ("Hertfordshire": "Herts" … "Hertfors";
-    "North Hertfordshire": "North Herts" …; "Lancashire": "Lancs").
+    letters of the name before "shire", then "s" ("Brackenshire": "Bracs", "Bracks", "Brackes";
+    "North Brackenshire": "North Bracks" …).
 
-    >>> _shire_shortenings("North Hertfordshire")[:2]
-    ['North Herts', 'North Hertfs']
+    >>> _shire_shortenings("North Brackenshire")
+    ['North Bracs', 'North Bracks', 'North Brackes']
     """
     words = place.split(" ")
     found = []
     for i, word in enumerate(words):
         stem = word[:-5] if word.lower().endswith("shire") and word[:1].isupper() else ""
-        # the whole name before "shire" and "s" is that place's possessive ("Cambridges"), not short
+        # the whole name before "shire" and "s" is that place's possessive ("Brackens" is
+        # Bracken's, a dropped apostrophe), not a short "Brackenshire"
         found += [" ".join([*words[:i], stem[:n] + "s", *words[i + 1:]]) for n in range(4, len(stem))]
     return found
 

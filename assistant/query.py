@@ -315,7 +315,8 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     # likely that council's programme or body; the question is about it, a place inside a name
     # ("Greater Northby Partnership") only hints at one
     in_names = [(m, where) for m, where in facts.registry.in_longer_names(text) if m.held]
-    opened = {n for m, where in in_names if where == "heads" for n in m.councils if facts.registry.councils[n].held}
+    opened = {n for m, where in in_names if where == "heads"
+              for n in m.councils if facts.registry.councils[n].held}
     if not mentions and not term and len(opened) == 1:
         councils = tuple(opened)
     subjects = _subjects(text, mentions)

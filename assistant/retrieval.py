@@ -240,7 +240,8 @@ class Retriever:
             for row, given in typed.items():
                 ranking_sentence[row] = max(float(sentence_scores[row][i]) for i in given)
         own_dated = self._own_dated_rows(query, typed)
-        lift = {row: cfg.typed_bonus * (row in typed) + cfg.own_date_bonus * (row in own_dated) for row in fused}
+        lift = {row: cfg.typed_bonus * (row in typed) + cfg.own_date_bonus * (row in own_dated)
+                for row in fused}
         final = {row: fused[row] + cfg.sentence_weight * ranking_sentence[row] + self._hint_boost(row, query)
                  - cfg.standard_penalty * float(share[row]) + lift[row] for row in fused}
         chosen = self._distinct(sorted(final, key=final.get, reverse=True), k)  # type: ignore[arg-type]

@@ -198,7 +198,8 @@ class AnswerabilitySettings:
     evidence, fitted on the dev split by ``peerqa fit``; the defaults are that fit's output."""
 
     # Refitted 2026-11-26 once sentences were embedded on their own (the features' scale moved):
-    # `peerqa fit --keep-selection --max-refused 0.01` over both question files' dev splits. Against the previous weights (hand-set expected_missing -2.2): abstention recall seed
+    # `peerqa fit --keep-selection --max-refused 0.01` over both question files' dev splits.
+    # Against the previous weights (hand-set expected_missing -2.2): abstention recall seed
     # 41 -> 42 of 77, many-council 50 -> 52 of 65; answerable refused seed 1 -> 2 of 204 (a025,
     # whose answer had not found the passage), many-council 1 of 202 as before. With
     # --max-refused 0.02: recall 43 and 53, but 4 and 2 answerable refused.
@@ -355,7 +356,8 @@ class Settings:
 
     def vector_kind(self) -> str:
         """What the encoder's vectors are: indexes of the same kind are interchangeable."""
-        return ENCODERS[self.encoder] + ("" if self.sentence_vectors == "pooled" else f" {self.sentence_vectors}")
+        sentences = "" if self.sentence_vectors == "pooled" else f" {self.sentence_vectors}"
+        return ENCODERS[self.encoder] + sentences
 
     def digest(self) -> str:
         payload = json.dumps(asdict(self), sort_keys=True, default=str)

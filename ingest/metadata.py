@@ -376,8 +376,6 @@ def _headline_like(line: str) -> bool:
 def inference_stamp() -> str:
     """What infers an uncatalogued document's fields: this module's version and the domain
     file. Part of each document's metadata hash, so a change works the metadata out again."""
-    import hashlib
+    from assistant.query import domain_fingerprint
 
-    from assistant.domain import DOMAIN_FILE
-
-    return f"{INFERENCE_VERSION}-{hashlib.sha256(DOMAIN_FILE.read_bytes()).hexdigest()[:16]}"
+    return f"{INFERENCE_VERSION}-{domain_fingerprint()}"
