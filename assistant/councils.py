@@ -208,7 +208,7 @@ class CouncilRegistry:
                       for form in (part, f"{part} Council")]
         # a "-shire" place is written short: "North Brackenshire" as "North Bracks" (its first
         # letters and s)
-        short = _shire_shortenings(council.place)
+        short = [*_shire_shortenings(council.place), *_customary_short_forms(council.place, self.domain)]
         forms += [form for place in short for form in (place, f"{place} Council")]
         if kind is not None:
             for place in (council.place, *short):
@@ -329,7 +329,10 @@ class CouncilRegistry:
         place = parsed[1].lower() if parsed else ""
         generic = self.domain.leading_words | self.domain.not_place_words | self._kind_words \
             | {"council", "councils"}
-        return bool(place) and not set(place.split()) <= generic
+        # no place ends with a word that leads into a name: "Content That Council" is a heading
+        # run into "That Council: (i) accepts …" when wrapped lines are joined
+        return bool(place) and not set(place.split()) <= generic \
+            and place.split()[-1] not in self.domain.leading_words
 
     @cached_property
     def _kind_words(self) -> frozenset[str]:
@@ -490,6 +493,15 @@ def _shire_shortenings(place: str) -> list[str]:
         # Bracken's, a dropped apostrophe), not a short "Brackenshire"
         found += [" ".join([*words[:i], stem[:n] + "s", *words[i + 1:]]) for n in range(4, len(stem))]
     return found
+
+
+def _customary_short_forms(place: str, domain: Domain) -> list[str]:
+    """``place`` with a word written in its customary short form (``place_short_forms`` of
+    domain.yaml): "North Northamptonshire" as "North Northants"."""
+    words = place.split(" ")
+    return [" ".join([*words[:i], short.capitalize(), *words[i + 1:]])
+            for i, word in enumerate(words) for family in domain.place_short_forms
+            if word.lower() == family[0] for short in family[1:]]
 
 
 @lru_cache(maxsize=4)

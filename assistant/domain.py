@@ -101,6 +101,9 @@ class Domain:
     future_words: tuple[str, ...] = ()  # "will", "is due": a sentence telling of what is to come
     role_families: tuple[tuple[str, ...], ...] = ()  # words naming the same role ("finance", "treasurer")
     post_question_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # "who leads X?" → leader
+    # (a place's word, its customary short forms) that no rule derives ("northamptonshire",
+    # "northants")
+    place_short_forms: tuple[tuple[str, ...], ...] = ()
 
     def _families_of(self, counted: Sequence[str]) -> Iterator[tuple[tuple[str, ...], list[str]]]:
         """(words, their stems) of each family holding one of the ``counted`` stems."""
@@ -143,6 +146,10 @@ class Domain:
         # as written, in lower case: "May 2017" is a month, "may" a doubt
         return re.compile(rf"\b(?:{words})\b") if words else None
 
+    def in_future(self, sentence: str) -> bool:
+        """Does ``sentence`` put what it tells in the future or in doubt (``future_words``)?"""
+        return bool(self._future and self._future.search(sentence))
+
     def tells_of(self, doc_type: str, sentence: str) -> bool:
         """Does ``sentence`` tell of a particular document or visit of ``doc_type`` that has
         happened: named in the words a question asks for one by (its ``cues``), dated, and not
@@ -156,7 +163,7 @@ class Domain:
         """
         cues = next((t.cues for t in self.document_types if t.type == doc_type), ())
         return (any(c.search(sentence) for c in cues) and bool(re.search(r"\b(?:19|20)\d\d\b", sentence))
-                and not (self._future and self._future.search(sentence)))
+                and not self.in_future(sentence))
 
     @cached_property
     def owned_phrases(self) -> tuple[str, ...]:
@@ -283,6 +290,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         peer_service=_peer_service(data, where),
         count_families=_families(data, where, "count_families"),
         role_families=_families(data, where, "role_families"),
+        place_short_forms=_families(data, where, "place_short_forms"),
         team_posts=_optional_words(data, "team_posts", where),
         person_nouns=_optional_words(data, "person_nouns", where),
         future_words=_optional_words(data, "future_words", where),

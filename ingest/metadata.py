@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title): a
 # re-ingest then works out every document's metadata again instead of keeping the old guesses.
 # (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 3
+INFERENCE_VERSION = 4
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -230,7 +230,10 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
     for doc_type in types:
         score = 0.0
         for phrase, weight in doc_type.evidence:
-            pattern = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)(?! peer)")
+            # a phrase's own punctuation at either end is its boundary (", said:")
+            before = r"(?<!\w)" if phrase[:1].isalnum() else ""
+            after = r"(?!\w)" if phrase[-1:].isalnum() else ""
+            pattern = re.compile(rf"{before}{re.escape(phrase)}{after}(?! peer)")
             several = " " in phrase
             if short and (phrase in names or not several):
                 score += weight * len(pattern.findall(cover)) * (HEAD_WEIGHT if several else 1)

@@ -121,6 +121,18 @@ def test_a_short_text_names_its_own_type_on_its_cover():
     assert infer_doc_type(record) == "cabinet report"
 
 
+@pytest.mark.parametrize("furniture", [
+    'Jo Bloggs, leader of the council, said: "We welcome the report."',  # a quote put to a person
+    "Article date: 14 May 2024",
+])
+def test_a_reporters_article_about_a_review_is_news(furniture):
+    """A local paper's or a council's article quoting its leader, or dated as an article, is
+    news, though it names the peer team and the report like a page about them."""
+    article = ("Peers praise Greyminster\n\nGreyminster District Council is in a good position, a peer "
+               "team has found. The peer challenge report names six areas to improve.\n\n" + furniture + "\n")
+    assert infer_doc_type(article) == "news"
+
+
 def test_a_text_too_short_for_a_report_is_a_page_about_one():
     """A council's "Corporate peer challenge" page saved as text reads like a report (it names
     the feedback report and the peer team) but is a few hundred words: a web page."""
@@ -307,6 +319,12 @@ def test_a_short_progress_review_with_feedback_report_on_its_cover_is_a_progress
     # "Full Council" is the meeting of all the council's members, not a council
     "Peer challenge action plan\n\nThe peer challenge followed a motion at the Full Council meeting of "
     "4 March 2023; the plan goes back to Full Council in July.\n",
+    # an Extraordinary Council meeting is no council either
+    "Peer challenge progress review\n\nRelated meeting\nExtraordinary Council, 22 January 2026\n",
+    # a record's heading run into its resolution when wrapped lines are joined ("Content" /
+    # "That Council: (i) accepts …")
+    "Peer challenge progress review\n\nFull council record\n\nContent That Council: (i) Accepts the "
+    "findings of the progress review.\n",
 ])
 def test_councils_of_the_team_and_full_council_leave_the_file_names_council(tmp_path, text):
     """A council's own page that names only the councils its peers come from, or its Full

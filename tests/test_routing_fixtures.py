@@ -11,7 +11,7 @@ import yaml
 FIXTURES = Path(__file__).parent / "fixtures"
 COUNCILS = FIXTURES / "councils"
 ROUTES = ("answer", "comparison", "listing", "register")
-KINDS = {"city", "county", "metropolitan borough", "london borough", "royal borough", "borough",
+KINDS = {"city", "unitary", "county", "metropolitan borough", "london borough", "royal borough", "borough",
          "district", "fire and rescue authority", "combined authority"}
 
 # Questions quoted in the issues, which the tables must hold verbatim.
