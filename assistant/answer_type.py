@@ -235,8 +235,8 @@ def expected_kind(question: str) -> Expected | None:
     if named := _NAME_OF_PERSON.match(q):  # "the name of the finance officer": a name given with "finance"
         role = " ".join(named.group("role").split())
         return Expected("name", f"the name of the {role} {named.group('noun')}" if role else "a name", role=role)
-    if re.match(r"(?:when|by when|since when|from when|until when|what date|what year|in what year|"
-                r"which year|on what date|(?:in )?(?:which|what) month)\b", q):
+    if re.match(r"(?:when|by when|since when|from when|until when|"
+                r"(?:(?:on|in|from|by) )?(?:which|what) (?:dates?|days?|months?|years?))\b", q):
         return Expected("date", "a date")
     if re.match(r"how long\b", q) or re.match(r"how much time\b", q):
         return Expected("duration", "a length of time")
