@@ -22,7 +22,7 @@ from assistant.answer_type import passage_gives, person_names
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf
-from assistant.query import CorpusFacts, Query, corpus_facts
+from assistant.query import CorpusFacts, Query, corpus_facts, event_years
 from assistant.retrieval import RetrievalResult, Retriever
 from assistant.selection import Candidate, candidates, score, select, sentence_texts
 from assistant.settings import Settings
@@ -184,8 +184,11 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     if query.years and len(query.unknown_years) == len(query.years):
         years = ", ".join(str(y) for y in query.unknown_years)
         return "unknown_year", f"No document in the corpus covers {years}. {RELATED}"
-    if query.undated_years:
-        years = " or ".join(str(y) for y in query.undated_years)
+    # a later page may tell of an earlier review the corpus does not hold ("The 2020 peer review
+    # took place in January"): a year one of the council's sentences dates one in is known
+    told = _told_years(query, result, facts) if query.undated_years else set()
+    if undated := [y for y in query.undated_years if y not in told]:
+        years = " or ".join(str(y) for y in undated)
         whose = " or ".join(query.councils) if query.councils else "any council"
         return "unknown_year", (f"The corpus holds no document of {whose} from {years}, so it cannot "
                                 f"say what one found. {RELATED}")
@@ -212,6 +215,14 @@ def _some(councils: Sequence[str], shown: int = 8) -> str:
     if len(councils) <= shown:
         return " and ".join([", ".join(councils[:-1]), councils[-1]] if len(councils) > 1 else councils)
     return f"{', '.join(councils[:shown])} and {len(councils) - shown} more councils"
+
+
+def _told_years(query: Query, result: RetrievalResult, facts: CorpusFacts) -> set[int]:
+    """Years in which a sentence of the subject councils' passages dates a document or visit
+    that has happened (``query.event_years``; not put in the future)."""
+    return {year for p in result.passages if not query.councils or p.meta.council in query.councils
+            for text in p.chunk.sentence_texts() if not facts.domain.in_future(text)
+            for year in event_years(text, facts.domain)}
 
 
 def tell_of(doc_types: Sequence[str], passages: Sequence[Passage], facts: CorpusFacts,

@@ -407,13 +407,23 @@ def _undated_years(text: str, councils: Sequence[str], facts: CorpusFacts) -> tu
     """Years that date a document or visit the question asks about and that no document of the
     subject councils (of any council, when none is named) is within a year of: a visit late in
     one year is often reported early in the next."""
-    pattern = _dating_pattern(facts.domain.dated_events)
-    if pattern is None or not facts.doc_years:
+    if not facts.doc_years:
         return ()
-    dated = {int(m["y1"] or m["y2"]) for m in pattern.finditer(text)}
+    dated = event_years(text, facts.domain)
     scope = councils or tuple(facts.doc_years)
     have = {y for c in scope for y in facts.doc_years.get(c, ())}
     return tuple(sorted(y for y in dated if not have & {y - 1, y, y + 1}))
+
+
+def event_years(text: str, domain: Domain) -> set[int]:
+    """The years ``text`` dates a document or visit by ("the 2020 peer review", "the visit in
+    2022"; ``dated_events`` of domain.yaml).
+
+    >>> sorted(event_years("The 2020 peer review took place in January.", load_domain()))
+    [2020]
+    """
+    pattern = _dating_pattern(domain.dated_events)
+    return {int(m["y1"] or m["y2"]) for m in pattern.finditer(text)} if pattern else set()
 
 
 @lru_cache(maxsize=8)

@@ -280,6 +280,25 @@ def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_pa
     assert coming.reason == "unknown_document" and "none of its documents tells of one" in coming.text
 
 
+def test_a_later_page_telling_of_an_earlier_review_answers_about_it(tmp_path):
+    """A council whose only document is a 2023 page saying what its 2019 peer challenge did is
+    asked about "the 2019 peer challenge" from that page, not refused for lacking a 2019
+    document; a review the page only looks forward to is still one no document tells of."""
+    from tests.conftest import build_fake_index_with
+
+    settings, store = build_fake_index_with(tmp_path, {
+        "eastmere-peer-review-page.txt":
+            "Peer reviews - Eastmere District Council\n\nPublished: 12 September 2023\n\nThe 2019 peer "
+            "challenge took place in May of that year and made five recommendations. A summary of the "
+            "council's recovery after the pandemic was added to the report. The 2027 peer challenge "
+            "will look at the council's new plan.\n"})
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    told = answer((settings, store), retriever, "What was added to Eastmere's 2019 peer challenge report?")
+    assert told.reason != "unknown_year", told.text
+    coming = answer((settings, store), retriever, "What did Eastmere's 2027 peer challenge find?")
+    assert coming.reason == "unknown_year" and "2027" in coming.text
+
+
 # ---------------------------------------------------------------- citations check (pure)
 
 def test_check_citations():
