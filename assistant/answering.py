@@ -18,13 +18,13 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_type import passage_gives, person_names
+from assistant.answer_type import gives, person_names
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf
 from assistant.query import CorpusFacts, Query, corpus_facts, event_years
 from assistant.retrieval import RetrievalResult, Retriever
-from assistant.selection import Candidate, candidates, score, select, sentence_texts
+from assistant.selection import Candidate, candidates, leans_back, score, select, sentence_texts
 from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import Answer, Filters, Passage
@@ -120,12 +120,28 @@ def _kept(evidence: Evidence, order: list[int], query: Query, result: RetrievalR
 
 
 def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore, settings: Settings) -> bool:
-    """Does one of the top passages give the kind of answer the question expects?"""
-    names = corpus_facts(store).registry.name_words
-    councils = [c.lower() for c in query.councils]
-    return bool(query.expected) and any(
-        passage_gives(sentence_texts(p), query.expected, councils, names)
-        for p in passages[:settings.answer.answer_type_passages])
+    """Does one of the top passages give the kind of answer the question expects? The date of
+    an event ("when was the peer team on site?") is given by a sentence naming an event of its
+    kind, or by the one after it (``Domain.events_named``), not by any date: a decision
+    record's "Publication date: …" is not when the peers came."""
+    if not query.expected:
+        return False
+    facts = corpus_facts(store)
+    names, councils = facts.registry.name_words, [c.lower() for c in query.councils]
+    events = facts.domain.events_named(query.topic) if query.expected.kind == "date" else frozenset()
+    def dates_event(passage: Passage, sentences: Sequence[str], i: int) -> bool:
+        # a sentence tells of what its section's heading names ("Follow up visit": "Our
+        # expectation is that it will occur within the next 2 years"), unless that heading is
+        # the document's title, which every sentence is under; "This took place in May" tells
+        # of what the sentence before it names
+        opening = store.documents[passage.meta.doc_id].text.lstrip().split("\n", 1)[0].strip()
+        heading = [h for h in passage.chunk.section[-1:] if h.strip() != opening]
+        told = [*heading, *(sentences[i - 1:i] if i and leans_back(sentences[i]) else ())]
+        return bool(events & facts.domain.events_named(" ".join([*told, sentences[i]])))
+
+    return any(gives(sentences, i, query.expected, councils, names) and (not events or dates_event(p, sentences, i))
+               for p in passages[:settings.answer.answer_type_passages]
+               for sentences in (sentence_texts(p),) for i in range(len(sentences)))
 
 
 def _peer_home_notice(filters: Filters) -> str:

@@ -104,6 +104,8 @@ class Domain:
     # (a place's word, its customary short forms) that no rule derives ("northamptonshire",
     # "northants")
     place_short_forms: tuple[tuple[str, ...], ...] = ()
+    # the kinds of event a "when …?" asks the date of, each by its words ("on site", "decided")
+    event_families: tuple[tuple[str, ...], ...] = ()
 
     def _families_of(self, counted: Sequence[str]) -> Iterator[tuple[tuple[str, ...], list[str]]]:
         """(words, their stems) of each family holding one of the ``counted`` stems."""
@@ -145,6 +147,22 @@ class Domain:
         words = "|".join(re.escape(w) for w in sorted(self.future_words, key=len, reverse=True))
         # as written, in lower case: "May 2017" is a month, "may" a doubt
         return re.compile(rf"\b(?:{words})\b") if words else None
+
+    @cached_property
+    def _events(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(r"(?i)\b(?:" + "|".join(
+            re.escape(w).replace(r"\ ", r"\s+") for w in sorted(family, key=len, reverse=True))
+            + r")(?:s|d|ed|ing)?\b") for family in self.event_families)
+
+    def events_named(self, text: str) -> frozenset[int]:
+        """The kinds of event (``event_families``, by position) ``text`` names.
+
+        >>> sorted(load_domain().events_named("The peer team was on site from 4 to 7 March."))
+        [0]
+        >>> sorted(load_domain().events_named("Publication date: 09/11/2023"))
+        []
+        """
+        return frozenset(i for i, pattern in enumerate(self._events) if pattern.search(text))
 
     def in_future(self, sentence: str) -> bool:
         """Does ``sentence`` put what it tells in the future or in doubt (``future_words``)?"""
@@ -291,6 +309,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         count_families=_families(data, where, "count_families"),
         role_families=_families(data, where, "role_families"),
         place_short_forms=_families(data, where, "place_short_forms"),
+        event_families=_families(data, where, "event_families"),
         team_posts=_optional_words(data, "team_posts", where),
         person_nouns=_optional_words(data, "person_nouns", where),
         future_words=_optional_words(data, "future_words", where),

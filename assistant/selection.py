@@ -62,6 +62,11 @@ _LEANS_BACK = re.compile(
 _WORDS = re.compile(r"[a-z]{3}")
 
 
+def leans_back(sentence: str) -> bool:
+    """Does ``sentence`` lean on the one before it ("This took place in May", "However, …")?"""
+    return bool(_LEANS_BACK.match(sentence))
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One sentence of one retrieved passage, with its features and score."""

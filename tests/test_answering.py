@@ -299,6 +299,44 @@ def test_a_later_page_telling_of_an_earlier_review_answers_about_it(tmp_path):
     assert coming.reason == "unknown_year" and "2027" in coming.text
 
 
+@pytest.mark.parametrize("question, given", [
+    ("When was the peer team on site at Westmoor?", False),  # the record dates a decision only
+    ("When did Westmoor's cabinet decide on the peer challenge report?", True),
+    ("When did the peer challenge at Eastmere take place?", True),  # "This took place …"
+])
+def test_a_date_question_about_an_event_needs_a_date_of_that_event(tmp_path_factory, question, given):
+    """A decision record's "Publication date: …" and "Decided at meeting: … - Cabinet" give the
+    date of a decision, not of the peers' visit, though its title names the peer challenge;
+    "This took place from …" under a heading naming the peer challenge gives its dates."""
+    from tests.conftest import build_fake_index_with
+
+    settings, store = _event_pages(tmp_path_factory, build_fake_index_with)
+    query = query_for(store, question)
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    council = query.councils[0]
+    result = retriever.search(query, Filters(council=council))
+    assert gather_evidence(query, result, store, settings).given is given
+
+
+_EVENT_PAGES: dict = {}
+
+
+def _event_pages(tmp_path_factory, build):
+    if not _EVENT_PAGES:
+        _EVENT_PAGES["index"] = build(tmp_path_factory.mktemp("events"), {
+            "westmoor-cpc-decision.txt":
+                "Corporate Peer Challenge report and action plan - Westmoor District Council\n\n"
+                "Decision maker: Cabinet\nReport author: Jo Bloggs\nPublication date: 09/11/2023\n"
+                "Date of decision: 07/11/2023\nDecided at meeting: 07/11/2023 - Cabinet\n\n"
+                "Cabinet noted the report of the peer team and agreed the action plan.\n",
+            "eastmere-peer-challenge-page.txt":
+                "Peer reviews - Eastmere District Council\n\nOur council welcomes outside challenge.\n\n"
+                "What is a Corporate Peer Challenge?\n\nA peer challenge looks at how Eastmere District "
+                "Council is run.\n\n  \u2022 We received feedback at the end of the week.\n\nThis took "
+                "place from 16 to 19 October 2023.\n"})
+    return _EVENT_PAGES["index"]
+
+
 # ---------------------------------------------------------------- citations check (pure)
 
 def test_check_citations():
