@@ -233,9 +233,12 @@ def _group(lines: list[tuple[str, int]], vocabulary: set[str], paged: bool = Fal
         elif " | " in line or line.endswith(" |"):
             close()
             paras.append(_Para("row", [line], page, line_pages=[page]))
-        elif _is_numbered_heading(line) and (next_blank or (paged and prev_closed and next_starts)):
+        elif _is_numbered_heading(line) and (next_blank or (next_starts and ((paged and prev_closed)
+                                                                        or i in unwrapped))):
             # PDF text has no blank lines: a numbered title between a finished sentence and a
-            # capitalised line is a heading there too
+            # capitalised line is a heading there too; in text whose lines are its paragraphs
+            # ("14 May 2024" / "1. Introduction" / "Warwick District Council undertook …") it
+            # is one whatever comes before it
             close()
             paras.append(_Para("paragraph", [line], page, line_pages=[page]))
         elif current is None:

@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title): a
 # re-ingest then works out every document's metadata again instead of keeping the old guesses.
 # (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 4
+INFERENCE_VERSION = 5
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -41,8 +41,11 @@ _DATE_LABEL = re.compile(r"(?i)\b(?:published|last updated|updated|posted|date)(
 # District Council", "the peers met staff of Northby District Council" name the subject)
 _PEER_LINE = re.compile(r"(?i)(?:\bpeer\b(?!\s+(?:challenges?|reviews?|team)\b)|\bpeers\s*:)[^\n]{0,80}$")
 # ... or after the council, set off as the peer's role: "Cllr Jo Bloggs - Northby Borough
-# Council (Labour member peer)", "Northby District Council – chief executive peer"
-_PEER_AFTER = re.compile(r"(?i)[^\n]{0,60}?[(–—,-]\s*[^\n(]{0,40}?\bpeer\b(?!\s+(?:challenges?|reviews?)\b)")
+# Council (Labour member peer)", "Northby District Council – chief executive peer"; not a
+# later sentence's ("… at Northby City Council. But despite these changes, it is clear to the
+# peer team …")
+_PEER_AFTER = re.compile(r"(?i)(?:(?![.!?]\s)[^\n]){0,60}?[(–—,-]\s*(?:(?![.!?]\s)[^\n(]){0,40}?\bpeer\b"
+                         r"(?!\s+(?:challenges?|reviews?)\b)")
 # ... or on a line saying who led the team ("The team was led by Jo Bloggs, Managing Director
 # of Northby District Council"), or in a list under a line about the team ("The full team was:")
 _TEAM_LED = re.compile(r"(?i)\bteam\b[^\n]{0,40}\bled by\b[^\n]{0,80}$")

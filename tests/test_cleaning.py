@@ -447,3 +447,16 @@ def test_a_cookie_banner_copied_with_a_page_is_dropped() -> None:
             "cookies we use\n\nCorporate Peer Challenge\n\nThe peers visited us in October 2023.\n")
     cleaned = clean([page])
     assert "cookies" not in cleaned.text and cleaned.text.startswith("Corporate Peer Challenge")
+
+
+def test_a_numbered_title_in_text_whose_lines_are_paragraphs_stands_alone():
+    """A saved page whose lines are its paragraphs: "1. Introduction" after a date line is a
+    heading, not the first words of the paragraph after it (which made its council
+    "Introduction Greyminster District Council")."""
+    page = ("14 May 2024\n1. Introduction\nGreyminster District Council undertook a corporate peer "
+            "challenge in July 2023 and promptly published the full report with an action plan.\n"
+            "2. Summary of the approach\nThe progress review took place on 14 May 2024.\n")
+    paragraphs = clean([page]).text.split("\n\n")
+    assert "1. Introduction" in paragraphs and "2. Summary of the approach" in paragraphs
+    assert any(p.startswith("Greyminster District Council undertook") for p in paragraphs)
+

@@ -347,3 +347,13 @@ def test_a_list_item_is_never_a_pages_title():
     title = infer_title(Path("greyminster-page.txt"), page, council="Greyminster Council", doc_type="web page",
                         year="2024")
     assert title == "Greyminster Council: web page (2024)"
+
+
+def test_a_council_before_a_later_sentence_about_the_peer_team_is_the_subject(tmp_path):
+    """"Peer" after a council's name marks a peer's own council only on that sentence's line
+    ("…, Northby Borough Council (member peer)"), not a later sentence about the team."""
+    text = ("Progress review\n\nThe changes were a risk to the pace of improvement at Greyminster "
+            "City Council. But despite these changes, it is clear to the peer team that progress "
+            "is being made.\n")
+    assert infer_council(tmp_path / "progress-review.txt", text) == "Greyminster City Council"
+
