@@ -167,13 +167,15 @@ class CouncilRegistry:
 
     @cached_property
     def _initialisms(self) -> dict[str, tuple[str, ...]]:
-        """"CCC" → every council whose name has those initials (upper case only)."""
+        """"CCC" → every council whose name has those initials (upper case only); the councils
+        the corpus holds, when some of them do: "TDC" in a question is the held Thanet District
+        Council, not a Tollbridge District Council its documents mention."""
         found: dict[str, list[str]] = {}
         for name in self.councils:
             letters = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", name) if w[0].isupper())
             if len(letters) >= 3:
                 found.setdefault(letters, []).append(name)
-        return {k: tuple(v) for k, v in found.items()}
+        return {k: tuple([n for n in v if self.councils[n].held] or v) for k, v in found.items()}
 
     def _spelled(self, abbreviation: str) -> tuple[str, ...]:
         """The councils whose place or name an abbreviation spells out, each of its pieces
@@ -280,7 +282,8 @@ class CouncilRegistry:
                 or any(_fold(_unpossessive(" ".join(words[i:]))) in self._aliases for i in range(1, len(words)))):
             start += len(words.pop(0)) + 1
         phrase = _unpossessive(" ".join(words))
-        owners = self._aliases.get(_fold(phrase)) or self._initialisms.get(phrase, ())
+        owners = self._aliases.get(_fold(phrase)) or self._initialisms.get(phrase, ()) \
+            or self._generic_owners(phrase)
         if not owners and not self.names_a_place(phrase):
             return None
         end = start + len(phrase)
@@ -288,6 +291,17 @@ class CouncilRegistry:
             and self._joins_places(phrase)
         held = any(self.councils[n].held for n in owners)
         return CouncilMention(start, end, match.string[start:end], () if area else owners, held, area)
+
+    def _generic_owners(self, phrase: str) -> tuple[str, ...]:
+        """A council known only as "<Place> Council" (its kind unknown: filed by its file name
+        or a page that never says more) is the one meant by any full name of its place:
+        "Gloucester City Council" is the held "Gloucester Council"."""
+        parsed = parse_council_name(phrase, self.domain)
+        if not parsed:
+            return ()
+        place = _fold(parsed[1])
+        return tuple(c.name for c in self.councils.values()
+                     if c.held and _fold(c.place) == place and c.name == f"{c.place} Council")
 
     def _joins_places(self, phrase: str) -> bool:
         """Does ``phrase`` join places that are each a council's ("Northshire and Southby": an
@@ -356,7 +370,9 @@ class CouncilRegistry:
                                             any(self.councils[n].held for n in owners)))
         if self._kind_pattern is not None:
             for match in self._kind_pattern.finditer(text):
-                if not self._kind_opens_a_name(text, match):
+                # "which district council chief executive …?" asks which council: it names none
+                asks_which = re.search(r"(?i)\b(?:which|what)\s+$", text[:match.start()])
+                if not asks_which and not self._kind_opens_a_name(text, match):
                     found.extend(self._kind_mentions(match))
         return [m for m in _longest_first([m for m in found if m is not None]) if not m.area]
 

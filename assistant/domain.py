@@ -345,7 +345,7 @@ def _peer_service(data: dict, where: str) -> PeerService | None:
             peer=re.compile(value["peer"], re.I),
             asks=tuple(re.compile(a, re.I) for a in _strings(value, "asks", where)),
             before=re.compile(rf"\b(?P<holder>{holders})\s+(?:of|at|from)\s+(?:the\s+)?\Z", re.I),
-            after=re.compile(rf"\s*['’]s?\s+(?P<holder>{holders})\b", re.I),
+            after=re.compile(rf"\s*(?:['’]s?)?\s+(?P<holder>{holders})\b", re.I),
             posts=re.compile("|".join(named), re.I))
     except re.error as exc:
         raise DomainError(f"{where}: bad pattern ({exc})") from exc

@@ -85,6 +85,8 @@ def test_councils_the_corpus_only_mentions_or_never_names():
     "On which council's peer challenge did Cambridge City Council's chief executive serve?",
     "Has a councillor from Cambridge City Council taken part in another council's peer challenge?",
     "Has anyone from Cambridge City Council been a peer on another council's review?",
+    # a post right after the council, no "'s"; "was on" the team
+    "Which Cambridge City Council chief executive was on another council's peer team?",
 ])
 def test_a_peers_own_council_is_not_the_council_asked_about(question):
     """Asked where a person served as a peer, the council named as theirs is not the subject:
