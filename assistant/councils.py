@@ -185,10 +185,19 @@ class CouncilRegistry:
         if abbreviation not in self._spelled_cache:
             pieces = tuple(p.lower() for p in re.findall(r"&|[A-Z][a-z]*", abbreviation))
             owners = [c.name for c in self.councils.values() if len(pieces) >= 3 and any(
-                _spells(pieces, words) for words in _name_shapes(c))]
+                _spells(pieces, words) for words in (*_name_shapes(c), *self._kind_shapes(c)))]
             councils = [n for n in owners if not self._is_authority(n)] or owners
             self._spelled_cache[abbreviation] = tuple([n for n in councils if self.councils[n].held] or councils)
         return self._spelled_cache[abbreviation]
+
+    def _kind_shapes(self, council: Council) -> tuple[tuple[str, ...], ...]:
+        """A council known only as "<Place> Council" (its kind unknown) may be abbreviated with
+        its real kind's letters: each kind's long form of its place ("NWLDC": North West
+        Leicestershire District Council)."""
+        if council.name != f"{council.place} Council":
+            return ()
+        return tuple(tuple(re.findall(r"[a-z]+|&", k.forms[0].replace("{place}", council.place).lower()))
+                     for k in self.domain.council_kinds if k.forms and not k.authority)
 
     def forms(self, name: str) -> tuple[str, ...]:
         """Every written form of a council's name: long and short forms, abbreviations
