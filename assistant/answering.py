@@ -122,26 +122,38 @@ def _kept(evidence: Evidence, order: list[int], query: Query, result: RetrievalR
 def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore, settings: Settings) -> bool:
     """Does one of the top passages give the kind of answer the question expects? The date of
     an event ("when was the peer team on site?") is given by a sentence naming an event of its
-    kind, or by the one after it (``Domain.events_named``), not by any date: a decision
-    record's "Publication date: …" is not when the peers came."""
+    kind (``_dates_event``), not by any date: a decision record's "Publication date: …" is not
+    when the peers came."""
     if not query.expected:
         return False
     facts = corpus_facts(store)
     names, councils = facts.registry.name_words, [c.lower() for c in query.councils]
     events = facts.domain.events_named(query.topic) if query.expected.kind == "date" else frozenset()
-    def dates_event(passage: Passage, sentences: Sequence[str], i: int) -> bool:
-        # a sentence tells of what its section's heading names ("Follow up visit": "Our
-        # expectation is that it will occur within the next 2 years"), unless that heading is
-        # the document's title, which every sentence is under; "This took place in May" tells
-        # of what the sentence before it names
-        opening = store.documents[passage.meta.doc_id].text.lstrip().split("\n", 1)[0].strip()
-        heading = [h for h in passage.chunk.section[-1:] if h.strip() != opening]
-        told = [*heading, *(sentences[i - 1:i] if i and leans_back(sentences[i]) else ())]
-        return bool(events & facts.domain.events_named(" ".join([*told, sentences[i]])))
+    for p in passages[:settings.answer.answer_type_passages]:
+        sentences = sentence_texts(p)
+        heading = _own_heading(p, store) if events else ""
+        if any(gives(sentences, i, query.expected, councils, names)
+               and (not events or _dates_event(events, sentences, i, heading, facts)) for i in range(len(sentences))):
+            return True
+    return False
 
-    return any(gives(sentences, i, query.expected, councils, names) and (not events or dates_event(p, sentences, i))
-               for p in passages[:settings.answer.answer_type_passages]
-               for sentences in (sentence_texts(p),) for i in range(len(sentences)))
+
+def _own_heading(passage: Passage, store: IndexStore) -> str:
+    """The passage's section heading, unless it is the document's title (its first line),
+    which every sentence of the document is under."""
+    heading = passage.chunk.section[-1] if passage.chunk.section else ""
+    text = store.documents[passage.meta.doc_id].text
+    return "" if heading.strip() == text[:len(heading) + 200].lstrip().split("\n", 1)[0].strip() else heading
+
+
+def _dates_event(events: frozenset[int], sentences: Sequence[str], i: int, heading: str,
+                 facts: CorpusFacts) -> bool:
+    """Does sentence ``i``, a date, tell of an event of one of the kinds ``events``? It tells
+    of what it names, of what its section's heading names ("Follow up visit": "Our expectation
+    is that it will occur within the next 2 years") and, leaning back ("This took place in
+    May"), of what the sentence before it names."""
+    told = [heading, *(sentences[i - 1:i] if i and leans_back(sentences[i]) else ()), sentences[i]]
+    return bool(events & facts.domain.events_named(" ".join(told)))
 
 
 def _peer_home_notice(filters: Filters) -> str:
