@@ -247,7 +247,7 @@ def _some(councils: Sequence[str], shown: int = 8) -> str:
 
 def _told_years(query: Query, result: RetrievalResult, facts: CorpusFacts) -> set[int]:
     """Years in which a sentence of the subject councils' passages dates a document or visit
-    that has happened (``query.event_years``; not put in the future)."""
+    that has happened (``event_years``; not put in the future)."""
     return {year for p in result.passages if not query.councils or p.meta.council in query.councils
             for text in p.chunk.sentence_texts() if not facts.domain.in_future(text)
             for year in event_years(text, facts.domain)}

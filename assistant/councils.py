@@ -305,12 +305,17 @@ class CouncilRegistry:
         """A council known only as "<Place> Council" (its kind unknown: filed by its file name
         or a page that never says more) is the one meant by any full name of its place:
         "Gloucester City Council" is the held "Gloucester Council"."""
-        parsed = parse_council_name(phrase, self.domain)
-        if not parsed:
-            return ()
-        place = _fold(parsed[1])
-        return tuple(c.name for c in self.councils.values()
-                     if c.held and _fold(c.place) == place and c.name == f"{c.place} Council")
+        parsed = parse_council_name(phrase, self.domain) if self._generic else None
+        return self._generic.get(_fold(parsed[1]), ()) if parsed else ()
+
+    @cached_property
+    def _generic(self) -> dict[str, tuple[str, ...]]:
+        """Folded place → the held councils known only as "<Place> Council"."""
+        found: dict[str, list[str]] = {}
+        for c in self.councils.values():
+            if c.held and c.name == f"{c.place} Council":
+                found.setdefault(_fold(c.place), []).append(c.name)
+        return {place: tuple(names) for place, names in found.items()}
 
     def _joins_places(self, phrase: str) -> bool:
         """Does ``phrase`` join places that are each a council's ("Northshire and Southby": an
@@ -380,7 +385,7 @@ class CouncilRegistry:
         if self._kind_pattern is not None:
             for match in self._kind_pattern.finditer(text):
                 # "which district council chief executive …?" asks which council: it names none
-                asks_which = re.search(r"(?i)\b(?:which|what)\s+$", text[:match.start()])
+                asks_which = _ASKS_WHICH.search(text, 0, match.start())
                 if not asks_which and not self._kind_opens_a_name(text, match):
                     found.extend(self._kind_mentions(match))
         return [m for m in _longest_first([m for m in found if m is not None]) if not m.area]
@@ -500,6 +505,9 @@ def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts:
             words = _after_last(words, registry.domain.not_place_words)
             names += [p for p in _split_joined(" ".join(words), registry) if registry.names_a_place(p)]
     return names if counts else list(dict.fromkeys(names))
+
+
+_ASKS_WHICH = re.compile(r"(?i)\b(?:which|what)\s+$")
 
 
 def _shire_shortenings(place: str) -> list[str]:
