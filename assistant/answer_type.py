@@ -28,6 +28,10 @@ class Expected:
     post: str = ""  # post_holder only, lower case: "chief executive"
     counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
     rated: tuple[str, ...] = ()  # number only: stem of what a rate is of ("the recycling rate" → recycl)
+    # number and money, neither counted nor rated: the stems of what the figure is of ("how much
+    # does the council hold in reserves?" → hold, reserv; ``measured_stems``); a figure in a
+    # sentence naming none of them is of something else
+    measured: tuple[str, ...] = ()
     # post_holder only: what the post is of when the question says ("who chairs the audit
     # committee?" → "the audit committee"); a sentence naming a chair of something else does
     # not answer it
@@ -384,6 +388,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         text = _NOT_COUNTS.sub(" ", text)
     if expected.kind == "number" and expected.rated and not set(expected.rated) <= set(stems(text)):
         return False  # "the recycling rate": a figure in a sentence that does not name recycling
+    if expected.measured and not _names_measured(sentences, index, expected.measured):
+        return False  # "how large is the debt?": "a budget of 312 million pounds" is not the debt
     if expected.kind == "number" and expected.counted:
         # "how many staff": a figure counting staff ("more than 95 people" does not count staff)
         for m in _GIVES["number"].finditer(text):
@@ -419,6 +425,49 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
                 or _HOLDER_POST.match(text, m.end()):
             return True
     return False
+
+
+def leans_back(sentence: str) -> bool:
+    """Does ``sentence`` lean on the one before it ("This took place in May", "However, …")?"""
+    return bool(_LEANS_BACK.match(sentence))
+
+
+# Words a sentence opens with when it leans on the sentence before it.
+_LEANS_BACK = re.compile(
+    r"^\s*(?:this|these|those|that|such|it|its|they|their|them|however|but|also|"
+    r"therefore|thus|consequently|furthermore|moreover|in addition|as a result|in turn|"
+    r"similarly|likewise|nevertheless|instead)\b",
+    re.IGNORECASE,
+)
+
+
+def measured_stems(topic: str, not_names: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """What a figure question's answer is of: the stems of ``topic`` (the question without the
+    councils it is about) left when the words framing a figure question ("how much", "how
+    big", "what share of"), auxiliaries, years, council and place names and words of time are
+    taken out.
+
+    >>> measured_stems("How much does hold in reserves each year?")
+    ('hold', 'reserv')
+    >>> measured_stems("By how much did Northby raise council tax in 2024/25?", frozenset({"northby"}))
+    ('rais', 'tax')
+    """
+    words = [w for w in re.findall(r"[a-z]+", re.sub(r"['’]s\b", "", topic.lower())) if w not in not_names]
+    return tuple(dict.fromkeys(w for w in stems(" ".join(words)) if w not in _FIGURE_FRAME))
+
+
+_FIGURE_FRAME = frozenset(stems(
+    "much many big large high small low share percentage proportion number amount figure total money pounds "
+    "size do does did has have had been be is are was were will would can could should it its from up through "
+    "since by each per last next this that year years annual annually month months week weeks now today current "
+    "currently time council councils authority district borough city county"))
+
+
+def _names_measured(sentences: Sequence[str], index: int, measured: Sequence[str]) -> bool:
+    """Does sentence ``index``, or the one it leans back on ("This came to £2m."), name one of
+    the ``measured`` stems?"""
+    told = sentences[index - 1:index + 1] if index and leans_back(sentences[index]) else sentences[index:index + 1]
+    return bool(set(measured) & set(stems(" ".join(told))))
 
 
 def _body_words(of: str, councils: Sequence[str], not_names: frozenset[str]) -> set[str]:

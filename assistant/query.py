@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from assistant.abbreviations import definitions, gloss, glossary
-from assistant.answer_type import YEAR_BOUND, Expected, expected_answer, name_pairs, titled_names
+from assistant.answer_type import YEAR_BOUND, Expected, expected_answer, measured_stems, name_pairs, titled_names
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
@@ -331,6 +331,8 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     # and , from each side?" is too thin once its councils and its frame are gone)
     topic = without_frame(topic, facts.domain.speakers) if route == "answer" else topic
     topic = _without_scope(topic) if route in ("comparison", "listing") and not term else topic
+    if expected and expected.kind in ("number", "money") and not (expected.counted or expected.rated):
+        expected = replace(expected, measured=measured_stems(topic, facts.registry.name_words))
     return Query(
         text=text, asked=asked, inherited_from=inherited, topic=topic,
         search_text=gloss(text, facts.glossary), search_topic=gloss(topic, facts.glossary),

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_type import ENDS_SENTENCE, gives, name_sentence
+from assistant.answer_type import ENDS_SENTENCE, gives, leans_back, name_sentence
 from assistant.dates import states_own_date
 from assistant.lexical import stems
 from assistant.query import Query
@@ -52,19 +52,7 @@ FEATURES = (
                    # in the question ("when was the peer challenge?" → peer challenge report)
 )
 
-# Words a sentence opens with when it leans on the sentence before it.
-_LEANS_BACK = re.compile(
-    r"^\s*(?:this|these|those|that|such|it|its|they|their|them|however|but|also|"
-    r"therefore|thus|consequently|furthermore|moreover|in addition|as a result|in turn|"
-    r"similarly|likewise|nevertheless|instead)\b",
-    re.IGNORECASE,
-)
 _WORDS = re.compile(r"[a-z]{3}")
-
-
-def leans_back(sentence: str) -> bool:
-    """Does ``sentence`` lean on the one before it ("This took place in May", "However, …")?"""
-    return bool(_LEANS_BACK.match(sentence))
 
 
 @dataclass(frozen=True)
@@ -222,7 +210,7 @@ def _with_context(chosen: list[Candidate], scored: Sequence[Candidate],
     shown: list[Candidate] = []
     for c in chosen:
         before = by_key.get((c.passage, c.sentence - 1))
-        if _LEANS_BACK.match(c.text) and before is not None and before not in shown:
+        if leans_back(c.text) and before is not None and before not in shown:
             shown.append(before)  # even when chosen on its own: it belongs just before
         if c not in shown:
             shown.append(c)

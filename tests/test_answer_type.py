@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant.answer_type import expected_answer, gives
@@ -366,3 +368,13 @@ def test_a_rate_is_given_by_a_figure_naming_what_it_is_a_rate_of():
     assert gives(["The recycling rate of 56 per cent is one of the highest in the county."], 0, recycling)
     assert not gives(["57 per cent of residents are satisfied with the council."], 0, recycling)
     assert expected_answer("What is the rate?").rated == ()
+
+
+def test_a_figure_is_given_by_a_sentence_naming_what_it_measures():
+    """"How large is the debt?" is not answered by the size of the budget; a sentence leaning
+    back ("This stood at …") names what the one before it names."""
+    debt = replace(expected_answer("How large is the debt?"), measured=("debt",))
+    assert not gives(["It spends a net revenue budget of 312 million pounds."], 0, debt)
+    assert gives(["Its debt stands at 240 million pounds."], 0, debt)
+    assert gives(["The council's debt has grown.", "This now stands at £240m."], 1, debt)
+    assert not gives(["The council's debt has grown.", "The budget is £312m."], 1, debt)

@@ -174,6 +174,16 @@ def test_expected_answer_kind_is_read_once():
     assert q("What did the peers say about culture?").expected is None
 
 
+@pytest.mark.parametrize("question, measured", [
+    ("How much does Cambridge City Council hold in reserves?", ("hold", "reserv")),
+    ("By how much did the county raise council tax in 2022/23?", ("rais", "tax")),
+    ("How big is Cambridge's budget gap each year?", ("budget", "gap")),
+    ("How many staff does the county employ?", ()),  # counted, not measured
+])
+def test_what_a_figure_question_measures_leaves_out_its_councils_frame_and_time(question, measured):
+    assert q(question).expected.measured == measured
+
+
 def test_bm25_also_matches_the_nouns_counting_what_is_asked_about():
     """"how many employees" is answered by "1,450 staff": BM25 looks for the family's words
     (``count_families`` in domain.yaml); other questions are searched as asked, without their
