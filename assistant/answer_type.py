@@ -27,8 +27,10 @@ class Expected:
     label: str  # for messages: "a date", "the name of the leader", …
     post: str = ""  # post_holder only, lower case: "chief executive"
     counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
-    rated: tuple[str, ...] = ()  # number only: stem of what a rate is of ("the recycling rate" → recycl)
-    # number and money, neither counted nor rated: the stems of what the figure is of ("how much
+    # number and money: the stems naming the quantity asked for, all of which a sentence giving it
+    # names ("the recycling rate" → recycl; "what council tax rise did …?" → tax, rise)
+    quantity: tuple[str, ...] = ()
+    # number and money, neither counted nor named by ``quantity``: the stems of what the figure is of ("how much
     # does the council hold in reserves?" → hold, reserv; ``measured_stems``); a figure in a
     # sentence naming none of them is of something else
     measured: tuple[str, ...] = ()
@@ -138,7 +140,7 @@ _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|w
                          rf"(?:the\s+)?(?:[\w']+\s+){{0,3}}?(?P<post>{_POSTS})"
                          rf"(?:\s+(?:in|of)\s+[\w' ]{{1,40}})?\s*\??\s*$", re.I)
 _MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget|sav(?:e|ed|ing|ings)|fund(?:s|ing|ed)?|"
-                         r"invest(?:ed|ment)?|grants?|income|overspend|deficit|gap|lost|lose|charge[ds]?|fee)\b",
+                         r"invest(?:ed|ment)?|grants?|income|overspend|underspend|surplus|shortfall|deficit|gap|lost|lose|charge[ds]?|fee)\b",
                          re.I)
 
 # "Which council does the lead peer work for?", "What authority did the treasurer come from?":
@@ -180,6 +182,15 @@ _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z
 # "what is the household recycling rate in X?": a rate is a figure
 _ASKS_A_RATE = re.compile(r"what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|its|their|our|your)\s+"
                           r"(?:[\w'’-]+\s+){0,3}?(?P<what>[\w'’-]+\s+)?rates?\b")
+
+# "what council tax rise did X set?", "what surplus did it make?": a noun that only ever names a
+# quantity, asked for with "what" and answered by a figure ("what cuts / savings did it make?"
+# may ask what they were); "what net zero date has X set?" asks for a date
+_AUXILIARY = r"(?:did|does|do|has|have|had|was|were|is|are|will|would|could|should|can)\b"
+_WHAT_QUANTITY = re.compile(r"what\s+(?P<quantity>(?:[\w'’/-]+\s+){0,3}?(?:rise|increase|surplus|deficit|"
+                            r"overspend|underspend|gap|shortfall|total|amount|sum|figure|percentage|proportion|"
+                            r"share|rate|number))\s+" + _AUXILIARY)
+_WHAT_DATE = re.compile(r"what\s+(?:[\w'’/-]+\s+){1,3}?(?:date|deadline)\s+" + _AUXILIARY)
 
 # A second question after the first: "…, and what did it focus on?", "… - is it …?"
 _SECOND_QUESTION = re.compile(
@@ -255,10 +266,16 @@ def expected_kind(question: str) -> Expected | None:
     if many:
         return Expected("number", "a figure", counted=tuple(stems(many.group(1))))
     if rate := _ASKS_A_RATE.match(q):  # "the recycling rate": a figure given with "recycling"
-        return Expected("number", "a figure", rated=tuple(stems(rate.group("what") or "")))
+        return Expected("number", "a figure", quantity=tuple(stems(rate.group("what") or "")))
     if re.match(r"(?:how many|what (?:number|percentage|proportion|share) of|what percentage|"
                 r"what proportion)\b", q):
         return Expected("number", "a figure")
+    if asked := _WHAT_QUANTITY.match(q):
+        quantity = tuple(w for w in stems(asked.group("quantity")) if w not in _FIGURE_FRAME)
+        return Expected(*(("money", "an amount of money") if _MONEY_CUES.search(q) else ("number", "a figure")),
+                        quantity=quantity)
+    if _WHAT_DATE.match(q):
+        return Expected("date", "a date")
     return None
 
 
@@ -386,7 +403,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind == "number":
         # a year, a financial year or a paragraph number ("2.5 The experience …") is not a count
         text = _NOT_COUNTS.sub(" ", text)
-    if expected.kind == "number" and expected.rated and not set(expected.rated) <= set(stems(text)):
+    if expected.quantity and not set(expected.quantity) <= set(stems(text)):
         return False  # "the recycling rate": a figure in a sentence that does not name recycling
     if expected.measured and not _names_measured(sentences, index, expected.measured):
         return False  # "how large is the debt?": "a budget of 312 million pounds" is not the debt

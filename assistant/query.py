@@ -26,6 +26,7 @@ from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
 from assistant.followup import rewrite_followup
+from assistant.lexical import stems
 from assistant.store import IndexStore
 from assistant.types import UNKNOWN_COUNCIL
 
@@ -331,7 +332,10 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     # and , from each side?" is too thin once its councils and its frame are gone)
     topic = without_frame(topic, facts.domain.speakers) if route == "answer" else topic
     topic = _without_scope(topic) if route in ("comparison", "listing") and not term else topic
-    if expected and expected.kind in ("number", "money") and not (expected.counted or expected.rated):
+    if expected and expected.quantity:  # "what Northby budget gap …?": the council's name is no quantity
+        in_topic = set(stems(topic))
+        expected = replace(expected, quantity=tuple(w for w in expected.quantity if w in in_topic))
+    if expected and expected.kind in ("number", "money") and not (expected.counted or expected.quantity):
         expected = replace(expected, measured=measured_stems(topic, facts.registry.name_words))
     return Query(
         text=text, asked=asked, inherited_from=inherited, topic=topic,

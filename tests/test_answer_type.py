@@ -364,10 +364,10 @@ def test_rates_and_by_how_much_ask_for_figures(question, kind):
 
 def test_a_rate_is_given_by_a_figure_naming_what_it_is_a_rate_of():
     recycling = expected_answer("What is the household recycling rate in Northby?")
-    assert (recycling.kind, recycling.rated) == ("number", ("recycl",))
+    assert (recycling.kind, recycling.quantity) == ("number", ("recycl",))
     assert gives(["The recycling rate of 56 per cent is one of the highest in the county."], 0, recycling)
     assert not gives(["57 per cent of residents are satisfied with the council."], 0, recycling)
-    assert expected_answer("What is the rate?").rated == ()
+    assert expected_answer("What is the rate?").quantity == ()
 
 
 def test_a_figure_is_given_by_a_sentence_naming_what_it_measures():
@@ -378,3 +378,21 @@ def test_a_figure_is_given_by_a_sentence_naming_what_it_measures():
     assert gives(["Its debt stands at 240 million pounds."], 0, debt)
     assert gives(["The council's debt has grown.", "This now stands at £240m."], 1, debt)
     assert not gives(["The council's debt has grown.", "The budget is £312m."], 1, debt)
+
+
+@pytest.mark.parametrize("question, kind, quantity", [
+    ("What council tax rise did Northby agree for 2024/25?", "number", ("tax", "rise")),
+    ("What surplus did the fire authority make last year?", "money", ("surplus",)),
+    ("What budget gap does the council face?", "money", ("budget", "gap")),
+    ("What net zero date has the county set?", "date", ()),
+    ("What cuts did the council make?", None, ()),  # what they were, perhaps, not how much
+    ("What total savings has the council delivered?", None, ()),
+])
+def test_what_quantity_did_asks_for_a_figure_of_that_quantity(question, kind, quantity):
+    """"What <quantity> did …?" with a noun that only names a quantity asks for a figure, which a
+    sentence must give with all the words naming that quantity ("rising demand" gives no pay rise)."""
+    found = expected_answer(question)
+    assert (found.kind if found else None, found.quantity if found else ()) == (kind, quantity)
+    if kind == "number":
+        assert gives(["Band D council tax will rise by 2.99 per cent."], 0, found)
+        assert not gives(["The rising demand left a gap of 4 million pounds."], 0, found)

@@ -45,7 +45,9 @@ RECALL_AT_5_MIN = 0.945
 MRR_AT_10_MIN = 0.785
 QUOTE_RATE_MIN = 0.83
 ABSTAIN_PRECISION_MIN = 0.95
-ABSTAIN_RECALL_MIN = 0.60
+# 2026-11-27: a figure only from a sentence naming what it measures, "what <quantity> did …?"
+# read as asking for a figure: abstention recall 0.677 -> 0.710 (22 of 31), the rest unchanged
+ABSTAIN_RECALL_MIN = 0.70
 ANSWERABLE_REFUSED_MAX = 0.02
 BASELINE_MARGIN = 0.15  # hybrid Recall@5 over the tutorial baseline's (0.21 today)
 
@@ -149,11 +151,13 @@ def test_many_council_corpus_does_not_regress(councils_index):
     # abstention unchanged; then 265 questions (seven sizes asked "how big / high …?"): 0.970,
     # 0.842, 0.900, abstention precision 0.980, recall 0.769 (50 of 65; 49 of 65 before). With
     # each sentence embedded on its own and BM25 without the reporting frame (267 questions):
-    # 0.975, 0.862, 0.921, abstention unchanged.
+    # 0.975, 0.862, 0.921, abstention unchanged. Sixteenth session (273 questions: a figure
+    # only from a sentence naming what it measures; "what council tax rise did …?" asks for a
+    # figure): 0.975, 0.859, 0.922, abstention precision 0.984, recall 0.884 (61 of 69).
     assert summary.recall[5] >= 0.95, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
     assert summary.mrr >= 0.85, f"MRR@10 {summary.mrr:.3f}"
     assert summary.quote_rate >= 0.90, f"quote rate {summary.quote_rate:.3f}"
     assert summary.standard_quotes == 0, f"standard-text quotes {summary.standard_quotes:.3f}"
-    assert summary.abstain_recall >= 0.76, f"abstention R {summary.abstain_recall:.3f}"
+    assert summary.abstain_recall >= 0.85, f"abstention R {summary.abstain_recall:.3f}"
     assert summary.abstain_precision >= 0.95, f"abstention P {summary.abstain_precision:.3f}"
     assert summary.cross_council == 0, f"answers citing another council {summary.cross_council:.3f}"

@@ -184,6 +184,10 @@ def test_what_a_figure_question_measures_leaves_out_its_councils_frame_and_time(
     assert q(question).expected.measured == measured
 
 
+def test_the_quantity_a_question_asks_for_leaves_out_the_council():
+    assert q("What Cambridge budget gap does the city council face?").expected.quantity == ("budget", "gap")
+
+
 def test_bm25_also_matches_the_nouns_counting_what_is_asked_about():
     """"how many employees" is answered by "1,450 staff": BM25 looks for the family's words
     (``count_families`` in domain.yaml); other questions are searched as asked, without their
