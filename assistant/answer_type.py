@@ -102,13 +102,15 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
                  r"thirty|forty|fifty|hundred|thousand|million|billion|half|dozen|several|a few")
 _MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
            r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+# a month names a date when written as a name ("May", "MAY"): "the council may decide" does not
+_MONTH_NAMES = "(?-i:" + "|".join(f"{m.capitalize()}|{m.upper()}" for m in _MONTHS.split("|")) + ")"
 _UNITS = r"days?|weeks?|months?|years?|hours?|decades?"
 
 _GIVES = {
     "number": re.compile(rf"\d|%|\b(?:{_NUMBER_WORDS})\b", re.I),
     "money": re.compile(r"£\s?\d|\d\s?(?:m|bn|k)\b|\b(?:million|billion|thousand) pounds\b|\bpounds\b|"
                         r"\b\d[\d,.]*\s?(?:million|billion)\b", re.I),
-    "date": re.compile(rf"\b(?:19|20)\d\d\b|\b(?:{_MONTHS})\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|"
+    "date": re.compile(rf"\b(?:19|20)\d\d\b|\b{_MONTH_NAMES}\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|"
                        rf"\b(?:spring|summer|autumn|winter)\b|\b(?:next|last|this|previous|following) "
                        rf"(?:year|month|week|financial year)\b|\bwithin (?:the )?(?:next )?\S+ (?:{_UNITS})\b|"
                        rf"\b(?:{_UNITS}) (?:ago|later|after)\b", re.I),

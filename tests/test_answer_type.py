@@ -396,3 +396,10 @@ def test_what_quantity_did_asks_for_a_figure_of_that_quantity(question, kind, qu
     if kind == "number":
         assert gives(["Band D council tax will rise by 2.99 per cent."], 0, found)
         assert not gives(["The rising demand left a gap of 4 million pounds."], 0, found)
+
+
+def test_a_month_is_a_name_not_the_verb_may():
+    """"The feedback may be about things you are already addressing" gives no date."""
+    when = expected_answer("When did the peers visit?")
+    assert not gives(["We appreciate that some of the feedback may be about things you know."], 0, when)
+    assert gives(["The peers visited in May."], 0, when) and gives(["ON SITE IN MAY"], 0, when)
