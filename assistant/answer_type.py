@@ -388,8 +388,10 @@ def _counts(words: Sequence[str], counted: Sequence[str]) -> bool:
 
 @lru_cache(maxsize=256)
 def _counted_stems(counted: tuple[str, ...]) -> frozenset[str]:
-    """The counted stems and their families' (read once per question, not per figure)."""
-    return frozenset({*counted, *stems(" ".join(load_domain().count_family(counted)))})
+    """The counted stems, their families' and, for a general noun, its kinds' (read once per
+    question, not per figure)."""
+    domain = load_domain()
+    return frozenset({*counted, *stems(" ".join([*domain.count_family(counted), *domain.counted_kinds(counted)]))})
 
 
 def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Sequence[str] = (),

@@ -96,6 +96,9 @@ class Domain:
     post_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # post → "led by", … naming its holder
     peer_service: PeerService | None = None  # questions about where someone served as a peer
     count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
+    # (a general noun, the nouns of its kinds): "how many people …?" is answered by "160 staff,
+    # councillors and partners", "how many staff …?" not by "160 people"
+    count_kinds: tuple[tuple[str, ...], ...] = ()
     team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
     person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
     future_words: tuple[str, ...] = ()  # "will", "is due": a sentence telling of what is to come
@@ -137,6 +140,12 @@ class Domain:
         """The words of the families of the nouns whose stems are ``counted`` ("how many
         councillors": member, cllr…)."""
         return tuple(dict.fromkeys(w for family, _ in self._families_of(counted) for w in family))
+
+    def counted_kinds(self, counted: Sequence[str]) -> tuple[str, ...]:
+        """The nouns of the kinds of what the ``counted`` stems name, when it is a general noun
+        (``count_kinds``: "people" → staff, councillor, resident…)."""
+        return tuple(dict.fromkeys(w for general, *kinds in self.count_kinds
+                                   if set(stems(general)) & set(counted) for w in kinds))
 
     def post_forms(self, post: str) -> tuple[str, ...]:
         """The post's noun and the phrases that name its holder without it ("led by")."""
@@ -307,6 +316,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         post_question_verbs=_post_verbs(data, where, "post_question_verbs"),
         peer_service=_peer_service(data, where),
         count_families=_families(data, where, "count_families"),
+        count_kinds=_families(data, where, "count_kinds"),
         role_families=_families(data, where, "role_families"),
         place_short_forms=_families(data, where, "place_short_forms"),
         event_families=_families(data, where, "event_families"),

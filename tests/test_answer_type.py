@@ -403,3 +403,14 @@ def test_a_month_is_a_name_not_the_verb_may():
     when = expected_answer("When did the peers visit?")
     assert not gives(["We appreciate that some of the feedback may be about things you know."], 0, when)
     assert gives(["The peers visited in May."], 0, when) and gives(["ON SITE IN MAY"], 0, when)
+
+
+def test_people_are_counted_by_a_figure_counting_kinds_of_people_not_the_other_way():
+    """"How many people did the peers talk to?" is answered by "over 160 council staff,
+    councillors and residents"; "how many staff?" is not answered by "160 people", nor "how many
+    people?" by the two elected members on the peer team."""
+    people = expected_answer("How many people did the peer team talk to?")
+    assert gives(["The peers talked to over 160 council staff, councillors, residents and businesses."], 0, people)
+    assert not gives(["The team was made up of two elected members and an LGA manager."], 0, people)
+    staff = expected_answer("How many staff does the council employ?")
+    assert not gives(["The peers spoke to more than 160 people."], 0, staff)
