@@ -78,6 +78,32 @@ def parse_council_name(name: str, domain: Domain | None = None) -> tuple[str, st
     return None
 
 
+def same_councils(names: Iterable[str], domain: Domain | None = None) -> dict[str, str]:
+    """The other name each of ``names`` stands for, when it is known only as "<Place> Council"
+    (its kind unknown: filed by its file name, or from a page that never says more) and exactly
+    one other name is of that place, or of a place it is short for ("Southend" for
+    "Southend-on-Sea", "Newcastle" for "Newcastle upon Tyne"): one council, not two.
+
+    >>> same_councils(["Wirral Council", "Wirral Metropolitan Borough Council", "Northby Council"])
+    {'Wirral Council': 'Wirral Metropolitan Borough Council'}
+    >>> same_councils(["Southend Council", "Southend-on-Sea City Council"])
+    {'Southend Council': 'Southend-on-Sea City Council'}
+    """
+    domain = domain or load_domain()
+    names = list(dict.fromkeys(names))
+    places = {n: parsed[1] for n in names if (parsed := parse_council_name(n, domain))}
+    found = {}
+    for name in names:
+        place = name.removesuffix(" Council")
+        if name != f"{place} Council" or not place:
+            continue
+        others = [n for n, p in places.items() if n != name and (
+            _fold(p) == _fold(place) or [_fold(t) for t in _town_of(p)] == [_fold(place)])]
+        if len(others) == 1:
+            found[name] = others[0]
+    return found
+
+
 @lru_cache(maxsize=4096)
 def _spells(pieces: tuple[str, ...], words: tuple[str, ...]) -> bool:
     """Do ``pieces`` begin ``words`` one by one, in order, leaving out only ``_SKIPPABLE`` words?
@@ -171,10 +197,16 @@ class CouncilRegistry:
         the corpus holds, when some of them do: "TDC" in a question is the held Thanet District
         Council, not a Tollbridge District Council its documents mention."""
         found: dict[str, list[str]] = {}
-        for name in self.councils:
-            letters = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", name) if w[0].isupper())
-            if len(letters) >= 3:
-                found.setdefault(letters, []).append(name)
+        for name, council in self.councils.items():
+            # each full form of its kind has its initials: "CYC" and "YCC" (City of York Council,
+            # York City Council), "SFRS" (Suffolk Fire and Rescue Service)
+            kind = self._kinds.get(council.kind)
+            full = [f.replace("{place}", council.place) for f in (kind.forms if kind else ())
+                    if re.search(r"\b(?:Council|Authority|Service)$", f)]
+            for form in dict.fromkeys([name, *full]):
+                letters = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", form) if w[0].isupper())
+                if len(letters) >= 3 and name not in found.get(letters, ()):
+                    found.setdefault(letters, []).append(name)
         return {k: tuple([n for n in v if self.councils[n].held] or v) for k, v in found.items()}
 
     def _spelled(self, abbreviation: str) -> tuple[str, ...]:
@@ -219,7 +251,8 @@ class CouncilRegistry:
                       for form in (part, f"{part} Council")]
         # a "-shire" place is written short: "North Brackenshire" as "North Bracks" (its first
         # letters and s)
-        short = [*_shire_shortenings(council.place), *_customary_short_forms(council.place, self.domain)]
+        short = [*_shire_shortenings(council.place), *_customary_short_forms(council.place, self.domain),
+                 *_town_of(council.place)]
         forms += [form for place in short for form in (place, f"{place} Council")]
         if kind is not None:
             for place in (council.place, *short):
@@ -526,6 +559,20 @@ def _shire_shortenings(place: str) -> list[str]:
         # Bracken's, a dropped apostrophe), not a short "Brackenshire"
         found += [" ".join([*words[:i], stem[:n] + "s", *words[i + 1:]]) for n in range(4, len(stem))]
     return found
+
+
+def _town_of(place: str) -> list[str]:
+    """A place named as a town on something ("Southend-on-Sea", "Newcastle upon Tyne",
+    "Newcastle-under-Lyme") goes by the town alone.
+
+    >>> _town_of("Southend-on-Sea"), _town_of("Kingston upon Thames"), _town_of("Orley")
+    (['Southend'], ['Kingston'], [])
+    """
+    town = _TOWN_ON.match(place)
+    return [town.group(1)] if town else []
+
+
+_TOWN_ON = re.compile(r"^([A-Z][\w'’]+)(?:-| )(?:on|upon|under|le|in|by|next)(?:-| )[A-Z]")
 
 
 def _customary_short_forms(place: str, domain: Domain) -> list[str]:

@@ -43,9 +43,9 @@ import shutil
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -659,6 +659,28 @@ def gc_paused():
             gc.enable()
 
 
+def filed_councils(documents: Iterable[Document]) -> dict[str, str]:
+    """Each document's council, one name per council: a document whose council was guessed as
+    "<Place> Council" is filed under the one other council of that place the corpus holds
+    (``same_councils``: "Wirral Council" news beside a Wirral Metropolitan Borough Council
+    report). Worked out over the whole corpus whenever it is read, so what ingest guessed for
+    each file stays its own."""
+    from assistant.councils import same_councils
+
+    documents = list(documents)
+    guessed = {d.meta.council for d in documents if "council" in d.meta.inferred}
+    same = {name: other for name, other in same_councils({d.meta.council for d in documents}).items()
+            if name in guessed}
+    return {d.meta.doc_id: same.get(d.meta.council, d.meta.council) if "council" in d.meta.inferred
+            else d.meta.council for d in documents}
+
+
+def _one_name_per_council(documents: dict[str, Document]) -> dict[str, Document]:
+    filed = filed_councils(documents.values())
+    return {doc_id: d if filed[doc_id] == d.meta.council else replace(d, meta=replace(d.meta, council=filed[doc_id]))
+            for doc_id, d in documents.items()}
+
+
 def load_index(settings: Settings, check: bool = True) -> IndexStore:
     index_dir = Path(settings.index_dir)
     live = _live_version(index_dir)
@@ -670,7 +692,7 @@ def load_index(settings: Settings, check: bool = True) -> IndexStore:
     try:
         with gc_paused():
             docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
-            documents = {d["meta"]["doc_id"]: document_from_json(d) for d in docs}
+            documents = _one_name_per_council({d["meta"]["doc_id"]: document_from_json(d) for d in docs})
             chunks = _read_chunks(path, documents)
         # memory-mapped (read-only): a truncated file still fails here, with ValueError
         vectors = np.load(path / "vectors.npy", mmap_mode="r")

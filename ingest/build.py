@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ from assistant.store import (
     IndexStore,
     check_compatible,
     faiss_choice,
+    filed_councils,
     gc_paused,
     live_folder,
     load_index,
@@ -453,13 +454,16 @@ def _build(settings: Settings, plan: _Plan, previous: dict | None, removed: list
         raise _write_error(Path(settings.index_dir), exc) from exc
     version = _write(settings, plan, entries, all_docs, all_chunks, vectors, sent_vecs, old,
                      build, progress)
+    filed = filed_councils(all_docs)
     return IngestReport(
         added=tuple(sorted(d for d in plan.added if d in entries)),
         updated=tuple(sorted(d for d in plan.updated if d in entries)),
         removed=tuple(sorted(set(removed))), unchanged=tuple(sorted(plan.keep)),
         skipped=_skip_list(plan.skipped), chunk_count=len(all_chunks), index_version=version,
         wrote_index=True, notices=tuple(notices), seconds=time.perf_counter() - started,
-        inferred=tuple(d.meta for d in new_docs if d.meta.inferred),
+        # shown as a loaded index files them: news guessed as "Wirral Council" beside a report
+        # of Wirral Metropolitan Borough Council is that council's
+        inferred=tuple(replace(d.meta, council=filed[d.meta.doc_id]) for d in new_docs if d.meta.inferred),
     )
 
 

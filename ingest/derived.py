@@ -32,7 +32,7 @@ from assistant.query import (
     text_facts,
 )
 from assistant.settings import Settings
-from assistant.store import IndexStore, StoredArrays, read_persisted
+from assistant.store import IndexStore, StoredArrays, filed_councils, read_persisted
 from assistant.types import Chunk, Document
 
 TEXT_FACTS = "text_facts"  # doc_id → text_facts of that document, for the next re-ingest
@@ -126,7 +126,8 @@ def doc_sentences(documents: list[Document], chunks: list[Chunk]) -> list[DocSen
         seen = spans[chunk.doc_id]
         for sentence in chunk.sentences:
             seen.setdefault(sentence.start, sentence.end)
-    return [DocSentences(d.meta.doc_id, d.meta.council, d.text, tuple(spans[d.meta.doc_id].items()))
+    filed = filed_councils(documents)  # one name per council, as a loaded index files them
+    return [DocSentences(d.meta.doc_id, filed[d.meta.doc_id], d.text, tuple(spans[d.meta.doc_id].items()))
             for d in documents]
 
 

@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title): a
 # re-ingest then works out every document's metadata again instead of keeping the old guesses.
 # (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 5
+INFERENCE_VERSION = 6
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -46,9 +46,11 @@ _PEER_LINE = re.compile(r"(?i)(?:\bpeer\b(?!\s+(?:challenges?|reviews?|team)\b)|
 # peer team …")
 _PEER_AFTER = re.compile(r"(?i)(?:(?![.!?]\s)[^\n]){0,60}?[(–—,-]\s*(?:(?![.!?]\s)[^\n(]){0,40}?\bpeer\b"
                          r"(?!\s+(?:challenges?|reviews?)\b)")
-# ... or on a line saying who led the team ("The team was led by Jo Bloggs, Managing Director
-# of Northby District Council"), or in a list under a line about the team ("The full team was:")
-_TEAM_LED = re.compile(r"(?i)\bteam\b[^\n]{0,40}\bled by\b[^\n]{0,80}$")
+# ... or on a line saying who led the team or the review ("The team was led by Jo Bloggs,
+# Managing Director of Northby District Council"; "This review involved senior officers from
+# councils across the country, led by Jo Bloggs, Chief Executive at Northby Council"), or in a
+# list under a line about the team ("The full team was:")
+_TEAM_LED = re.compile(r"(?i)\b(?:team|review|challenge|panel)\b[^\n]{0,80}\bled by\b[^\n]{0,80}$")
 _LIST_ITEM = re.compile(r"^\s*(?:[•·▪*–-]|\d{1,2}[.)])\s")
 _TEAM_HEAD = re.compile(r"(?i)\b(?:team|peers?)\b")
 
@@ -167,11 +169,13 @@ def _council_in_file_name(path: Path, text: str) -> str:
 
     run: list[str] = []
     for i, word in enumerate(words):
-        if place_word(word) or (word == "and" and run and place_word(words[i + 1])):
-            run.append(word)  # "bath-and-north-east-somerset": one place joined by "and"
+        if place_word(word) or (word == "and" and run and place_word(words[i + 1])) \
+                or (word in ("st", "saint") and not run and place_word(words[i + 1])):
+            run.append(word)  # "bath-and-north-east-somerset": one place joined by "and"; "st-albans"
         elif run:
             form = domain.kind(word if word in kinds else "unitary").forms[0]
-            return form.replace("{place}", " ".join(w if w == "and" else w.capitalize() for w in run))
+            return form.replace("{place}", " ".join(
+                w if w == "and" else "St" if w == "st" else w.capitalize() for w in run))
     return UNKNOWN_COUNCIL
 
 
@@ -182,8 +186,8 @@ def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
     registry = name_finder(load_domain())
     for match in registry._full_name.finditer(text):
         names = council_names_in([match.group(0)])
-        before = text[max(0, match.start() - 100):match.start()].split("\n")[-1]
-        if not names or _PEER_LINE.search(before) or _PEER_AFTER.match(text, match.end()) \
+        before = text[max(0, match.start() - 200):match.start()].split("\n")[-1]
+        if not names or _PEER_LINE.search(before[-100:]) or _PEER_AFTER.match(text, match.end()) \
                 or _TEAM_LED.search(before) or _in_team_list(text, match.start()):
             continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
         parsed = parse_council_name(names[-1])

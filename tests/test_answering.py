@@ -702,3 +702,22 @@ def test_a_passage_lifted_for_its_kind_of_answer_is_no_evidence_that_it_answers(
         shown = any(passage_gives(sentence_texts(p), query.expected) for p in result.passages)
     assert shown  # the lifted passages are in the answer …
     assert given == {0.0: False, 0.4: False}  # … but are no evidence that the figure is stated
+
+
+def test_a_council_guessed_by_its_place_alone_is_the_corpus_council_of_that_place(tmp_path):
+    """News that calls its council only "Northby Council", beside a report of Northby
+    Metropolitan Borough Council, is filed under that council: one council, not two, so a
+    question about Northby is answered, not compared with itself."""
+    from tests.conftest import build_fake_index_with
+
+    settings, store = build_fake_index_with(tmp_path, {
+        "northby-news.txt": "Peers praise Northby Council\n\nNorthby Council has welcomed the peer "
+                            "challenge report. The peers found a council with strong leadership.\n",
+        "northby-peer-challenge-report.txt":
+            "Corporate Peer Challenge Feedback Report - Northby Metropolitan Borough Council\n\n"
+            "The peer team visited Northby Metropolitan Borough Council in May 2024. Key recommendations: "
+            "agree a three-year budget; review the scrutiny arrangements.\n"})
+    assert {store.documents[d].meta.council for d in ("northby-news", "northby-peer-challenge-report")} == {
+        "Northby Metropolitan Borough Council"}
+    query = query_for(store, "What did the peers say about Northby's leadership?")
+    assert (query.councils, query.route) == (("Northby Metropolitan Borough Council",), "answer")

@@ -108,3 +108,20 @@ def test_strip_removes_council_references_and_their_lead_in():
     assert SEED.strip("What did the peers say about the city council's finances?") \
         == "What did the peers say about finances?"
     assert SEED.strip("Shared services at Cambridge City Council") == "Shared services"
+
+
+@pytest.mark.parametrize("question, council", [
+    ("Who was the manager for CYC?", "York City Council"),  # City of York Council
+    ("When did SFRS have its peer challenge?", "Suffolk Fire and Rescue Authority"),  # …Service
+])
+def test_a_council_goes_by_the_initials_of_any_full_form_of_its_kind(question, council):
+    registry = CouncilRegistry(["York City Council", "Suffolk Fire and Rescue Authority"])
+    assert [m.councils for m in registry.find(question)] == [(council,)]
+
+
+def test_a_town_on_something_goes_by_the_town_alone():
+    """"Southend" is Southend-on-Sea City Council; "Newcastle" is either Newcastle."""
+    registry = CouncilRegistry(["Southend-on-Sea City Council", "Newcastle upon Tyne City Council",
+                                "Newcastle-under-Lyme Borough Council"])
+    assert [m.councils for m in registry.find("What did Southend's peers say?")] == [("Southend-on-Sea City Council",)]
+    assert [len(m.councils) for m in registry.find("What about Newcastle?")] == [2]

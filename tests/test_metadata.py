@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant.councils import council_names_in
 from ingest.catalog import infer_meta
 from ingest.cleaning import clean
 from ingest.loaders import load
@@ -98,6 +99,7 @@ _NAMES_NO_COUNCIL = ("Corporate Peer Challenge\n\nThe Council invited a peer tea
     # a place joined by "and" is one place ("Bath and North East Somerset")
     ("fenby-and-north-marsh-cabinet-decision.txt", "Fenby and North Marsh Council"),
     ("greyminster-and-cpc.txt", "Greyminster Council"),  # "and" then no place: not joined
+    ("st-ellwyns-council-page.txt", "St Ellwyns Council"),  # "St" opens a place
 ])
 def test_a_text_naming_no_council_is_the_one_its_file_name_names(tmp_path, name, council):
     """A saved page that only says "the Council" is the council its file name names; a word
@@ -357,3 +359,18 @@ def test_a_council_before_a_later_sentence_about_the_peer_team_is_the_subject(tm
             "is being made.\n")
     assert infer_council(tmp_path / "progress-review.txt", text) == "Greyminster City Council"
 
+
+
+def test_the_council_of_whoever_led_the_review_is_a_peers(tmp_path):
+    """Minutes that name the council only as "the Council" and the peers' councils in a line
+    saying who led the review are of the council their file name names."""
+    minutes = ("LGA Corporate Peer Challenge - response to recommendations\n\nThe Leader of the Council "
+               "introduced the report. This review involved senior officers from councils across the "
+               "country, led by Jo Bloggs, Chief Executive at Otherton Borough Council and a lead "
+               "member peer, Cllr Ann Lee, Leader at Farby Metropolitan Council.\n")
+    assert infer_council(tmp_path / "greyminster-cabinet-minutes.txt", minutes) == "Greyminster Council"
+
+
+def test_a_city_and_district_council_is_one_council():
+    assert council_names_in(["Peer challenges for St Ellwyns City and District Council"]) == [
+        "St Ellwyns City and District Council"]
