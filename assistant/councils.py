@@ -326,6 +326,14 @@ class CouncilRegistry:
         phrase = _unpossessive(" ".join(words))
         owners = self._aliases.get(_fold(phrase)) or self._initialisms.get(phrase, ()) \
             or self._generic_owners(phrase)
+        if owners and not any(self.councils[n].held for n in owners):
+            # a name or initials the documents use only for a council they mention may be the
+            # held council known only as "<Place> Council": "Cheltenham Borough Council", "CBC"
+            # in a question are the held "Cheltenham Council" when a page names the borough
+            # council in passing
+            held = [n for n in (*self._generic_owners(phrase), *(self._spelled(phrase) if phrase.isupper() else ()))
+                    if self.councils[n].held]
+            owners = tuple(dict.fromkeys(held)) or owners
         if not owners and not self.names_a_place(phrase):
             return None
         end = start + len(phrase)

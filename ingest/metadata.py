@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title): a
 # re-ingest then works out every document's metadata again instead of keeping the old guesses.
 # (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 6
+INFERENCE_VERSION = 7
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -156,7 +156,8 @@ def _council_in_file_name(path: Path, text: str) -> str:
     """The council a file name names, for a text that names none ("the Council", "we"): the
     first run of file-name words that are neither words of a document, a visit or a post
     (domain.yaml) nor words the text uses in lower case ("final", "housing"), in the form of
-    the kind of council named after it ("…-district-council-…"), else "<Place> Council"."""
+    the kind of council named after it ("…-district-council-…"), else "<Place> Council"; one
+    word the text writes in capitals is the body's initials, kept as they are ("GMCA")."""
     domain = load_domain()
     kinds = {k.kind for k in domain.council_kinds if " " not in k.kind}  # "district", "county"
     known = domain.not_place_words | domain.leading_words | domain.document_words | kinds \
@@ -173,6 +174,8 @@ def _council_in_file_name(path: Path, text: str) -> str:
                 or (word in ("st", "saint") and not run and place_word(words[i + 1])):
             run.append(word)  # "bath-and-north-east-somerset": one place joined by "and"; "st-albans"
         elif run:
+            if len(run) == 1 and re.search(rf"\b{run[0].upper()}\b", text):
+                return run[0].upper()  # "gmca-news.txt" of a text saying "GMCA": a body's initials
             form = domain.kind(word if word in kinds else "unitary").forms[0]
             return form.replace("{place}", " ".join(
                 w if w == "and" else "St" if w == "st" else w.capitalize() for w in run))

@@ -125,3 +125,14 @@ def test_a_town_on_something_goes_by_the_town_alone():
                                 "Newcastle-under-Lyme Borough Council"])
     assert [m.councils for m in registry.find("What did Southend's peers say?")] == [("Southend-on-Sea City Council",)]
     assert [len(m.councils) for m in registry.find("What about Newcastle?")] == [2]
+
+
+def test_a_name_the_documents_use_only_in_passing_may_be_a_held_council_known_by_its_place():
+    """Cheltenham's minutes say only "the Council" and are filed as "Cheltenham Council"; a
+    neighbour's page names "Cheltenham Borough Council" in passing. That name, and its
+    initials, are the held council, not one the corpus only mentions."""
+    registry = CouncilRegistry(["Cheltenham Council", "Tewkesbury Borough Council"],
+                               mentioned=["Cheltenham Borough Council", "Calderbrook Metropolitan Borough Council"])
+    for question in ("Whose report presented the CBC peer challenge findings?",
+                     "What did the peers tell Cheltenham Borough Council?"):
+        assert [m.councils for m in registry.find(question)] == [("Cheltenham Council",)], question

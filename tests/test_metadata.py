@@ -374,3 +374,8 @@ def test_the_council_of_whoever_led_the_review_is_a_peers(tmp_path):
 def test_a_city_and_district_council_is_one_council():
     assert council_names_in(["Peer challenges for St Ellwyns City and District Council"]) == [
         "St Ellwyns City and District Council"]
+
+
+def test_a_file_name_word_the_text_writes_in_capitals_is_the_bodys_initials(tmp_path):
+    news = "Positive feedback\n\nLast year GMCA put itself forward for a peer challenge. We welcome it.\n"
+    assert infer_council(tmp_path / "gmca-news.txt", news) == "GMCA"
