@@ -414,3 +414,11 @@ def test_people_are_counted_by_a_figure_counting_kinds_of_people_not_the_other_w
     assert not gives(["The team was made up of two elected members and an LGA manager."], 0, people)
     staff = expected_answer("How many staff does the council employ?")
     assert not gives(["The peers spoke to more than 160 people."], 0, staff)
+
+
+def test_who_led_the_team_is_not_answered_by_the_councils_leader():
+    """"Who led the peer team?" asks who led it ("led by", "lead peer"), not who leads the
+    council: a quote from "Cllr Jo Bloggs, Leader of Northby Council" names no team leader."""
+    led = expected_answer("Who led the peer team that reviewed Northby Council?")
+    assert not gives(['Cllr Jo Bloggs, Leader of Northby Council said: "We are pleased."'], 0, led)
+    assert gives(["The team was led by Councillor Ann Lee of Farby Council."], 0, led)
