@@ -119,6 +119,8 @@ _GIVES = {
 }
 
 _NOT_COUNTS = re.compile(r"^[\s•*-]*\d+(?:\.\d+)*\.?\s|\b(?:19|20)\d\d(?:/\d\d)?\b|"
+                         # "one of the measures", "a one-off", "no one": no count
+                         r"\bone\s+(?:of|another)\b|\bone-off\b|\bno\s+one\b|"
                          rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b", re.I)
 _POSTS = "|".join(load_domain().posts)
 _POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
@@ -141,7 +143,7 @@ _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|w
                          rf"(?!.*\b(?:and|between|with|versus|vs)\b)"
                          rf"(?:the\s+)?(?:[\w']+\s+){{0,3}}?(?P<post>{_POSTS})"
                          rf"(?:\s+(?:in|of)\s+[\w' ]{{1,40}})?\s*\??\s*$", re.I)
-_MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget|sav(?:e|ed|ing|ings)|fund(?:s|ing|ed)?|"
+_MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget(?:s|ed)?|sav(?:e|ed|ing|ings)|fund(?:s|ing|ed)?|"
                          r"invest(?:ed|ment)?|grants?|income|overspend|underspend|surplus|shortfall|deficit|gap|lost|lose|charge[ds]?|fee)\b",
                          re.I)
 

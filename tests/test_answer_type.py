@@ -422,3 +422,12 @@ def test_who_led_the_team_is_not_answered_by_the_councils_leader():
     led = expected_answer("Who led the peer team that reviewed Northby Council?")
     assert not gives(['Cllr Jo Bloggs, Leader of Northby Council said: "We are pleased."'], 0, led)
     assert gives(["The team was led by Councillor Ann Lee of Farby Council."], 0, led)
+
+
+def test_one_of_several_is_no_count_and_budgeted_is_money():
+    """"The peer challenge is one of the measures …" gives no figure; "how much has X budgeted
+    …?" asks for an amount of money."""
+    measures = expected_answer("How many measures did the council commit to?")
+    assert not gives(["The peer challenge is one of the measures the council committed to."], 0, measures)
+    assert gives(["The council committed to one measure only."], 0, measures)
+    assert expected_answer("How much has the council budgeted for its action plan?").kind == "money"
