@@ -76,7 +76,12 @@ YEAR_BOUND = re.compile(r"\b(?P<word>before|prior to|earlier than|after|later th
 # progress review, when …?")
 _LEADING_BOUND = re.compile(r"^\s*(?:before|prior to|after|since|in|at|on|for|from|during|within|"
                             r"according to)\s+[^,?]{1,60},\s*(?=(?:who|whom|whose|when|how|what|which|"
-                            r"where|by when|since when)\b)", re.I)
+                            r"where|by when|since when)\b)"
+                            # "Exactly how many …?", "And when did …?" ("Roughly how many …?" stays
+                            # untyped: an approximate figure may count what was asked in other words)
+                            r"|^\s*(?:exactly|precisely|so|and|but|also|then|ok|okay|please|remind me)[,\s]+"
+                            r"(?=(?:who|whom|whose|when|how|what|which|where)\b)",
+                            re.I)
 
 
 def year_bounds(question: str) -> tuple[int | None, int | None] | None:

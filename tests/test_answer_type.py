@@ -431,3 +431,11 @@ def test_one_of_several_is_no_count_and_budgeted_is_money():
     assert not gives(["The peer challenge is one of the measures the council committed to."], 0, measures)
     assert gives(["The council committed to one measure only."], 0, measures)
     assert expected_answer("How much has the council budgeted for its action plan?").kind == "money"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Exactly how many recommendations did the peers make?", "number"),
+    ("And when did the peers visit?", "date"),
+])
+def test_a_word_before_the_question_word_does_not_hide_what_is_asked(question, kind):
+    assert expected_answer(question).kind == kind
