@@ -273,7 +273,7 @@ def expected_kind(question: str) -> Expected | None:
     many = re.match(r"how many\s+((?:[\w'-]+\s+){0,3}?[\w'-]+?)\s+(?:did|does|do|were|was|are|is|has|have|had|"
                     r"will|would|should|can|could|in|on|at|from|for|sit|work)\b", q)
     if many:
-        return Expected("number", "a figure", counted=tuple(stems(many.group(1))))
+        return Expected("number", "a figure", counted=counted_nouns(many.group(1)))
     if rate := _ASKS_A_RATE.match(q):  # "the recycling rate": a figure given with "recycling"
         return Expected("number", "a figure", quantity=tuple(stems(rate.group("what") or "")))
     if re.match(r"(?:how many|what (?:number|percentage|proportion|share) of|what percentage|"
@@ -286,6 +286,25 @@ def expected_kind(question: str) -> Expected | None:
     if _WHAT_DATE.match(q):
         return Expected("date", "a date")
     return None
+
+
+def counted_nouns(phrase: str) -> tuple[str, ...]:
+    """The stems of what a "how many …?" counts: of each thing it names, the plural noun ending
+    it ("fire stations" counts stations, not fire: "three senior fire officers" is no answer),
+    else every word of it ("councillors sat", "years ahead").
+
+    >>> counted_nouns("fire stations"), counted_nouns("councillors sat"), counted_nouns("staff")
+    (('station',), ('councillor', 'sat'), ('staff',))
+    >>> counted_nouns("fire stations and firefighters")
+    ('station', 'firefight')
+    """
+    found: list[str] = []
+    for part in re.split(r"\s+(?:and|or|&)\s+|,\s*", phrase):
+        words = part.split()
+        last = words[-1].lower() if words else ""
+        plural = len(words) > 1 and len(last) > 3 and last.endswith("s") and not last.endswith("ss")
+        found += stems(last if plural else part)
+    return tuple(dict.fromkeys(found))
 
 
 def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Sequence[str] = ()) -> list[str]:

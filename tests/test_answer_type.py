@@ -439,3 +439,10 @@ def test_one_of_several_is_no_count_and_budgeted_is_money():
 ])
 def test_a_word_before_the_question_word_does_not_hide_what_is_asked(question, kind):
     assert expected_answer(question).kind == kind
+
+
+def test_how_many_counts_the_noun_not_its_modifier():
+    """"How many fire stations …?" is not answered by "three senior fire officers"."""
+    stations = expected_answer("How many fire stations did the peer team visit?")
+    assert not gives(["The team had three senior Fire and Rescue Service officers."], 0, stations)
+    assert gives(["The peers visited four fire stations."], 0, stations)
