@@ -199,6 +199,12 @@ _AUXILIARY = r"(?:did|does|do|has|have|had|was|were|is|are|will|would|could|shou
 _WHAT_QUANTITY = re.compile(r"what\s+(?P<quantity>(?:[\w'’/-]+\s+){0,3}?(?:rise|increase|surplus|deficit|"
                             r"overspend|underspend|gap|shortfall|total|amount|sum|figure|percentage|proportion|"
                             r"share|rate|number))\s+" + _AUXILIARY)
+# "what will the plans cost (the council)?": cost is the verb ("what did peers say about cost?"
+# asks what they said)
+_WHAT_COSTS = re.compile(r"what\s+(?:will|would|did|does|do|could|might|is\s+it\s+going\s+to)\s+"
+                         r"(?:(?!(?:about|regarding|say|said|think|thought|find|found|recommend|suggest|"
+                         r"tell|told|conclude|mean|include)\b)[^?\s]+\s+){1,12}?"
+                         r"cost\b(?:\s+[\w'’]+){0,4}\s*\??\s*$")
 _WHAT_DATE = re.compile(r"what\s+(?:[\w'’/-]+\s+){1,3}?(?:date|deadline)\s+" + _AUXILIARY)
 
 # A second question after the first: "…, and what did it focus on?", "… - is it …?"
@@ -285,6 +291,8 @@ def expected_kind(question: str) -> Expected | None:
                         quantity=quantity)
     if _WHAT_DATE.match(q):
         return Expected("date", "a date")
+    if _WHAT_COSTS.match(q):  # "what will the decentralisation plans cost?": an amount
+        return Expected("money", "an amount of money")
     return None
 
 

@@ -446,3 +446,13 @@ def test_how_many_counts_the_noun_not_its_modifier():
     stations = expected_answer("How many fire stations did the peer team visit?")
     assert not gives(["The team had three senior Fire and Rescue Service officers."], 0, stations)
     assert gives(["The peers visited four fire stations."], 0, stations)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("What will the county's decentralisation plans cost?", "money"),
+    ("What did the review cost the council?", "money"),
+    ("What did peers say about cost?", None),  # what they said
+])
+def test_what_will_x_cost_asks_for_an_amount(question, kind):
+    found = expected_answer(question)
+    assert (found.kind if found else None) == kind
