@@ -183,7 +183,8 @@ _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s
 # caller adds the corpus's council and place names ("Great Yarmouth" is not a person).
 _NOT_NAMES = load_domain().not_names | load_domain().document_words  # "Feedback Report" is no one
 ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")  # not a heading, a label or a table row
-_TITLES = r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+"
+# honorifics, and a rank written before a name as one ("Chief Fire Officer Paul Fuller")
+_TITLES = r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame|(?:(?:Deputy|Assistant)\s+)?Chief\s+Fire\s+Officer)\.?\s+"
 _TITLE_NAME = re.compile(_TITLES + r"[A-Z][\w'’-]+")
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
 

@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title): a
 # re-ingest then works out every document's metadata again instead of keeping the old guesses.
 # (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 7
+INFERENCE_VERSION = 8
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -162,7 +162,8 @@ def _council_in_file_name(path: Path, text: str) -> str:
     kinds = {k.kind for k in domain.council_kinds if " " not in k.kind}  # "district", "county"
     known = domain.not_place_words | domain.leading_words | domain.document_words | kinds \
         | {w for e in domain.dated_events for w in e.split()} | {"council"}
-    lower = set(re.findall(r"\b[a-z]+\b", text))
+    # an address is no prose: "sadie.east@brent.gov.uk" does not use "brent" as a word
+    lower = set(re.findall(r"\b[a-z]+\b", re.sub(r"\S+@\S+|\b(?:https?://|www\.)\S+|\S+\.(?:gov|org|co)\.uk\S*", " ", text)))
     words = [*re.findall(r"[a-z]+|\d+", path.stem.lower()), ""]
 
     def place_word(word: str) -> bool:

@@ -456,3 +456,9 @@ def test_how_many_counts_the_noun_not_its_modifier():
 def test_what_will_x_cost_asks_for_an_amount(question, kind):
     found = expected_answer(question)
     assert (found.kind if found else None) == kind
+
+
+def test_a_rank_written_before_a_name_leaves_the_name_a_name():
+    led = expected_answer("Who led the peer challenge team?")
+    assert gives(["The team, led by Chief Fire Officer Jo Bloggs from Farby Fire and Rescue Service, "
+                  "found much to praise."], 0, led)

@@ -379,3 +379,11 @@ def test_a_city_and_district_council_is_one_council():
 def test_a_file_name_word_the_text_writes_in_capitals_is_the_bodys_initials(tmp_path):
     news = "Positive feedback\n\nLast year GMCA put itself forward for a peer challenge. We welcome it.\n"
     assert infer_council(tmp_path / "gmca-news.txt", news) == "GMCA"
+
+
+def test_an_email_address_does_not_use_the_file_names_place_as_a_word(tmp_path):
+    """A decision record that says only "the council" and gives contacts at
+    "jo.bloggs@greyminster.gov.uk" is Greyminster's, as its file name says."""
+    record = ("LGA Corporate Peer Challenge - Feedback Report and Action Plan\n\nDecision Maker: Cabinet\n"
+              "Decision: to note the feedback report.\n\nContact: Jo Bloggs Email: jo.bloggs@greyminster.gov.uk\n")
+    assert infer_council(tmp_path / "greyminster-cabinet-decision.txt", record) == "Greyminster Council"
