@@ -260,9 +260,12 @@ def tell_of(doc_types: Sequence[str], passages: Sequence[Passage], facts: Corpus
     it by, dated, not "will")? A council's web page or news may tell when its progress review
     was, though the corpus holds no progress review of it; "the LGA will do a follow-up visit"
     tells of none."""
+    # a dated section title tells of one too: "LGA Corporate Peer Challenge progress review,
+    # February 2025" over a paragraph about how progress reviews work
     return any(facts.domain.tells_of(doc_type, text) for p in passages
-               for s, text in zip(p.chunk.sentences, p.chunk.sentence_texts())
-               if (p.chunk.doc_id, s.start) not in standard for doc_type in doc_types)
+               for text in [*(text for s, text in zip(p.chunk.sentences, p.chunk.sentence_texts())
+                              if (p.chunk.doc_id, s.start) not in standard), *p.chunk.section[-1:]]
+               for doc_type in doc_types)
 
 
 def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:

@@ -721,3 +721,20 @@ def test_a_council_guessed_by_its_place_alone_is_the_corpus_council_of_that_plac
         "Northby Metropolitan Borough Council"}
     query = query_for(store, "What did the peers say about Northby's leadership?")
     assert (query.councils, query.route) == (("Northby Metropolitan Borough Council",), "answer")
+
+
+def test_a_dated_section_title_tells_of_a_progress_review(tmp_path):
+    """A council page whose section "LGA Corporate Peer Challenge progress review, February
+    2025" says only how progress reviews work still tells when its review was: "when was …?"
+    is asked of it, not refused for lacking a progress review document."""
+    from tests.conftest import build_fake_index_with
+
+    settings, store = build_fake_index_with(tmp_path, {
+        "eastmere-peer-challenge-page.txt":
+            "LGA Corporate Peer Challenge - Eastmere District Council\n\nEastmere District Council invited "
+            "the LGA to undertake a corporate peer challenge in March 2024. The report contains twelve "
+            "recommendations.\n\nLGA Corporate Peer Challenge progress review, February 2025\n\nAs part of the "
+            "process, a one-day progress review will take place within 12 months of the original review.\n"})
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    when = answer((settings, store), retriever, "When was Eastmere District Council's progress review?")
+    assert when.reason != "unknown_document", when.text
