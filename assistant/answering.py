@@ -152,8 +152,11 @@ def _dates_event(events: frozenset[int], sentences: Sequence[str], i: int, headi
     of what it names, of what its section's heading names ("Follow up visit": "Our expectation
     is that it will occur within the next 2 years") and, leaning back ("This took place in
     May"), of what the sentence before it names."""
-    told = [heading, *(sentences[i - 1:i] if i and leans_back(sentences[i]) else ()), sentences[i]]
-    return bool(events & facts.domain.events_named(" ".join(told)))
+    own = facts.domain.events_named(" ".join([*(sentences[i - 1:i] if i and leans_back(sentences[i]) else ()),
+                                              sentences[i]]))
+    # a sentence naming an event of its own dates that one: "Meeting: 23/07/2024 - Strategy and
+    # Resources Committee" under "Corporate Peer Challenge Action Plan" is the committee's date
+    return bool(events & (own or facts.domain.events_named(heading)))
 
 
 def _peer_home_notice(filters: Filters) -> str:

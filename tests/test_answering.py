@@ -303,6 +303,8 @@ def test_a_later_page_telling_of_an_earlier_review_answers_about_it(tmp_path):
     ("When was the peer team on site at Westmoor?", False),  # the record dates a decision only
     ("When did Westmoor's cabinet decide on the peer challenge report?", True),
     ("When did the peer challenge at Eastmere take place?", True),  # "This took place …"
+    # a committee's meeting line under a heading naming the action plan dates the meeting
+    ("When did the peer challenge at Northfold take place?", False),
 ])
 def test_a_date_question_about_an_event_needs_a_date_of_that_event(tmp_path_factory, question, given):
     """A decision record's "Publication date: …" and "Decided at meeting: … - Cabinet" give the
@@ -333,7 +335,11 @@ def _event_pages(tmp_path_factory, build):
                 "Peer reviews - Eastmere District Council\n\nOur council welcomes outside challenge.\n\n"
                 "What is a Corporate Peer Challenge?\n\nA peer challenge looks at how Eastmere District "
                 "Council is run.\n\n  \u2022 We received feedback at the end of the week.\n\nThis took "
-                "place from 16 to 19 October 2023.\n"})
+                "place from 16 to 19 October 2023.\n",
+            "northfold-committee-minutes.txt":
+                "Issue - meetings - Northfold Borough Council\n\nCorporate Peer Challenge Action Plan\n\n"
+                "Meeting: 23/07/2024 - Strategy and Resources Committee (Item 7)\n\nThis report accompanies "
+                "the proposed action plan of Northfold Borough Council.\n"})
     return _EVENT_PAGES["index"]
 
 
