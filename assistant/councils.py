@@ -229,7 +229,7 @@ class CouncilRegistry:
         if council.name != f"{council.place} Council":
             return ()
         return tuple(tuple(re.findall(r"[a-z]+|&", k.forms[0].replace("{place}", council.place).lower()))
-                     for k in self.domain.council_kinds if k.forms and not k.authority)
+                     for k in self.domain.council_kinds if k.forms and not k.authority and not k.minor)
 
     def forms(self, name: str) -> tuple[str, ...]:
         """Every written form of a council's name: long and short forms, abbreviations

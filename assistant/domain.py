@@ -29,6 +29,9 @@ class CouncilKind:
     forms: tuple[str, ...]  # "{place} City Council", …; the first is the canonical long form
     words: tuple[str, ...]  # "city": refers to the one council of this kind, if only one
     authority: bool = False  # a single-purpose body (fire and rescue, combined authority)
+    # a town or parish council: below the principal councils a peer challenge reviews, so a
+    # council known only by its place is never read as one ("CPC" is no "Cornwall Parish Council")
+    minor: bool = False
 
     def patterns(self) -> tuple[re.Pattern[str], ...]:
         """Each form as a full-match pattern capturing the place."""
@@ -248,7 +251,7 @@ def _council_kinds(items: list, where: str) -> tuple[CouncilKind, ...]:
             raise DomainError(f"{where} ({item['kind']}): every form must contain {{place}}")
         words = tuple(item.get("words") or ())
         kinds.append(CouncilKind(item["kind"], forms, tuple(w.lower() for w in words),
-                                 bool(item.get("authority", False))))
+                                 bool(item.get("authority", False)), bool(item.get("minor", False))))
     return tuple(kinds)
 
 

@@ -136,3 +136,11 @@ def test_a_name_the_documents_use_only_in_passing_may_be_a_held_council_known_by
     for question in ("Whose report presented the CBC peer challenge findings?",
                      "What did the peers tell Cheltenham Borough Council?"):
         assert [m.councils for m in registry.find(question)] == [("Cheltenham Council",)], question
+
+
+def test_a_council_known_by_its_place_is_not_spelled_as_a_parish_council():
+    """"CPC" (a corporate peer challenge) is no "Cornwall Parish Council" for a council known
+    only as "Cornwall Council"; its principal kinds' letters still spell it ("CCC")."""
+    registry = CouncilRegistry(["Cornwall Council", "Watford Borough Council"])
+    assert [m.text for m in registry.find("How many of Watford's CPC actions were green?")] == ["Watford"]
+    assert [m.councils for m in registry.find("What did CCC decide?")] == [("Cornwall Council",)]
