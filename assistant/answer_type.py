@@ -277,7 +277,7 @@ def expected_kind(question: str) -> Expected | None:
         if _MONEY_CUES.search(q):
             return Expected("money", "an amount of money")
         return Expected("number", "a figure")
-    many = re.match(r"how many\s+((?:[\w'-]+\s+){0,3}?[\w'-]+?)\s+(?:did|does|do|were|was|are|is|has|have|had|"
+    many = re.match(r"how many\s+((?:[\w'-]+,?\s+){0,5}?[\w'-]+?)\s+(?:did|does|do|were|was|are|is|has|have|had|"
                     r"will|would|should|can|could|in|on|at|from|for|sit|work)\b", q)
     if many:
         return Expected("number", "a figure", counted=counted_nouns(many.group(1)))

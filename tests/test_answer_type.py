@@ -462,3 +462,11 @@ def test_a_rank_written_before_a_name_leaves_the_name_a_name():
     led = expected_answer("Who led the peer challenge team?")
     assert gives(["The team, led by Chief Fire Officer Jo Bloggs from Farby Fire and Rescue Service, "
                   "found much to praise."], 0, led)
+
+
+def test_how_many_counts_each_thing_of_a_list():
+    """"How many staff, councillors and partners did the team speak to?" counts those, so "a
+    four-day visit" gives no figure for it."""
+    met = expected_answer("How many staff, councillors and partners did the peer team speak to?")
+    assert met.counted == ("staff", "councillor", "partner")
+    assert not gives(["The peers praised the council after a four-day visit last year."], 0, met)
