@@ -488,6 +488,12 @@ def leans_back(sentence: str) -> bool:
     return bool(_LEANS_BACK.match(sentence))
 
 
+def with_antecedent(sentences: Sequence[str], index: int) -> Sequence[str]:
+    """Sentence ``index`` and, when it leans back ("This came to £2m."), the one before it: what
+    the sentence tells of."""
+    return sentences[index - 1:index + 1] if index and leans_back(sentences[index]) else sentences[index:index + 1]
+
+
 # Words a sentence opens with when it leans on the sentence before it.
 _LEANS_BACK = re.compile(
     r"^\s*(?:this|these|those|that|such|it|its|they|their|them|however|but|also|"
@@ -495,6 +501,16 @@ _LEANS_BACK = re.compile(
     r"similarly|likewise|nevertheless|instead)\b",
     re.IGNORECASE,
 )
+
+
+# council words and words of time: what no post or figure is of
+_NOT_BODY = frozenset(stems("council councils authority district borough city county now today current "
+                            "currently time"))
+# …and, for what a figure is of, the words framing a figure question and auxiliaries
+_FIGURE_FRAME = _NOT_BODY | frozenset(stems(
+    "much many big large high small low share percentage proportion number amount figure total money pounds "
+    "size do does did has have had been be is are was were will would can could should it its from up through "
+    "since by each per last next this that year years annual annually month months week weeks"))
 
 
 def measured_stems(topic: str, not_names: frozenset[str] = frozenset()) -> tuple[str, ...]:
@@ -512,18 +528,10 @@ def measured_stems(topic: str, not_names: frozenset[str] = frozenset()) -> tuple
     return tuple(dict.fromkeys(w for w in stems(" ".join(words)) if w not in _FIGURE_FRAME))
 
 
-_FIGURE_FRAME = frozenset(stems(
-    "much many big large high small low share percentage proportion number amount figure total money pounds "
-    "size do does did has have had been be is are was were will would can could should it its from up through "
-    "since by each per last next this that year years annual annually month months week weeks now today current "
-    "currently time council councils authority district borough city county"))
-
-
 def _names_measured(sentences: Sequence[str], index: int, measured: Sequence[str]) -> bool:
     """Does sentence ``index``, or the one it leans back on ("This came to £2m."), name one of
     the ``measured`` stems?"""
-    told = sentences[index - 1:index + 1] if index and leans_back(sentences[index]) else sentences[index:index + 1]
-    return bool(set(measured) & set(stems(" ".join(told))))
+    return bool(set(measured) & set(stems(" ".join(with_antecedent(sentences, index)))))
 
 
 def _body_words(of: str, councils: Sequence[str], not_names: frozenset[str]) -> set[str]:
@@ -541,8 +549,6 @@ def _body_words(of: str, councils: Sequence[str], not_names: frozenset[str]) -> 
     return set(stems(" ".join(words))) - _NOT_BODY
 
 
-_NOT_BODY = frozenset(stems("council councils authority district borough city county now today current "
-                            "currently time"))
 # "chaired by the Leader": a holder named by another post, after the post's verb ("chaired by")
 _HOLDER_POST = re.compile(rf"(?<=\bby)\s+(?:the\s+)?(?:{_POSTS})\b", re.I)
 

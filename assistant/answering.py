@@ -15,16 +15,16 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_type import gives, person_names
+from assistant.answer_type import gives, person_names, with_antecedent
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf
 from assistant.query import CorpusFacts, Query, corpus_facts, event_years
 from assistant.retrieval import RetrievalResult, Retriever
-from assistant.selection import Candidate, candidates, leans_back, score, select, sentence_texts
+from assistant.selection import Candidate, candidates, score, select, sentence_texts
 from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import Answer, Filters, Passage
@@ -152,8 +152,7 @@ def _dates_event(events: frozenset[int], sentences: Sequence[str], i: int, headi
     of what it names, of what its section's heading names ("Follow up visit": "Our expectation
     is that it will occur within the next 2 years") and, leaning back ("This took place in
     May"), of what the sentence before it names."""
-    own = facts.domain.events_named(" ".join([*(sentences[i - 1:i] if i and leans_back(sentences[i]) else ()),
-                                              sentences[i]]))
+    own = facts.domain.events_named(" ".join(with_antecedent(sentences, i)))
     # a sentence naming an event of its own dates that one: "Meeting: 23/07/2024 - Strategy and
     # Resources Committee" under "Corporate Peer Challenge Action Plan" is the committee's date
     return bool(events & (own or facts.domain.events_named(heading)))
@@ -263,12 +262,17 @@ def tell_of(doc_types: Sequence[str], passages: Sequence[Passage], facts: Corpus
     it by, dated, not "will")? A council's web page or news may tell when its progress review
     was, though the corpus holds no progress review of it; "the LGA will do a follow-up visit"
     tells of none."""
-    # a dated section title tells of one too: "LGA Corporate Peer Challenge progress review,
-    # February 2025" over a paragraph about how progress reviews work
     return any(facts.domain.tells_of(doc_type, text) for p in passages
-               for text in [*(text for s, text in zip(p.chunk.sentences, p.chunk.sentence_texts())
-                              if (p.chunk.doc_id, s.start) not in standard), *p.chunk.section[-1:]]
-               for doc_type in doc_types)
+               for text in _own_texts(p, standard) for doc_type in doc_types)
+
+
+def _own_texts(passage: Passage, standard: frozenset[tuple[str, int]]) -> Iterator[str]:
+    """A passage's own sentences (``standard`` text left out) and its section title: a dated
+    title tells of an event too ("LGA Corporate Peer Challenge progress review, February 2025"
+    over a paragraph about how progress reviews work)."""
+    chunk = passage.chunk
+    yield from (text for s, text in zip(chunk.sentences, chunk.sentence_texts()) if (chunk.doc_id, s.start) not in standard)
+    yield from chunk.section[-1:]
 
 
 def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:

@@ -668,9 +668,7 @@ def filed_councils(documents: Iterable[Document]) -> dict[str, str]:
     from assistant.councils import same_councils
 
     documents = list(documents)
-    guessed = {d.meta.council for d in documents if "council" in d.meta.inferred}
-    same = {name: other for name, other in same_councils({d.meta.council for d in documents}).items()
-            if name in guessed}
+    same = same_councils({d.meta.council for d in documents})
     return {d.meta.doc_id: same.get(d.meta.council, d.meta.council) if "council" in d.meta.inferred
             else d.meta.council for d in documents}
 

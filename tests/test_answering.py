@@ -254,12 +254,20 @@ def test_a_progress_review_of_a_council_that_has_none_abstains(index, retriever)
         assert {result.passages[n - 1].meta.council for n in result.citations} == {council}
 
 
+def _asked_over(tmp_path, pages: dict[str, str]):
+    """(store, ask): the seed corpus and ``pages`` indexed with the fake embedder, and a
+    function answering a question over them."""
+    from tests.conftest import build_fake_index_with
+
+    settings, store = build_fake_index_with(tmp_path, pages)
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    return store, lambda question: answer((settings, store), retriever, question)
+
+
 def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_path):
     """A council with no progress review in the corpus may still have a page saying when it was:
     "when was …?" is asked of that page; "what did it find?" only the review could answer."""
-    from tests.conftest import build_fake_index_with
-
-    settings, store = build_fake_index_with(tmp_path, {
+    store, ask = _asked_over(tmp_path, {
         "northby-peer-challenge-page.txt":
             "Corporate Peer Challenge - Northby District Council\n\nA team of peers visited Northby "
             "District Council in May 2022 and wrote a report with six recommendations. Three of the "
@@ -270,13 +278,12 @@ def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_pa
             "Borough Council in June 2024. The peers will come back for a progress review in 2025 to "
             "see how Southby Borough Council has acted on the report.\n"})
     assert store.documents["northby-peer-challenge-page"].meta.doc_type == "web page"
-    retriever = Retriever(store, settings, encoder=FakeEmbedder())
-    when = answer((settings, store), retriever, "When was Northby District Council's progress review?")
+    when = ask("When was Northby District Council's progress review?")
     assert when.reason != "unknown_document", when.text
-    found = answer((settings, store), retriever, "What did Northby District Council's progress review find?")
+    found = ask("What did Northby District Council's progress review find?")
     assert found.reason == "unknown_document"
     # a review still to come is none the corpus can date
-    coming = answer((settings, store), retriever, "When was Southby Borough Council's progress review?")
+    coming = ask("When was Southby Borough Council's progress review?")
     assert coming.reason == "unknown_document" and "none of its documents tells of one" in coming.text
 
 
@@ -284,18 +291,15 @@ def test_a_later_page_telling_of_an_earlier_review_answers_about_it(tmp_path):
     """A council whose only document is a 2023 page saying what its 2019 peer challenge did is
     asked about "the 2019 peer challenge" from that page, not refused for lacking a 2019
     document; a review the page only looks forward to is still one no document tells of."""
-    from tests.conftest import build_fake_index_with
-
-    settings, store = build_fake_index_with(tmp_path, {
+    _, ask = _asked_over(tmp_path, {
         "eastmere-peer-review-page.txt":
             "Peer reviews - Eastmere District Council\n\nPublished: 12 September 2023\n\nThe 2019 peer "
             "challenge took place in May of that year and made five recommendations. A summary of the "
             "council's recovery after the pandemic was added to the report. The 2027 peer challenge "
             "will look at the council's new plan.\n"})
-    retriever = Retriever(store, settings, encoder=FakeEmbedder())
-    told = answer((settings, store), retriever, "What was added to Eastmere's 2019 peer challenge report?")
+    told = ask("What was added to Eastmere's 2019 peer challenge report?")
     assert told.reason != "unknown_year", told.text
-    coming = answer((settings, store), retriever, "What did Eastmere's 2027 peer challenge find?")
+    coming = ask("What did Eastmere's 2027 peer challenge find?")
     assert coming.reason == "unknown_year" and "2027" in coming.text
 
 
@@ -733,14 +737,11 @@ def test_a_dated_section_title_tells_of_a_progress_review(tmp_path):
     """A council page whose section "LGA Corporate Peer Challenge progress review, February
     2025" says only how progress reviews work still tells when its review was: "when was …?"
     is asked of it, not refused for lacking a progress review document."""
-    from tests.conftest import build_fake_index_with
-
-    settings, store = build_fake_index_with(tmp_path, {
+    _, ask = _asked_over(tmp_path, {
         "eastmere-peer-challenge-page.txt":
             "LGA Corporate Peer Challenge - Eastmere District Council\n\nEastmere District Council invited "
             "the LGA to undertake a corporate peer challenge in March 2024. The report contains twelve "
             "recommendations.\n\nLGA Corporate Peer Challenge progress review, February 2025\n\nAs part of the "
             "process, a one-day progress review will take place within 12 months of the original review.\n"})
-    retriever = Retriever(store, settings, encoder=FakeEmbedder())
-    when = answer((settings, store), retriever, "When was Eastmere District Council's progress review?")
+    when = ask("When was Eastmere District Council's progress review?")
     assert when.reason != "unknown_document", when.text
