@@ -48,6 +48,10 @@ class Expected:
     # name only: the words the question describes the person by ("the name of the finance officer"
     # → "finance"); a line giving a name must use them
     role: str = ""
+    # number only: the question asks what share of something ("what percentage / proportion of
+    # councillors were new?"): a percentage or a fraction answers it, a count ("eight
+    # recommendations") does not
+    share: bool = False
 
     def in_years(self, text: str) -> bool:
         """Does ``text`` name no year, or one within ``years``?
@@ -119,6 +123,11 @@ _GIVES = {
                        rf"\b(?:spring|summer|autumn|winter)\b|\b(?:next|last|this|previous|following) "
                        rf"(?:year|month|week|financial year)\b|\bwithin (?:the )?(?:next )?\S+ (?:{_UNITS})\b|"
                        rf"\b(?:{_UNITS}) (?:ago|later|after)\b", re.I),
+    # a share of a whole: "69 per cent", "15%", "half", "two thirds", "12 of the 20 actions"
+    "share": re.compile(r"\d\s?%|\bper\s?cent\b|\bpercent\b|\b(?:half|halves|thirds?|quarters?|fifths?|"
+                        r"tenths?|majority|minority)\b|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|"
+                        r"eleven|twelve)\s+(?:out\s+)?of\s+(?:the\s+|its\s+|their\s+)?(?:\d+|two|three|four|"
+                        r"five|six|seven|eight|nine|ten|eleven|twelve|twenty)\b", re.I),
     "duration": re.compile(rf"\b(?:\d[\d.,]*|{_NUMBER_WORDS}|a|an)[ -](?:{_UNITS})\b|"
                            rf"\b(?:{_UNITS}) long\b", re.I),
 }
@@ -128,7 +137,9 @@ _NOT_COUNTS = re.compile(r"^[\s•*-]*\d+(?:\.\d+)*\.?\s|\b(?:19|20)\d\d(?:/\d\d
                          r"\bone\s+(?:of|another)\b|\bone-off\b|\bno\s+one\b|"
                          rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b", re.I)
 _POSTS = "|".join(load_domain().posts)
-_POST_QUESTION = re.compile(rf"^\s*who\s+(?:is|was|are|were)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
+# "who is the leader of X?", "what is the name of X's leader?": the post's holder
+_POST_QUESTION = re.compile(rf"^\s*(?:who\s+(?:is|was|are|were)|(?:what|which)(?:['’]?s|\s+is|\s+was|\s+are|\s+were)?"
+                            rf"\s+(?:the\s+)?names?\s+of)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
                             rf"(?P<peer>\s+peer)?", re.I)
 # "who chairs the audit committee?": a post used as a verb asks for its holder like "who is the chair"
 _POST_VERB = re.compile(rf"^\s*who\s+(?P<post>{_POSTS})(?:s|ed)\b", re.I)
@@ -140,9 +151,10 @@ _COUNCIL_WORDS = "|".join(sorted({w for k in load_domain().council_kinds for f i
 _VERB_POST = re.compile(rf"^\s*who\s+(?P<post>{'|'.join(map(re.escape, _POST_OF_VERB)) or '(?!)'})\b"
                         rf"(?=\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,5}}?(?:{_COUNCIL_WORDS})\b)", re.I)
 # what a post is of: "who chairs | the audit committee?", "who is the chair | of the audit committee?"
-_POST_OF = re.compile(r"\s*(?:of|at|for|on)?\s*(?!(?:now|when|during|before|after|since|today|currently)\b)"
+_POST_OF = re.compile(r"\s*(?:of|at|for|on)?\s*(?!(?:now|when|during|before|after|since|today|currently|"
+                      r"who|whom|whose|which|that)\b)"
                       r"(?P<of>[^?,;\s][^?,;]{2,79}?)\s*(?:[?,;]|$|\b(?:and|now|in|at|of|on|"
-                      r"when|during|before|after|since|today|currently)\b)", re.I)
+                      r"when|during|before|after|since|today|currently|who|whom|whose|which|that)\b)", re.I)
 # "county council leader in 2022?": a search-box question that is only a post and a time
 _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|which|where)\b)"
                          rf"(?!.*\b(?:and|between|with|versus|vs)\b)"
@@ -175,6 +187,9 @@ _WHO_PEER = re.compile(r"\s*who\s+(?:was|is|were|are)\s+(?:the\s+|their\s+|its\s
 _WHO_LED = re.compile(r"\s*who\s+(?:was\s+)?(?P<verb>led|leads|headed|heads|leading|heading)\s+"
                       r"(?:the\s+|their\s+|its\s+)?(?:[\w'’-]+\s+){0,3}?(?:team|review|challenge|visit)\b",
                       re.I)
+# "who made up the peer team?" asks what it was made of: "three senior fire officers and a
+# councillor" answers it as well as their names
+_WHO_COMPOSED = re.compile(r"\s*who\s+(?:made|makes|make)\s+up\b|\s*who\s+(?:comprised|formed)\b")
 # "what is the name of the finance officer on the team?": a person by name
 _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s+are)?\s+(?:the\s+)?names?\s+of\s+"
                              rf"(?:the\s+|their\s+|its\s+)?(?P<role>(?:[\w'’-]+\s+){{0,3}}?)"
@@ -206,6 +221,9 @@ _WHAT_COSTS = re.compile(r"what\s+(?:will|would|did|does|do|could|might|is\s+it\
                          r"(?:(?!(?:about|regarding|say|said|think|thought|find|found|recommend|suggest|"
                          r"tell|told|conclude|mean|include)\b)[^?\s]+\s+){1,12}?"
                          r"cost\b(?:\s+[\w'’]+){0,4}\s*\??\s*$")
+# "what percentage of staff …?", "what share of the actions …?", "what proportion …": a share
+_WHAT_SHARE = re.compile(r"what\s+(?P<quantity>(?:[\w'’/-]+\s+){0,2}?)(?:percentage|proportion|share|fraction)\b"
+                         r"(?!\s+(?:prices?|capital|holders?|option)\b)")
 _WHAT_DATE = re.compile(r"what\s+(?:[\w'’/-]+\s+){1,3}?(?:date|deadline)\s+" + _AUXILIARY)
 
 # A second question after the first: "…, and what did it focus on?", "… - is it …?"
@@ -261,6 +279,8 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("council", "the name of a council")
     if peer := _WHO_PEER.match(q):  # "who was the lead officer peer?": a name given with its role
         return Expected("name", "a name", role=" ".join(peer.group("role").split()))
+    if _WHO_COMPOSED.match(q):  # "who made up the team?": its make-up, by name or by post
+        return None
     if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q):  # "who managed the review?": a person or
         return Expected("name", "a name")  # a body, by name; "which officer leads …?"
     if named := _NAME_OF_PERSON.match(q):  # "the name of the finance officer": a name given with "finance"
@@ -283,8 +303,9 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("number", "a figure", counted=counted_nouns(many.group(1)))
     if rate := _ASKS_A_RATE.match(q):  # "the recycling rate": a figure given with "recycling"
         return Expected("number", "a figure", quantity=tuple(stems(rate.group("what") or "")))
-    if re.match(r"(?:how many|what (?:number|percentage|proportion|share) of|what percentage|"
-                r"what proportion)\b", q):
+    if share := _WHAT_SHARE.match(q):  # "what percentage of …": a share, not any figure
+        return Expected("number", "a share", share=True, quantity=tuple(stems(share.group("quantity") or "")))
+    if re.match(r"(?:how many|what number of)\b", q):
         return Expected("number", "a figure")
     if asked := _WHAT_QUANTITY.match(q):
         quantity = tuple(w for w in stems(asked.group("quantity")) if w not in _FIGURE_FRAME)
@@ -316,7 +337,8 @@ def counted_nouns(phrase: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Sequence[str] = ()) -> list[str]:
+def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Sequence[str] = (),
+                 common: frozenset[str] = frozenset()) -> list[str]:
     """People's names in ``text`` ("Councillor Jo Bloggs", "Daniel Ferrers"): a title and a
     name, or two capitalised words neither of which is in ``not_names`` (council and place
     words), the domain's words that are never names or a word naming a kind of document;
@@ -326,11 +348,15 @@ def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Se
     ['Ann Lee']
     >>> person_names("Read the Feedback Report and our Action Plan.")  # documents, not people
     []
+    >>> person_names("The High Needs deficit, said Mark Lloyd.", common=frozenset({"high", "needs", "mark"}))
+    ['Mark Lloyd']
     """
     found = [m.group(0) for m in _TITLE_NAME.finditer(text)]
     for m in _CAPITALISED_PAIR.finditer(text):
         first, second = m.group(1).lower(), m.group(2).lower()
-        if not ({first, second} & (_NOT_NAMES | not_names)):
+        # "High Needs", "Schools Grant": words the documents also write in lower case within a
+        # sentence (``common``) make a term, not a person; one such word is a name's ("Mark Lloyd")
+        if not ({first, second} & (_NOT_NAMES | not_names)) and not {first, second} <= common:
             found.append(m.group(0))
     if besides:
         left_out = {w.lower() for name in besides for w in name.split()}
@@ -430,7 +456,7 @@ def _counted_stems(counted: tuple[str, ...]) -> frozenset[str]:
 
 
 def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Sequence[str] = (),
-          not_names: frozenset[str] = frozenset()) -> bool:
+          not_names: frozenset[str] = frozenset(), common: frozenset[str] = frozenset()) -> bool:
     """Does sentence ``index`` of a passage give the expected kind of answer?
 
     For a post holder the post must be named in the sentence with a person's name in it or in a
@@ -442,6 +468,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind == "number":
         # a year, a financial year or a paragraph number ("2.5 The experience …") is not a count
         text = _NOT_COUNTS.sub(" ", text)
+    if expected.share and not _GIVES["share"].search(text):
+        return False  # "what percentage …?": "the eight recommendations" is no share
     if expected.quantity and not set(expected.quantity) <= set(stems(text)):
         return False  # "the recycling rate": a figure in a sentence that does not name recycling
     if expected.measured and not _names_measured(sentences, index, expected.measured):
@@ -459,7 +487,10 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind == "name":
         words = set(stems(text)) if expected.role else set()
         described = all(load_domain().role_words(w) & words for w in stems(expected.role))
-        return described and bool(person_names(text, not_names, expected.besides))
+        # "who keeps track of the plan?" may be answered by a body ("the Strategic Management
+        # Team"); "who led the team?" and "who was the lead member peer?" by a person
+        return described and bool(person_names(text, not_names, expected.besides,
+                                               common if expected.role else frozenset()))
     if expected.kind == "council":  # another council than those the question is about
         return any(name.lower() not in councils for name in council_names_in([text]))
     if expected.kind != "post_holder":
@@ -477,7 +508,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
             continue
         if any(name in text[max(0, m.start() - 60):m.end() + 60] for name in expected.besides):
             continue  # "the Leader, Councillor Jo Bloggs": the post is the one the question rules out
-        if name_sentence(sentences, index, not_names, expected.besides) is not None \
+        if name_sentence(sentences, index, not_names, expected.besides, common) is not None \
                 or _HOLDER_POST.match(text, m.end()):
             return True
     return False
@@ -542,8 +573,14 @@ def _body_words(of: str, councils: Sequence[str], not_names: frozenset[str]) -> 
     ['audit', 'committe']
     >>> _body_words("now", [], frozenset()), _body_words("Stanton Wells District Council", [], frozenset({"stanton", "wells"}))
     (set(), set())
+    >>> _body_words("Ashworth Council welcoming the review", ["ashworth council"], frozenset())
+    set()
     """
     named = {w for c in councils for w in c.split()}
+    lowered = of.lower().removeprefix("the ")
+    for council in councils:
+        if lowered.startswith(council) and not re.match(r"['’]s\b", lowered[len(council):]):
+            return set()  # "leader of X Council welcoming the review": the post is the council's own
     words = [w for w in re.findall(r"[a-z0-9]+", re.sub(r"['’]s\b", "", of.lower()))
              if w not in not_names and w not in named]
     return set(stems(" ".join(words))) - _NOT_BODY
@@ -554,13 +591,13 @@ _HOLDER_POST = re.compile(rf"(?<=\bby)\s+(?:the\s+)?(?:{_POSTS})\b", re.I)
 
 
 def passage_gives(sentences: Sequence[str], expected: Expected, councils: Sequence[str] = (),
-                  not_names: frozenset[str] = frozenset()) -> bool:
+                  not_names: frozenset[str] = frozenset(), common: frozenset[str] = frozenset()) -> bool:
     """Does any sentence of a passage give the expected kind of answer?"""
-    return any(gives(sentences, i, expected, councils, not_names) for i in range(len(sentences)))
+    return any(gives(sentences, i, expected, councils, not_names, common) for i in range(len(sentences)))
 
 
 def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str] = frozenset(),
-                  besides: Sequence[str] = ()) -> int | None:
+                  besides: Sequence[str] = (), common: frozenset[str] = frozenset()) -> int | None:
     """The sentence naming a person: ``index`` itself, else, for a row or label that is no
     sentence ("Post: | Chief Executive" under "Name: | Mark Lloyd"), the one before, else the
     one after. Prose that names a post but no one ("The Leader and the Chief Executive work
@@ -573,6 +610,6 @@ def name_sentence(sentences: Sequence[str], index: int, not_names: frozenset[str
     """
     near = (index,) if ENDS_SENTENCE.search(sentences[index]) else (index, index - 1, index + 1)
     for j in near:
-        if 0 <= j < len(sentences) and person_names(sentences[j], not_names, besides):
+        if 0 <= j < len(sentences) and person_names(sentences[j], not_names, besides, common):
             return j
     return None

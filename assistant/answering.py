@@ -132,7 +132,7 @@ def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore
     for p in passages[:settings.answer.answer_type_passages]:
         sentences = sentence_texts(p)
         heading = _own_heading(p, store) if events else ""
-        if any(gives(sentences, i, query.expected, councils, names)
+        if any(gives(sentences, i, query.expected, councils, names, facts.registry.common_words)
                and (not events or _dates_event(events, sentences, i, heading, facts)) for i in range(len(sentences))):
             return True
     return False
@@ -292,7 +292,8 @@ def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:
                 continue
             start = named[i - 1].end if i else 0
             own = line[start:named[i + 1].start if i + 1 < len(named) else len(line)]
-            if all(post.search(own) for post in posts) and person_names(own, facts.registry.name_words):
+            if all(post.search(own) for post in posts) and person_names(own, facts.registry.name_words,
+                                                                   common=facts.registry.common_words):
                 lines.append(line.strip(" \t•*-–") if len(named) < 3 else line[start:mention.end].strip(" ,;:•-"))
                 break
     return lines
@@ -360,7 +361,7 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     standard = standard_text(store, settings) if standard is None else standard
     idf = corpus_idf(store)
     found, name_rows = candidates(query, result.passages, settings.answer.min_sentence_chars, standard,
-                                  facts.registry.name_words, idf)
+                                  facts.registry.name_words, idf, facts.registry.common_words)
     scored = score(found, settings.selection)
     given = _gives_expected(query, sorted(result.passages, key=lambda p: p.score - p.lift, reverse=True),
                             store, settings)

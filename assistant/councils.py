@@ -311,6 +311,12 @@ class CouncilRegistry:
         return frozenset(w.lower() for c in self.councils.values()
                          for w in re.findall(r"[\w'’-]+", f"{c.name} {c.place}"))
 
+    @property
+    def common_words(self) -> frozenset[str]:
+        """Lower-case words the documents write in lower case within a sentence ("needs",
+        "grant"): two of them capitalised make a term ("High Needs"), not a person's name."""
+        return self._common
+
     # ------------------------------------------------------------ lookups
 
     def _mention(self, match: re.Match[str]) -> CouncilMention | None:

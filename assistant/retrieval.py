@@ -294,14 +294,15 @@ class Retriever:
         from assistant.answer_type import gives
         from assistant.query import corpus_facts
 
-        not_names = corpus_facts(self.store).registry.name_words
+        registry = corpus_facts(self.store).registry
+        not_names, common = registry.name_words, registry.common_words
         councils = [c.lower() for c in query.councils]
         found: dict[int, list[int]] = {}
         for row in rows:
             chunk = self.store.chunks[row]
             texts = chunk.sentence_texts()
             given = [i for i, s in enumerate(chunk.sentences) if (chunk.doc_id, s.start) not in standard
-                     and gives(texts, i, expected, councils, not_names)]
+                     and gives(texts, i, expected, councils, not_names, common)]
             if given:
                 found[row] = given
         return found

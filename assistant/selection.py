@@ -102,7 +102,7 @@ def quotable(text: str, min_chars: int) -> bool:
 
 def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
                standard: frozenset[tuple[str, int]] = frozenset(), not_names: frozenset[str] = frozenset(),
-               idf: Callable[[str], float] | None = None,
+               idf: Callable[[str], float] | None = None, common: frozenset[str] = frozenset(),
                ) -> tuple[list[Candidate], dict[tuple[int, int], int]]:
     """Every quotable sentence of ``passages`` as a candidate (standard text — the same in
     every council's documents — left out), and for a post-holder question the row naming the
@@ -111,7 +111,7 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
     if query.expected and query.expected.kind == "post_holder":  # "who leads X?": X's leader
         topic |= set(stems(query.expected.post.removesuffix(" peer")))
     aliases = dict(query.aliases)
-    rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names)
+    rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names, common)
     rank_of: dict[float, int] = {}  # cosine → its rank among the candidates (ties share one)
     for rank, cosine in enumerate(sorted((row[3] for row in rows), reverse=True)):
         rank_of.setdefault(cosine, rank)
@@ -145,7 +145,7 @@ def _share(words: set[str], among: set[str]) -> float:
 
 def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
                    standard: frozenset[tuple[str, int]], not_names: frozenset[str],
-                   ) -> tuple[list[tuple[int, int, str, float, bool]], dict[tuple[int, int], int]]:
+                   common: frozenset[str] = frozenset()) -> tuple[list[tuple[int, int, str, float, bool]], dict[tuple[int, int], int]]:
     """(passage, sentence, text, cosine, gives the expected kind) of each quotable sentence,
     and the post-holder name rows."""
     expected, councils = query.expected, [c.lower() for c in query.councils]
@@ -154,9 +154,9 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
     seen: set[str] = set()  # overlapping chunks share sentences: keep the better-ranked one
     for p_index, passage in enumerate(passages):
         texts = sentence_texts(passage)
-        typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils, not_names)}
+        typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils, not_names, common)}
         if expected and expected.kind == "post_holder":  # the post and the name may be two rows
-            names = {i: j for i in typed for j in [name_sentence(texts, i, not_names)] if j is not None}
+            names = {i: j for i in typed for j in [name_sentence(texts, i, not_names, common=common)] if j is not None}
             name_rows.update({(p_index, i): j for i, j in names.items()})
             typed |= set(names.values())
         for s_index, text in enumerate(texts):

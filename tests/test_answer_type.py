@@ -470,3 +470,54 @@ def test_how_many_counts_each_thing_of_a_list():
     met = expected_answer("How many staff, councillors and partners did the peer team speak to?")
     assert met.counted == ("staff", "councillor", "partner")
     assert not gives(["The peers praised the council after a four-day visit last year."], 0, met)
+
+
+def test_what_percentage_asks_for_a_share_not_any_figure():
+    """"What percentage of the actions were complete?" is not answered by "the eight
+    recommendations"; "69 per cent", "15%" and "12 of the 20 actions" answer it."""
+    share = expected_answer("What percentage of Northby's peer challenge actions had been completed?")
+    assert share.share and share.kind == "number"
+    assert not gives(["The council shared an action plan for the eight recommendations."], 0, share)
+    for sentence in ("Some 69 per cent of the actions were complete.", "By then 15% were complete.",
+                     "Peers found 12 of the 20 actions complete."):
+        assert gives([sentence], 0, share), sentence
+    assert expected_answer("What proportion of councillors were newly elected?").share
+    assert not expected_answer("How many staff did the peers meet?").share
+
+
+@pytest.mark.parametrize("question, post", [
+    ("What is the name of the Northby council leader whom the peers praised?", "leader"),
+    ("whats the name of the chief executive", "chief executive"),
+])
+def test_the_name_of_a_post_asks_for_its_holder(question, post):
+    found = expected_answer(question)
+    assert (found.kind, found.post, found.of) == ("post_holder", post, "")
+
+
+def test_who_made_up_the_team_asks_its_make_up_not_a_name():
+    """"Who made up the team?" is answered by "three senior fire officers and a councillor"."""
+    assert expected_answer("Who made up the team that did the fire peer challenge?") is None
+    assert expected_answer("Who were the members of the peer team?").kind == "name"
+
+
+def test_terms_of_common_words_are_no_people_for_who_led():
+    """"Who led the peer team?" is not answered by "the Dedicated Schools Grant": words the
+    documents also write in lower case make a term. One such word is still a name's ("Mark
+    Lloyd"), and a body answers a plain "who …?" ("the Strategic Management Team")."""
+    common = frozenset({"dedicated", "schools", "grant", "high", "needs", "block", "mark", "strategic",
+                        "management", "team", "led"})
+    led = expected_answer("Who led the peer team?")
+    grant = ["Costs are demand led and driven by the Dedicated Schools Grant High Needs Block."]
+    assert not gives(grant, 0, led, common=common)
+    assert gives(grant, 0, led)  # without the corpus's lower-case words, a pair of capitals is a name
+    assert gives(["The team was led by Mark Lloyd."], 0, led, common=common)
+    tracks = expected_answer("Who keeps track of the action plan?")
+    assert gives(["The plan is monitored by the Strategic Management Team."], 0, tracks, common=common)
+
+
+def test_a_post_of_the_council_named_is_the_councils_whatever_follows():
+    """"Who is quoted as leader of Northby Council welcoming the review?": the leader is
+    Northby's; "welcoming the review" does not describe what the post is of."""
+    quoted = expected_answer("Who is quoted as leader of Northby Council welcoming the peer review?")
+    assert gives(["Cllr Jo Bloggs, leader of Northby Council, said she was delighted."], 0, quoted,
+                 councils=["northby council"])
