@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 from assistant.domain import CouncilKind, Domain, load_domain
@@ -21,12 +21,15 @@ from assistant.errors import UsageError
 
 _PLACE_WORD = r"(?!(?:Council|Authority)\b)[A-Z][\w'’-]*"
 # a place does not open with "The": "the Borough Council of X" is not a borough council of "The"
-_PLACE = rf"(?!The\b){_PLACE_WORD}(?:[ -](?:(?:and|&|upon|on|under|in|le|by|the)[ -])?{_PLACE_WORD})*"
+_PLACE = rf"(?!The\b){_PLACE_WORD}(?:[ -](?:(?:and|&|upon|on|under|in|le|by|the|with)[ -])?{_PLACE_WORD})*"
 _POSSESSIVE = r"(?:['’]s|['’])?"
 # an abbreviation made of word beginnings: "BrNES", "B&NES", "O&EM" (two capitals or more)
 _ABBREVIATION = re.compile(rf"(?<![\w&])(?P<abbr>[A-Z][a-z]{{0,3}}(?:&?[A-Z][a-z]{{0,3}})+){_POSSESSIVE}(?![\w&])")
+# two to six capitalised words in a row or in a list ("Bournemouth, Christchurch and Poole"):
+# their initials may be a place the documents write only as initials
+_SPELLED_OUT = re.compile(r"\b[A-Z][a-z][\w'’-]*(?:(?:,\s+|\s+(?:and|&)\s+|\s+)[A-Z][a-z][\w'’-]*){1,5}")
 # words an abbreviation of a name may leave out
-_SKIPPABLE = frozenset(("and", "&", "of", "the", "upon", "on", "in", "by", "le", "under"))
+_SKIPPABLE = frozenset(("and", "&", "of", "the", "upon", "on", "in", "by", "le", "under", "with"))
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ def _spells(pieces: tuple[str, ...], words: tuple[str, ...]) -> bool:
     True
     >>> _spells(("n", "h", "s"), ("north", "east", "somerby"))
     False
+    >>> _spells(("bw", "d"), ("blackburn", "with", "darwen"))  # "BwD": a small letter for "with"
+    True
     """
     if not pieces:
         return all(w in _SKIPPABLE for w in words)
@@ -121,7 +126,10 @@ def _spells(pieces: tuple[str, ...], words: tuple[str, ...]) -> bool:
         return False
     piece, word = pieces[0], words[0]
     matched = word in ("and", "&") if piece == "&" else word.startswith(piece)
-    return (matched and _spells(pieces[1:], words[1:])) or (word in _SKIPPABLE and _spells(pieces, words[1:]))
+    joined = (len(piece) == 2 and len(words) > 1 and words[1] in _SKIPPABLE
+              and word.startswith(piece[0]) and words[1].startswith(piece[1]))
+    return ((matched and _spells(pieces[1:], words[1:])) or (joined and _spells(pieces[1:], words[2:]))
+            or (word in _SKIPPABLE and _spells(pieces, words[1:])))
 
 
 def _name_shapes(council: Council) -> tuple[tuple[str, ...], ...]:
@@ -209,14 +217,25 @@ class CouncilRegistry:
                     found.setdefault(letters, []).append(name)
         return {k: tuple([n for n in v if self.councils[n].held] or v) for k, v in found.items()}
 
+    @cached_property
+    def _acronym_places(self) -> dict[str, tuple[str, ...]]:
+        """"BCP" → the councils whose place is written only as those initials ("BCP Council"):
+        a question may spell the place out ("Bournemouth, Christchurch and Poole")."""
+        found: dict[str, list[str]] = {}
+        for name, council in self.councils.items():
+            if re.fullmatch(r"[A-Z]{2,6}", council.place):
+                found.setdefault(council.place, []).append(name)
+        return {k: tuple([n for n in v if self.councils[n].held] or v) for k, v in found.items()}
+
     def _spelled(self, abbreviation: str) -> tuple[str, ...]:
         """The councils whose place or name an abbreviation spells out, each of its pieces
         beginning one word in turn ("Br|N|E|S": Bramley and North East Somerby, "and" left out;
         "&" for "and"), an abbreviation of the place perhaps ending in C for Council. At least
-        three pieces: "NHS" or "CEO" spell no council."""
+        three letters: "NHS" or "CEO" spell no council ("BwD" may: Blackburn with Darwen)."""
         if abbreviation not in self._spelled_cache:
             pieces = tuple(p.lower() for p in re.findall(r"&|[A-Z][a-z]*", abbreviation))
-            owners = [c.name for c in self.councils.values() if len(pieces) >= 3 and any(
+            letters = sum(len(p) for p in pieces)  # "&" one: "E&E" is Epsom and Ewell
+            owners = [c.name for c in self.councils.values() if letters >= 3 and any(
                 _spells(pieces, words) for words in (*_name_shapes(c), *self._kind_shapes(c)))]
             councils = [n for n in owners if not self._is_authority(n)] or owners
             self._spelled_cache[abbreviation] = tuple([n for n in councils if self.councils[n].held] or councils)
@@ -429,13 +448,21 @@ class CouncilRegistry:
             if owners:
                 found.append(CouncilMention(match.start(), match.end("abbr"), match.group("abbr"), owners,
                                             any(self.councils[n].held for n in owners)))
+        for match in _SPELLED_OUT.finditer(text):
+            words = re.findall(r"\b[A-Z][\w'’-]*", match.group(0))
+            while words and words[-1].lower() in self._kind_words | {"council"}:  # "… and Poole Council"
+                words.pop()
+            owners = self._acronym_places.get("".join(w[0] for w in words), ())
+            if owners:  # "Bournemouth, Christchurch and Poole" for the held "BCP Council"
+                found.append(CouncilMention(match.start(), match.end(), match.group(0), owners,
+                                            any(self.councils[n].held for n in owners)))
         if self._kind_pattern is not None:
             for match in self._kind_pattern.finditer(text):
                 # "which district council chief executive …?" asks which council: it names none
                 asks_which = _ASKS_WHICH.search(text, 0, match.start())
                 if not asks_which and not self._kind_opens_a_name(text, match):
                     found.extend(self._kind_mentions(match))
-        return [m for m in _longest_first([m for m in found if m is not None]) if not m.area]
+        return _placed([m for m in _longest_first([m for m in found if m is not None]) if not m.area], text)
 
     def in_longer_names(self, text: str) -> list[tuple[CouncilMention, str]]:
         """Places in another proper name, each with where it stands ("heads": "Northshire
@@ -530,9 +557,27 @@ def _is_full_form(form: str) -> bool:
     return bool(re.search(r"\b(?:Council|Authority|Service)\b|\bof \{place\}$", form))
 
 
+_PLACED_BY = re.compile(r"\s+(?:in|of|for|at|covering)\s+(?:the\s+)?")
+
+
+def _placed(mentions: list[CouncilMention], text: str) -> list[CouncilMention]:
+    """"the county council in East Sussex": a kind ("the county council", any held county)
+    placed by the council named right after it is that one council, named once."""
+    out: list[CouncilMention] = []
+    for m in mentions:
+        kind = out[-1] if out else None
+        if kind and kind.by_kind and len(m.councils) == 1 and m.councils[0] in kind.councils \
+                and _PLACED_BY.fullmatch(text, kind.end, m.start):
+            out[-1] = replace(m, start=kind.start, text=text[kind.start:m.end])
+        else:
+            out.append(m)
+    return out
+
+
 def _longest_first(mentions: list[CouncilMention]) -> list[CouncilMention]:
     chosen: list[CouncilMention] = []
-    for m in sorted(mentions, key=lambda m: (-(m.end - m.start), m.start)):
+    # of two readings of one phrase, a council the registry knows beats an unknown one
+    for m in sorted(mentions, key=lambda m: (-(m.end - m.start), not m.known, m.start)):
         if all(m.end <= c.start or m.start >= c.end for c in chosen):
             chosen.append(m)
     return sorted(chosen, key=lambda m: m.start)

@@ -144,3 +144,33 @@ def test_a_council_known_by_its_place_is_not_spelled_as_a_parish_council():
     registry = CouncilRegistry(["Cornwall Council", "Watford Borough Council"])
     assert [m.text for m in registry.find("How many of Watford's CPC actions were green?")] == ["Watford"]
     assert [m.councils for m in registry.find("What did CCC decide?")] == [("Cornwall Council",)]
+
+
+def test_a_place_joined_by_with_is_one_place_and_goes_by_its_initials():
+    """"Blackburn with Darwen Council" is one council (not "Darwen Council"); "BwD" writes
+    "with" as a small letter."""
+    assert council_names_in(["The review of Ashby with Thorpe Council ended."]) == ["Ashby with Thorpe Council"]
+    registry = CouncilRegistry(["Ashby with Thorpe Council", "Northby District Council"])
+    assert councils(registry, "What did AwT ask the peers to look at?") == [("Ashby with Thorpe Council",)]
+    ampersand = CouncilRegistry(["Epsom and Ewell Borough Council"])  # "&" counts as a letter
+    assert councils(ampersand, "Could E&E councillors change the wording?") == [("Epsom and Ewell Borough Council",)]
+
+
+def test_a_place_written_as_initials_is_named_by_the_words_they_stand_for():
+    """A council the documents call only "NCH Council" is the one a question spells out as
+    "Northby, Cray and Hulme", with or without "Council" after it."""
+    registry = CouncilRegistry(["NCH Council", "Northby District Council"])
+    for question in ("When did the peers revisit Northby, Cray and Hulme?",
+                     "What did the peers say about Northby Cray and Hulme Council?"):
+        assert councils(registry, question) == [("NCH Council",)], question
+    assert councils(registry, "What did the peers say about Northby?") == [("Northby District Council",)]
+
+
+def test_a_kind_placed_by_the_council_after_it_is_that_council():
+    """With two county councils held, "the county council" is either; "the county council in
+    Eastshire" is Eastshire's, named once (no comparison of the two)."""
+    registry = CouncilRegistry(["Eastshire County Council", "Westshire County Council"])
+    assert councils(registry, "What did staff say about the county council in Eastshire?") == \
+        [("Eastshire County Council",)]
+    assert councils(registry, "How does the county council compare with Eastshire?") == \
+        [("Eastshire County Council", "Westshire County Council"), ("Eastshire County Council",)]

@@ -387,3 +387,8 @@ def test_an_email_address_does_not_use_the_file_names_place_as_a_word(tmp_path):
     record = ("LGA Corporate Peer Challenge - Feedback Report and Action Plan\n\nDecision Maker: Cabinet\n"
               "Decision: to note the feedback report.\n\nContact: Jo Bloggs Email: jo.bloggs@greyminster.gov.uk\n")
     assert infer_council(tmp_path / "greyminster-cabinet-decision.txt", record) == "Greyminster Council"
+
+
+def test_a_place_joined_by_with_is_the_council_of_the_whole_place(tmp_path):
+    text = "LGA Corporate Peer Challenge Progress Review - Ashby with Thorpe Council\n\n26 March 2024\n"
+    assert infer_council(tmp_path / "progress-review.txt", text) == "Ashby with Thorpe Council"
