@@ -224,7 +224,8 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
                                 f"say what one found. {RELATED}")
     # a fact about such a review (when it was, who came) may be told by the council's other
     # documents; what one found only by the review itself
-    if query.missing_doc_types and not (query.expected and tell_of(
+    # …and so may whether one took place ("has the LGA been back for its progress review yet?")
+    if query.missing_doc_types and not ((query.expected or _ASKS_WHETHER.match(query.text)) and tell_of(
             query.missing_doc_types, [p for p in result.passages if p.meta.council in query.councils], facts)):
         kinds, named = " or ".join(query.missing_doc_types), " or ".join(query.councils)
         # asked a fact about one ("when was …?"), none of the council's documents tells of one
@@ -234,6 +235,10 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     if not result.passages:
         return "no_evidence", NO_ANSWER
     return None
+
+
+# a question asking whether something is so: "Has the LGA been back …?", "Did the peers return …?"
+_ASKS_WHETHER = re.compile(r"\s*(?:has|have|had|did|does|do|was|were|is|are)\b", re.I)
 
 
 def _some(councils: Sequence[str], shown: int = 8) -> str:

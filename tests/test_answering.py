@@ -285,6 +285,11 @@ def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_pa
     # a review still to come is none the corpus can date
     coming = ask("When was Southby Borough Council's progress review?")
     assert coming.reason == "unknown_document" and "none of its documents tells of one" in coming.text
+    # whether one took place is told by the page too; of a review still to come, by none
+    happened = ask("Has the LGA been back to Northby District Council for its progress review yet?")
+    assert happened.reason != "unknown_document", happened.text
+    assert ask("Has the LGA been back to Southby Borough Council for its progress review yet?").reason \
+        == "unknown_document"
 
 
 def test_a_later_page_telling_of_an_earlier_review_answers_about_it(tmp_path):
