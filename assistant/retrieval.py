@@ -356,7 +356,9 @@ class Retriever:
                 o = self.store.chunks[other]
                 if o.doc_id == chunk.doc_id:
                     overlap = min(o.end, chunk.end) - max(o.start, chunk.start)
-                    if overlap > limit * min(len(o.text), len(chunk.text)):
+                    # the share of this passage a better one already shows: a long passage
+                    # below a short one it overlaps still has its own sentences to give
+                    if overlap > limit * len(chunk.text):
                         duplicate = True
                         break
                 ow = word_sets[other]

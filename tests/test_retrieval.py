@@ -288,6 +288,7 @@ def test_more_candidates_than_chunks(index, mode):
 
 
 def test_passages_are_distinct(index):
+    """No passage repeats more than ``dedupe_overlap`` of its own text from a better one."""
     settings, store = index
     retriever = Retriever(store, settings, encoder=FakeEmbedder())
     limit = settings.retrieval.dedupe_overlap
@@ -297,7 +298,23 @@ def test_passages_are_distinct(index):
             for b in passages[i + 1:]:
                 if a.chunk.doc_id == b.chunk.doc_id:
                     overlap = min(a.chunk.end, b.chunk.end) - max(a.chunk.start, b.chunk.start)
-                    assert overlap <= limit * min(len(a.chunk.text), len(b.chunk.text))
+                    assert overlap <= limit * len(b.chunk.text)
+
+
+def test_a_long_passage_below_a_short_one_it_overlaps_keeps_its_own_sentences(index):
+    """A document's short last chunk may rank above the long one before it, which it overlaps
+    by more than half of its own length: the long one still shows sentences the short one
+    lacks (probe 19: the leader's quote), so it stays; the short one below the long one goes."""
+    settings, store = index
+    retriever = Retriever(store, settings, encoder=FakeEmbedder())
+    limit = settings.retrieval.dedupe_overlap
+    pairs = [(i, j) for i, a in enumerate(store.chunks) for j, b in enumerate(store.chunks)
+             if a.doc_id == b.doc_id and len(a.text) < len(b.text)
+             and limit * len(a.text) < min(a.end, b.end) - max(a.start, b.start) <= limit * len(b.text)]
+    assert pairs  # the seed corpus has such neighbours
+    for short, long in pairs:
+        assert retriever._distinct([short, long], 10) == [short, long]
+        assert retriever._distinct([long, short], 10) == [long]
 
 
 def test_distinct_drops_overlapping_neighbours(index):
@@ -424,9 +441,10 @@ def test_real_decision_pace_question_finds_fleet_of_foot(real_retriever):
     were pooled from the chunk (the other recommendations blurred them) and BM25 matched the
     question's "peers say" against accounts of how a peer challenge works; 5th with each
     sentence embedded alone and the frame left out of the BM25 query (the question analysed, as
-    every caller does)."""
+    every caller does). Since a long passage below a short one it overlaps keeps its own
+    sentences (it stays), one more passage of a section above it is listed: 6th."""
     query = query_for(real_retriever.store, "what did peers say about decision-making pace?")
-    passages = real_retriever.search(query, k=5).passages
+    passages = real_retriever.search(query, k=6).passages
     assert any("fleet of foot" in " ".join(p.chunk.text.split()) for p in passages)
 
 
