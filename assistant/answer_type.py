@@ -514,6 +514,11 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     return False
 
 
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each date or time word in ``text`` ("6 July 2022": "July" and "2022")."""
+    return [m.span() for m in _GIVES["date"].finditer(text)]
+
+
 def leans_back(sentence: str) -> bool:
     """Does ``sentence`` lean on the one before it ("This took place in May", "However, …")?"""
     return bool(_LEANS_BACK.match(sentence))

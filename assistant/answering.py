@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_type import gives, person_names, with_antecedent
+from assistant.answer_type import date_spans, gives, person_names, with_antecedent
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf
@@ -153,9 +153,23 @@ def _dates_event(events: frozenset[int], sentences: Sequence[str], i: int, headi
     is that it will occur within the next 2 years") and, leaning back ("This took place in
     May"), of what the sentence before it names."""
     own = facts.domain.events_named(" ".join(with_antecedent(sentences, i)))
+    if len(own) > 1:  # "the peer challenge report published today, 6 July 2022": publication
+        own = _nearest_events(sentences[i], facts) or own
     # a sentence naming an event of its own dates that one: "Meeting: 23/07/2024 - Strategy and
     # Resources Committee" under "Corporate Peer Challenge Action Plan" is the committee's date
     return bool(events & (own or facts.domain.events_named(heading)))
+
+
+def _nearest_events(sentence: str, facts: CorpusFacts) -> frozenset[int]:
+    """The kinds of event named nearest each date of ``sentence`` (ties: each of them)."""
+    spans = facts.domain.event_spans(sentence)
+    found: set[int] = set()
+    for start, end in date_spans(sentence):
+        gaps = [(max(start - e_end, e_start - end, 0), kind) for kind, e_start, e_end in spans]
+        if gaps:
+            nearest = min(g for g, _ in gaps)
+            found |= {kind for g, kind in gaps if g == nearest}
+    return frozenset(found)
 
 
 def _peer_home_notice(filters: Filters) -> str:

@@ -176,6 +176,10 @@ class Domain:
         """
         return frozenset(i for i, pattern in enumerate(self._events) if pattern.search(text))
 
+    def event_spans(self, text: str) -> list[tuple[int, int, int]]:
+        """(kind of event, start, end) of each word naming an event in ``text``."""
+        return [(i, m.start(), m.end()) for i, pattern in enumerate(self._events) for m in pattern.finditer(text)]
+
     def in_future(self, sentence: str) -> bool:
         """Does ``sentence`` put what it tells in the future or in doubt (``future_words``)?"""
         return bool(self._future and self._future.search(sentence))

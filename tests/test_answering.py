@@ -314,6 +314,9 @@ def test_a_later_page_telling_of_an_earlier_review_answers_about_it(tmp_path):
     ("When did the peer challenge at Eastmere take place?", True),  # "This took place …"
     # a committee's meeting line under a heading naming the action plan dates the meeting
     ("When did the peer challenge at Northfold take place?", False),
+    # the date a report was published, named next to it, dates its publication, not the visit
+    ("On what dates did the peer team visit Southgate?", False),
+    ("When was Southgate's peer challenge report published?", True),
 ])
 def test_a_date_question_about_an_event_needs_a_date_of_that_event(tmp_path_factory, question, given):
     """A decision record's "Publication date: …" and "Decided at meeting: … - Cabinet" give the
@@ -348,7 +351,11 @@ def _event_pages(tmp_path_factory, build):
             "northfold-committee-minutes.txt":
                 "Issue - meetings - Northfold Borough Council\n\nCorporate Peer Challenge Action Plan\n\n"
                 "Meeting: 23/07/2024 - Strategy and Resources Committee (Item 7)\n\nThis report accompanies "
-                "the proposed action plan of Northfold Borough Council.\n"})
+                "the proposed action plan of Northfold Borough Council.\n",
+            "southgate-news.txt":
+                "Peers praise Southgate Borough Council\n\nThe findings of the peers are set out in a "
+                "corporate peer challenge report published today, Wednesday 6 July 2022. The peers met "
+                "staff and partners of Southgate Borough Council earlier this year.\n"})
     return _EVENT_PAGES["index"]
 
 
