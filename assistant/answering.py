@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from assistant.answer_type import date_spans, gives, person_names, with_antecedent
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
-from assistant.lexical import stem_idf
+from assistant.lexical import stem_idf, stems
 from assistant.query import CorpusFacts, Query, corpus_facts, event_years
 from assistant.retrieval import RetrievalResult, Retriever
 from assistant.selection import Candidate, candidates, score, select, sentence_texts
@@ -302,7 +302,8 @@ def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:
     relationship with X at chief executive level" names no one). A line naming three or more
     councils is a peer list run together: only the entry ending with X's name is kept."""
     homes = set(query.peer_homes)
-    posts = [re.compile(rf"\b{re.escape(post)}\b", re.I) for post in query.peer_posts]
+    # each post by its word or one of its role family's ("councillor": "Cllr Jo Bloggs")
+    posts = [[facts.domain.role_words(w) for w in stems(post)] for post in query.peer_posts]
     lines = []
     for line in text.splitlines():
         named = facts.registry.find(line)
@@ -311,7 +312,8 @@ def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:
                 continue
             start = named[i - 1].end if i else 0
             own = line[start:named[i + 1].start if i + 1 < len(named) else len(line)]
-            if all(post.search(own) for post in posts) and person_names(own, facts.registry.name_words,
+            words = set(stems(own))
+            if all(forms & words for post in posts for forms in post) and person_names(own, facts.registry.name_words,
                                                                    common=facts.registry.common_words):
                 lines.append(line.strip(" \t•*-–") if len(named) < 3 else line[start:mention.end].strip(" ,;:•-"))
                 break

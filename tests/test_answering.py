@@ -757,3 +757,17 @@ def test_a_dated_section_title_tells_of_a_progress_review(tmp_path):
             "process, a one-day progress review will take place within 12 months of the original review.\n"})
     when = ask("When was Eastmere District Council's progress review?")
     assert when.reason != "unknown_document", when.text
+
+
+def test_a_peer_named_by_a_title_is_found_by_the_post_the_question_uses(tmp_path):
+    """"Which Farby County Council councillor was on Northby's peer team?": the team list writes
+    "Cllr Ann Lee - Deputy Leader, Farby County Council", and "Cllr" names a councillor."""
+    _, ask = _asked_over(tmp_path, {
+        "northby-progress-review.txt":
+            "LGA Corporate Peer Challenge Progress Review - Northby District Council\n\n"
+            "The progress review took place on 4 March 2025. The peer team was:\n\n"
+            "  \u2022 Cllr Ann Lee - Deputy Leader and Cabinet Member for Growth, Farby County Council\n"
+            "  \u2022 Jo Bloggs - Chief Executive, Southby Borough Council\n"})
+    result = ask("Which Farby County Council councillor was on Northby District Council's peer team?")
+    assert not result.abstained, result.text
+    assert "Ann Lee" in result.text and "Jo Bloggs" not in result.text
