@@ -130,6 +130,8 @@ def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore
     names, councils = facts.registry.name_words, [c.lower() for c in query.councils]
     events = facts.domain.events_named(query.topic) if query.expected.kind == "date" else frozenset()
     for p in passages[:settings.answer.answer_type_passages]:
+        if _of_another_year(query, p, facts):
+            continue
         sentences = sentence_texts(p)
         heading = _own_heading(p, store) if events else ""
         if any(gives(sentences, i, query.expected, councils, names, facts.registry.common_words)
@@ -144,6 +146,18 @@ def _own_heading(passage: Passage, store: IndexStore) -> str:
     heading = passage.chunk.section[-1] if passage.chunk.section else ""
     text = store.documents[passage.meta.doc_id].text
     return "" if heading.strip() == text[:len(heading) + 200].lstrip().split("\n", 1)[0].strip() else heading
+
+
+def _of_another_year(query: Query, passage: Passage, facts: CorpusFacts) -> bool:
+    """Is ``passage`` from a document of another year than the one the question asks about,
+    when the council has a document of that year, and silent on that year? "Who supported the
+    county's 2013 peer team?" is not answered by the manager named in its 2022 progress review
+    letter; a 2023 news item telling of "the challenge … in October 2022" may tell of 2022's."""
+    years = set(query.years)
+    own = set(passage.meta.years)
+    return bool(years and own and not years & own
+                and years & set(facts.doc_years.get(passage.meta.council, ()))
+                and not any(str(y) in passage.chunk.text for y in years))
 
 
 def _dates_event(events: frozenset[int], sentences: Sequence[str], i: int, heading: str,

@@ -771,3 +771,21 @@ def test_a_peer_named_by_a_title_is_found_by_the_post_the_question_uses(tmp_path
     result = ask("Which Farby County Council councillor was on Northby District Council's peer team?")
     assert not result.abstained, result.text
     assert "Ann Lee" in result.text and "Jo Bloggs" not in result.text
+
+
+def test_a_name_from_another_years_document_does_not_answer_for_the_year_asked(tmp_path):
+    """"Who managed Northby's 2019 peer team?": the manager named in its 2023 progress review
+    (of the 2022 challenge) is not the 2019 one, and nothing names that one; a page of another
+    year that tells of the 2019 review by its year may answer."""
+    _, ask = _asked_over(tmp_path, {
+        "northby-2019-peer-challenge-report.txt":
+            "Corporate Peer Challenge - Northby District Council\n\nFeedback report: 4 - 7 March 2019\n\n"
+            "The peer team was made up of two councillors and two officers, supported by an LGA "
+            "programme manager. The team spoke to more than 90 people.\n",
+        "northby-2023-progress-review.txt":
+            "LGA Corporate Peer Challenge Progress Review - Northby District Council\n\n14 March 2023\n\n"
+            "The progress review looked at the council's work since its October 2022 peer challenge.\n\n"
+            "Peer team:\n  \u2022 LGA Peer Challenge Manager - Jo Bloggs\n"})
+    old = ask("Who was the LGA manager who supported Northby District Council's 2019 peer team?")
+    assert old.abstained and old.reason == "not_stated", old.text
+    assert not ask("Who was the LGA manager on Northby District Council's 2022 peer team?").abstained
