@@ -53,6 +53,7 @@ FEATURES = (
 )
 
 _WORDS = re.compile(r"[a-z]{3}")
+_TYPED = FEATURES.index("typed")
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,13 @@ def select(scored: Sequence[Candidate], cfg: SelectionSettings,
     pool = [c for c in scored if c.score >= cfg.floor] or [scored[0]]
     words = {c.key: set(stems(c.text)) for c in pool}  # only the pool is ever compared
     chosen: list[Candidate] = []
+    # a question asking for a kind of answer (a date, a figure, a name) is answered first by
+    # the best sentence giving one: "• Jo Williams, Torbay Council – Lead Peer" before the
+    # prose about what the peer team did
+    typed = [c for c in pool if len(c.features) > _TYPED and c.features[_TYPED]]
+    if typed:
+        pool.remove(typed[0])
+        chosen.append(typed[0])
     while pool and len(chosen) < cfg.max_quotes:
         best = max(pool, key=lambda c: c.score - cfg.redundancy * _overlap(words[c.key], chosen, words))
         pool.remove(best)

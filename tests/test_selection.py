@@ -137,6 +137,23 @@ def test_a_sentence_leaning_back_brings_its_antecedent_first(antecedent, floor, 
                                         "This would cut its debt by a third."]
 
 
+def test_the_best_sentence_giving_the_kind_asked_for_is_quoted_first():
+    """"Who was the lead peer?": the team list's "Jo Williams – Lead Peer" (it gives a name)
+    comes first, above better-scored prose about what the peer team did, which follows."""
+    typed = FEATURES.index("typed")
+    def with_typed(text: str, probability_: float, gives: bool) -> Candidate:
+        features = tuple(float(gives) if i == typed else 0.0 for i in range(len(FEATURES)))
+        return Candidate(0, len(text), text, features, probability_)
+    pool = [with_typed("The peer team used their experience of adult social care.", 0.6, False),
+            with_typed("The team were onsite for three days holding interviews.", 0.3, False),
+            with_typed("Jo Williams, Torbay Council – Lead Peer", 0.08, True)]
+    cfg = replace(SelectionSettings(), floor=0.03, max_quotes=2)
+    assert [c.text for c in select(pool, cfg)] == ["Jo Williams, Torbay Council – Lead Peer",
+                                                  "The peer team used their experience of adult social care."]
+    below = replace(cfg, floor=0.1)  # below the floor it is not quoted at all
+    assert "Jo Williams, Torbay Council – Lead Peer" not in [c.text for c in select(pool, below)]
+
+
 def test_scores_are_probabilities_best_first():
     p = passage(["The council should rebuild its reserves by 2026.", "Peers met many people."], [0.7, 0.1])
     found, _ = candidates(Query(text="How should the council rebuild reserves?"), [p], 10)
