@@ -22,6 +22,14 @@ from assistant.errors import UsageError
 _PLACE_WORD = r"(?!(?:Council|Authority)\b)[A-Z][\w'’-]*"
 # a place does not open with "The": "the Borough Council of X" is not a borough council of "The"
 _PLACE = rf"(?!The\b){_PLACE_WORD}(?:[ -](?:(?:and|&|upon|on|under|in|le|by|the|with)[ -])?{_PLACE_WORD})*"
+
+
+def _place(domain: Domain) -> str:
+    """``_PLACE``, or a place named "<word> of <name>" ("Isle of Wight": ``place_of_words``)."""
+    if not domain.place_of_words:
+        return _PLACE
+    opener = "|".join(re.escape(w.capitalize()) for w in sorted(domain.place_of_words))
+    return rf"(?:(?:{opener})\s+of\s+(?:the\s+)?)?{_PLACE}"
 _POSSESSIVE = r"(?:['’]s|['’])?"
 # an abbreviation made of word beginnings: "BrNES", "B&NES", "O&EM" (two capitals or more)
 _ABBREVIATION = re.compile(rf"(?<![\w&])(?P<abbr>[A-Z][a-z]{{0,3}}(?:&?[A-Z][a-z]{{0,3}})+){_POSSESSIVE}(?![\w&])")
@@ -289,7 +297,7 @@ class CouncilRegistry:
         ("… City Council", "London Borough of …"; not the short "… City", which is only an alias)."""
         forms = sorted({f for k in self.domain.council_kinds for f in k.forms if _is_full_form(f)},
                        key=len, reverse=True)
-        body = "|".join(re.escape(f).replace(r"\{place\}", _PLACE) for f in forms)
+        body = "|".join(re.escape(f).replace(r"\{place\}", _place(self.domain)) for f in forms)
         return re.compile(rf"\b(?:{body}){_POSSESSIVE}(?!\w)")
 
     @cached_property

@@ -174,3 +174,9 @@ def test_a_kind_placed_by_the_council_after_it_is_that_council():
         [("Eastshire County Council",)]
     assert councils(registry, "How does the county council compare with Eastshire?") == \
         [("Eastshire County Council", "Westshire County Council"), ("Eastshire County Council",)]
+
+
+def test_a_place_named_word_of_name_goes_by_its_initials_too():
+    registry = CouncilRegistry(["Isle of Wight Council", "Northby District Council"])
+    assert councils(registry, "How many people did the planning peers meet on the IoW?") == [("Isle of Wight Council",)]
+    assert councils(registry, "What did peers say about the Isle of Wight?") == [("Isle of Wight Council",)]

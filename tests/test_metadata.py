@@ -392,3 +392,21 @@ def test_an_email_address_does_not_use_the_file_names_place_as_a_word(tmp_path):
 def test_a_place_joined_by_with_is_the_council_of_the_whole_place(tmp_path):
     text = "LGA Corporate Peer Challenge Progress Review - Ashby with Thorpe Council\n\n26 March 2024\n"
     assert infer_council(tmp_path / "progress-review.txt", text) == "Ashby with Thorpe Council"
+
+
+def test_a_place_named_word_of_name_keeps_its_whole_name(tmp_path):
+    """"Isle of Wight Council" is not "Wight Council" (``place_of_words`` in domain.yaml)."""
+    text = "Praise for leadership at the Isle of Wight Council\n\nA report into the Isle of Wight Council said…\n"
+    assert infer_council(tmp_path / "island-news.txt", text) == "Isle of Wight Council"
+
+
+@pytest.mark.parametrize("name, text, body", [
+    ("fenland-authority-peer-review-page.txt", "LGA Peer Review – The Fenland Authority\n\nThe review of "
+     "the authority's governance took place in 2017.\n", "Fenland Authority"),
+    ("northby-fire-brigade-peer-challenge.txt", "Northby Fire Brigade\n\nThe Brigade took part in the "
+     "challenge during March 2015.\n", "Northby Fire Brigade"),
+])
+def test_a_body_not_called_a_council_keeps_the_name_its_text_and_file_give_it(tmp_path, name, text, body):
+    """A file named after "The Fenland Authority", whose text names no council, is that
+    authority's, not a "Fenland Council"."""
+    assert infer_council(tmp_path / name, text) == body
