@@ -52,6 +52,9 @@ class Expected:
     # councillors were new?"): a percentage or a fraction answers it, a count ("eight
     # recommendations") does not
     share: bool = False
+    # date only: "month" or "year" when the question asks for one ("what month did the peers
+    # visit?"): a sentence naming that unit answers it, "later this year" does not
+    unit: str = ""
 
     def in_years(self, text: str) -> bool:
         """Does ``text`` name no year, or one within ``years``?
@@ -130,6 +133,12 @@ _GIVES = {
                         r"five|six|seven|eight|nine|ten|eleven|twelve|twenty)\b", re.I),
     "duration": re.compile(rf"\b(?:\d[\d.,]*|{_NUMBER_WORDS}|a|an)[ -](?:{_UNITS})\b|"
                            rf"\b(?:{_UNITS}) long\b", re.I),
+}
+
+# a month (by name, or in a date written in figures: "23/07/2024") and a year
+_UNIT_GIVEN = {
+    "month": re.compile(rf"\b{_MONTH_NAMES}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b", re.I),
+    "year": _A_YEAR,
 }
 
 _NOT_COUNTS = re.compile(r"^[\s•*-]*\d+(?:\.\d+)*\.?\s|\b(?:19|20)\d\d(?:/\d\d)?\b|"
@@ -286,8 +295,11 @@ def expected_kind(question: str) -> Expected | None:
     if named := _NAME_OF_PERSON.match(q):  # "the name of the finance officer": a name given with "finance"
         role = " ".join(named.group("role").split())
         return Expected("name", f"the name of the {role} {named.group('noun')}" if role else "a name", role=role)
-    if re.match(r"(?:when|by when|since when|from when|until when|"
-                r"(?:(?:on|in|from|by) )?(?:which|what) (?:dates?|days?|months?|years?))\b", q):
+    if asked := re.match(r"(?:when|by when|since when|from when|until when|"
+                         r"(?:(?:on|in|from|by) )?(?:which|what) (?P<unit>dates?|days?|months?|years?))\b", q):
+        unit = (asked.group("unit") or "").rstrip("s")
+        if unit in ("month", "year"):  # "what month …?": a month answers it, "later this year" does not
+            return Expected("date", f"a {unit}", unit=unit)
         return Expected("date", "a date")
     if re.match(r"how long\b", q) or re.match(r"how much time\b", q):
         return Expected("duration", "a length of time")
@@ -493,6 +505,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
                                                common if expected.role else frozenset()))
     if expected.kind == "council":  # another council than those the question is about
         return any(name.lower() not in councils for name in council_names_in([text]))
+    if expected.kind == "date" and expected.unit:
+        return bool(_UNIT_GIVEN[expected.unit].search(text)) and expected.in_years(text)
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text)) and expected.in_years(text)
     core = expected.post.removesuffix(" peer")

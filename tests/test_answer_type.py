@@ -521,3 +521,17 @@ def test_a_post_of_the_council_named_is_the_councils_whatever_follows():
     quoted = expected_answer("Who is quoted as leader of Northby Council welcoming the peer review?")
     assert gives(["Cllr Jo Bloggs, leader of Northby Council, said she was delighted."], 0, quoted,
                  councils=["northby council"])
+
+
+def test_what_month_or_year_asks_for_that_unit():
+    """"What month did the peers visit?" is not answered by "later this year"; "in what year
+    …?" not by "last spring". A date written in figures names its month."""
+    month = expected_answer("What month did the peer challenge team actually visit Northby?")
+    assert (month.kind, month.unit) == ("date", "month")
+    assert not gives(["The review team will revisit Northby later this year."], 0, month)
+    assert gives(["The team visited in March 2023."], 0, month)
+    assert gives(["Meeting: 23/07/2024 - Cabinet"], 0, month)
+    year = expected_answer("In what year did the county last have a peer challenge?")
+    assert year.unit == "year" and gives(["It was in October 2013."], 0, year)
+    assert not gives(["It was last spring."], 0, year)
+    assert expected_answer("When did the peers visit?").unit == ""
