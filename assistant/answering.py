@@ -327,8 +327,8 @@ def _naming_lines(query: Query, text: str, facts: CorpusFacts) -> list[str]:
             start = named[i - 1].end if i else 0
             own = line[start:named[i + 1].start if i + 1 < len(named) else len(line)]
             words = set(stems(own))
-            if all(forms & words for post in posts for forms in post) and person_names(own, facts.registry.name_words,
-                                                                   common=facts.registry.common_words):
+            named_post = all(forms & words for post in posts for forms in post)
+            if named_post and person_names(own, facts.registry.name_words, common=facts.registry.common_words):
                 lines.append(line.strip(" \t•*-–") if len(named) < 3 else line[start:mention.end].strip(" ,;:•-"))
                 break
     return lines

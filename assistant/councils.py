@@ -429,8 +429,7 @@ class CouncilRegistry:
         nor "Full Council", the meeting of all its members)?"""
         parsed = parse_council_name(name, self.domain)
         place = parsed[1].lower() if parsed else ""
-        generic = self.domain.leading_words | self.domain.not_place_words | self._kind_words \
-            | {"council", "councils"}
+        generic = self.domain.leading_words | self.domain.not_place_words | self._name_kind_words
         # no place ends with a word that leads into a name: "Content That Council" is a heading
         # run into "That Council: (i) accepts …" when wrapped lines are joined
         return bool(place) and not set(place.split()) <= generic \
@@ -439,6 +438,11 @@ class CouncilRegistry:
     @cached_property
     def _kind_words(self) -> frozenset[str]:
         return frozenset(w for k in self.domain.council_kinds for w in (*k.words, *k.kind.split()))
+
+    @cached_property
+    def _name_kind_words(self) -> frozenset[str]:
+        """The kinds' words and "council": what a name's place is not ("City Council")."""
+        return self._kind_words | {"council", "councils"}
 
     def find(self, text: str) -> list[CouncilMention]:
         """Every council reference in ``text``, in order; overlapping references keep the longest."""
@@ -456,9 +460,9 @@ class CouncilRegistry:
             if owners:
                 found.append(CouncilMention(match.start(), match.end("abbr"), match.group("abbr"), owners,
                                             any(self.councils[n].held for n in owners)))
-        for match in _SPELLED_OUT.finditer(text):
+        for match in _SPELLED_OUT.finditer(text) if self._acronym_places else ():
             words = re.findall(r"\b[A-Z][\w'’-]*", match.group(0))
-            while words and words[-1].lower() in self._kind_words | {"council"}:  # "… and Poole Council"
+            while words and words[-1].lower() in self._name_kind_words:  # "… and Poole Council"
                 words.pop()
             owners = self._acronym_places.get("".join(w[0] for w in words), ())
             if owners:  # "Bournemouth, Christchurch and Poole" for the held "BCP Council"

@@ -112,6 +112,8 @@ class Domain:
     place_short_forms: tuple[tuple[str, ...], ...] = ()
     # words opening a place named "<word> of <name>" ("Isle of Wight", "Forest of Dean")
     place_of_words: frozenset[str] = frozenset()
+    # nouns ending the name of a public body not called a council ("The Broads Authority")
+    body_nouns: frozenset[str] = frozenset()
     # the kinds of event a "when …?" asks the date of, each by its words ("on site", "decided")
     event_families: tuple[tuple[str, ...], ...] = ()
 
@@ -330,8 +332,8 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         count_kinds=_families(data, where, "count_kinds"),
         role_families=_families(data, where, "role_families"),
         place_short_forms=_families(data, where, "place_short_forms"),
-        place_of_words=frozenset(w.lower() for w in (
-            _strings(data, "place_of_words", where) if "place_of_words" in data else ())),
+        place_of_words=frozenset(_optional_words(data, "place_of_words", where)),
+        body_nouns=frozenset(_optional_words(data, "body_nouns", where)),
         event_families=_families(data, where, "event_families"),
         team_posts=_optional_words(data, "team_posts", where),
         person_nouns=_optional_words(data, "person_nouns", where),

@@ -177,7 +177,7 @@ def _council_in_file_name(path: Path, text: str) -> str:
         elif run:
             if len(run) == 1 and re.search(rf"\b{run[0].upper()}\b", text):
                 return run[0].upper()  # "gmca-news.txt" of a text saying "GMCA": a body's initials
-            if word not in kinds and (named := _named_as_in_file(words[i - len(run):], text)):
+            if word not in kinds and (named := _named_as_in_file(words[i - len(run):], text, domain.body_nouns)):
                 return named  # "broads-authority-…" of a text saying "The Broads Authority"
             form = domain.kind(word if word in kinds else "unitary").forms[0]
             return form.replace("{place}", " ".join(
@@ -185,22 +185,15 @@ def _council_in_file_name(path: Path, text: str) -> str:
     return UNKNOWN_COUNCIL
 
 
-def _named_as_in_file(words: list[str], text: str) -> str:
+def _named_as_in_file(words: list[str], text: str, body_nouns: frozenset[str]) -> str:
     """The longest name of two to four file-name words from the start of ``words`` that the
     text writes in capitals, word for word ("broads-authority": "Broads Authority";
-    "london-fire-brigade": "London Fire Brigade"), ending in a noun of a body."""
+    "london-fire-brigade": "London Fire Brigade"), ending in a noun of a body (``body_nouns``)."""
     for n in range(min(4, len(words)), 1, -1):
-        if words[n - 1] not in _BODY_NOUNS:
-            continue
         name = " ".join(w.capitalize() for w in words[:n])
-        if re.search(rf"\b{re.escape(name)}\b", text):
+        if words[n - 1] in body_nouns and re.search(rf"\b{re.escape(name)}\b", text):
             return name
     return ""
-
-
-# nouns ending the name of a public body that is not called a council
-_BODY_NOUNS = frozenset({"authority", "brigade", "service", "partnership", "board", "corporation",
-                         "agency", "trust", "commission"})
 
 
 def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
