@@ -52,6 +52,10 @@ class Expected:
     # councillors were new?"): a percentage or a fraction answers it, a count ("eight
     # recommendations") does not
     share: bool = False
+    # share only: the stems of what the share is of ("what percentage of staff …?" → staff); a
+    # sentence naming none of them, nor a noun of their family or kind (``_counts``), gives the
+    # share of something else ("76% of residents" is no share of staff)
+    share_of: tuple[str, ...] = ()
     # date only: "month" or "year" when the question asks for one ("what month did the peers
     # visit?"): a sentence naming that unit answers it, "later this year" does not
     unit: str = ""
@@ -220,7 +224,8 @@ _ASKS_A_RATE = re.compile(r"what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the
 # "what council tax rise did X set?", "what surplus did it make?": a noun that only ever names a
 # quantity, asked for with "what" and answered by a figure ("what cuts / savings did it make?"
 # may ask what they were); "what net zero date has X set?" asks for a date
-_AUXILIARY = r"(?:did|does|do|has|have|had|was|were|is|are|will|would|could|should|can)\b"
+_AUXILIARY_WORDS = "did|does|do|has|have|had|was|were|is|are|will|would|could|should|can"
+_AUXILIARY = rf"(?:{_AUXILIARY_WORDS})\b"
 _WHAT_QUANTITY = re.compile(r"what\s+(?P<quantity>(?:[\w'’/-]+\s+){0,3}?(?:rise|increase|surplus|deficit|"
                             r"overspend|underspend|gap|shortfall|total|amount|sum|figure|percentage|proportion|"
                             r"share|rate|number))\s+" + _AUXILIARY)
@@ -232,7 +237,11 @@ _WHAT_COSTS = re.compile(r"what\s+(?:will|would|did|does|do|could|might|is\s+it\
                          r"cost\b(?:\s+[\w'’]+){0,4}\s*\??\s*$")
 # "what percentage of staff …?", "what share of the actions …?", "what proportion …": a share
 _WHAT_SHARE = re.compile(r"what\s+(?P<quantity>(?:[\w'’/-]+\s+){0,2}?)(?:percentage|proportion|share|fraction)\b"
-                         r"(?!\s+(?:prices?|capital|holders?|option)\b)")
+                         r"(?!\s+(?:prices?|capital|holders?|option)\b)"
+                         # of what: "of the council's staff" up to a verb or preposition
+                         r"(?:\s+of\s+(?:the\s+|its\s+|their\s+|all\s+)?"
+                         r"(?P<of>(?:[\w'’-]+\s+){0,4}?[\w'’-]+?)\s+(?:" + _AUXILIARY_WORDS +
+                         r"|in|on|at|from|for|who|that|which|with|by|to)\b)?")
 _WHAT_DATE = re.compile(r"what\s+(?:[\w'’/-]+\s+){1,3}?(?:date|deadline)\s+" + _AUXILIARY)
 
 # A second question after the first: "…, and what did it focus on?", "… - is it …?"
@@ -316,7 +325,9 @@ def expected_kind(question: str) -> Expected | None:
     if rate := _ASKS_A_RATE.match(q):  # "the recycling rate": a figure given with "recycling"
         return Expected("number", "a figure", quantity=tuple(stems(rate.group("what") or "")))
     if share := _WHAT_SHARE.match(q):  # "what percentage of …": a share, not any figure
-        return Expected("number", "a share", share=True, quantity=tuple(stems(share.group("quantity") or "")))
+        return Expected("number", "a share", share=True, quantity=tuple(stems(share.group("quantity") or "")),
+                        share_of=tuple(w for w in counted_nouns(re.sub(r"['’]s\b", "", share.group("of") or ""))
+                                       if w not in NOT_BODY))
     if re.match(r"(?:how many|what number of)\b", q):
         return Expected("number", "a figure")
     if asked := _WHAT_QUANTITY.match(q):
@@ -482,6 +493,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         text = _NOT_COUNTS.sub(" ", text)
     if expected.share and not _GIVES["share"].search(text):
         return False  # "what percentage …?": "the eight recommendations" is no share
+    if expected.share_of and not _counts(stems(" ".join(with_antecedent(sentences, index))), expected.share_of):
+        return False  # "what share of staff …?": "76% of residents were satisfied" is another whole's
     if expected.quantity and not set(expected.quantity) <= set(stems(text)):
         return False  # "the recycling rate": a figure in a sentence that does not name recycling
     if expected.measured and not _names_measured(sentences, index, expected.measured):
@@ -554,10 +567,10 @@ _LEANS_BACK = re.compile(
 
 
 # council words and words of time: what no post or figure is of
-_NOT_BODY = frozenset(stems("council councils authority district borough city county now today current "
+NOT_BODY = frozenset(stems("council councils authority district borough city county now today current "
                             "currently time"))
 # …and, for what a figure is of, the words framing a figure question and auxiliaries
-_FIGURE_FRAME = _NOT_BODY | frozenset(stems(
+_FIGURE_FRAME = NOT_BODY | frozenset(stems(
     "much many big large high small low share percentage proportion number amount figure total money pounds "
     "size do does did has have had been be is are was were will would can could should it its from up through "
     "since by each per last next this that year years annual annually month months week weeks"))
@@ -602,7 +615,7 @@ def _body_words(of: str, councils: Sequence[str], not_names: frozenset[str]) -> 
             return set()  # "leader of X Council welcoming the review": the post is the council's own
     words = [w for w in re.findall(r"[a-z0-9]+", re.sub(r"['’]s\b", "", of.lower()))
              if w not in not_names and w not in named]
-    return set(stems(" ".join(words))) - _NOT_BODY
+    return set(stems(" ".join(words))) - NOT_BODY
 
 
 # "chaired by the Leader": a holder named by another post, after the post's verb ("chaired by")

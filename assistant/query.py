@@ -332,9 +332,12 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
     # and , from each side?" is too thin once its councils and its frame are gone)
     topic = without_frame(topic, facts.domain.speakers) if route == "answer" else topic
     topic = _without_scope(topic) if route in ("comparison", "listing") and not term else topic
-    if expected and expected.quantity:  # "what Northby budget gap …?": the council's name is no quantity
+    if expected and (expected.quantity or expected.share_of):
+        # "what Northby budget gap …?", "what share of Northby's staff …?": the council's name
+        # is neither the quantity nor what it is of
         in_topic = set(stems(topic))
-        expected = replace(expected, quantity=tuple(w for w in expected.quantity if w in in_topic))
+        expected = replace(expected, quantity=tuple(w for w in expected.quantity if w in in_topic),
+                           share_of=tuple(w for w in expected.share_of if w in in_topic))
     if expected and expected.kind in ("number", "money") and not (expected.counted or expected.quantity):
         expected = replace(expected, measured=measured_stems(topic, facts.registry.name_words))
     return Query(

@@ -468,10 +468,26 @@ def test_what_percentage_asks_for_a_share_not_any_figure():
     share = expected_answer("What percentage of Northby's peer challenge actions had been completed?")
     assert share.share and share.kind == "number"
     assert not gives(["The council shared an action plan for the eight recommendations."], 0, share)
-    for sentence in ("Some 69 per cent of the actions were complete.", "By then 15% were complete.",
+    for sentence in ("Some 69 per cent of the actions were complete.", "By then 15% of actions were complete.",
                      "Peers found 12 of the 20 actions complete."):
         assert gives([sentence], 0, share), sentence
     assert expected_answer("What proportion of councillors were newly elected?").share
+
+
+def test_a_share_is_of_the_whole_the_question_names():
+    """"What share of staff …?" is not answered by a share of residents; a share of a kind of
+    what is asked ("of residents" for "of people") or leaning back on a sentence naming it
+    answers it."""
+    staff = expected_answer("What share of the council's staff filled in the staff survey?")
+    assert staff.share_of == ("staff", "fill")
+    assert not gives(["The residents' survey found 76% of residents satisfied."], 0, staff)
+    assert gives(["The staff survey had a 64% response rate."], 0, staff)
+    assert gives(["The council asked its staff.", "However, only 40 per cent replied."], 1, staff)
+    people = expected_answer("What share of people in Northby were happy with services?")
+    assert people.share_of == ("peopl",)
+    assert gives(["The survey found 76% of residents satisfied."], 0, people)
+    posts = expected_answer("What share of on-call firefighter posts are vacant?")
+    assert posts.share_of == ("post",) and gives(["Some 14 per cent of posts are vacant."], 0, posts)
     assert not expected_answer("How many staff did the peers meet?").share
 
 

@@ -186,6 +186,7 @@ def test_what_a_figure_question_measures_leaves_out_its_councils_frame_and_time(
 
 def test_the_quantity_a_question_asks_for_leaves_out_the_council():
     assert q("What Cambridge budget gap does the city council face?").expected.quantity == ("budget", "gap")
+    assert q("What share of Cambridge's staff are part-time?").expected.share_of == ("staff",)
 
 
 def test_bm25_also_matches_the_nouns_counting_what_is_asked_about():
