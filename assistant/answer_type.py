@@ -70,14 +70,14 @@ class Expected:
         """
         if not self.years:
             return True
-        found = [int(y) for y in _A_YEAR.findall(text)]
+        found = [int(y) for y in YEAR.findall(text)]
         if not found:
             return True
         low, high = self.years
         return any((low is None or y >= low) and (high is None or y <= high) for y in found)
 
 
-_A_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # "before 2021", "prior to the 2021 challenge", "after 2023", "since 2010": a bound on the years
 # the answer may fall in, not a year the question is about
 YEAR_BOUND = re.compile(r"\b(?P<word>before|prior to|earlier than|after|later than|since)\s+"
@@ -142,7 +142,7 @@ _GIVES = {
 # a month (by name, or in a date written in figures: "23/07/2024") and a year
 _UNIT_GIVEN = {
     "month": re.compile(rf"\b{_MONTH_NAMES}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b", re.I),
-    "year": _A_YEAR,
+    "year": YEAR,
 }
 
 _NOT_COUNTS = re.compile(r"^[\s•*-]*\d+(?:\.\d+)*\.?\s|\b(?:19|20)\d\d(?:/\d\d)?\b|"

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_type import date_spans, gives, person_names, with_antecedent
+from assistant.answer_type import YEAR, Expected, date_spans, gives, person_names, with_antecedent
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf, stems
@@ -135,9 +135,19 @@ def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore
         sentences = sentence_texts(p)
         heading = _own_heading(p, store) if events else ""
         if any(gives(sentences, i, query.expected, councils, names, facts.registry.common_words)
-               and (not events or _dates_event(events, sentences, i, heading, facts)) for i in range(len(sentences))):
+               and (not events or _dates_event(events, sentences, i, heading, facts))
+               and _undated_in_years(query.expected, sentences, i, p) for i in range(len(sentences))):
             return True
     return False
+
+
+def _undated_in_years(expected: Expected, sentences: Sequence[str], i: int, passage: Passage) -> bool:
+    """A date naming no year ("in May", "within the next 2 years") is of its document's years:
+    it answers a question bounded to other years ("when … before 2017?") only when the
+    document's date or visit falls within them."""
+    if not expected.years or not passage.meta.years or YEAR.search(" ".join(with_antecedent(sentences, i))):
+        return True
+    return any(expected.in_years(str(year)) for year in passage.meta.years)
 
 
 def _own_heading(passage: Passage, store: IndexStore) -> str:

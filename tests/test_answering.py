@@ -789,3 +789,17 @@ def test_a_name_from_another_years_document_does_not_answer_for_the_year_asked(t
     old = ask("Who was the LGA manager who supported Northby District Council's 2019 peer team?")
     assert old.abstained and old.reason == "not_stated", old.text
     assert not ask("Who was the LGA manager on Northby District Council's 2022 peer team?").abstained
+
+
+def test_a_date_naming_no_year_is_of_its_documents_years(tmp_path):
+    """"When did peers visit Northby before 2023?": the 2023 report's "Our expectation is that
+    the follow-up visit will occur within the next 2 years" names no year, so it is of 2023 and
+    gives no date before it; the report's own visit, dated 2023, answers "before 2024"."""
+    _, ask = _asked_over(tmp_path, {
+        "northby-2023-peer-challenge-report.txt":
+            "Corporate Peer Challenge - Northby District Council\n\nFeedback report: 6 - 9 March 2023\n\n"
+            "Follow up visit\n\nThe peer challenge process includes a follow up visit by the peer team. "
+            "Our expectation is that it will occur within the next 2 years.\n"})
+    earlier = ask("When did LGA peers visit Northby District Council before 2023?")
+    assert earlier.abstained and earlier.reason == "not_stated", earlier.text
+    assert not ask("When did LGA peers visit Northby District Council before 2024?").abstained
