@@ -44,6 +44,11 @@ _FURNITURE = re.compile(
     r".{0,200}\bcookies\b.{0,200})$",
     re.IGNORECASE,
 )
+# A table of contents line: entries of a title, dot leaders and a page number ("Executive
+# summary ........ 3", or several on one line as a PDF's contents page is often extracted).
+# It repeats the headings with page numbers; quoted, it reads as text of no meaning.
+_CONTENTS_LINE = re.compile(r"^(?:(?:table of )?contents:?\s+)?(?:(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?[^.]{1,100}?\s*(?:\.\s?){4,}\s*\d{1,3}\b\s*)+$",
+                            re.IGNORECASE)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.|\d{1,2}(?:\.\d{1,2})+)\s+(\S.*)$")
 _TERMINAL = (".", ",", ";", ":", "!")
@@ -108,7 +113,7 @@ def clean(pages: tuple[str, ...] | list[str], labels: tuple[str, ...] = (),
     lines: list[tuple[str, int]] = []
     for index, plines in enumerate(page_lines):
         for line in plines:
-            keep = line and not _FURNITURE.match(line)
+            keep = line and not _FURNITURE.match(line) and not _CONTENTS_LINE.match(line)
             lines.append((line if keep else "", index))
         lines.append(("", index))  # a page break ends a block, paragraphs re-merge below
     vocabulary = _vocabulary(l for l, _ in lines)

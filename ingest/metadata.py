@@ -18,10 +18,10 @@ from assistant.dates import DAY_DATE, MONTH_DATE, MONTH_NAMES, month_number
 from assistant.domain import load_domain
 from assistant.types import UNKNOWN_COUNCIL
 
-# Bump when what is inferred from a document's text changes (council, date, type, title): a
-# re-ingest then works out every document's metadata again instead of keeping the old guesses.
-# (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 10
+# Bump when what is inferred from a document's text changes (council, date, type, title), or
+# how its text is cleaned: a re-ingest then reads every document again instead of keeping the
+# old guesses and text. (A change to assistant/domain.yaml does the same on its own.)
+INFERENCE_VERSION = 11
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description

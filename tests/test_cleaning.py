@@ -146,6 +146,17 @@ def test_web_furniture_and_comment_form_are_dropped() -> None:
     ]
 
 
+def test_table_of_contents_lines_are_dropped() -> None:
+    """A contents page repeats the headings with dot leaders and page numbers, one entry a line
+    or, as a PDF's is often extracted, several on one line; prose with dots is kept."""
+    text = clean(["Table of Contents Summary\u2026\u2026\u20263 Recommendations\u2026\u2026\u20265\n"
+                  "1. Executive summary ........................ 3\n"
+                  "4.2 Leadership of place . . . . . . . 12\n\n"
+                  "Summary\n\nThe council is a high performing authority. Peers met 120 people....\n"]).text
+    assert "..." not in text.replace("people....", ""), text
+    assert text.startswith("Summary") and "Peers met 120 people...." in text
+
+
 def test_furniture_words_inside_prose_are_kept() -> None:
     raw = "Residents can leave a reply on the consultation page 3 of the plan."
     assert clean([raw]).text == raw
