@@ -263,8 +263,10 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     # a fact about such a review (when it was, who came) may be told by the council's other
     # documents; what one found only by the review itself
     # …and so may whether one took place ("has the LGA been back for its progress review yet?")
+    # …or, asked what is to come ("will the progress review be in person?"), one planned
     if query.missing_doc_types and not ((query.expected or _ASKS_WHETHER.match(query.text)) and tell_of(
-            query.missing_doc_types, [p for p in result.passages if p.meta.council in query.councils], facts)):
+            query.missing_doc_types, [p for p in result.passages if p.meta.council in query.councils], facts,
+            planned=facts.domain.asks_future(query.text))):
         kinds, named = " or ".join(query.missing_doc_types), " or ".join(query.councils)
         # asked a fact about one ("when was …?"), none of the council's documents tells of one
         what = ("and none of its documents tells of one that took place" if query.expected
@@ -275,8 +277,9 @@ def _refusal(query: Query, result: RetrievalResult, facts: CorpusFacts,
     return None
 
 
-# a question asking whether something is so: "Has the LGA been back …?", "Did the peers return …?"
-_ASKS_WHETHER = re.compile(r"\s*(?:has|have|had|did|does|do|was|were|is|are)\b", re.I)
+# a question asking whether something is so: "Has the LGA been back …?", "Did the peers return …?",
+# "Will the progress review be in person?"
+_ASKS_WHETHER = re.compile(r"\s*(?:has|have|had|did|does|do|was|were|is|are|will|shall)\b", re.I)
 
 
 def _some(councils: Sequence[str], shown: int = 8) -> str:
@@ -299,13 +302,13 @@ def _told_years(query: Query, result: RetrievalResult, facts: CorpusFacts) -> se
 
 
 def tell_of(doc_types: Sequence[str], passages: Sequence[Passage], facts: CorpusFacts,
-            standard: frozenset[tuple[str, int]] = frozenset()) -> bool:
+            standard: frozenset[tuple[str, int]] = frozenset(), planned: bool = False) -> bool:
     """Does an own sentence of ``passages`` (``standard`` text left out) tell of a document of
     one of ``doc_types`` that has happened (``Domain.tells_of``: in the words a question asks for
-    it by, dated, not "will")? A council's web page or news may tell when its progress review
-    was, though the corpus holds no progress review of it; "the LGA will do a follow-up visit"
-    tells of none."""
-    return any(facts.domain.tells_of(doc_type, text) for p in passages
+    it by, dated, not "will"), or, ``planned``, one to come? A council's web page or news may
+    tell when its progress review was, though the corpus holds no progress review of it; "the
+    LGA will do a follow-up visit" tells of none, unless asked what is to come."""
+    return any(facts.domain.tells_of(doc_type, text, planned) for p in passages
                for text in _own_texts(p, standard) for doc_type in doc_types)
 
 

@@ -190,20 +190,34 @@ class Domain:
         """Does ``sentence`` put what it tells in the future or in doubt (``future_words``)?"""
         return bool(self._future and self._future.search(sentence))
 
-    def tells_of(self, doc_type: str, sentence: str) -> bool:
+    def asks_future(self, question: str) -> bool:
+        """Does ``question`` ask about what is to come ("When will the progress review be?")?
+        A polite opener ("could you tell me …") does not.
+
+        >>> load_domain().asks_future("Will the progress review be in person?")
+        True
+        >>> load_domain().asks_future("Could you tell me when the progress review was?")
+        False
+        """
+        question = re.sub(r"\b(?:could|would|can|may|might)\s+(?:you|i|we)\b", " ", question, flags=re.I)
+        return self.in_future(question[:1].lower() + question[1:])  # "Will …?" opens with a capital
+
+    def tells_of(self, doc_type: str, sentence: str, planned: bool = False) -> bool:
         """Does ``sentence`` tell of a particular document or visit of ``doc_type`` that has
-        happened: named in the words a question asks for one by (its ``cues``), dated, and not
-        put in the future? "A follow-up review was undertaken in March 2021" does; "There will
-        be a follow-up visit in 2025" and "The process includes a follow-up visit" do not.
+        happened (or, ``planned``, one to come): named in the words a question asks for one by
+        (its ``cues``), dated, and not put in the future? "A follow-up review was undertaken in
+        March 2021" does; "There will be a follow-up visit in 2025" tells only of a planned one,
+        and "The process includes a follow-up visit" of none.
 
         >>> load_domain().tells_of("progress review", "A follow-up review was held in May 2021.")
         True
-        >>> load_domain().tells_of("progress review", "There will be a follow-up visit in 2025.")
-        False
+        >>> [load_domain().tells_of("progress review", "There will be a follow-up visit in 2025.", planned)
+        ...  for planned in (False, True)]
+        [False, True]
         """
         cues = next((t.cues for t in self.document_types if t.type == doc_type), ())
         return (any(c.search(sentence) for c in cues) and bool(re.search(r"\b(?:19|20)\d\d\b", sentence))
-                and not self.in_future(sentence))
+                and (planned or not self.in_future(sentence)))
 
     @cached_property
     def owned_phrases(self) -> tuple[str, ...]:

@@ -803,3 +803,19 @@ def test_a_date_naming_no_year_is_of_its_documents_years(tmp_path):
     earlier = ask("When did LGA peers visit Northby District Council before 2023?")
     assert earlier.abstained and earlier.reason == "not_stated", earlier.text
     assert not ask("When did LGA peers visit Northby District Council before 2024?").abstained
+
+
+def test_a_planned_review_answers_a_question_about_what_is_to_come(tmp_path):
+    """A council page telling of a follow-up review "taking place on 9 December 2025" tells of
+    no review that has happened, but of one to come: "will the progress review be in person?"
+    is asked of it, while "what did the progress review find?" is still refused."""
+    _, ask = _asked_over(tmp_path, {
+        "eastmere-executive-decision.txt":
+            "Corporate Peer Challenge: position statement - Eastmere District Council\n\n"
+            "The Executive approved the position statement, which will support a follow-up review by the "
+            "Peer Team in December 2025. The peer team visited the council between 10 and 12 March 2025. "
+            "The statement will go to the LGA ahead of an in-person review by members of the original "
+            "peer team taking place on 9 December 2025.\n"})
+    coming = ask("Will Eastmere District Council's progress review be in person, and on what date?")
+    assert coming.reason != "unknown_document", coming.text
+    assert ask("What did Eastmere District Council's progress review find?").reason == "unknown_document"
