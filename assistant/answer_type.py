@@ -259,16 +259,22 @@ def expected_answer(question: str) -> Expected | None:
     False
     >>> expected_answer("In Northby's news release, who is quoted first?").kind
     'name'
+    >>> found = expected_answer("Was the progress review held on site, and when did it happen?")
+    >>> found.kind, found.whole
+    ('date', False)
     """
     asked = _LEADING_BOUND.sub("", question)
     found = expected_kind(asked)
+    second = _SECOND_QUESTION.search(asked)
+    if not found and second:  # "Was it held on site, and when did it happen?": the second asks a date
+        found = expected_kind(re.sub(r"^\W*(?:(?:and|or|but)\s+)*", "", asked[second.start():]))
     if found and found.kind in ("name", "post_holder") and (people := bounding_people(question)):
         found = replace(found, besides=people)
     if found and found.kind == "date" and (bounds := year_bounds(question)):
         low, high = bounds
         span = " and ".join(([f"from {low}"] if low else []) + ([f"before {high + 1}"] if high else []))
         found = replace(found, years=bounds, label=f"a date {span}")
-    return replace(found, whole=False) if found and _SECOND_QUESTION.search(asked) else found
+    return replace(found, whole=False) if found and second else found
 
 
 def expected_kind(question: str) -> Expected | None:
