@@ -541,3 +541,13 @@ def test_what_month_or_year_asks_for_that_unit():
     assert year.unit == "year" and gives(["It was in October 2013."], 0, year)
     assert not gives(["It was last spring."], 0, year)
     assert expected_answer("When did the peers visit?").unit == ""
+
+
+def test_the_team_leader_is_the_review_teams_not_the_councils():
+    """"Who was the team leader for Northby's peer review?" asks who led the review team: its
+    list's "Team Leader - John Collings" answers, the council's own Leader does not."""
+    asked = expected_answer("Who was the team leader for Northby's 2013 safeguarding peer review?")
+    assert asked.post == "team leader"
+    assert gives(["• Team Leader – John Collings"], 0, asked, ["northby council"])
+    assert not gives(["The Leader of the Council, Councillor Jo Bloggs, welcomed the review."], 0, asked,
+                     ["northby council"])
