@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from assistant.councils import council_names_in
+from assistant.dates import month_number
 from assistant.domain import load_domain
 from assistant.lexical import stems
 
@@ -59,6 +60,9 @@ class Expected:
     # date only: "month" or "year" when the question asks for one ("what month did the peers
     # visit?"): a sentence naming that unit answers it, "later this year" does not
     unit: str = ""
+    # date only, unit "day": the month the question names ("on which dates in April 2025 …?"); a
+    # day of another month ("11 March 2026") does not answer it
+    month: str = ""
 
     def in_years(self, text: str) -> bool:
         """Does ``text`` name no year, or one within ``years``?
@@ -143,6 +147,10 @@ _GIVES = {
 _UNIT_GIVEN = {
     "month": re.compile(rf"\b{_MONTH_NAMES}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b", re.I),
     "year": YEAR,
+    # a day of a month: "4 April", "4th-7th April", "April 4", "04/04/2025" ("April 2025" is none)
+    "day": re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:-|–|—|to|and|,)\s*\d{{1,2}}(?:st|nd|rd|th)?)*\s+"
+                      rf"{_MONTH_NAMES}\b|\b{_MONTH_NAMES}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?!\d)|"
+                      r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"),
 }
 
 _NOT_COUNTS = re.compile(r"^[\s•*-]*\d+(?:\.\d+)*\.?\s|\b(?:19|20)\d\d(?:/\d\d)?\b|"
@@ -315,6 +323,9 @@ def expected_kind(question: str) -> Expected | None:
         unit = (asked.group("unit") or "").rstrip("s")
         if unit in ("month", "year"):  # "what month …?": a month answers it, "later this year" does not
             return Expected("date", f"a {unit}", unit=unit)
+        if month := re.search(rf"\b{_MONTH_NAMES}\b", question):  # "on which dates in April …?": its days
+            return Expected("date", f"the day in {month.group(0).capitalize()}", unit="day",
+                            month=month.group(0).lower())
         return Expected("date", "a date")
     if re.match(r"how long\b", q) or re.match(r"how much time\b", q):
         return Expected("duration", "a length of time")
@@ -525,7 +536,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind == "council":  # another council than those the question is about
         return any(name.lower() not in councils for name in council_names_in([text]))
     if expected.kind == "date" and expected.unit:
-        return bool(_UNIT_GIVEN[expected.unit].search(text)) and expected.in_years(text)
+        return any(_of_month(m.group(0), expected.month) for m in _UNIT_GIVEN[expected.unit].finditer(text)) \
+            and expected.in_years(text)
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text)) and expected.in_years(text)
     core = expected.post.removesuffix(" peer")
@@ -545,6 +557,18 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
                 or _HOLDER_POST.match(text, m.end()):
             return True
     return False
+
+
+def _of_month(date: str, month: str) -> bool:
+    """Is ``date`` ("4 April", "04/04/2025") of ``month`` (lower case; any month when empty)?
+
+    >>> _of_month("04/04/2025", "april"), _of_month("11 March 2026", "april"), _of_month("May", "")
+    (True, False, True)
+    """
+    if not month or month in date.lower():
+        return True
+    numeric = re.fullmatch(r"\d{1,2}[/.](\d{1,2})[/.]\d{2,4}", date)
+    return bool(numeric) and int(numeric.group(1)) == month_number(month)
 
 
 def date_spans(text: str) -> list[tuple[int, int]]:

@@ -551,3 +551,15 @@ def test_the_team_leader_is_the_review_teams_not_the_councils():
     assert gives(["• Team Leader – John Collings"], 0, asked, ["northby council"])
     assert not gives(["The Leader of the Council, Councillor Jo Bloggs, welcomed the review."], 0, asked,
                      ["northby council"])
+
+
+def test_a_date_question_naming_its_month_asks_for_days_of_it():
+    """"On which dates in April 2025 was the team on site?" already says the month: "during
+    April 2025" does not answer it, nor a day of another month; "4-7 April" and "04/04/2025" do."""
+    days = expected_answer("On which dates in April 2025 was the peer team on site?")
+    assert (days.unit, days.month) == ("day", "april")
+    for sentence in ("The peer team was on site from 4th-7th April 2025.", "Visit: 04/04/2025"):
+        assert gives([sentence], 0, days), sentence
+    for sentence in ("The challenge took place during April 2025.", "The review took place on 11 March 2026."):
+        assert not gives([sentence], 0, days), sentence
+    assert not expected_answer("When was the Marchlands peer challenge?").unit
