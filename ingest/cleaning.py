@@ -49,6 +49,9 @@ _FURNITURE = re.compile(
 # It repeats the headings with page numbers; quoted, it reads as text of no meaning.
 _CONTENTS_LINE = re.compile(r"^(?:(?:table of )?contents:?\s+)?(?:(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?[^.]{1,100}?\s*(?:\.\s?){4,}\s*\d{1,3}\b\s*)+$",
                             re.IGNORECASE)
+# …and, under a "Contents" heading, entries without leaders: "2. Key recommendations 5"
+_CONTENTS_HEADING = re.compile(r"^(?:table of )?contents:?$", re.IGNORECASE)
+_CONTENTS_ENTRY = re.compile(r"^\S.{1,110}?\s\d{1,3}$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*\.|\d{1,2}(?:\.\d{1,2})+)\s+(\S.*)$")
 _TERMINAL = (".", ",", ";", ":", "!")
@@ -110,6 +113,8 @@ def clean(pages: tuple[str, ...] | list[str], labels: tuple[str, ...] = (),
     page_lines = [[normalise_line(l) for l in page.split("\n")] for page in pages]
     if paged:
         _drop_page_furniture(page_lines)
+    for plines in page_lines:
+        _drop_contents(plines)
     lines: list[tuple[str, int]] = []
     for index, plines in enumerate(page_lines):
         for line in plines:
@@ -123,6 +128,23 @@ def clean(pages: tuple[str, ...] | list[str], labels: tuple[str, ...] = (),
     while len(merged := _merge_broken(paragraphs, vocabulary)) < len(paragraphs):
         paragraphs = merged
     return _assemble(_drop_repeats(paragraphs), labels, paged, vocabulary)
+
+
+def _drop_contents(lines: list[str]) -> None:
+    """Blank a table of contents: a "Contents" heading and the entries under it that end with
+    a page number ("Executive summary 3"), when there are two or more of them."""
+    for start, line in enumerate(lines):
+        if not _CONTENTS_HEADING.match(line):
+            continue
+        entries = []
+        for index in range(start + 1, len(lines)):
+            if _CONTENTS_ENTRY.match(lines[index]):
+                entries.append(index)
+            elif lines[index]:
+                break
+        if len(entries) >= 2:
+            for index in (start, *entries):
+                lines[index] = ""
 
 
 def _drop_page_furniture(page_lines: list[list[str]]) -> None:

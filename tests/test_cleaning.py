@@ -155,6 +155,12 @@ def test_table_of_contents_lines_are_dropped() -> None:
                   "Summary\n\nThe council is a high performing authority. Peers met 120 people....\n"]).text
     assert "..." not in text.replace("people....", ""), text
     assert text.startswith("Summary") and "Peers met 120 people...." in text
+    # under a "Contents" heading, entries need no leaders; a list ending in figures elsewhere stays
+    text = clean(["Contents\n\n1. Executive summary 3\n2. Key recommendations 5\n3. Feedback 7\n\n"
+                  "1. Executive summary\n\nThe council is well run. Its budget rose in 2024\n"
+                  "Staff numbers rose to 120\nPartners fell to 15\n"]).text
+    assert text.startswith("1. Executive summary\n") and "Key recommendations" not in text, text
+    assert "Staff numbers rose to 120" in text
 
 
 def test_furniture_words_inside_prose_are_kept() -> None:
