@@ -16,6 +16,10 @@ from pathlib import Path
 from assistant.errors import PeerqaError
 from assistant.lexical import stems
 
+# a year or a month's name, as written ("in December"; "may" is a doubt, "May" a month)
+_DATED = re.compile(r"\b(?:19|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|"
+                    r"October|November|December)\b")
+
 DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
 
 
@@ -198,9 +202,13 @@ class Domain:
         True
         >>> load_domain().asks_future("Could you tell me when the progress review was?")
         False
+        >>> load_domain().asks_future("When were the peers due to come back?")
+        True
         """
         question = re.sub(r"\b(?:could|would|can|may|might)\s+(?:you|i|we)\b", " ", question, flags=re.I)
-        return self.in_future(question[:1].lower() + question[1:])  # "Will …?" opens with a capital
+        # "Will …?" opens with a capital; "when were the peers due to come back?", "the next review"
+        return self.in_future(question[:1].lower() + question[1:]) \
+            or bool(re.search(r"\b(?:due|next|upcoming)\b", question, re.I))
 
     def tells_of(self, doc_type: str, sentence: str, planned: bool = False) -> bool:
         """Does ``sentence`` tell of a particular document or visit of ``doc_type`` that has
@@ -214,9 +222,14 @@ class Domain:
         >>> [load_domain().tells_of("progress review", "There will be a follow-up visit in 2025.", planned)
         ...  for planned in (False, True)]
         [False, True]
+        >>> load_domain().tells_of("progress review", "Peers visited on 1 December 2022 to review progress.")
+        True
+        >>> load_domain().tells_of("progress review", "The peer team would revisit the council in December.", True)
+        True
         """
         cues = next((t.cues for t in self.document_types if t.type == doc_type), ())
-        return (any(c.search(sentence) for c in cues) and bool(re.search(r"\b(?:19|20)\d\d\b", sentence))
+        # dated by a year or a month ("The peer team would revisit the council in December")
+        return (any(c.search(sentence) for c in cues) and bool(_DATED.search(sentence))
                 and (planned or not self.in_future(sentence)))
 
     @cached_property
