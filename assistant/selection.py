@@ -101,6 +101,20 @@ def quotable(text: str, min_chars: int) -> bool:
     return len(text) >= min_chars and bool(_WORDS.search(text)) and end not in (":", "?")
 
 
+def echoes(text: str, headings: set[str], share: float = 0.8) -> bool:
+    """Does ``text`` only restate its document's title or its section's headings (``headings``:
+    their stems)? "45 Feedback from Youth Justice Service Peer review" under that heading, or
+    a page's title line, tells nothing the citation does not.
+
+    >>> echoes("45 Feedback from the Peer Review", set(stems("Feedback from Peer Review")))
+    True
+    >>> echoes("Financial planning is strong.", set(stems("Financial planning")))
+    False
+    """
+    words = [w for w in stems(text) if not w.isdigit()]
+    return bool(words) and sum(w in headings for w in words) >= share * len(words)
+
+
 def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
                standard: frozenset[tuple[str, int]] = frozenset(), not_names: frozenset[str] = frozenset(),
                idf: Callable[[str], float] | None = None, common: frozenset[str] = frozenset(),
@@ -155,6 +169,7 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
     seen: set[str] = set()  # overlapping chunks share sentences: keep the better-ranked one
     for p_index, passage in enumerate(passages):
         texts = sentence_texts(passage)
+        headings = set(stems(" ".join([*passage.chunk.section, passage.meta.title])))
         typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils, not_names, common)}
         if expected and expected.kind == "post_holder":  # the post and the name may be two rows
             names = {i: j for i in typed for j in [name_sentence(texts, i, not_names, common=common)] if j is not None}
@@ -165,7 +180,7 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
             # asked for ("24 March 2022" under a letter's title answers "what date is on the
             # letter?"; "The team spent 3.5 days onsite, during which they:" "how long …?")
             fits = s_index in typed and bool(_WORDS.search(text))
-            if text in seen or not (fits or quotable(text, min_chars)) \
+            if text in seen or not (fits or (quotable(text, min_chars) and not echoes(text, headings))) \
                     or (passage.meta.doc_id, passage.chunk.sentences[s_index].start) in standard:
                 continue
             seen.add(text)

@@ -82,6 +82,16 @@ def test_standard_text_is_never_a_candidate():
     assert [c.text for c in found] == ["The council should rebuild its reserves by 2026."]
 
 
+def test_a_line_restating_its_section_heading_is_not_a_candidate():
+    """Minutes repeat their item's heading ("45 Feedback from Youth Justice Service Peer
+    review"): it restates what the citation shows, and took a quote's place from the finding."""
+    p = passage(["45 Feedback from Youth Justice Service Peer review",
+                 "Some areas for improvement related to the delivery group."], [0.8, 0.5],
+                section=("Feedback from Youth Justice Service Peer review",))
+    found, _ = candidates(Query(text="What areas for improvement did the peer review point to?"), [p], 25)
+    assert [c.text for c in found] == ["Some areas for improvement related to the delivery group."]
+
+
 def test_a_short_line_is_a_candidate_only_when_it_is_the_kind_of_answer_asked_for():
     p = passage(["Progress Review", "24 March 2022", "The peers came back to see the council's progress."],
                 [0.5, 0.2, 0.6])
