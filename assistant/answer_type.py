@@ -174,7 +174,8 @@ _VERB_POST = re.compile(rf"^\s*who\s+(?P<post>{'|'.join(map(re.escape, _POST_OF_
 # what a post is of: "who chairs | the audit committee?", "who is the chair | of the audit committee?"
 _POST_OF = re.compile(r"\s*(?:of|at|for|on)?\s*(?!(?:now|when|during|before|after|since|today|currently|"
                       r"who|whom|whose|which|that)\b)"
-                      r"(?P<of>[^?,;\s][^?,;]{2,79}?)\s*(?:[?,;]|$|\b(?:and|now|in|at|of|on|"
+                      # "of" goes on into a name ("the Vale of Glamorgan's panel")
+                      r"(?P<of>[^?,;\s][^?,;]{2,79}?)\s*(?:[?,;]|$|\b(?:and|now|in|at|of(?!\s+(?-i:[A-Z]))|on|"
                       r"when|during|before|after|since|today|currently|who|whom|whose|which|that)\b)", re.I)
 # "county council leader in 2022?": a search-box question that is only a post and a time
 _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|which|where)\b)"
@@ -541,8 +542,11 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text)) and expected.in_years(text)
     core = expected.post.removesuffix(" peer")
-    # a peer's post, or a post of the LGA's own organisers, is another body's by definition
-    own = not expected.post.endswith(" peer") and core not in load_domain().team_posts
+    # a peer's post, a post of the LGA's own organisers or of the review ("the chair of the
+    # panel") is another body's by definition
+    domain = load_domain()
+    own = not expected.post.endswith(" peer") and core not in domain.team_posts \
+        and not re.search(rf"\b(?:{'|'.join(map(re.escape, domain.review_words))})\b", expected.of, re.I)
     body = _body_words(expected.of, councils, not_names) if own else set()  # a peer's: of the review
     if body and not any(body <= set(stems(sentences[j])) for j in (index, index - 1) if j >= 0):
         return False  # "chaired by the Leader" of a partnership does not name the audit committee's chair

@@ -107,6 +107,7 @@ class Domain:
     # councillors and partners", "how many staff …?" not by "160 people"
     count_kinds: tuple[tuple[str, ...], ...] = ()
     team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
+    review_words: tuple[str, ...] = ()  # a post "of" a review, its panel or team is the review's
     person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
     future_words: tuple[str, ...] = ()  # "will", "is due": a sentence telling of what is to come
     role_families: tuple[tuple[str, ...], ...] = ()  # words naming the same role ("finance", "treasurer")
@@ -363,6 +364,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         body_nouns=frozenset(_optional_words(data, "body_nouns", where)),
         event_families=_families(data, where, "event_families"),
         team_posts=_optional_words(data, "team_posts", where),
+        review_words=_optional_words(data, "review_words", where),
         person_nouns=_optional_words(data, "person_nouns", where),
         future_words=_optional_words(data, "future_words", where),
     )

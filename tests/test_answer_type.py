@@ -563,3 +563,15 @@ def test_a_date_question_naming_its_month_asks_for_days_of_it():
     for sentence in ("The challenge took place during April 2025.", "The review took place on 11 March 2026."):
         assert not gives([sentence], 0, days), sentence
     assert not expected_answer("When was the Marchlands peer challenge?").unit
+
+
+def test_a_post_of_the_review_panel_is_the_panels_not_the_councils():
+    """"Who chaired the Vale of Northby's Panel Performance Assessment?": "of" runs on into the
+    council's name, and the chair of a review panel is the panel's, whatever council the holder
+    led before ("former Chief Executive of Southby Council" does not make it Southby's post)."""
+    asked = expected_answer("Who was the independent chair of the Vale of Northby's Panel Performance Assessment?")
+    assert asked.of == "the Vale of Northby's Panel Performance Assessment"
+    line = "• Independent Chair - Jo Bloggs, former Chief Executive of Southby Council."
+    assert gives([line], 0, asked, ["vale of northby council"])
+    own = expected_answer("Who is the chair of the audit committee?")
+    assert own.of == "the audit committee" and not gives([line], 0, own, ["vale of northby council"])
