@@ -198,6 +198,12 @@ _COUNCIL_QUESTION = re.compile(
 _WHERE_FROM = re.compile(rf"^\s*where\s+(?:is|was|are|were|does|did|do)\b.{{0,60}}?"
                          rf"\b(?:{_POSTS}|peers?)\b.{{0,60}}?\b(?:from|work|works|based)\b", re.I)
 
+# Peers' councils named by their places alone: "officers and councillors from Brent, Cornwall,
+# Greenwich and Warwickshire" (two or more capitalised places after "from" a line about people)
+_PLACE = r"(?-i:[A-Z][\w'’-]+)(?:\s+(?:and\s+)?(?-i:[A-Z][\w'’-]+)){0,3}"
+_PEERS_FROM_PLACES = re.compile(
+    rf"\b(?:peers?|officers?|councillors?|members?|team|chief executives?|leaders?)\b[^.;:]{{0,80}}?\bfrom\s+"
+    rf"{_PLACE}(?:\s*,\s*{_PLACE})*\s*,?\s+and\s+{_PLACE}", re.I)
 # "which councillor …?": a person by name; not "which peer team …?" (a body)
 _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b"
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
@@ -535,7 +541,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         return described and bool(person_names(text, not_names, expected.besides,
                                                common if expected.role else frozenset()))
     if expected.kind == "council":  # another council than those the question is about
-        return any(name.lower() not in councils for name in council_names_in([text]))
+        return any(name.lower() not in councils for name in council_names_in([text])) \
+            or bool(_PEERS_FROM_PLACES.search(text))
     if expected.kind == "date" and expected.unit:
         return any(_of_month(m.group(0), expected.month) for m in _UNIT_GIVEN[expected.unit].finditer(text)) \
             and expected.in_years(text)

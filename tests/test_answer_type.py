@@ -575,3 +575,13 @@ def test_a_post_of_the_review_panel_is_the_panels_not_the_councils():
     assert gives([line], 0, asked, ["vale of northby council"])
     own = expected_answer("Who is the chair of the audit committee?")
     assert own.of == "the audit committee" and not gives([line], 0, own, ["vale of northby council"])
+
+
+def test_peers_councils_named_by_their_places_answer_which_councils():
+    """"Which councils did the peers come from?" is answered by "officers and councillors from
+    Brent, Cornwall and Warwickshire" (places, no "Council"), not by "staff and partners"."""
+    asked = expected_answer("Which councils did the peers on Northby's peer challenge come from?")
+    assert asked.kind == "council"
+    assert gives(["The peer team included officers and councillors from Brent, Cornwall, and Warwickshire."],
+                 0, asked, ["northby council"])
+    assert not gives(["The team heard from staff and partners across Northby."], 0, asked, ["northby council"])
