@@ -24,7 +24,7 @@ from assistant.lexical import stems
 
 @dataclass(frozen=True)
 class Expected:
-    kind: str  # date | number | money | duration | post_holder | name | council
+    kind: str  # date | number | money | duration | post_holder | name | council | item
     label: str  # for messages: "a date", "the name of the leader", …
     post: str = ""  # post_holder only, lower case: "chief executive"
     counted: tuple[str, ...] = ()  # number only: stems of what is counted ("how many staff" → staff)
@@ -60,6 +60,9 @@ class Expected:
     # date only: "month" or "year" when the question asks for one ("what month did the peers
     # visit?"): a sentence naming that unit answers it, "later this year" does not
     unit: str = ""
+    # item only: the numbered item asked for, lower case ("recommendation 1"); a line naming it
+    # ("Recommendation 1 - You need …", "R1") gives it
+    item: str = ""
     # date only, unit "day": the month the question names ("on which dates in April 2025 …?"); a
     # day of another month ("11 March 2026") does not answer it
     month: str = ""
@@ -204,6 +207,9 @@ _PLACE = r"(?-i:[A-Z][\w'’-]+)(?:\s+(?:and\s+)?(?-i:[A-Z][\w'’-]+)){0,3}"
 _PEERS_FROM_PLACES = re.compile(
     rf"\b(?:peers?|officers?|councillors?|members?|team|chief executives?|leaders?)\b[^.;:]{{0,80}}?\bfrom\s+"
     rf"{_PLACE}(?:\s*,\s*{_PLACE})*\s*,?\s+and\s+{_PLACE}", re.I)
+# "What was recommendation 1?", "what does action 4.2 say?": one numbered item of a list
+_NUMBERED_ITEM = re.compile(r"\b(?P<noun>recommendation|action|rec)\s*(?:no\.?\s*|number\s*)?"
+                            r"(?P<number>\d{1,2}(?:\.\d{1,2})?)\b(?![.\d])", re.I)
 # "which councillor …?": a person by name; not "which peer team …?" (a body)
 _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b"
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
@@ -362,7 +368,18 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("date", "a date")
     if _WHAT_COSTS.match(q):  # "what will the decentralisation plans cost?": an amount
         return Expected("money", "an amount of money")
+    if item := _NUMBERED_ITEM.search(question):  # "what was recommendation 1?": the item of that number
+        return Expected("item", f"{item.group('noun').lower()} {item.group('number')}",
+                        item=f"{item.group('noun').lower()} {item.group('number')}")
     return None
+
+
+def _item_pattern(item: str) -> re.Pattern[str]:
+    """A line naming ``item`` ("recommendation 1"): "Recommendation 1 -", "Recommendation no. 1",
+    "R1"; not "recommendation 10" or "1.2"."""
+    noun, number = item.rsplit(" ", 1)
+    return re.compile(rf"\b{noun}s?\s*(?:no\.?\s*|number\s*)?{re.escape(number)}(?![.\d])|"
+                      rf"\b(?-i:{noun[0].upper()}){re.escape(number)}\b(?![.\d])", re.I)
 
 
 def counted_nouns(phrase: str) -> tuple[str, ...]:
@@ -540,6 +557,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         # Team"); "who led the team?" and "who was the lead member peer?" by a person
         return described and bool(person_names(text, not_names, expected.besides,
                                                common if expected.role else frozenset()))
+    if expected.kind == "item":
+        return bool(_item_pattern(expected.item).search(text))
     if expected.kind == "council":  # another council than those the question is about
         return any(name.lower() not in councils for name in council_names_in([text])) \
             or bool(_PEERS_FROM_PLACES.search(text))

@@ -147,7 +147,9 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
             text, topic, dense=dense, best_dense=best_dense, rank=p_index,
             passage_share=passage.score / top_score, section=sections[p_index],
             typed=typed, first=s_index == 0, neighbour=neighbour, idf=idf, dense_rank=rank_of[dense],
-            expects=bool(query.expected),
+            # a numbered item's label ("Recommendation 8") is not all of it: the lines after it
+            # are not the less likely for not naming it
+            expects=bool(query.expected) and query.expected.kind != "item",
             # a document's own date answers only within the years the question allows
             own_date=asks_date and states_own_date(text, passage.meta) and query.expected.in_years(text),
             own_kind=kinds[p_index], aliases=aliases)))

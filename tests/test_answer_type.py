@@ -585,3 +585,15 @@ def test_peers_councils_named_by_their_places_answer_which_councils():
     assert gives(["The peer team included officers and councillors from Brent, Cornwall, and Warwickshire."],
                  0, asked, ["northby council"])
     assert not gives(["The team heard from staff and partners across Northby."], 0, asked, ["northby council"])
+
+
+def test_a_numbered_item_is_given_by_the_line_naming_it():
+    """"What was recommendation 1?" is given by "Recommendation 1 - You need …" or "R1 …", not
+    by recommendation 10 or 1.2; a question naming no number asks for no item."""
+    asked = expected_answer("What was recommendation 1 from Northby's peer challenge?")
+    assert (asked.kind, asked.item) == ("item", "recommendation 1")
+    for line in ("Recommendation 1 - You need a stronger focus on strategic finance.", "R1 Improve finance."):
+        assert gives([line], 0, asked), line
+    for line in ("Recommendation 10 - Review the constitution.", "See recommendation 1.2 below."):
+        assert not gives([line], 0, asked), line
+    assert expected_answer("What did the peers recommend about finance?") is None
