@@ -77,7 +77,9 @@ _REGISTER = re.compile(
     r"(?:\s+(?:to|for)\s+[^?]{1,60})?\s*\??\s*$"
     # "what three / key recommendations did the peers give X?" (not "… about housing")
     r"|^\s*(?:what|which)\s+(?:[\w'’-]+\s+){0,2}?recommendations\s+(?:did|were|have|had)\b"
-    r"(?![^?]*\b(?:about|regarding|concerning)\b)", re.I)
+    r"(?![^?]*\b(?:about|regarding|concerning)\b)"
+    # one recommendation by its number: "what was recommendation 3?", "status of rec 2"
+    r"|\b(?:recommendation|rec)\s*(?:no\.?\s*|number\s*)?\d{1,2}\b(?![.\d])", re.I)
 _DOCS = r"(?:reports?|documents?|docs|papers?|letters?|files?|sources?)"
 _MENTION = (r"(?:mention(?:s|ed)?|discuss(?:es)?|refer(?:s)?\s+to|talk(?:s)?\s+about|cover(?:s)?"
             r"|reference(?:s)?|contain(?:s)?|say\s+anything\s+about|(?:are|is)\s+about|deal(?:s)?\s+with)")

@@ -11,7 +11,10 @@ the register (``assistant.recommendations``) rather than from the top passages:
   statement quoted and cited, or "not mentioned" said plainly. A council whose report is not
   in the corpus gets the progress statements of its latest review instead;
 * a question about one recommendation ("the shared services recommendation") keeps the
-  records closest to its topic.
+  records closest to its topic; one asking for it by number ("what was recommendation 3?",
+  "status of rec 5") keeps the record of that number (or, in a list its report does not
+  number, the one in that place), and a number beyond the report's numbered list is refused
+  saying how many it makes.
 
 The result is an ordinary ``Answer``: each text line ends with its "[n]" citation, and the
 passages are the chunks holding the quoted records, with ``quoted`` set to those records'
@@ -100,10 +103,46 @@ def _sources(records: Sequence[Record], kind: str, years: Sequence[int]) -> list
     return sorted(docs, key=lambda d: docs[d], reverse=True)
 
 
+def _numbered(query: Query, records: list[Record]) -> list[Record] | None:
+    """The recommendation a question asks for by its number ("what was recommendation 3?"):
+    the record of that number, else, in a list its report does not number, the one in that
+    place; none when there is no such recommendation. None when the question names no number."""
+    item = query.expected.item if query.expected and query.expected.kind == "item" else ""
+    noun, _, number = item.rpartition(" ")
+    if noun not in ("recommendation", "rec") or not number.isdigit():
+        return None
+    if any(r.number for r in records):
+        return [r for r in records if r.number == number]
+    if any(r.kind != "recommendation" for r in records):
+        return []  # a review's statements in the order written are no numbered list
+    return records[int(number) - 1:int(number)]
+
+
+def _no_such_number(query: Query, listed: Sequence[Record], store: IndexStore, filters: Filters) -> Answer | None:
+    """The refusal for a recommendation number beyond those of the council's numbered list, with
+    the list as the passages to check; None (the ordinary answer) when the list is not numbered
+    up to below it: a list read from a page may be incomplete."""
+    numbers = sorted(int(r.number) for r in listed if r.kind == "recommendation" and (r.number or "").isdigit())
+    asked = int(query.expected.item.rpartition(" ")[2])
+    if len(numbers) < 2 or asked <= numbers[-1]:
+        return None
+    cited = _Cited(store)
+    for record in listed:
+        cited.cite(record.doc_id, record.source.start, record.source.end, record.text)
+    first = listed[0]
+    text = (f"{first.council}'s “{first.title}” makes {len(listed)} recommendations, numbered {numbers[0]} "
+            f"to {numbers[-1]}; it has no {query.expected.item}. Its recommendations are listed below.")
+    passages = tuple(replace(p, quoted=()) for p in cited.final())  # shown to check, not quoted
+    return Answer(question=query.text, text=text, abstained=True, passages=passages, citations=(),
+                  index_version=store.version, filters=filters, reason="not_stated")
+
+
 def _focus(
     query: Query, records: list[Record], vectors: dict[str, np.ndarray], encoder, tuning
 ) -> list[Record]:
     """The records a question about one recommendation means; all of them otherwise."""
+    if (numbered := _numbered(query, records)) is not None:
+        return numbered
     if not _ONE.search(query.text) or not records or encoder is None:
         return records
     topic = encoder.embed_query(query.search_topic)
@@ -194,7 +233,10 @@ def register_answer(
     chosen, what, progress = _choose(query, own)
     if not chosen:
         return None
+    listed = chosen
     chosen = _focus(query, chosen, record_vectors(store, encoder), encoder, settings.register)
+    if not chosen:  # "recommendation 9" of a report that makes six; else the ordinary answer
+        return _no_such_number(query, listed, store, filters)
     cited = _Cited(store)
     lines = [_heading(chosen, what, cited), *_listed(chosen, cited, progress)]
     passages = cited.final()

@@ -128,6 +128,22 @@ def test_progress_questions_give_each_recommendation_its_status(
     assert any(p.meta.doc_id == review for p in answer.passages) or not numbered
 
 
+def test_one_recommendation_by_its_number(councils_session):
+    """"What was recommendation 3 …?" lists that one, with its status when progress is asked;
+    a number beyond the report's numbered list is refused saying how many it makes."""
+    specs = EXPECTED["documents"]["hollinford-lga-peer-challenge-feedback"]["recommendation"]
+    third = next(s for s in specs if s["number"] == "3")
+    answer = ask(councils_session, "What was recommendation 3 for Hollinford Council?")
+    assert answer.text.splitlines()[1].startswith(f"3. {third['starts']}"), answer.text
+    assert len(answer.text.splitlines()) == 2
+    status = ask(councils_session, "What is the status of recommendation 3 for Hollinford Council?")
+    assert status.text.splitlines()[1].startswith("3. ") and status.text.splitlines()[2].lstrip().startswith(
+        ("Status:", "Possibly related", "Not mentioned"))
+    beyond = ask(councils_session, "What was recommendation 12 for Hollinford Council?")
+    assert beyond.abstained and beyond.reason == "not_stated"
+    assert f"makes {len(specs)} recommendations, numbered 1 to {len(specs)}" in beyond.text
+
+
 def test_a_council_without_documents_falls_back_to_the_ordinary_answer(councils_session):
     query = councils_session.analyse("Has Northbridge City Council acted on its recommendations?")
     result = respond(query, councils_session)
