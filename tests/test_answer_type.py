@@ -553,47 +553,37 @@ def test_the_team_leader_is_the_review_teams_not_the_councils():
                      ["northby council"])
 
 
-def test_a_date_question_naming_its_month_asks_for_days_of_it():
-    """"On which dates in April 2025 was the team on site?" already says the month: "during
-    April 2025" does not answer it, nor a day of another month; "4-7 April" and "04/04/2025" do."""
-    days = expected_answer("On which dates in April 2025 was the peer team on site?")
-    assert (days.unit, days.month) == ("day", "april")
-    for sentence in ("The peer team was on site from 4th-7th April 2025.", "Visit: 04/04/2025"):
-        assert gives([sentence], 0, days), sentence
-    for sentence in ("The challenge took place during April 2025.", "The review took place on 11 March 2026."):
-        assert not gives([sentence], 0, days), sentence
+@pytest.mark.parametrize("question, councils, asked, given, not_given", [
+    # a date question naming its month asks for a day of that month
+    ("On which dates in April 2025 was the peer team on site?", [], {"unit": "day", "month": "april"},
+     ["The peer team was on site from 4th-7th April 2025.", "Visit: 04/04/2025"],
+     ["The challenge took place during April 2025.", "The review took place on 11 March 2026."]),
+    # "of" runs on into the council's name, and the chair of a review panel is the panel's,
+    # whatever council the holder led before
+    ("Who was the independent chair of the Vale of Northby's Panel Performance Assessment?",
+     ["vale of northby council"], {"of": "the Vale of Northby's Panel Performance Assessment"},
+     ["• Independent Chair - Jo Bloggs, former Chief Executive of Southby Council."], []),
+    ("Who is the chair of the audit committee?", ["vale of northby council"], {"of": "the audit committee"},
+     [], ["• Independent Chair - Jo Bloggs, former Chief Executive of Southby Council."]),
+    # peers' councils named by their places, no "Council"
+    ("Which councils did the peers on Northby's peer challenge come from?", ["northby council"],
+     {"kind": "council"}, ["The peer team included officers and councillors from Brent, Cornwall, and Warwickshire."],
+     ["The team heard from staff and partners across Northby."]),
+    # a numbered item: its label, not recommendation 10 or 1.2
+    ("What was recommendation 1 from Northby's peer challenge?", [], {"kind": "item", "item": "recommendation 1"},
+     ["Recommendation 1 - You need a stronger focus on strategic finance.", "R1 Improve finance."],
+     ["Recommendation 10 - Review the constitution.", "See recommendation 1.2 below."]),
+])
+def test_what_gives_the_answer_asked_for(question, councils, asked, given, not_given):
+    """Each question is read as asking for ``asked`` and given by the ``given`` lines only."""
+    expected = expected_answer(question)
+    assert {name: getattr(expected, name) for name in asked} == asked
+    for line in given:
+        assert gives([line], 0, expected, councils), line
+    for line in not_given:
+        assert not gives([line], 0, expected, councils), line
+
+
+def test_a_question_naming_no_month_or_item_asks_for_neither():
     assert not expected_answer("When was the Marchlands peer challenge?").unit
-
-
-def test_a_post_of_the_review_panel_is_the_panels_not_the_councils():
-    """"Who chaired the Vale of Northby's Panel Performance Assessment?": "of" runs on into the
-    council's name, and the chair of a review panel is the panel's, whatever council the holder
-    led before ("former Chief Executive of Southby Council" does not make it Southby's post)."""
-    asked = expected_answer("Who was the independent chair of the Vale of Northby's Panel Performance Assessment?")
-    assert asked.of == "the Vale of Northby's Panel Performance Assessment"
-    line = "• Independent Chair - Jo Bloggs, former Chief Executive of Southby Council."
-    assert gives([line], 0, asked, ["vale of northby council"])
-    own = expected_answer("Who is the chair of the audit committee?")
-    assert own.of == "the audit committee" and not gives([line], 0, own, ["vale of northby council"])
-
-
-def test_peers_councils_named_by_their_places_answer_which_councils():
-    """"Which councils did the peers come from?" is answered by "officers and councillors from
-    Brent, Cornwall and Warwickshire" (places, no "Council"), not by "staff and partners"."""
-    asked = expected_answer("Which councils did the peers on Northby's peer challenge come from?")
-    assert asked.kind == "council"
-    assert gives(["The peer team included officers and councillors from Brent, Cornwall, and Warwickshire."],
-                 0, asked, ["northby council"])
-    assert not gives(["The team heard from staff and partners across Northby."], 0, asked, ["northby council"])
-
-
-def test_a_numbered_item_is_given_by_the_line_naming_it():
-    """"What was recommendation 1?" is given by "Recommendation 1 - You need …" or "R1 …", not
-    by recommendation 10 or 1.2; a question naming no number asks for no item."""
-    asked = expected_answer("What was recommendation 1 from Northby's peer challenge?")
-    assert (asked.kind, asked.item) == ("item", "recommendation 1")
-    for line in ("Recommendation 1 - You need a stronger focus on strategic finance.", "R1 Improve finance."):
-        assert gives([line], 0, asked), line
-    for line in ("Recommendation 10 - Review the constitution.", "See recommendation 1.2 below."):
-        assert not gives([line], 0, asked), line
     assert expected_answer("What did the peers recommend about finance?") is None
