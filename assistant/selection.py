@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from assistant.answer_type import ENDS_SENTENCE, gives, leans_back, name_sentence
 from assistant.dates import states_own_date
@@ -75,6 +76,13 @@ def sentence_texts(passage: Passage) -> list[str]:
     return passage.chunk.sentence_texts()
 
 
+@lru_cache(maxsize=8192)
+def sentence_stems(text: str) -> tuple[str, ...]:
+    """``stems`` of a candidate sentence, kept: the same sentences come back question after
+    question, and each is read twice (is it an echo of its headings; its features)."""
+    return tuple(stems(text))
+
+
 def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, rank: int,
                 passage_share: float, section: set[str] = frozenset(), typed: bool = False,
                 first: bool = False, neighbour: float = 0.0, idf: Callable[[str], float] | None = None,
@@ -82,7 +90,7 @@ def features_of(text: str, topic: set[str], *, dense: float, best_dense: float, 
                 own_kind: float = 0.0, aliases: dict[str, str] | None = None) -> tuple[float, ...]:
     """The feature vector of one sentence (order of ``FEATURES``); ``aliases`` map a word to
     the topic's word it stands for ("staff" → "employe")."""
-    words = {(aliases or {}).get(w, w) for w in stems(text)}
+    words = {(aliases or {}).get(w, w) for w in sentence_stems(text)}
     lexical, in_section = _share(topic, words), _share(topic, section)
     weight = idf or (lambda word: 1.0)
     total = sum(weight(w) for w in topic)
@@ -111,7 +119,7 @@ def echoes(text: str, headings: set[str], share: float = 0.8) -> bool:
     >>> echoes("Financial planning is strong.", set(stems("Financial planning")))
     False
     """
-    words = [w for w in stems(text) if not w.isdigit()]
+    words = [w for w in sentence_stems(text) if not w.isdigit()]
     return bool(words) and sum(w in headings for w in words) >= share * len(words)
 
 
