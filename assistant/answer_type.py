@@ -63,6 +63,9 @@ class Expected:
     # item only: the numbered item asked for, lower case ("recommendation 1"); a line naming it
     # ("Recommendation 1 - You need …", "R1") gives it
     item: str = ""
+    # name only: the answer is a person, not a body ("who was on the review team?"): two
+    # capitalised words the documents also write in lower case are a term, not a name
+    person: bool = False
     # date only, unit "day": the month the question names ("on which dates in April 2025 …?"); a
     # day of another month ("11 March 2026") does not answer it
     month: str = ""
@@ -224,6 +227,9 @@ _WHO_LED = re.compile(r"\s*who\s+(?:was\s+)?(?P<verb>led|leads|headed|heads|lead
 # "who made up the peer team?" asks what it was made of: "three senior fire officers and a
 # councillor" answers it as well as their names
 _WHO_COMPOSED = re.compile(r"\s*who\s+(?:made|makes|make)\s+up\b|\s*who\s+(?:comprised|formed)\b")
+# "who was on the external review team?", "who sat on the panel?": its members, people
+_WHO_ON_TEAM = re.compile(r"\s*who\s+(?:was|were|is|are|sat|sits|served|serves)\s+(?:on|in)\s+(?:the\s+|its\s+|their\s+)?"
+                          r"(?:[\w'’-]+\s+){0,4}?(?:team|panel)\b", re.I)
 # "what is the name of the finance officer on the team?": a person by name
 _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s+are)?\s+(?:the\s+)?names?\s+of\s+"
                              rf"(?:the\s+|their\s+|its\s+)?(?P<role>(?:[\w'’-]+\s+){{0,3}}?)"
@@ -326,6 +332,8 @@ def expected_kind(question: str) -> Expected | None:
         return Expected("name", "a name", role=" ".join(peer.group("role").split()))
     if _WHO_COMPOSED.match(q):  # "who made up the team?": its make-up, by name or by post
         return None
+    if _WHO_ON_TEAM.match(q):  # a team's members are people, not "the Equality Framework"
+        return Expected("name", "a name", person=True)
     if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q):  # "who managed the review?": a person or
         return Expected("name", "a name")  # a body, by name; "which officer leads …?"
     if named := _NAME_OF_PERSON.match(q):  # "the name of the finance officer": a name given with "finance"
@@ -554,9 +562,10 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         words = set(stems(text)) if expected.role else set()
         described = all(load_domain().role_words(w) & words for w in stems(expected.role))
         # "who keeps track of the plan?" may be answered by a body ("the Strategic Management
-        # Team"); "who led the team?" and "who was the lead member peer?" by a person
+        # Team"); "who led the team?", "who was the lead member peer?" and "who was on the
+        # team?" by a person
         return described and bool(person_names(text, not_names, expected.besides,
-                                               common if expected.role else frozenset()))
+                                               common if expected.role or expected.person else frozenset()))
     if expected.kind == "item":
         return bool(_item_pattern(expected.item).search(text))
     if expected.kind == "council":  # another council than those the question is about
