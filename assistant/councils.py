@@ -115,6 +115,30 @@ def same_councils(names: Iterable[str], domain: Domain | None = None) -> dict[st
     return found
 
 
+def renamed_councils(named: Iterable[tuple[str, str]], domain: Domain | None = None) -> dict[str, str]:
+    """The later name of each council of ``named`` ((name, date) pairs) that its documents
+    call by two kinds a council moves between as its status changes (``status_kinds``:
+    "Colchester Borough Council" in 2022 news, "Colchester City Council" once it was made a
+    city): one council, under the name of its latest document.
+
+    >>> renamed_councils([("Northby Borough Council", "2022-11"), ("Northby City Council", "2023-09"),
+    ...                   ("Southby Town Council", "2024"), ("Southby Borough Council", "2023")])
+    {'Northby Borough Council': 'Northby City Council'}
+    """
+    domain = domain or load_domain()
+    latest: dict[str, tuple[str, str]] = {}  # folded place → (date, name) of its latest document
+    names: dict[str, set[str]] = {}
+    for name, date in named:
+        parsed = parse_council_name(name, domain)
+        if not parsed or parsed[0] not in domain.status_kinds:
+            continue
+        place = _fold(parsed[1])
+        names.setdefault(place, set()).add(name)
+        latest[place] = max(latest.get(place, ("", "")), (date, name))
+    return {name: latest[place][1] for place, group in names.items() if len(group) > 1
+            for name in group if name != latest[place][1]}
+
+
 @lru_cache(maxsize=4096)
 def _spells(pieces: tuple[str, ...], words: tuple[str, ...]) -> bool:
     """Do ``pieces`` begin ``words`` one by one, in order, leaving out only ``_SKIPPABLE`` words?

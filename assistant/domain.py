@@ -108,6 +108,7 @@ class Domain:
     count_kinds: tuple[tuple[str, ...], ...] = ()
     team_posts: tuple[str, ...] = ()  # posts of the LGA's own organisers, not of the council
     review_words: tuple[str, ...] = ()  # a post "of" a review, its panel or team is the review's
+    status_kinds: tuple[str, ...] = ()  # kinds one council moves between (a borough made a city)
     person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
     future_words: tuple[str, ...] = ()  # "will", "is due": a sentence telling of what is to come
     role_families: tuple[tuple[str, ...], ...] = ()  # words naming the same role ("finance", "treasurer")
@@ -365,6 +366,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         event_families=_families(data, where, "event_families"),
         team_posts=_optional_words(data, "team_posts", where),
         review_words=_optional_words(data, "review_words", where),
+        status_kinds=_optional_words(data, "status_kinds", where),
         person_nouns=_optional_words(data, "person_nouns", where),
         future_words=_optional_words(data, "future_words", where),
     )

@@ -664,13 +664,19 @@ def filed_councils(documents: Iterable[Document]) -> dict[str, str]:
     "<Place> Council" is filed under the one other council of that place the corpus holds
     (``same_councils``: "Wirral Council" news beside a Wirral Metropolitan Borough Council
     report). Worked out over the whole corpus whenever it is read, so what ingest guessed for
-    each file stays its own."""
-    from assistant.councils import same_councils
+    each file stays its own. A council its documents call by two kinds as its status changed
+    (``renamed_councils``) is filed under its latest document's name."""
+    from assistant.councils import renamed_councils, same_councils
 
     documents = list(documents)
     same = same_councils({d.meta.council for d in documents})
-    return {d.meta.doc_id: same.get(d.meta.council, d.meta.council) if "council" in d.meta.inferred
-            else d.meta.council for d in documents}
+    guessed = {d.meta.doc_id: same.get(d.meta.council, d.meta.council) if "council" in d.meta.inferred
+               else d.meta.council for d in documents}
+    # a council its documents call by two kinds as its status changed ("Colchester Borough
+    # Council", then "Colchester City Council") is one, under its latest document's name
+    renamed = renamed_councils((guessed[d.meta.doc_id], d.meta.date) for d in documents)
+    return {d.meta.doc_id: renamed.get(guessed[d.meta.doc_id], guessed[d.meta.doc_id])
+            if "council" in d.meta.inferred else guessed[d.meta.doc_id] for d in documents}
 
 
 def _one_name_per_council(documents: dict[str, Document]) -> dict[str, Document]:

@@ -745,6 +745,25 @@ def test_a_council_guessed_by_its_place_alone_is_the_corpus_council_of_that_plac
     assert (query.councils, query.route) == (("Northby Metropolitan Borough Council",), "answer")
 
 
+def test_a_council_made_a_city_is_one_council_under_its_latest_name(tmp_path):
+    """News of 2022 calls it "Northby Borough Council", news of 2023 "Northby City Council"
+    (made a city in between): one council, filed under the later name, so a question about
+    Northby is answered, not compared with itself."""
+    from tests.conftest import build_fake_index_with
+
+    settings, store = build_fake_index_with(tmp_path, {
+        "northby-news-2022.txt": "Northby Borough Council welcomes peer challenge report\n\n7 November 2022\n\n"
+                                 "Northby Borough Council has welcomed the LGA peer challenge report. The "
+                                 "peers praised the council's partnership working.\n",
+        "northby-news-2023.txt": "Northby City Council welcomes follow-up report\n\n5 September 2023\n\n"
+                                 "Northby City Council has welcomed the LGA follow-up report, which found good "
+                                 "progress on housing.\n"})
+    assert {store.documents[d].meta.council for d in ("northby-news-2022", "northby-news-2023")} == {
+        "Northby City Council"}
+    query = query_for(store, "What did the peers say about Northby's partnership working?")
+    assert (query.councils, query.route) == (("Northby City Council",), "answer")
+
+
 def test_a_dated_section_title_tells_of_a_progress_review(tmp_path):
     """A council page whose section "LGA Corporate Peer Challenge progress review, February
     2025" says only how progress reviews work still tells when its review was: "when was …?"
