@@ -71,6 +71,7 @@ def test_councils_only_mentioned_are_known_but_not_held():
     ("Tees Valley Combined Authority", "combined authority", "Tees Valley"),
     ("Milton Keynes Council", "unitary", "Milton Keynes"),
     ("Borough Council of Kingsmere & West Fenland", "borough", "Kingsmere & West Fenland"),
+    ("Knutsford TC", "town", "Knutsford"),  # as "Northby DC", "Northby BC"
 ])
 def test_parse_council_name(name, kind, place):
     assert parse_council_name(name) == (kind, place)
