@@ -69,6 +69,9 @@ class Expected:
     # date only, unit "day": the month the question names ("on which dates in April 2025 …?"); a
     # day of another month ("11 March 2026") does not answer it
     month: str = ""
+    # date only, unit "month": the year the question names ("in which month of 2022 …?"); a
+    # month of another year ("September 5, 2023") does not answer it
+    year: int | None = None
 
     def in_years(self, text: str) -> bool:
         """Does ``text`` name no year, or one within ``years``?
@@ -343,7 +346,9 @@ def expected_kind(question: str) -> Expected | None:
                          r"(?:(?:on|in|from|by) )?(?:which|what) (?P<unit>dates?|days?|months?|years?))\b", q):
         unit = (asked.group("unit") or "").rstrip("s")
         if unit in ("month", "year"):  # "what month …?": a month answers it, "later this year" does not
-            return Expected("date", f"a {unit}", unit=unit)
+            of = re.search(r"\bmonths?\s+(?:of|in)\s+((?:19|20)\d\d)\b", q) if unit == "month" else None
+            return Expected("date", f"a {unit}" + (f" of {of.group(1)}" if of else ""), unit=unit,
+                            year=int(of.group(1)) if of else None)  # "which month of 2022 …?": of that year
         if month := re.search(rf"\b{_MONTH_NAMES}\b", question):  # "on which dates in April …?": its days
             return Expected("date", f"the day in {month.group(0).capitalize()}", unit="day",
                             month=month.group(0).lower())
@@ -572,8 +577,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         return any(name.lower() not in councils for name in council_names_in([text])) \
             or bool(_PEERS_FROM_PLACES.search(text))
     if expected.kind == "date" and expected.unit:
-        return any(_of_month(m.group(0), expected.month) for m in _UNIT_GIVEN[expected.unit].finditer(text)) \
-            and expected.in_years(text)
+        return any(_of_month(m.group(0), expected.month) and _of_year(text, m, expected.year)
+                   for m in _UNIT_GIVEN[expected.unit].finditer(text)) and expected.in_years(text)
     if expected.kind != "post_holder":
         return bool(_GIVES[expected.kind].search(text)) and expected.in_years(text)
     core = expected.post.removesuffix(" peer")
@@ -608,6 +613,21 @@ def _of_month(date: str, month: str) -> bool:
         return True
     numeric = re.fullmatch(r"\d{1,2}[/.](\d{1,2})[/.]\d{2,4}", date)
     return bool(numeric) and int(numeric.group(1)) == month_number(month)
+
+
+def _of_year(text: str, month: re.Match[str], year: int | None) -> bool:
+    """Is the month matched in ``text`` of ``year`` (any year when None): no other year is
+    written with it ("September 5, 2023", "5 September 2023", "05/09/2023")?
+
+    >>> [_of_year(t, re.search(r"September|\\d+/\\d+/\\d+", t), 2022)
+    ...  for t in ("on September 5, 2023", "in September 2022", "in September", "05/09/2023")]
+    [False, True, True, False]
+    """
+    if year is None:
+        return True
+    written = re.search(r"(?:19|20)\d\d", month.group(0)) or re.match(
+        r"[\s,]*(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?((?:19|20)\d\d)\b", text[month.end():])
+    return not written or int(written.group(written.lastindex or 0)) == year
 
 
 def date_spans(text: str) -> list[tuple[int, int]]:

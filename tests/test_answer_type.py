@@ -569,6 +569,10 @@ def test_the_team_leader_is_the_review_teams_not_the_councils():
     ("Which councils did the peers on Northby's peer challenge come from?", ["northby council"],
      {"kind": "council"}, ["The peer team included officers and councillors from Brent, Cornwall, and Warwickshire."],
      ["The team heard from staff and partners across Northby."]),
+    # "which month of 2022": a month of that year, not "September 5, 2023"
+    ("In which month of 2022 did the peers visit Northby?", [], {"unit": "month", "year": 2022},
+     ["The peers visited in September 2022.", "The challenge took place in September."],
+     ["The report was published on September 5, 2023."]),
     # a team's members are people: "the Equality Framework" is a term the documents also write
     # in lower case (``common``), not a member
     ("Who was on the external review team that assessed Northby?", [], {"kind": "name", "person": True},
