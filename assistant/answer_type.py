@@ -172,7 +172,8 @@ _POST_QUESTION = re.compile(rf"^\s*(?:who\s+(?:is|was|are|were)|(?:what|which)(?
                             rf"\s+(?:the\s+)?names?\s+of)\b(?P<rest>.{{0,60}}?)\b(?P<post>{_POSTS})\b"
                             rf"(?P<peer>\s+peer)?", re.I)
 # "who chairs the audit committee?": a post used as a verb asks for its holder like "who is the chair"
-_POST_VERB = re.compile(rf"^\s*who\s+(?P<post>{_POSTS})(?:s|ed)\b", re.I)
+_POST_VERB = re.compile(rf"^\s*who\s+(?:(?P<post>{_POSTS})(?:s|ed)|(?:will|would|is\s+to|was\s+to|is\s+going\s+to)\s+"
+                        rf"(?P<future>{_POSTS}))\b", re.I)  # "who chairs / will chair the panel?"
 # "who leads X?": a verb that asks for a post's holder (post_question_verbs in domain.yaml)
 _POST_OF_VERB = {verb: post for post, verbs in load_domain().post_question_verbs for verb in verbs}
 # …when what follows names a council ("who leads the savings action?" asks for a lead officer)
@@ -325,8 +326,8 @@ def expected_kind(question: str) -> Expected | None:
     post = (_POST_QUESTION.match(question.strip()) or _POST_VERB.match(question)
             or _TERSE_POST.match(question) or _VERB_POST.match(question))
     if post:
-        name = _POST_OF_VERB.get(post.group("post").lower(), post.group("post").lower()) \
-            + (" peer" if post.groupdict().get("peer") else "")
+        asked = (post.group("post") or post.group("future")).lower()
+        name = _POST_OF_VERB.get(asked, asked) + (" peer" if post.groupdict().get("peer") else "")
         of = _POST_OF.match(question, post.end())
         return Expected("post_holder", f"the name of the {name}", name, of=of.group("of") if of else "")
     if _COUNCIL_QUESTION.match(question) or _WHERE_FROM.match(question):

@@ -563,6 +563,9 @@ def test_the_team_leader_is_the_review_teams_not_the_councils():
     ("Who was the independent chair of the Vale of Northby's Panel Performance Assessment?",
      ["vale of northby council"], {"of": "the Vale of Northby's Panel Performance Assessment"},
      ["• Independent Chair - Jo Bloggs, former Chief Executive of Southby Council."], []),
+    ("Who will chair the panel for Northby's Panel Performance Assessment?", ["northby council"],
+     {"post": "chair"}, ["• Independent Chair - Jo Bloggs, former Chief Executive of Southby Council."],
+     ["Presented by: Ann Lee. Decision: a timetable was agreed for the assessment."]),
     ("Who is the chair of the audit committee?", ["vale of northby council"], {"of": "the audit committee"},
      [], ["• Independent Chair - Jo Bloggs, former Chief Executive of Southby Council."]),
     # peers' councils named by their places, no "Council"
