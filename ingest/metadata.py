@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title), or
 # how its text is cleaned: a re-ingest then reads every document again instead of keeping the
 # old guesses and text. (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 11
+INFERENCE_VERSION = 12
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -258,7 +258,7 @@ def infer_doc_type(text: str, suffix: str = "", furniture: str = "") -> str:
             before = r"(?<!\w)" if phrase[:1].isalnum() else ""
             after = r"(?!\w)" if phrase[-1:].isalnum() else ""
             pattern = re.compile(rf"{before}{re.escape(phrase)}{after}(?! peer)")
-            several = " " in phrase
+            several = " " in phrase or phrase.endswith(":")  # a label ("published:") is furniture
             if short and (phrase in names or not several):
                 score += weight * len(pattern.findall(cover)) * (HEAD_WEIGHT if several else 1)
                 continue

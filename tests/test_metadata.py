@@ -126,6 +126,7 @@ def test_a_short_text_names_its_own_type_on_its_cover():
 @pytest.mark.parametrize("furniture", [
     'Jo Bloggs, leader of the council, said: "We welcome the report."',  # a quote put to a person
     "Article date: 14 May 2024",
+    "Published: 24 January 2019",  # a label is furniture wherever it stands, not a mention
 ])
 def test_a_reporters_article_about_a_review_is_news(furniture):
     """A local paper's or a council's article quoting its leader, or dated as an article, is
