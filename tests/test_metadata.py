@@ -136,6 +136,15 @@ def test_a_reporters_article_about_a_review_is_news(furniture):
     assert infer_doc_type(article) == "news"
 
 
+def test_a_meetings_minutes_page_is_a_council_decision_document():
+    """A democracy site's page of a meeting's item ("Issue - meetings", "Meeting: … Committee",
+    "Minutes:") is the council's decision record, though it names the peer challenge report."""
+    minutes = ("Northby District Council - Feedback from the finance peer challenge\nIssue - meetings\n\n"
+               "Meeting: 25/09/2024 - Audit and Governance Committee (Item 16)\n\nMinutes:\n\nThe "
+               "committee considered the peer challenge report and its recommendations.\n")
+    assert infer_doc_type(minutes) == "cabinet report"
+
+
 def test_a_text_too_short_for_a_report_is_a_page_about_one():
     """A council's "Corporate peer challenge" page saved as text reads like a report (it names
     the feedback report and the peer team) but is a few hundred words: a web page."""
