@@ -47,7 +47,9 @@ _FURNITURE = re.compile(
 # A table of contents line: entries of a title, dot leaders and a page number ("Executive
 # summary ........ 3", or several on one line as a PDF's contents page is often extracted).
 # It repeats the headings with page numbers; quoted, it reads as text of no meaning.
-_CONTENTS_LINE = re.compile(r"^(?:(?:table of )?contents:?\s+)?(?:(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?[^.]{1,100}?\s*(?:\.\s?){4,}\s*\d{1,3}\b\s*)+$",
+# (each entry an atomic group: a long line of near-entries is rejected in linear time)
+_CONTENTS_LINE = re.compile(r"^(?:(?:table of )?contents:?\s+)?"
+                            r"(?>(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?[^.]{1,100}?(?:\.\s?){4,}+\s*\d{1,3}\b\s*)+$",
                             re.IGNORECASE)
 # …and, under a "Contents" heading, entries without leaders: "2. Key recommendations 5"
 _CONTENTS_HEADING = re.compile(r"^(?:table of )?contents:?$", re.IGNORECASE)

@@ -161,6 +161,9 @@ def test_table_of_contents_lines_are_dropped() -> None:
                   "Staff numbers rose to 120\nPartners fell to 15\n"]).text
     assert text.startswith("1. Executive summary\n") and "Key recommendations" not in text, text
     assert "Staff numbers rose to 120" in text
+    # a long line of near-entries (no page number at its end) is text, and is read in one pass
+    hostile = "word .... 3 " * 2000 + "x"
+    assert clean([hostile]).text.endswith("x")
 
 
 def test_furniture_words_inside_prose_are_kept() -> None:
