@@ -388,6 +388,7 @@ def expected_kind(question: str) -> Expected | None:
     return None
 
 
+@lru_cache(maxsize=64)
 def _item_pattern(item: str) -> re.Pattern[str]:
     """A line naming ``item`` ("recommendation 1"): "Recommendation 1 -", "Recommendation no. 1",
     "R1"; not "recommendation 10" or "1.2"."""
@@ -587,7 +588,7 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
     # panel") is another body's by definition
     domain = load_domain()
     own = not expected.post.endswith(" peer") and core not in domain.team_posts \
-        and not re.search(rf"\b(?:{'|'.join(map(re.escape, domain.review_words))})\b", expected.of, re.I)
+        and not domain.names_review(expected.of)
     body = _body_words(expected.of, councils, not_names) if own else set()  # a peer's: of the review
     if body and not any(body <= set(stems(sentences[j])) for j in (index, index - 1) if j >= 0):
         return False  # "chaired by the Leader" of a partnership does not name the audit committee's chair

@@ -188,6 +188,16 @@ class Domain:
         """
         return frozenset(i for i, pattern in enumerate(self._events) if pattern.search(text))
 
+    @cached_property
+    def _review(self) -> re.Pattern[str] | None:
+        words = "|".join(re.escape(w) for w in sorted(self.review_words, key=len, reverse=True))
+        return re.compile(rf"\b(?:{words})\b", re.I) if words else None
+
+    def names_review(self, text: str) -> bool:
+        """Does ``text`` name a review, its panel or team (``review_words``: "the Vale's Panel
+        Performance Assessment", "the peer team")?"""
+        return bool(self._review and self._review.search(text))
+
     def event_spans(self, text: str) -> list[tuple[int, int, int]]:
         """(kind of event, start, end) of each word naming an event in ``text``."""
         return [(i, m.start(), m.end()) for i, pattern in enumerate(self._events) for m in pattern.finditer(text)]

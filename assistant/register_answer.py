@@ -103,13 +103,19 @@ def _sources(records: Sequence[Record], kind: str, years: Sequence[int]) -> list
     return sorted(docs, key=lambda d: docs[d], reverse=True)
 
 
-def _numbered(query: Query, records: list[Record]) -> list[Record] | None:
-    """The recommendation a question asks for by its number ("what was recommendation 3?"):
-    the record of that number, else, in a list its report does not number, the one in that
-    place; none when there is no such recommendation. None when the question names no number."""
+def _asked_number(query: Query) -> str:
+    """The number of the recommendation a question asks for ("what was recommendation 3?",
+    "status of rec 5": "3", "5"); "" when it asks for none."""
     item = query.expected.item if query.expected and query.expected.kind == "item" else ""
     noun, _, number = item.rpartition(" ")
-    if noun not in ("recommendation", "rec") or not number.isdigit():
+    return number if noun in ("recommendation", "rec") and number.isdigit() else ""
+
+
+def _numbered(query: Query, records: list[Record]) -> list[Record] | None:
+    """The recommendation a question asks for by its number: the record of that number, else,
+    in a list its report does not number, the one in that place; none when there is no such
+    recommendation. None when the question names no number."""
+    if not (number := _asked_number(query)):
         return None
     if any(r.number for r in records):
         return [r for r in records if r.number == number]
@@ -123,7 +129,7 @@ def _no_such_number(query: Query, listed: Sequence[Record], store: IndexStore, f
     the list as the passages to check; None (the ordinary answer) when the list is not numbered
     up to below it: a list read from a page may be incomplete."""
     numbers = sorted(int(r.number) for r in listed if r.kind == "recommendation" and (r.number or "").isdigit())
-    asked = int(query.expected.item.rpartition(" ")[2])
+    asked = int(_asked_number(query) or 0)
     if len(numbers) < 2 or asked <= numbers[-1]:
         return None
     cited = _Cited(store)
