@@ -592,14 +592,18 @@ def unknown_places(question: str, vocabulary: frozenset[str] | set[str],
                    events: Iterable[str] = ()) -> tuple[str, ...]:
     """The ``unknown_names`` written where a question puts a place ("Oakbury's finances", "in
     Oakbury", "at Oakbury", "visit Oakbury", or before one of ``events``, the documents and
-    visits a council has: "the Oakbury peer challenge"): a council the corpus does not hold,
-    named by its place alone ("about Greyminster" is no place position). Asked of a question
-    that names no council the corpus knows.
+    visits a council has: "the Oakbury peer challenge"), or as the subject the question asks
+    about ("When did Oakbury last have …?", "Has Oakbury published …?"): a council the corpus
+    does not hold, named by its place alone ("about Greyminster" is no place position), with
+    the capitalised words that run on from it ("Oakbury Wells"). Asked of a question that names
+    no council the corpus knows.
 
     >>> unknown_places("What did peers say about Oakbury's budget, and about Greyminster?", {"budget"})
     ('Oakbury',)
     >>> unknown_places("When was the Greyminster peer challenge?", {"when"}, ["peer challenge"])
     ('Greyminster',)
+    >>> unknown_places("When did Oakbury Wells last have a peer challenge?", {"when", "wells"})
+    ('Oakbury Wells',)
     >>> unknown_places("What changed in COVID?", {"changed"})
     ()
     """
@@ -610,9 +614,15 @@ def unknown_places(question: str, vocabulary: frozenset[str] | set[str],
             continue
         name = re.escape(word)
         if re.search(rf"\b{name}['’]s\b|\b(?:at|in|visit|visits|visited|visiting)\s+{name}\b", question) \
+                or re.search(rf"\b(?:{_AUXILIARY})\s+{name}\b", question, re.IGNORECASE) \
                 or (owned and re.search(rf"\b{name}\s+(?:{owned})\b", question, re.IGNORECASE)):
-            found.append(word)
-    return tuple(found)
+            whole = re.search(rf"\b{name}(?:\s+[A-Z][a-z]+\b)*", question)
+            found.append(whole.group(0) if whole else word)
+    return tuple(dict.fromkeys(found))
+
+
+# the auxiliaries a question puts before its subject: "When did Oakbury …?", "Has Oakbury …?"
+_AUXILIARY = "did|does|do|has|have|had|is|was|were|will|would|can|could|should"
 
 
 def _blanked(text: str, mentions: Sequence[CouncilMention]) -> str:

@@ -398,3 +398,21 @@ def test_the_unknown_council_of_an_undated_page_is_no_council_a_question_names()
     assert facts.registry.held == ("Northby District Council",)
     for question in ("What unknown risks did the peers see?", "Unknown risks: what did the peers say?"):
         assert analyse(question, facts).councils == ()
+
+
+def test_a_place_the_corpus_does_not_hold_asked_about_as_the_subject_is_an_unknown_council():
+    """"When did Oakbury Wells last have a peer challenge?" asks about a council by its place,
+    as "the Oakbury peer challenge" does; "Wells" alone is a word the documents use."""
+    from assistant.domain import load_domain
+    from assistant.query import analyse, facts_of, merge_text_facts, text_facts
+    from assistant.types import DocumentMeta
+
+    metas = [DocumentMeta("report", "Feedback report", "Northby District Council", "peer challenge report",
+                          "2024-02")]
+    text = "When did the peers come? The wells of Northby District Council were praised by the peers."
+    facts = facts_of(metas, merge_text_facts([text_facts(text, load_domain())]))
+    for question in ("When did Oakbury Wells last have a peer challenge?",
+                     "Has Oakbury Wells published its action plan?"):
+        assert analyse(question, facts).unknown_councils == ("Oakbury Wells",), question
+    # …and a place the documents use is no unknown council
+    assert analyse("When did Northby last have a peer challenge?", facts).unknown_councils == ()
