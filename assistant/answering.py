@@ -176,17 +176,23 @@ def _dates_event(events: frozenset[int], sentences: Sequence[str], i: int, headi
     of what it names, of what its section's heading names ("Follow up visit": "Our expectation
     is that it will occur within the next 2 years") and, leaning back ("This took place in
     May"), of what the sentence before it names."""
-    own = facts.domain.events_named(" ".join(with_antecedent(sentences, i)))
+    told = with_antecedent(sentences, i)
+    own = facts.domain.events_named(" ".join(told))
     if len(own) > 1:  # "the peer challenge report published today, 6 July 2022": publication
-        own = _nearest_events(sentences[i], facts) or own
+        # a sentence leaning back stands for what the one before names at its opening word:
+        # "This took place in November 2012, with the report appended to the Cabinet report."
+        before = facts.domain.events_named(told[0]) if len(told) > 1 else frozenset()
+        own = _nearest_events(sentences[i], facts, before) or own
     # a sentence naming an event of its own dates that one: "Meeting: 23/07/2024 - Strategy and
     # Resources Committee" under "Corporate Peer Challenge Action Plan" is the committee's date
     return bool(events & (own or facts.domain.events_named(heading)))
 
 
-def _nearest_events(sentence: str, facts: CorpusFacts) -> frozenset[int]:
-    """The kinds of event named nearest each date of ``sentence`` (ties: each of them)."""
-    spans = facts.domain.event_spans(sentence)
+def _nearest_events(sentence: str, facts: CorpusFacts, opening: frozenset[int] = frozenset()) -> frozenset[int]:
+    """The kinds of event named nearest each date of ``sentence`` (ties: each of them), with
+    the kinds ``opening`` named by its first word ("This", leaning back)."""
+    first = re.match(r"\s*\S+", sentence)
+    spans = [*facts.domain.event_spans(sentence), *((kind, 0, first.end()) for kind in opening if first)]
     found: set[int] = set()
     for start, end in date_spans(sentence):
         gaps = [(max(start - e_end, e_start - end, 0), kind) for kind, e_start, e_end in spans]

@@ -317,6 +317,8 @@ def test_a_later_page_telling_of_an_earlier_review_answers_about_it(tmp_path):
     # the date a report was published, named next to it, dates its publication, not the visit
     ("On what dates did the peer team visit Southgate?", False),
     ("When was Southgate's peer challenge report published?", True),
+    # "This took place …", leaning back on the peer challenge, though the cabinet is named after
+    ("When did the corporate peer challenge of Eastwick happen?", True),
 ])
 def test_a_date_question_about_an_event_needs_a_date_of_that_event(tmp_path_factory, question, given):
     """A decision record's "Publication date: …" and "Decided at meeting: … - Cabinet" give the
@@ -355,7 +357,11 @@ def _event_pages(tmp_path_factory, build):
             "southgate-news.txt":
                 "Peers praise Southgate Borough Council\n\nThe findings of the peers are set out in a "
                 "corporate peer challenge report published today, Wednesday 6 July 2022. The peers met "
-                "staff and partners of Southgate Borough Council earlier this year.\n"})
+                "staff and partners of Southgate Borough Council earlier this year.\n",
+            "eastwick-cabinet-minutes.txt":
+                "Cabinet minutes - Eastwick Borough Council\n\nThe Leader explained that the LGA had "
+                "invited Eastwick Borough Council to undertake a corporate peer challenge. This took place "
+                "in November 2012, with the final report appended to the Cabinet report.\n"})
     return _EVENT_PAGES["index"]
 
 
