@@ -252,11 +252,12 @@ _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z
 _ASKS_A_RATE = re.compile(r"what(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|its|their|our|your)\s+"
                           r"(?:[\w'’-]+\s+){0,3}?(?P<what>[\w'’-]+\s+)?rates?\b")
 
+# the auxiliaries a question puts before its subject ("what surplus did …", "when did Oakbury …")
+AUXILIARY_WORDS = "did|does|do|has|have|had|was|were|is|are|will|would|could|should|can"
+_AUXILIARY = rf"(?:{AUXILIARY_WORDS})\b"
 # "what council tax rise did X set?", "what surplus did it make?": a noun that only ever names a
 # quantity, asked for with "what" and answered by a figure ("what cuts / savings did it make?"
 # may ask what they were); "what net zero date has X set?" asks for a date
-_AUXILIARY_WORDS = "did|does|do|has|have|had|was|were|is|are|will|would|could|should|can"
-_AUXILIARY = rf"(?:{_AUXILIARY_WORDS})\b"
 _WHAT_QUANTITY = re.compile(r"what\s+(?P<quantity>(?:[\w'’/-]+\s+){0,3}?(?:rise|increase|surplus|deficit|"
                             r"overspend|underspend|gap|shortfall|total|amount|sum|figure|percentage|proportion|"
                             r"share|rate|number))\s+" + _AUXILIARY)
@@ -271,7 +272,7 @@ _WHAT_SHARE = re.compile(r"what\s+(?P<quantity>(?:[\w'’/-]+\s+){0,2}?)(?:perce
                          r"(?!\s+(?:prices?|capital|holders?|option)\b)"
                          # of what: "of the council's staff" up to a verb or preposition
                          r"(?:\s+of\s+(?:the\s+|its\s+|their\s+|all\s+)?"
-                         r"(?P<of>(?:[\w'’-]+\s+){0,4}?[\w'’-]+?)\s+(?:" + _AUXILIARY_WORDS +
+                         r"(?P<of>(?:[\w'’-]+\s+){0,4}?[\w'’-]+?)\s+(?:" + AUXILIARY_WORDS +
                          r"|in|on|at|from|for|who|that|which|with|by|to)\b)?")
 _WHAT_DATE = re.compile(r"what\s+(?:[\w'’/-]+\s+){1,3}?(?:date|deadline)\s+" + _AUXILIARY)
 

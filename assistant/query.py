@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from assistant.abbreviations import definitions, gloss, glossary
-from assistant.answer_type import YEAR_BOUND, Expected, expected_answer, measured_stems, name_pairs, titled_names
+from assistant.answer_type import (AUXILIARY_WORDS, YEAR_BOUND, Expected, expected_answer, measured_stems,
+                                   name_pairs, titled_names)
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
@@ -614,15 +615,12 @@ def unknown_places(question: str, vocabulary: frozenset[str] | set[str],
             continue
         name = re.escape(word)
         if re.search(rf"\b{name}['’]s\b|\b(?:at|in|visit|visits|visited|visiting)\s+{name}\b", question) \
-                or re.search(rf"\b(?:{_AUXILIARY})\s+{name}\b", question, re.IGNORECASE) \
+                or re.search(rf"\b(?:{AUXILIARY_WORDS})\s+{name}\b", question, re.IGNORECASE) \
                 or (owned and re.search(rf"\b{name}\s+(?:{owned})\b", question, re.IGNORECASE)):
-            whole = re.search(rf"\b{name}(?:\s+[A-Z][a-z]+\b)*", question)
-            found.append(whole.group(0) if whole else word)
+            # the word is the question's own, so its run is there
+            found.append(re.search(rf"\b{name}(?:\s+[A-Z][a-z]+\b)*", question).group(0))
     return tuple(dict.fromkeys(found))
 
-
-# the auxiliaries a question puts before its subject: "When did Oakbury …?", "Has Oakbury …?"
-_AUXILIARY = "did|does|do|has|have|had|is|was|were|will|would|can|could|should"
 
 
 def _blanked(text: str, mentions: Sequence[CouncilMention]) -> str:
