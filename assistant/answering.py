@@ -116,7 +116,7 @@ def _kept(evidence: Evidence, order: list[int], query: Query, result: RetrievalR
     scored = [replace(c, passage=place[c.passage]) for c in evidence.candidates if c.passage in place]
     name_rows = {(place[p], i): j for (p, i), j in evidence.name_rows.items() if p in place}
     features = answerability_features(query, result, scored, corpus_idf(store), given)
-    return Evidence(tuple(scored), name_rows, features, given)
+    return Evidence(tuple(scored), name_rows, features, given, evidence.other_years)
 
 
 def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore, settings: Settings) -> bool:
@@ -379,6 +379,12 @@ def _unnamed_peer(query: Query, result: RetrievalResult, facts: CorpusFacts) -> 
 def _evidence_refusal(query: Query, evidence: Evidence, settings: Settings) -> tuple[str, str] | None:
     """The calibrated answerability model's decision (assistant/answerability.py), with the
     typed reason a member can act on."""
+    if not evidence.candidates:  # no sentence to quote: every passage was of another year
+        if evidence.other_years:
+            years = " or ".join(str(y) for y in query.years)
+            return "unknown_year", (f"The passages on this come from documents of other years, which do not "
+                                    f"mention {years}, so they cannot answer it. {RELATED}")
+        return "no_evidence", NO_ANSWER
     if answerable(evidence.features, settings.answerability):
         return None
     if query.unknown_names:
@@ -406,6 +412,7 @@ class Evidence:
     name_rows: dict[tuple[int, int], int]  # post row → the row naming its holder
     features: tuple[float, ...]
     given: bool  # some top passage gives the kind of answer the question expects
+    other_years: bool = False  # passages of another year than asked were set aside
 
 
 def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, settings: Settings,
@@ -416,11 +423,14 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     idf = corpus_idf(store)
     found, name_rows = candidates(query, result.passages, settings.answer.min_sentence_chars, standard,
                                   facts.registry.name_words, idf, facts.registry.common_words)
-    scored = score(found, settings.selection)
+    # a passage of another year than the one asked about, silent on it, is no evidence: "did
+    # the council achieve its savings in 2018/19?" is not answered by the 2017 report's target
+    other = {i for i, p in enumerate(result.passages) if _of_another_year(query, p, facts)}
+    scored = score([c for c in found if c.passage not in other], settings.selection)
     given = _gives_expected(query, sorted(result.passages, key=lambda p: p.score - p.lift, reverse=True),
                             store, settings)
     features = answerability_features(query, result, scored, idf, given)
-    return Evidence(tuple(scored), name_rows, features, given)
+    return Evidence(tuple(scored), name_rows, features, given, bool(other))
 
 
 def _served_on(passage: Passage) -> str:

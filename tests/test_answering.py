@@ -261,7 +261,7 @@ def _asked_over(tmp_path, pages: dict[str, str]):
 
     settings, store = build_fake_index_with(tmp_path, pages)
     retriever = Retriever(store, settings, encoder=FakeEmbedder())
-    return store, lambda question: answer((settings, store), retriever, question)
+    return store, lambda question, **kwargs: answer((settings, store), retriever, question, **kwargs)
 
 
 def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_path):
@@ -844,3 +844,31 @@ def test_a_planned_review_answers_a_question_about_what_is_to_come(tmp_path):
     coming = ask("Will Eastmere District Council's progress review be in person, and on what date?")
     assert coming.reason != "unknown_document", coming.text
     assert ask("What did Eastmere District Council's progress review find?").reason == "unknown_document"
+
+
+
+def test_an_answer_about_a_year_is_not_made_of_another_years_documents(tmp_path):
+    """"Did Northby meet its savings target in 2024?": the 2019 report's target, silent on 2024,
+    is no evidence when the council has a 2024 document — never quoted, and with nothing else
+    to go on (the search held to that report) a refusal naming the year; it answers the 2019
+    question, and a 2024 page that tells of the target answers for 2024."""
+    target = "The peer team is confident that the council can meet this savings target"
+    pages = {
+        "northby-2019-peer-challenge-report.txt":
+            "Corporate Peer Challenge - Northby District Council\n\nFeedback report: 4 - 7 March 2019\n\n"
+            "The council has to find savings of £300,000 a year for four years. " + target +
+            " if it keeps its finances under close review.\n",
+        "northby-2024-progress-review.txt":
+            "LGA Corporate Peer Challenge Progress Review - Northby District Council\n\n14 March 2024\n\n"
+            "The progress review looked at the council's housing delivery and its new planning "
+            "committee arrangements since the peer challenge.\n"}
+    _, ask = _asked_over(tmp_path, pages)
+    question = "Did Northby District Council meet its savings target in 2024?"
+    assert target not in ask(question).text
+    held = ask(question, filters=Filters(doc_id="northby-2019-peer-challenge-report"))
+    assert held.abstained and held.reason == "unknown_year" and "2024" in held.text, held.text
+    assert target in ask("Did the peers think Northby District Council could meet its savings target in 2019?").text
+    pages["northby-2024-progress-review.txt"] += "\nIn 2024 the council met its savings target of £300,000.\n"
+    _, ask = _asked_over(tmp_path / "told", pages)
+    told = ask(question)
+    assert not told.abstained and "met its savings target" in told.text, told.text
