@@ -186,9 +186,16 @@ class CouncilRegistry:
 
     def __init__(self, held: Iterable[str], mentioned: Iterable[str] = (),
                  domain: Domain | None = None, common_words: Iterable[str] = (),
-                 aliases: Mapping[str, Sequence[str]] | None = None):
+                 aliases: Mapping[str, Sequence[str]] | None = None,
+                 defined: Iterable[tuple[str, str]] = ()):
         self.domain = domain or load_domain()
         self._common = frozenset(common_words)
+        # (short form, long form) of each abbreviation the documents define ("Corporate Peer
+        # Challenge (CPC)"): initials a council's name would have are not that council when the
+        # documents use them for something else
+        self._defined: dict[str, set[str]] = {}
+        for short, long in defined:
+            self._defined.setdefault(short, set()).add(" ".join(long.lower().split()))
         self._extra = {name: tuple(forms) for name, forms in (aliases or {}).items()}
         councils: dict[str, Council] = {}
         for name, is_held in [(n, True) for n in held] + [(n, False) for n in mentioned]:
@@ -245,9 +252,16 @@ class CouncilRegistry:
                     if re.search(r"\b(?:Council|Authority|Service)$", f)]
             for form in dict.fromkeys([name, *full]):
                 letters = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", form) if w[0].isupper())
-                if len(letters) >= 3 and name not in found.get(letters, ()):
+                if len(letters) >= 3 and name not in found.get(letters, ()) and not self._defined_otherwise(letters, council):
                     found.setdefault(letters, []).append(name)
         return {k: tuple([n for n in v if self.councils[n].held] or v) for k, v in found.items()}
+
+    def _defined_otherwise(self, letters: str, council: Council) -> bool:
+        """Do the documents define ``letters`` as short for something not naming ``council``'s
+        place? "CPC" is the corporate peer challenge wherever the documents say so, not a
+        "City of Preston Council" the council's kind would spell."""
+        longs = self._defined.get(letters, ())
+        return bool(longs) and not any(council.place.lower() in long for long in longs)
 
     @cached_property
     def _acronym_places(self) -> dict[str, tuple[str, ...]]:
@@ -268,7 +282,8 @@ class CouncilRegistry:
             pieces = tuple(p.lower() for p in re.findall(r"&|[A-Z][a-z]*", abbreviation))
             letters = sum(len(p) for p in pieces)  # "&" one: "E&E" is Epsom and Ewell
             owners = [c.name for c in self.councils.values() if letters >= 3 and any(
-                _spells(pieces, words) for words in (*_name_shapes(c), *self._kind_shapes(c)))]
+                _spells(pieces, words) for words in (*_name_shapes(c), *self._kind_shapes(c)))
+                and not self._defined_otherwise(abbreviation, c)]
             councils = [n for n in owners if not self._is_authority(n)] or owners
             self._spelled_cache[abbreviation] = tuple([n for n in councils if self.councils[n].held] or councils)
         return self._spelled_cache[abbreviation]

@@ -148,10 +148,12 @@ class CorpusFacts:
                    doc_years: Iterable[int] = (), domain: Domain | None = None) -> CorpusFacts:
         """The facts from ``merge_text_facts`` of the documents' ``text_facts``."""
         domain = domain or load_domain()
-        registry = CouncilRegistry(held_types, parts["names"], domain, frozenset(parts["common"]))
+        abbreviations = tuple(tuple(p) for p in parts.get("abbreviations", ()))
+        registry = CouncilRegistry(held_types, parts["names"], domain, frozenset(parts["common"]),
+                                   defined=abbreviations)
         return cls(registry, {c: frozenset(t) for c, t in held_types.items()},
                    frozenset(parts["years"]) | frozenset(doc_years), frozenset(parts["vocabulary"]),
-                   domain, abbreviations=tuple(tuple(p) for p in parts.get("abbreviations", ())),
+                   domain, abbreviations=abbreviations,
                    name_pairs=frozenset(parts.get("pairs", ())))
 
 

@@ -120,6 +120,25 @@ def test_a_council_goes_by_the_initials_of_any_full_form_of_its_kind(question, c
     assert [m.councils for m in registry.find(question)] == [(council,)]
 
 
+def test_initials_the_documents_define_as_something_else_are_not_a_council():
+    """"CPC" would be a "City of Preston Council"; where the documents write "Corporate Peer
+    Challenge (CPC)" it is the challenge. Initials they define as the council stay the council,
+    and so do initials they define both ways."""
+    held = ["Preston City Council", "Cambridgeshire County Council"]
+    plain = CouncilRegistry(held)
+    assert [m.councils for m in plain.find("When was the CPC at Preston?")] == [
+        ("Preston City Council",), ("Preston City Council",)]
+    defined = CouncilRegistry(held, defined=[("CPC", "Corporate Peer Challenge")])
+    assert [m.councils for m in defined.find("When was the CPC at Preston?")] == [("Preston City Council",)]
+    assert [m.text for m in defined.find("When were the CPC peers at Cambridgeshire County Council?")] == [
+        "Cambridgeshire County Council"]
+    both = CouncilRegistry(held, defined=[("CCC", "Climate Change Committee"),
+                                          ("CCC", "Cambridgeshire County Council")])
+    assert [m.councils for m in both.find("What did CCC agree?")] == [("Cambridgeshire County Council",)]
+    named = CouncilRegistry(held, defined=[("PCC", "Preston City Council")])
+    assert [m.councils for m in named.find("What did PCC agree?")] == [("Preston City Council",)]
+
+
 def test_a_town_on_something_goes_by_the_town_alone():
     """"Southend" is Southend-on-Sea City Council; "Newcastle" is either Newcastle."""
     registry = CouncilRegistry(["Southend-on-Sea City Council", "Newcastle upon Tyne City Council",
