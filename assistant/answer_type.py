@@ -274,7 +274,9 @@ _WHAT_SHARE = re.compile(r"what\s+(?P<quantity>(?:[\w'’/-]+\s+){0,2}?)(?:perce
                          r"(?:\s+of\s+(?:the\s+|its\s+|their\s+|all\s+)?"
                          r"(?P<of>(?:[\w'’-]+\s+){0,4}?[\w'’-]+?)\s+(?:" + AUXILIARY_WORDS +
                          r"|in|on|at|from|for|who|that|which|with|by|to)\b)?")
-_WHAT_DATE = re.compile(r"what\s+(?:[\w'’/-]+\s+){1,3}?(?:date|deadline)\s+" + _AUXILIARY)
+# "what net zero date has X set?", and "what were the dates of the peer challenge?"
+_WHAT_DATE = re.compile(r"what\s+(?:(?:[\w'’/-]+\s+){1,3}?(?:date|deadline)\s+" + _AUXILIARY +
+                        r"|(?:is|was|are|were)\s+the\s+(?:[\w'’/-]+\s+){0,2}?(?:dates?|deadlines?)\b)")
 
 # A second question after the first: "…, and what did it focus on?", "… - is it …?"
 _SECOND_QUESTION = re.compile(

@@ -17,6 +17,9 @@ from assistant.answer_type import expected_answer, gives
     ("In which month did the peer team visit the county?", "date"),
     ("What month was the progress review held in?", "date"),
     ("On which dates were the peers on site?", "date"),
+    ("What were the dates of the Northby corporate peer challenge?", "date"),
+    ("What was the date of the progress review?", "date"),
+    ("What is the deadline for the action plan?", "date"),
     ("Which days did the peer team spend at the council?", "date"),
     ("In what year did the county last have a peer challenge?", "date"),
     ("how long were the peers on site at the city council?", "duration"),
@@ -51,6 +54,7 @@ def test_question_kinds(question, kind):
     "What did the leader say about the review?",
     "How far has the council got with its action plan?",  # progress, not a size
     "How high up the agenda is climate change?",
+    "What was the up-to-date position on the budget?",  # no date asked
     "",
 ])
 def test_open_questions_expect_nothing_in_particular(question):
