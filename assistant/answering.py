@@ -420,9 +420,10 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     """Score every candidate sentence and measure the answerability features."""
     facts = corpus_facts(store)
     standard = standard_text(store, settings) if standard is None else standard
+    naming = _naming_asked(query, result.passages, standard, facts) if query.expected else frozenset()
     idf = corpus_idf(store)
     found, name_rows = candidates(query, result.passages, settings.answer.min_sentence_chars, standard,
-                                  facts.registry.name_words, idf, facts.registry.common_words)
+                                  facts.registry.name_words, idf, facts.registry.common_words, naming)
     # a passage of another year than the one asked about, silent on it, is no evidence: "did
     # the council achieve its savings in 2018/19?" is not answered by the 2017 report's target
     other = {i for i, p in enumerate(result.passages) if _of_another_year(query, p, facts)}
@@ -431,6 +432,18 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
                             store, settings)
     features = answerability_features(query, result, scored, idf, given)
     return Evidence(tuple(scored), name_rows, features, given, bool(other))
+
+
+def _naming_asked(query: Query, passages: Sequence[Passage], standard: frozenset[tuple[str, int]],
+                  facts: CorpusFacts) -> frozenset[tuple[str, int]]:
+    """The standard sentences of ``passages`` that name a council the question asks about: the
+    LGA's description of a peer challenge, "… spending four days at LB Merton …", is standard
+    text but for the length and the council, so it may answer "how long were the peers at
+    Merton?" when it gives the kind of answer asked for (selection keeps only those)."""
+    asked = set(query.councils)
+    return frozenset({key for p in passages for sentence, text in zip(p.chunk.sentences, sentence_texts(p))
+            if (key := (p.meta.doc_id, sentence.start)) in standard
+            and any(asked.intersection(m.councils) for m in facts.registry.find(text))})
 
 
 def _served_on(passage: Passage) -> str:

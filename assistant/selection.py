@@ -126,15 +126,17 @@ def echoes(text: str, headings: set[str], share: float = 0.8) -> bool:
 def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
                standard: frozenset[tuple[str, int]] = frozenset(), not_names: frozenset[str] = frozenset(),
                idf: Callable[[str], float] | None = None, common: frozenset[str] = frozenset(),
+               naming: frozenset[tuple[str, int]] = frozenset(),
                ) -> tuple[list[Candidate], dict[tuple[int, int], int]]:
     """Every quotable sentence of ``passages`` as a candidate (standard text — the same in
-    every council's documents — left out), and for a post-holder question the row naming the
-    holder beside each post row: ``{(passage, post sentence): name sentence}``."""
+    every council's documents — left out, unless it is one of ``naming``, which name a council
+    asked about, and gives the kind of answer asked for), and for a post-holder question the
+    row naming the holder beside each post row: ``{(passage, post sentence): name sentence}``."""
     topic = set(stems(query.topic or query.text))
     if query.expected and query.expected.kind == "post_holder":  # "who leads X?": X's leader
         topic |= set(stems(query.expected.post.removesuffix(" peer")))
     aliases = dict(query.aliases)
-    rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names, common)
+    rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names, common, naming)
     rank_of: dict[float, int] = {}  # cosine → its rank among the candidates (ties share one)
     for rank, cosine in enumerate(sorted((row[3] for row in rows), reverse=True)):
         rank_of.setdefault(cosine, rank)
@@ -170,7 +172,8 @@ def _share(words: set[str], among: set[str]) -> float:
 
 def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
                    standard: frozenset[tuple[str, int]], not_names: frozenset[str],
-                   common: frozenset[str] = frozenset()) -> tuple[list[tuple[int, int, str, float, bool]], dict[tuple[int, int], int]]:
+                   common: frozenset[str] = frozenset(), naming: frozenset[tuple[str, int]] = frozenset(),
+                   ) -> tuple[list[tuple[int, int, str, float, bool]], dict[tuple[int, int], int]]:
     """(passage, sentence, text, cosine, gives the expected kind) of each quotable sentence,
     and the post-holder name rows."""
     expected, councils = query.expected, [c.lower() for c in query.councils]
@@ -190,8 +193,9 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
             # asked for ("24 March 2022" under a letter's title answers "what date is on the
             # letter?"; "The team spent 3.5 days onsite, during which they:" "how long …?")
             fits = s_index in typed and bool(_WORDS.search(text))
+            key = (passage.meta.doc_id, passage.chunk.sentences[s_index].start)
             if text in seen or not (fits or (quotable(text, min_chars) and not echoes(text, headings))) \
-                    or (passage.meta.doc_id, passage.chunk.sentences[s_index].start) in standard:
+                    or (key in standard and not (fits and key in naming)):
                 continue
             seen.add(text)
             dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0

@@ -872,3 +872,25 @@ def test_an_answer_about_a_year_is_not_made_of_another_years_documents(tmp_path)
     _, ask = _asked_over(tmp_path / "told", pages)
     told = ask(question)
     assert not told.abstained and "met its savings target" in told.text, told.text
+
+
+def test_the_standard_description_of_a_visit_answers_how_long_the_peers_were_at_the_council_it_names(tmp_path):
+    """Every feedback report opens with the LGA's description of a peer challenge, the visit's
+    length and the council's name filled in: standard text, never quoted — but for "how long
+    did the peer team spend at Northby?" the one naming Northby is the answer."""
+    opening = ("Corporate Peer Challenge is an improvement tool delivered by the sector for the sector. "
+               "It involves a team of senior councillors and officers reviewing finance, performance and "
+               "governance information and then spending four days at {council} to provide robust, "
+               "strategic and credible challenge and support.\n\n")
+    _, ask = _asked_over(tmp_path, {
+        "northby-peer-challenge-report.txt":
+            "LGA Corporate Peer Challenge - Northby District Council\n\nFeedback report: May 2024\n\n"
+            + opening.format(council="Northby District Council")
+            + "The council has strong political leadership and a clear plan for its town centres.\n",
+        "southby-peer-challenge-report.txt":
+            "LGA Corporate Peer Challenge - Southby Borough Council\n\nFeedback report: June 2024\n\n"
+            + opening.format(council="Southby Borough Council")
+            + "The council's finances are stable and its reserves are healthy.\n"})
+    result = ask("How long did the peer team spend at Northby District Council?")
+    assert "spending four days at Northby District Council" in result.text, result.text
+    assert "spending four days" not in ask("What did the peers say about Northby District Council's leadership?").text

@@ -82,6 +82,23 @@ def test_standard_text_is_never_a_candidate():
     assert [c.text for c in found] == ["The council should rebuild its reserves by 2026."]
 
 
+def test_standard_text_naming_the_council_asked_about_answers_only_the_kind_asked_for():
+    """The LGA's description of a peer challenge is standard text but for the length of the
+    visit and the council: "… spending four days at Northby District Council …" answers "how
+    long were the peers on site?" when it names the council asked about (``naming``), and
+    nothing else."""
+    p = passage(["It involves a team of peers spending four days at Northby District Council to give challenge.",
+                 "The council should rebuild its reserves by 2026."], [0.9, 0.5])
+    standard = frozenset({("d", 0)})
+    how_long = Query(text="How long were the peers on site?", expected=expected_answer("How long were the peers on site?"))
+    found, _ = candidates(how_long, [p], 25, standard=standard, naming=standard)
+    assert [c.text for c in found][0].startswith("It involves a team of peers spending four days")
+    found, _ = candidates(how_long, [p], 25, standard=standard)  # names no council asked about
+    assert [c.text for c in found] == ["The council should rebuild its reserves by 2026."]
+    found, _ = candidates(Query(text="What is a peer challenge?"), [p], 25, standard=standard, naming=standard)
+    assert [c.text for c in found] == ["The council should rebuild its reserves by 2026."]
+
+
 def test_a_line_restating_its_section_heading_is_not_a_candidate():
     """Minutes repeat their item's heading ("45 Feedback from Youth Justice Service Peer
     review"): it restates what the citation shows, and took a quote's place from the finding."""
