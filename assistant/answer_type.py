@@ -156,6 +156,9 @@ _GIVES = {
 _UNIT_GIVEN = {
     "month": re.compile(rf"\b{_MONTH_NAMES}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b", re.I),
     "year": YEAR,
+    # a day, month or year of the calendar: "which dates …?" is not answered by "earlier this
+    # year", "next month" or "in the summer"
+    "date": re.compile(rf"\b(?:19|20)\d\d\b|\b{_MONTH_NAMES}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b", re.I),
     # a day of a month: "4 April", "4th-7th April", "April 4", "04/04/2025" ("April 2025" is none)
     "day": re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:-|–|—|to|and|,)\s*\d{{1,2}}(?:st|nd|rd|th)?)*\s+"
                       rf"{_MONTH_NAMES}\b|\b{_MONTH_NAMES}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?!\d)|"
@@ -356,7 +359,8 @@ def expected_kind(question: str) -> Expected | None:
         if month := re.search(rf"\b{_MONTH_NAMES}\b", question):  # "on which dates in April …?": its days
             return Expected("date", f"the day in {month.group(0).capitalize()}", unit="day",
                             month=month.group(0).lower())
-        return Expected("date", "a date")
+        # "which dates / what day …?": a date of the calendar; "when …?" may be told "this year"
+        return Expected("date", "a date", unit="date" if unit in ("date", "day") else "")
     if re.match(r"how long\b", q) or re.match(r"how much time\b", q):
         return Expected("duration", "a length of time")
     # "how big a budget gap …?", "how high is the recycling rate?": a size, so a figure ("how
@@ -382,7 +386,7 @@ def expected_kind(question: str) -> Expected | None:
         return Expected(*(("money", "an amount of money") if _MONEY_CUES.search(q) else ("number", "a figure")),
                         quantity=quantity)
     if _WHAT_DATE.match(q):
-        return Expected("date", "a date")
+        return Expected("date", "a date", unit="date")
     if _WHAT_COSTS.match(q):  # "what will the decentralisation plans cost?": an amount
         return Expected("money", "an amount of money")
     if item := _NUMBERED_ITEM.search(question):  # "what was recommendation 1?": the item of that number

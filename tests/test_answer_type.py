@@ -80,6 +80,18 @@ def test_dates_and_time_spans():
     assert not one("The timing of the visit is determined by the Council.", when)
 
 
+def test_which_dates_wants_a_date_of_the_calendar():
+    """"When did the peers visit?" may be told "earlier this year"; "on which dates did they
+    visit?" and "what were the dates of the visit?" are not, but a month or a year answers."""
+    which = "On which dates did the peer team visit the council?"
+    vague = "Earlier this year the council was the focus of a corporate peer challenge."
+    assert one(vague, "When did the peer team visit the council?")
+    assert not one(vague, which) and not one(vague, "What were the dates of the peer challenge?")
+    assert not one("The peers will come back next month.", "What day was the progress review?")
+    assert one("The peers visited in March 2024.", which) and one("The peers visited on 4 to 7 March.", which)
+    assert one("The report was published in 2024.", "What were the dates of the peer challenge?")
+
+
 def test_a_year_or_a_paragraph_number_is_not_a_count():
     how_many = "How many areas did the county ask the peers to look at?"
     assert one("• 2.3 In addition, the Council asked the Peer Team to focus on four specific areas.", how_many)
