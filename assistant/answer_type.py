@@ -220,6 +220,14 @@ _PEERS_FROM_PLACES = re.compile(
 # "What was recommendation 1?", "what does action 4.2 say?": one numbered item of a list
 _NUMBERED_ITEM = re.compile(r"\b(?P<noun>recommendation|action|rec)\s*(?:no\.?\s*|number\s*)?"
                             r"(?P<number>\d{1,2}(?:\.\d{1,2})?)\b(?![.\d])", re.I)
+# one recommendation by its place: "the fifth recommendation", "the fifth of its six key recommendations"
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+             "eleventh", "twelfth")
+ORDINAL_ITEM = re.compile(
+    rf"\b(?P<ordinal>{'|'.join(_ORDINALS)}|\d{{1,2}}(?:st|nd|rd|th))\s+"
+    r"(?:(?:key|main|peer|peers['’]?|lga)\s+)?recommendation\b"
+    rf"|\bthe\s+(?P<of>{'|'.join(_ORDINALS)}|\d{{1,2}}(?:st|nd|rd|th))\s+of\s+(?:[\w'’]+\s+){{0,4}}?recommendations\b",
+    re.I)
 # "which councillor …?": a person by name; not "which peer team …?" (a body)
 _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b"
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
@@ -392,6 +400,10 @@ def expected_kind(question: str) -> Expected | None:
     if item := _NUMBERED_ITEM.search(question):  # "what was recommendation 1?": the item of that number
         return Expected("item", f"{item.group('noun').lower()} {item.group('number')}",
                         item=f"{item.group('noun').lower()} {item.group('number')}")
+    if place := ORDINAL_ITEM.search(question):  # "the fifth recommendation": recommendation 5
+        ordinal = (place.group("ordinal") or place.group("of")).lower()
+        number = _ORDINALS.index(ordinal) + 1 if ordinal in _ORDINALS else int(ordinal[:-2])
+        return Expected("item", f"recommendation {number}", item=f"recommendation {number}")
     return None
 
 

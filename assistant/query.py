@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from assistant.abbreviations import definitions, gloss, glossary
-from assistant.answer_type import (AUXILIARY_WORDS, YEAR_BOUND, Expected, expected_answer, measured_stems,
+from assistant.answer_type import (AUXILIARY_WORDS, ORDINAL_ITEM, YEAR_BOUND, Expected, expected_answer, measured_stems,
                                    name_pairs, titled_names)
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
@@ -80,7 +80,9 @@ _REGISTER = re.compile(
     r"|^\s*(?:what|which)\s+(?:[\w'’-]+\s+){0,2}?recommendations\s+(?:did|were|have|had)\b"
     r"(?![^?]*\b(?:about|regarding|concerning)\b)"
     # one recommendation by its number: "what was recommendation 3?", "status of rec 2"
-    r"|\b(?:recommendation|rec)\s*(?:no\.?\s*|number\s*)?\d{1,2}\b(?![.\d])", re.I)
+    r"|\b(?:recommendation|rec)\s*(?:no\.?\s*|number\s*)?\d{1,2}\b(?![.\d])"
+    # …or by its place: "what was the fifth recommendation?"
+    rf"|{ORDINAL_ITEM.pattern}", re.I)
 _DOCS = r"(?:reports?|documents?|docs|papers?|letters?|files?|sources?)"
 _MENTION = (r"(?:mention(?:s|ed)?|discuss(?:es)?|refer(?:s)?\s+to|talk(?:s)?\s+about|cover(?:s)?"
             r"|reference(?:s)?|contain(?:s)?|say\s+anything\s+about|(?:are|is)\s+about|deal(?:s)?\s+with)")

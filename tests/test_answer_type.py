@@ -80,6 +80,21 @@ def test_dates_and_time_spans():
     assert not one("The timing of the visit is determined by the Council.", when)
 
 
+@pytest.mark.parametrize(("question", "item"), [
+    ("What was the fifth recommendation the peers made?", "recommendation 5"),
+    ("What was the fifth of Northby's six LGA recommendations?", "recommendation 5"),
+    ("what's the 3rd key recommendation for the city?", "recommendation 3"),
+    ("What was recommendation 2?", "recommendation 2"),
+])
+def test_one_recommendation_by_its_number_or_its_place(question, item):
+    assert expected_answer(question).item == item
+
+
+def test_an_ordinal_of_something_else_is_no_recommendation():
+    assert expected_answer("What did the second peer say about housing?") is None
+    assert expected_answer("What were the first recommendations acted on?") is None
+
+
 def test_which_dates_wants_a_date_of_the_calendar():
     """"When did the peers visit?" may be told "earlier this year"; "on which dates did they
     visit?" and "what were the dates of the visit?" are not, but a month or a year answers."""
