@@ -236,7 +236,8 @@ _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person
 _WHO_PEER = re.compile(r"\s*who\s+(?:was|is|were|are)\s+(?:the\s+|their\s+|its\s+)?"
                        r"(?P<role>(?:(?!(?:the|their|its)\b)[\w-]+\s+){1,3}?)peers?\b", re.I)
 # "who led the peer team?", "who headed the review?": the name must come with its leading
-_WHO_LED = re.compile(r"\s*who\s+(?:was\s+)?(?P<verb>led|leads|headed|heads|leading|heading)\s+"
+_LEADING = ("led", "leads", "headed", "heads", "leading", "heading")
+_WHO_LED = re.compile(rf"\s*who\s+(?:was\s+)?(?P<verb>{'|'.join(_LEADING)})\s+"
                       r"(?:the\s+|their\s+|its\s+)?(?:[\w'’-]+\s+){0,3}?(?:team|review|challenge|visit)\b",
                       re.I)
 # "who made up the peer team?" asks what it was made of: "three senior fire officers and a
@@ -405,6 +406,14 @@ def expected_kind(question: str) -> Expected | None:
         number = _ORDINALS.index(ordinal) + 1 if ordinal in _ORDINALS else int(ordinal[:-2])
         return Expected("item", f"recommendation {number}", item=f"recommendation {number}")
     return None
+
+
+@lru_cache(maxsize=1)
+def _post_described() -> re.Pattern[str]:
+    """A person named by their post alone, "a serving Chief Executive", "an elected mayor": the
+    answer a document gives to "who led the team?" when it names nobody."""
+    posts = "|".join(sorted(load_domain().posts, key=len, reverse=True))
+    return re.compile(rf"\b(?:a|an)\s+(?:[\w-]+\s+){{0,2}}?(?:{posts})\b", re.I)
 
 
 @lru_cache(maxsize=64)
@@ -590,8 +599,11 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
         # "who keeps track of the plan?" may be answered by a body ("the Strategic Management
         # Team"); "who led the team?", "who was the lead member peer?" and "who was on the
         # team?" by a person
-        return described and bool(person_names(text, not_names, expected.besides,
-                                               common if expected.role or expected.person else frozenset()))
+        return described and (bool(person_names(text, not_names, expected.besides,
+                                                common if expected.role or expected.person else frozenset()))
+                              # "who led the team?" also by their post alone: "led by a serving
+                              # Chief Executive" (not "what is the name of the BT manager?")
+                              or (expected.role in _LEADING and bool(_post_described().search(text))))
     if expected.kind == "item":
         return bool(_item_pattern(expected.item).search(text))
     if expected.kind == "council":  # another council than those the question is about

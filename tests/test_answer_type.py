@@ -453,6 +453,17 @@ def test_who_led_the_team_is_not_answered_by_the_councils_leader():
     assert gives(["The team was led by Councillor Ann Lee of Farby Council."], 0, led)
 
 
+def test_who_led_the_team_may_be_answered_by_a_post_alone():
+    """A cabinet paper may say only "led by a serving Chief Executive of a similar Authority":
+    that answers "who headed up the peer team?", but not a question asking for a name."""
+    headed = expected_answer("Who headed up the peer team that came to Northby?")
+    post_only = "The challenge took place with colleagues led by a serving Chief Executive and an Elected Mayor."
+    assert gives([post_only], 0, headed)
+    assert not gives(["The team was made up of a Chief Executive and an Elected Mayor."], 0, headed)  # led by whom?
+    named = expected_answer("What is the name of the BT manager on the peer team?")
+    assert not gives(["The team was supported by a LGA Programme Manager and a senior manager from BT."], 0, named)
+
+
 def test_one_of_several_is_no_count_and_budgeted_is_money():
     """"The peer challenge is one of the measures …" gives no figure; "how much has X budgeted
     …?" asks for an amount of money."""
