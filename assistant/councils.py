@@ -324,6 +324,11 @@ class CouncilRegistry:
             for place in (council.place, *short):
                 forms += [f.replace("{place}", place) for f in kind.forms]
                 forms += [f"{place}{s} {w}" for w in kind.words for s in ("'s", "")]
+        if council.held and council.name == f"{council.place} Council":
+            # known only as "<Place> Council", its kind unknown: any principal kind's abbreviated
+            # form of its place is it ("Trafford MBC", "Rossendale BC"), as any full name is
+            forms += [f.replace("{place}", council.place) for k in self.domain.council_kinds
+                      if not (k.authority or k.minor) for f in k.forms if _ABBREVIATED_FORM.search(f)]
         return tuple(dict.fromkeys(forms))
 
     @cached_property
@@ -602,6 +607,10 @@ def _loose(alias: str) -> str:
 def _unpossessive(phrase: str) -> str:
     """"Wigan's" → "Wigan"; "District Councils" → "District Council"."""
     return re.sub(rf"(?:{_POSSESSIVE}|(?<=[Cc]ouncil)s)$", "", phrase)
+
+
+# a kind's abbreviated form: "{place} MBC", "LB {place}"
+_ABBREVIATED_FORM = re.compile(r"\b[A-Z]{2,}\b")
 
 
 def _is_full_form(form: str) -> bool:

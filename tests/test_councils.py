@@ -139,6 +139,16 @@ def test_initials_the_documents_define_as_something_else_are_not_a_council():
     assert [m.councils for m in named.find("What did PCC agree?")] == [("Preston City Council",)]
 
 
+def test_a_council_known_only_as_place_council_goes_by_any_principal_kinds_abbreviation():
+    """A page filed as "Trafford Council" (its kind never stated) is "Trafford MBC" or "Trafford
+    BC" in a question, as it is "Trafford Metropolitan Borough Council"; "MBC" alone is not it."""
+    registry = CouncilRegistry(["Trafford Council", "Rossendale Council"], ["Millbeck Council"])
+    assert [m.councils for m in registry.find("When was Trafford MBC's progress review?")] == [("Trafford Council",)]
+    assert [m.councils for m in registry.find("What did Rossendale BC's peers say?")] == [("Rossendale Council",)]
+    assert [m.councils for m in registry.find("What did LB Trafford agree?")] == [("Trafford Council",)]
+    assert all(m.councils != ("Trafford Council",) for m in registry.find("What did the MBC say?"))
+
+
 def test_a_town_on_something_goes_by_the_town_alone():
     """"Southend" is Southend-on-Sea City Council; "Newcastle" is either Newcastle."""
     registry = CouncilRegistry(["Southend-on-Sea City Council", "Newcastle upon Tyne City Council",
