@@ -342,7 +342,8 @@ class CouncilRegistry:
         forms = sorted({f for k in self.domain.council_kinds for f in k.forms if _is_full_form(f)},
                        key=len, reverse=True)
         body = "|".join(re.escape(f).replace(r"\{place\}", _place(self.domain)) for f in forms)
-        return re.compile(rf"\b(?:{body}){_POSSESSIVE}(?!\w)")
+        # …and two councils sharing one name: "Chiltern and South Bucks District Councils"
+        return re.compile(rf"\b(?:{body})(?:(?<=Council)s)?{_POSSESSIVE}(?!\w)")
 
     @cached_property
     def _alias_pattern(self) -> re.Pattern[str] | None:
@@ -492,7 +493,10 @@ class CouncilRegistry:
         """Every council reference in ``text``, in order; overlapping references keep the longest."""
         found: list[CouncilMention] = []
         for match in self._full_name.finditer(text):
-            found.append(self._mention(match))
+            # a plural ("South Cambridgeshire and Huntingdonshire District Councils") names
+            # councils each found by its place below
+            if not _PLURAL.search(match.group(0)):
+                found.append(self._mention(match))
         if self._alias_pattern is not None:
             for match in self._alias_pattern.finditer(text):
                 mention = self._mention(match)
@@ -604,6 +608,38 @@ def _loose(alias: str) -> str:
                           for word in alias.split(" "))
 
 
+_PLURAL = re.compile(rf"Councils{_POSSESSIVE}$")
+
+
+def _plural_of_one(phrase: str) -> bool:
+    """Is ``phrase`` a plural council name of one place ("the Surrey District Councils": a group
+    of councils, none named)? Two councils sharing one name join their places: "Chiltern and
+    South Bucks District Councils"."""
+    return bool(_PLURAL.search(phrase)) and not re.search(r"\s(?:and|&)\s", phrase)
+
+
+def _shared_name(phrase: str, domain: Domain) -> list[str]:
+    """The councils a plural name gives: two councils of one kind sharing a place's name and an
+    officer team ("Chiltern and South Bucks District Councils", one peer challenge of both) are
+    filed as one, "Chiltern and South Bucks District Council", which goes by each place too;
+    "Bromsgrove District and Redditch Borough Councils" names two, each with its kind. A name
+    that is not plural is itself.
+
+    >>> _shared_name("Bromsgrove District and Redditch Borough Councils", load_domain())
+    ['Bromsgrove District Council', 'Redditch Borough Council']
+    >>> _shared_name("Chiltern and South Bucks District Councils", load_domain())
+    ['Chiltern and South Bucks District Council']
+    """
+    phrase = re.sub(rf"{_POSSESSIVE}$", "", phrase)
+    head, _, tail = re.sub(r"\s&\s", " and ", phrase).partition(" and ")
+    if not (phrase.endswith("Councils") and tail):
+        return [phrase]
+    kind_words = {w for k in domain.council_kinds for w in k.kind.split()} - {"and"}
+    if head.split()[-1].lower() in kind_words:
+        return [f"{head} Council", tail[:-1]]
+    return [phrase[:-1]]
+
+
 def _unpossessive(phrase: str) -> str:
     """"Wigan's" → "Wigan"; "District Councils" → "District Council"."""
     return re.sub(rf"(?:{_POSSESSIVE}|(?<=[Cc]ouncil)s)$", "", phrase)
@@ -651,6 +687,11 @@ def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts:
     for text in texts:
         for match in registry._full_name.finditer(text):
             phrase = re.sub(rf"{_POSSESSIVE}$", "", match.group(0))
+            if _plural_of_one(phrase):
+                continue
+            if phrase.endswith("Councils"):  # two councils sharing a name, perhaps of two kinds
+                names += [p for p in _shared_name(phrase, registry.domain) if registry.names_a_place(p)]
+                continue
             words = phrase.split()
             while len(words) > 2 and words[0].lower() in registry.domain.leading_words:
                 words.pop(0)

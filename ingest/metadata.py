@@ -207,9 +207,10 @@ def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
         if not names or _PEER_LINE.search(before[-100:]) or _PEER_AFTER.match(text, match.end()) \
                 or _TEAM_LED.search(before) or _in_team_list(text, match.start()):
             continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
-        parsed = parse_council_name(names[-1])
-        if parsed:  # "Orley & East Marsh" and "Orley and East Marsh" are one place
-            kind, place = parsed
+        # each council a name gives: "Bromsgrove District and Redditch Borough Councils" two
+        plural = re.search(r"Councils(?:['’]s?)?$", match.group(0))
+        for parsed in filter(None, map(parse_council_name, names if plural else names[-1:])):
+            kind, place = parsed  # "Orley & East Marsh" and "Orley and East Marsh" are one place
             scores[(kind, place.replace(" & ", " and "))] += head_weight if match.start() < head else 1
 
 

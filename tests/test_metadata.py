@@ -311,6 +311,22 @@ def test_a_council_whose_place_joins_two_names_keeps_both(tmp_path, text, counci
     assert infer_council(tmp_path / "news.txt", "News\n\n" + text) == council
 
 
+@pytest.mark.parametrize("text, council", [
+    # two district councils sharing an officer team, reviewed as one
+    ("Chiltern and South Bucks District Councils, like other councils, have faced financial challenges.",
+     "Chiltern and South Bucks District Council"),
+    # two councils of two kinds, each named once
+    ("A report of Bromsgrove District and Redditch Borough Councils on the peer challenge.",
+     "Bromsgrove District Council"),
+])
+def test_two_councils_named_as_one_are_read_as_their_names_say(tmp_path, text, council):
+    """A plural name of one kind is two councils sharing a name, filed as one ("Chiltern and
+    South Bucks District Council", not a "Chiltern South Bucks Council" read from the file
+    name); of two kinds it is two councils; "the Surrey District Councils" names none."""
+    assert infer_council(tmp_path / "chiltern-bromsgrove-cabinet.txt", "News\n\n" + text) == council
+    assert council_names_in(["The Surrey District Councils met."]) == []
+
+
 def test_a_short_progress_review_with_feedback_report_on_its_cover_is_a_progress_review():
     """A progress review's feedback report can run to fewer words than a feedback report's
     minimum; its cover names both, so it is a progress review, not a page about a report."""
