@@ -25,11 +25,18 @@ _PLACE = rf"(?!The\b){_PLACE_WORD}(?:[ -](?:(?:and|&|upon|on|under|in|le|by|the|
 
 
 def _place(domain: Domain) -> str:
-    """``_PLACE``, or a place named "<word> of <name>" ("Isle of Wight": ``place_of_words``)."""
+    """``_PLACE``, or a place named "<word> of <name>" ("Isle of Wight": ``place_of_words``),
+    never running on into a building an address names after it ("… Maidenhead Town Hall":
+    ``building_names``)."""
+    place = _PLACE
+    if domain.building_names:
+        building = "|".join(r"\s+".join(w.capitalize() for w in name.split()) for name in domain.building_names)
+        word = rf"(?!(?:{building})\b){_PLACE_WORD}"
+        place = rf"(?!The\b){word}(?:[ -](?:(?:and|&|upon|on|under|in|le|by|the|with)[ -])?{word})*"
     if not domain.place_of_words:
-        return _PLACE
+        return place
     opener = "|".join(re.escape(w.capitalize()) for w in sorted(domain.place_of_words))
-    return rf"(?:(?:{opener})\s+of\s+(?:the\s+)?)?{_PLACE}"
+    return rf"(?:(?:{opener})\s+of\s+(?:the\s+)?)?{place}"
 _POSSESSIVE = r"(?:['’]s|['’])?"
 # an abbreviation made of word beginnings: "BrNES", "B&NES", "O&EM" (two capitals or more)
 _ABBREVIATION = re.compile(rf"(?<![\w&])(?P<abbr>[A-Z][a-z]{{0,3}}(?:&?[A-Z][a-z]{{0,3}})+){_POSSESSIVE}(?![\w&])")

@@ -118,6 +118,8 @@ class Domain:
     place_short_forms: tuple[tuple[str, ...], ...] = ()
     # words opening a place named "<word> of <name>" ("Isle of Wight", "Forest of Dean")
     place_of_words: frozenset[str] = frozenset()
+    # a council's buildings an address names after it ("Town Hall"): never part of a place
+    building_names: tuple[str, ...] = ()
     # nouns ending the name of a public body not called a council ("The Broads Authority")
     body_nouns: frozenset[str] = frozenset()
     # the kinds of event a "when …?" asks the date of, each by its words ("on site", "decided")
@@ -372,6 +374,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         role_families=_families(data, where, "role_families"),
         place_short_forms=_families(data, where, "place_short_forms"),
         place_of_words=frozenset(_optional_words(data, "place_of_words", where)),
+        building_names=_optional_words(data, "building_names", where),
         body_nouns=frozenset(_optional_words(data, "body_nouns", where)),
         event_families=_families(data, where, "event_families"),
         team_posts=_optional_words(data, "team_posts", where),

@@ -327,6 +327,15 @@ def test_two_councils_named_as_one_are_read_as_their_names_say(tmp_path, text, c
     assert council_names_in(["The Surrey District Councils met."]) == []
 
 
+def test_a_council_named_in_an_address_does_not_take_its_building_into_its_place(tmp_path):
+    """A contact block's lines joined: "Royal Borough of Windsor and Maidenhead Town Hall, St Ives
+    Road" names the royal borough, not a place "Windsor and Maidenhead Town Hall"."""
+    text = ("Peer Review of the Royal Borough\n\nThe peer challenge took place in January 2022.\n\n"
+            "Contact us: Royal Borough of Windsor and Maidenhead Town Hall, St Ives Road Maidenhead\n")
+    assert infer_council(tmp_path / "page.txt", text) == "Royal Borough of Windsor and Maidenhead"
+    assert council_names_in(["Wigan Council Civic Centre, Millgate"]) == ["Wigan Council"]
+
+
 def test_a_short_progress_review_with_feedback_report_on_its_cover_is_a_progress_review():
     """A progress review's feedback report can run to fewer words than a feedback report's
     minimum; its cover names both, so it is a progress review, not a page about a report."""
