@@ -365,7 +365,11 @@ def expected_kind(question: str) -> Expected | None:
             of = re.search(r"\bmonths?\s+(?:of|in)\s+((?:19|20)\d\d)\b", q) if unit == "month" else None
             return Expected("date", f"a {unit}" + (f" of {of.group(1)}" if of else ""), unit=unit,
                             year=int(of.group(1)) if of else None)  # "which month of 2022 …?": of that year
-        if month := re.search(rf"\b{_MONTH_NAMES}\b", question):  # "on which dates in April …?": its days
+        # "on which dates in April …?": its days; not "… before the October 2023 one?", where the
+        # month dates another event the date asked is set against
+        month = re.search(rf"\b{_MONTH_NAMES}\b", question)
+        if month and not re.search(r"\b(?:before|after|since|until|following|prior to)\s+(?:the\s+|its\s+)?$",
+                                   question[:month.start()]):
             return Expected("date", f"the day in {month.group(0).capitalize()}", unit="day",
                             month=month.group(0).lower())
         # "which dates / what day …?": a date of the calendar; "when …?" may be told "this year"

@@ -238,6 +238,8 @@ class Domain:
         [False, True]
         >>> load_domain().tells_of("progress review", "Peers visited on 1 December 2022 to review progress.")
         True
+        >>> load_domain().tells_of("progress review", "Two peers returned in October 2025 for a progress check.")
+        True
         >>> load_domain().tells_of("progress review", "The peer team would revisit the council in December.", True)
         True
         """

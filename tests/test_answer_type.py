@@ -95,6 +95,15 @@ def test_an_ordinal_of_something_else_is_no_recommendation():
     assert expected_answer("What were the first recommendations acted on?") is None
 
 
+def test_a_month_dating_another_event_does_not_bound_the_date_asked():
+    """"On which dates in April …?" asks for days of April; "when did X last have a peer
+    challenge before the October 2023 one?" asks for any date: October dates the later one."""
+    before = expected_answer("When did Rugby BC last have a corporate peer challenge before the October 2023 one?")
+    assert before.kind == "date" and before.unit != "day" and not before.month
+    assert gives(["The previous Corporate Peer Challenge took place in summer 2013."], 0, before)
+    assert expected_answer("On which dates in April 2025 was the panel on site?").month == "april"
+
+
 def test_which_dates_wants_a_date_of_the_calendar():
     """"When did the peers visit?" may be told "earlier this year"; "on which dates did they
     visit?" and "what were the dates of the visit?" are not, but a month or a year answers."""
