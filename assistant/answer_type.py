@@ -237,7 +237,9 @@ _WHO_PEER = re.compile(r"\s*who\s+(?:was|is|were|are)\s+(?:the\s+|their\s+|its\s
                        r"(?P<role>(?:(?!(?:the|their|its)\b)[\w-]+\s+){1,3}?)peers?\b", re.I)
 # "who led the peer team?", "who headed the review?": the name must come with its leading
 _LEADING = ("led", "leads", "headed", "heads", "leading", "heading")
-_WHO_LED = re.compile(rf"\s*who\s+(?:was\s+)?(?P<verb>{'|'.join(_LEADING)})\s+"
+# …and "who (from the LGA) managed the review?": the name must come with its managing
+_WHO_LED = re.compile(rf"\s*who\s+(?:from\s+(?:the\s+)?[\w'’-]+\s+)?(?:was\s+)?"
+                      rf"(?P<verb>{'|'.join(_LEADING)}|managed|manages|managing)\s+"
                       r"(?:the\s+|their\s+|its\s+)?(?:[\w'’-]+\s+){0,3}?(?:team|review|challenge|visit)\b",
                       re.I)
 # "who made up the peer team?" asks what it was made of: "three senior fire officers and a

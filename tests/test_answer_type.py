@@ -462,6 +462,15 @@ def test_who_led_the_team_is_not_answered_by_the_councils_leader():
     assert gives(["The team was led by Councillor Ann Lee of Farby Council."], 0, led)
 
 
+def test_who_managed_the_review_wants_the_name_given_with_its_managing():
+    """"Who from the LGA managed the progress review?" is answered by the peer list's manager,
+    not by the first name on it."""
+    managed = expected_answer("Who from the LGA managed the Northby progress review?")
+    assert managed.kind == "name" and managed.role == "managed"
+    assert gives(["4. Becca Singh - peer challenge manager, Local Government Association"], 0, managed)
+    assert not gives(["1. Councillor Jo Bloggs - leader, Farby District Council"], 0, managed)
+
+
 def test_who_led_the_team_may_be_answered_by_a_post_alone():
     """A cabinet paper may say only "led by a serving Chief Executive of a similar Authority":
     that answers "who headed up the peer team?", but not a question asking for a name."""
