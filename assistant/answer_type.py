@@ -246,8 +246,8 @@ _WHO_LED = re.compile(rf"\s*who\s+(?:from\s+(?:the\s+)?[\w'’-]+\s+)?(?:was\s+)
 # councillor" answers it as well as their names
 _WHO_COMPOSED = re.compile(r"\s*who\s+(?:made|makes|make)\s+up\b|\s*who\s+(?:comprised|formed)\b")
 # "who was on the external review team?", "who sat on the panel?": its members, people
-_WHO_ON_TEAM = re.compile(r"\s*who\s+(?:was|were|is|are|sat|sits|served|serves)\s+(?:on|in)\s+(?:the\s+|its\s+|their\s+)?"
-                          r"(?:[\w'’-]+\s+){0,4}?(?:team|panel)\b", re.I)
+_WHO_ON_TEAM = re.compile(r"\s*who\s+(?:was|were|is|are|sat|sits|served|serves)\s+(?:(?:on|in)|(?:the\s+)?members\s+of)\s+"
+                          r"(?:the\s+|its\s+|their\s+)?(?:[\w'’-]+\s+){0,4}?(?:team|panel)\b", re.I)
 # "what is the name of the finance officer on the team?": a person by name
 _NAME_OF_PERSON = re.compile(rf"(?:what|which)(?:['’]s|\s+is|\s+was|\s+were|\s+are)?\s+(?:the\s+)?names?\s+of\s+"
                              rf"(?:the\s+|their\s+|its\s+)?(?P<role>(?:[\w'’-]+\s+){{0,3}}?)"

@@ -240,6 +240,8 @@ class Domain:
         True
         >>> load_domain().tells_of("progress review", "Two peers returned in October 2025 for a progress check.")
         True
+        >>> load_domain().tells_of("progress review", "In February the council invited the team to review progress.")
+        True
         >>> load_domain().tells_of("progress review", "The peer team would revisit the council in December.", True)
         True
         """

@@ -462,6 +462,11 @@ def test_who_led_the_team_is_not_answered_by_the_councils_leader():
     assert gives(["The team was led by Councillor Ann Lee of Farby Council."], 0, led)
 
 
+def test_the_members_of_a_team_are_people_as_those_on_it_are():
+    for question in ("Who were the members of the peer team that revisited Northby?", "Who was on the peer team?"):
+        assert expected_answer(question).person, question
+
+
 def test_who_managed_the_review_wants_the_name_given_with_its_managing():
     """"Who from the LGA managed the progress review?" is answered by the peer list's manager,
     not by the first name on it."""
