@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title), or
 # how its text is cleaned: a re-ingest then reads every document again instead of keeping the
 # old guesses and text. (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 13
+INFERENCE_VERSION = 14
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -180,9 +180,20 @@ def _council_in_file_name(path: Path, text: str) -> str:
             if word not in kinds and (named := _named_as_in_file(words[i - len(run):], text, domain.body_nouns)):
                 return named  # "broads-authority-…" of a text saying "The Broads Authority"
             form = domain.kind(word if word in kinds else "unitary").forms[0]
-            return form.replace("{place}", " ".join(
+            return form.replace("{place}", _place_as_written(run, text) or " ".join(
                 w if w == "and" else "St" if w == "st" else w.capitalize() for w in run))
     return UNKNOWN_COUNCIL
+
+
+def _place_as_written(words: list[str], text: str) -> str:
+    """The place a file name's words spell as the text writes it, "and" put back where a slug
+    drops it: "basingstoke-deane-…" of a text saying "Basingstoke and Deane"; "" when the text
+    writes no such run of capitalised words."""
+    if len(words) < 2 or "and" in words:
+        return ""
+    pattern = r"(?:\s+(?:and|&)\s+|\s+)".join(re.escape(w.capitalize()) for w in words)
+    match = re.search(rf"\b{pattern}\b", text)
+    return re.sub(r"\s+&\s+", " and ", " ".join(match.group(0).split())) if match else ""
 
 
 def _named_as_in_file(words: list[str], text: str, body_nouns: frozenset[str]) -> str:

@@ -336,6 +336,17 @@ def test_a_council_named_in_an_address_does_not_take_its_building_into_its_place
     assert council_names_in(["Wigan Council Civic Centre, Millgate"]) == ["Wigan Council"]
 
 
+@pytest.mark.parametrize("text, council", [
+    ("The peers came to Fenby and North Marsh in May 2023 and met the council.", "Fenby and North Marsh Council"),
+    ("The peers came to Fenby & North Marsh in May 2023 and met the council.", "Fenby and North Marsh Council"),
+    ("The peers came to Fenby in May 2023 and met the council.", "Fenby North Marsh Council"),
+])
+def test_a_file_names_place_is_written_as_the_text_writes_it(tmp_path, text, council):
+    """A slug drops "and": "fenby-north-marsh-…" of a page saying "Fenby and North Marsh" is that
+    place, not a "Fenby North Marsh" no question would name."""
+    assert infer_council(tmp_path / "fenby-north-marsh-peer-challenge-page.txt", "Peer challenge\n\n" + text) == council
+
+
 def test_a_short_progress_review_with_feedback_report_on_its_cover_is_a_progress_review():
     """A progress review's feedback report can run to fewer words than a feedback report's
     minimum; its cover names both, so it is a progress review, not a page about a report."""
