@@ -153,12 +153,13 @@ _GIVES = {
 }
 
 # a month (by name, or in a date written in figures: "23/07/2024") and a year
+_A_MONTH = rf"\b{_MONTH_NAMES}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b"  # "May", "04/04/2025"
 _UNIT_GIVEN = {
-    "month": re.compile(rf"\b{_MONTH_NAMES}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b", re.I),
+    "month": re.compile(_A_MONTH, re.I),
     "year": YEAR,
     # a day, month or year of the calendar: "which dates …?" is not answered by "earlier this
     # year", "next month" or "in the summer"
-    "date": re.compile(rf"\b(?:19|20)\d\d\b|\b{_MONTH_NAMES}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b", re.I),
+    "date": re.compile(rf"{YEAR.pattern}|{_A_MONTH}", re.I),
     # a day of a month: "4 April", "4th-7th April", "April 4", "04/04/2025" ("April 2025" is none)
     "day": re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:-|–|—|to|and|,)\s*\d{{1,2}}(?:st|nd|rd|th)?)*\s+"
                       rf"{_MONTH_NAMES}\b|\b{_MONTH_NAMES}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?!\d)|"

@@ -420,7 +420,8 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     """Score every candidate sentence and measure the answerability features."""
     facts = corpus_facts(store)
     standard = standard_text(store, settings) if standard is None else standard
-    naming = _naming_asked(query, result.passages, standard, facts) if query.expected else frozenset()
+    naming = _naming_asked(query, result.passages, standard, facts) if query.expected and query.councils \
+        else frozenset()
     idf = corpus_idf(store)
     found, name_rows = candidates(query, result.passages, settings.answer.min_sentence_chars, standard,
                                   facts.registry.name_words, idf, facts.registry.common_words, naming)

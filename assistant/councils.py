@@ -500,9 +500,9 @@ class CouncilRegistry:
         """Every council reference in ``text``, in order; overlapping references keep the longest."""
         found: list[CouncilMention] = []
         for match in self._full_name.finditer(text):
-            # a plural ("South Cambridgeshire and Huntingdonshire District Councils") names
-            # councils each found by its place below
-            if not _PLURAL.search(match.group(0)):
+            # a plural ("Northby and Southby District Councils") names councils each found by
+            # its place below
+            if not plural_name(match.group(0)):
                 found.append(self._mention(match))
         if self._alias_pattern is not None:
             for match in self._alias_pattern.finditer(text):
@@ -618,29 +618,29 @@ def _loose(alias: str) -> str:
 _PLURAL = re.compile(rf"Councils{_POSSESSIVE}$")
 
 
-def _plural_of_one(phrase: str) -> bool:
-    """Is ``phrase`` a plural council name of one place ("the Surrey District Councils": a group
-    of councils, none named)? Two councils sharing one name join their places: "Chiltern and
-    South Bucks District Councils"."""
-    return bool(_PLURAL.search(phrase)) and not re.search(r"\s(?:and|&)\s", phrase)
+def plural_name(phrase: str) -> bool:
+    """Is ``phrase`` a council name in the plural ("… District Councils", "… Councils'")?"""
+    return bool(_PLURAL.search(phrase))
 
 
 def _shared_name(phrase: str, domain: Domain) -> list[str]:
     """The councils a plural name gives: two councils of one kind sharing a place's name and an
     officer team ("Chiltern and South Bucks District Councils", one peer challenge of both) are
     filed as one, "Chiltern and South Bucks District Council", which goes by each place too;
-    "Bromsgrove District and Redditch Borough Councils" names two, each with its kind. A name
-    that is not plural is itself.
+    "Bromsgrove District and Redditch Borough Councils" names two, each with its kind; a plural
+    of one place ("the Surrey District Councils", a group) names none.
 
     >>> _shared_name("Bromsgrove District and Redditch Borough Councils", load_domain())
     ['Bromsgrove District Council', 'Redditch Borough Council']
     >>> _shared_name("Chiltern and South Bucks District Councils", load_domain())
     ['Chiltern and South Bucks District Council']
+    >>> _shared_name("Surrey District Councils", load_domain())
+    []
     """
     phrase = re.sub(rf"{_POSSESSIVE}$", "", phrase)
     head, _, tail = re.sub(r"\s&\s", " and ", phrase).partition(" and ")
-    if not (phrase.endswith("Councils") and tail):
-        return [phrase]
+    if not tail:
+        return []
     kind_words = {w for k in domain.council_kinds for w in k.kind.split()} - {"and"}
     if head.split()[-1].lower() in kind_words:
         return [f"{head} Council", tail[:-1]]
@@ -694,9 +694,7 @@ def council_names_in(texts: Iterable[str], domain: Domain | None = None, counts:
     for text in texts:
         for match in registry._full_name.finditer(text):
             phrase = re.sub(rf"{_POSSESSIVE}$", "", match.group(0))
-            if _plural_of_one(phrase):
-                continue
-            if phrase.endswith("Councils"):  # two councils sharing a name, perhaps of two kinds
+            if plural_name(phrase):  # two councils sharing a name, perhaps of two kinds
                 names += [p for p in _shared_name(phrase, registry.domain) if registry.names_a_place(p)]
                 continue
             words = phrase.split()

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from assistant.councils import council_names_in, name_finder, parse_council_name
+from assistant.councils import council_names_in, name_finder, parse_council_name, plural_name
 from assistant.dates import DAY_DATE, MONTH_DATE, MONTH_NAMES, month_number
 from assistant.domain import load_domain
 from assistant.types import UNKNOWN_COUNCIL
@@ -219,8 +219,7 @@ def _score_names(text: str, scores: Counter[tuple[str, str]], head: int,
                 or _TEAM_LED.search(before) or _in_team_list(text, match.start()):
             continue  # "Member Peer: Cllr Jo Bloggs, Leader, Another Council"
         # each council a name gives: "Bromsgrove District and Redditch Borough Councils" two
-        plural = re.search(r"Councils(?:['’]s?)?$", match.group(0))
-        for parsed in filter(None, map(parse_council_name, names if plural else names[-1:])):
+        for parsed in filter(None, map(parse_council_name, names if plural_name(match.group(0)) else names[-1:])):
             kind, place = parsed  # "Orley & East Marsh" and "Orley and East Marsh" are one place
             scores[(kind, place.replace(" & ", " and "))] += head_weight if match.start() < head else 1
 
