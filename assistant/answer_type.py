@@ -197,7 +197,7 @@ _TERSE_POST = re.compile(rf"^\s*(?!(?:what|how|why|did|does|do|is|was|has|have|w
                          rf"(?:the\s+)?(?:[\w']+\s+){{0,3}}?(?P<post>{_POSTS})"
                          rf"(?:\s+(?:in|of)\s+[\w' ]{{1,40}})?\s*\??\s*$", re.I)
 _MONEY_CUES = re.compile(r"\b(?:money|pay|paid|cost|costs|spend|spent|budget(?:s|ed)?|sav(?:e|ed|ing|ings)|fund(?:s|ing|ed)?|"
-                         r"invest(?:ed|ment)?|grants?|income|overspend|underspend|surplus|shortfall|deficit|gap|lost|lose|charge[ds]?|fee)\b",
+                         r"invest(?:ed|ment)?|grants?|income|revenues?|profits?|earn(?:s|ed|t|ings)?|(?:make|makes|made)\s+from|overspend|underspend|surplus|shortfall|deficit|gap|lost|lose|charge[ds]?|fee)\b",
                          re.I)
 
 # "Which council does the lead peer work for?", "What authority did the treasurer come from?":
@@ -498,6 +498,11 @@ def bounding_people(question: str) -> tuple[str, ...]:
     """
     return tuple(_TITLE.sub("", m.group("who")) for m in _PERSON_BOUND.finditer(question)
                  if person_names(m.group("who")))
+
+
+def without_title(name: str) -> str:
+    """``name`` without the honorific or rank before it ("Councillor Jo Bloggs" → "Jo Bloggs")."""
+    return _TITLE.sub("", name).strip()
 
 
 def titled_names(text: str) -> list[str]:

@@ -130,7 +130,7 @@ def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore
     names, councils = facts.registry.name_words, [c.lower() for c in query.councils]
     events = facts.domain.events_named(query.topic) if query.expected.kind == "date" else frozenset()
     for p in passages[:settings.answer.answer_type_passages]:
-        if _of_another_year(query, p, facts):
+        if _of_another_year(query, p, facts) or not _names_asked(query, p):
             continue
         sentences = sentence_texts(p)
         heading = _own_heading(p, store) if events else ""
@@ -139,6 +139,22 @@ def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore
                and _undated_in_years(query.expected, sentences, i, p) for i in range(len(sentences))):
             return True
     return False
+
+
+# The kinds of answer that are facts about what the question names: "when did Jo Bloggs start?"
+# or "when did the Planning Advisory Service carry out its review?" is not dated by a passage
+# that never names them. A name or post asked for is another's ("who was chief executive
+# before Jo Bloggs?"), and is not held to this.
+_ABOUT_NAMED = frozenset({"date", "number", "money", "duration"})
+
+
+def _names_asked(query: Query, passage: Passage) -> bool:
+    """Does ``passage`` name the people and bodies the question asks a date or figure about
+    (by the last word of their name: "Ms Bloggs", "the Advisory Service")?"""
+    if not query.proper_names or not query.expected or query.expected.kind not in _ABOUT_NAMED:
+        return True
+    return all(re.search(rf"\b{re.escape(name.split()[-1])}\b", passage.chunk.text, re.I)
+               for name in query.proper_names)
 
 
 def _undated_in_years(expected: Expected, sentences: Sequence[str], i: int, passage: Passage) -> bool:

@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 
 from assistant.abbreviations import definitions, gloss, glossary
 from assistant.answer_type import (AUXILIARY_WORDS, ORDINAL_ITEM, YEAR_BOUND, Expected, expected_answer, measured_stems,
-                                   name_pairs, titled_names)
+                                   name_pairs, person_names, titled_names, without_title)
 from assistant.councils import CouncilMention, CouncilRegistry, council_names_in
 from assistant.domain import DOMAIN_FILE, Domain, load_domain
 from assistant.errors import UsageError
@@ -213,6 +213,9 @@ class Query:
     missing_doc_types: tuple[str, ...] = ()  # …of which the subject councils have none
     unknown_names: tuple[str, ...] = ()  # capitalised words and acronyms no document uses
     unknown_people: tuple[str, ...] = ()  # people named with a title ("Councillor Jo Bloggs") no document names
+    # people and bodies the question names by words that stand together in a document ("Stephen
+    # Moir", "Planning Advisory Service"), not councils or places
+    proper_names: tuple[str, ...] = ()
     expected: Expected | None = None
     route: str = "answer"
     compared: tuple[str, ...] = ()  # comparison only: the councils compared, in order
@@ -374,6 +377,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         # a council's abbreviation is one name ("B&NES"), not an unknown "NES"
         unknown_names=unknown_names(_blanked(text, mentions), facts.vocabulary),
         unknown_people=unknown_people(text, facts),
+        proper_names=known_names(_blanked(text, mentions), facts),
         expected=expected,
         route=route,
         compared=_compared(text, councils, held, subjects, facts.registry.held)
@@ -632,6 +636,25 @@ def _blanked(text: str, mentions: Sequence[CouncilMention]) -> str:
     for mention in mentions:
         text = text[:mention.start] + " " * (mention.end - mention.start) + text[mention.end:]
     return text
+
+
+def known_names(question: str, facts: CorpusFacts) -> tuple[str, ...]:
+    """The people and bodies the question names by capitalised words ("Stephen Moir", "Councillor
+    Jo Bloggs", "the Planning Advisory Service") that stand together in a document; a council's
+    or place's words are the registry's ("Northby District Council").
+
+    >>> facts = CorpusFacts.build({}, ["Stephen Moir joined as Chief Executive in January."])
+    >>> known_names("When did Stephen Moir start, and did Ann Lee?", facts)
+    ('Stephen Moir',)
+    >>> known_names("When did Councillor Stephen Moir start?", facts)
+    ('Stephen Moir',)
+    """
+    names = [*titled_names(question),
+             *person_names(question, facts.registry.name_words if facts.registry else frozenset())]
+    return tuple(dict.fromkeys(
+        name for name in map(without_title, names)
+        if len(words := name.lower().split()) > 1
+        and all(f"{a} {b}" in facts.name_pairs for a, b in zip(words, words[1:]))))
 
 
 def unknown_people(question: str, facts: CorpusFacts) -> tuple[str, ...]:

@@ -496,6 +496,19 @@ def test_one_of_several_is_no_count_and_budgeted_is_money():
     assert expected_answer("How much has the council budgeted for its action plan?").kind == "money"
 
 
+@pytest.mark.parametrize("question", [
+    "How much does the council make from car parking each year?",
+    "How much do the council's commercial properties earn?",
+    "How much revenue did the leisure centres bring in?",
+])
+def test_how_much_is_made_or_earned_asks_for_an_amount_of_money(question):
+    """Income is money: "how much does X make from parking?" is not answered by "81% of
+    residents were happy"."""
+    income = expected_answer(question)
+    assert income.kind == "money"
+    assert not gives(["81% of residents were happy with the council's parking services."], 0, income)
+
+
 def test_how_many_counts_the_noun_not_its_modifier():
     """"How many fire stations …?" is not answered by "three senior fire officers"."""
     stations = expected_answer("How many fire stations did the peer team visit?")

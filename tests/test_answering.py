@@ -874,6 +874,31 @@ def test_an_answer_about_a_year_is_not_made_of_another_years_documents(tmp_path)
     assert not told.abstained and "met its savings target" in told.text, told.text
 
 
+def test_a_date_or_figure_about_a_named_person_or_body_comes_from_a_passage_naming_them(tmp_path):
+    """"When did Jo Bloggs start as chief executive?" (or "when did the Planning Advisory
+    Service carry out its review?") is not dated by a cabinet paper's "Date: 4th March 2014"
+    that never names them; a passage telling of her start answers it."""
+    pages = {
+        "northby-2014-cabinet-report.txt":
+            "Cabinet report - Northby District Council\n\nDate: 4th March 2014\n\n"
+            "The chief executive presented the peer review findings to cabinet, and the council "
+            "agreed an action plan in response.\n",
+        "northby-2022-news.txt":
+            "Peers praise Northby District Council\n\nThe leader said that now that the council "
+            "has Jo Bloggs in place as chief executive, the shared services work will move faster. "
+            "The Planning Advisory Service is to look at how planning committees work.\n"}
+    _, ask = _asked_over(tmp_path, pages)
+    question = "When did Jo Bloggs start as Northby District Council's chief executive?"
+    refused = ask(question)
+    assert refused.abstained and "4th March 2014" not in refused.text, refused.text
+    body = ask("When did the Planning Advisory Service carry out its review at Northby District Council?")
+    assert body.abstained and "4th March 2014" not in body.text, body.text
+    pages["northby-2022-news.txt"] += "\nJo Bloggs started as chief executive on 3 January 2022.\n"
+    _, ask = _asked_over(tmp_path / "told", pages)
+    told = ask(question)
+    assert not told.abstained and "3 January 2022" in told.text, told.text
+
+
 def test_the_standard_description_of_a_visit_answers_how_long_the_peers_were_at_the_council_it_names(tmp_path):
     """Every feedback report opens with the LGA's description of a peer challenge, the visit's
     length and the council's name filled in: standard text, never quoted — but for "how long
