@@ -260,7 +260,7 @@ ENDS_SENTENCE = re.compile(r"[.!?][\"'’”)\]]*\s*$")  # not a heading, a labe
 # honorifics, and a rank written before a name as one ("Chief Fire Officer Paul Fuller")
 _TITLES = r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Dr|Sir|Dame|(?:(?:Deputy|Assistant)\s+)?Chief\s+Fire\s+Officer)\.?\s+"
 _TITLE_NAME = re.compile(_TITLES + r"[A-Z][\w'’-]+")
-_POST_TITLE = re.compile(r"\bHeads?\s+of\s+(?=[A-Z])")
+_POST_TITLE = re.compile(r"\bHeads?\s+of\s+(?=[A-Z])|\b[Mm]anaging\s+[Dd]irector")
 _CAPITALISED_PAIR = re.compile(r"\b([A-Z][a-z]+)\s+((?:O['’]|Mc|Mac)?[A-Z][a-z'’-]+)\b")
 
 
@@ -607,8 +607,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
                 return True
         return False
     if expected.kind == "name":
-        # "Ben Wood, Head of Communications" holds a post at his own council: "head of" a
-        # service names no one's leading of the team or review asked about
+        # "Jo Bloggs, Head of Communications" or "… managing director of Farby Services" holds
+        # a post at her own body: it names no one's leading or managing of the review asked about
         words = set(stems(_POST_TITLE.sub(" ", text))) if expected.role else set()
         described = all(load_domain().role_words(w) & words for w in stems(expected.role))
         # "who keeps track of the plan?" may be answered by a body ("the Strategic Management

@@ -527,11 +527,14 @@ def test_what_will_x_cost_asks_for_an_amount(question, kind):
 
 
 def test_a_head_of_service_on_the_team_list_did_not_lead_the_team():
-    """"Jo Bloggs, Head of Communications, Farby DC" on a peer list holds a post at her own
-    council; it says nothing of who led the team."""
+    """"Jo Bloggs, Head of Communications, Farby DC" (or "Ann Lee – managing director of Farby
+    Services") on a peer list holds a post at her own body; it says nothing of who led or
+    managed the team."""
     led = expected_answer("Who led the peer team at Northby in 2017?")
     assert not gives(["• Jo Bloggs, Head of Communications, Strategy and Policy, Farby DC"], 0, led)
     assert gives(["The peer team was headed by Jo Bloggs, Chief Executive of Farby DC."], 0, led)
+    managed = expected_answer("Who from the LGA managed the Northby progress review?")
+    assert not gives(["3. Ann Lee – managing director of Farby Services"], 0, managed)
 
 
 def test_a_rank_written_before_a_name_leaves_the_name_a_name():
