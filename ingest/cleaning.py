@@ -264,8 +264,8 @@ def _group(lines: list[tuple[str, int]], vocabulary: set[str], paged: bool = Fal
         elif " | " in line or line.endswith(" |"):
             close()
             paras.append(_Para("row", [line], page, line_pages=[page]))
-        elif _is_numbered_heading(line) and (next_blank or (next_starts and ((paged and prev_closed)
-                                                                        or i in unwrapped))):
+        elif _is_numbered_heading(line) and not _next_item(current, line) \
+                and (next_blank or (next_starts and ((paged and prev_closed) or i in unwrapped))):
             # PDF text has no blank lines: a numbered title between a finished sentence and a
             # capitalised line is a heading there too; in text whose lines are its paragraphs
             # ("14 May 2024" / "1. Introduction" / "Warwick District Council undertook …") it
@@ -280,6 +280,17 @@ def _group(lines: list[tuple[str, int]], vocabulary: set[str], paged: bool = Fal
             current.line_pages.append(page)
     close()
     return paras
+
+
+def _next_item(current: _Para | None, line: str) -> bool:
+    """Is ``line`` the next item of a numbered list whose previous item is the line just before
+    it ("3. Jo Bloggs – chief executive" / "4. Ann Lee – peer challenge manager, LGA")? A list's
+    last item is no heading, though nothing follows it."""
+    if current is None or not current.lines:
+        return False
+    before, this = _NUMBERED.match(current.lines[-1]), _NUMBERED.match(line)
+    return bool(before and this and before.group(1).rstrip(".").isdigit() and this.group(1).rstrip(".").isdigit()
+                and int(this.group(1).rstrip(".")) == int(before.group(1).rstrip(".")) + 1)
 
 
 def _ends_open(para: _Para) -> bool:

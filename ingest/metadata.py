@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title), or
 # how its text is cleaned: a re-ingest then reads every document again instead of keeping the
 # old guesses and text. (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 14
+INFERENCE_VERSION = 15
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description

@@ -489,3 +489,17 @@ def test_a_line_leading_into_a_list_as_a_clause_is_no_heading():
             "- financial stability\n- organisational capacity\n")
     cleaned = clean([text])
     assert headings(cleaned) == [(1, "Recommendations")]
+
+
+def test_the_last_item_of_a_numbered_list_is_no_heading() -> None:
+    """A numbered list's last line ("5. Capacity for improvement", "4. Ann Lee – peer challenge
+    manager, LGA") is its next item, not the heading of the text after it, nor dropped as a
+    heading with no text at the end of a document; a numbered title after prose is a heading."""
+    text = ("The peer team looked at the five core components:\n1. Local priorities and outcomes\n"
+            "2. Governance and culture\n3. Capacity for improvement\n\n"
+            "The council also asked about regeneration.\n\n4. Feedback\n\nThe council is well run.\n\n"
+            "The team was:\n1. Jo Bloggs – chief executive, Farby District Council\n"
+            "2. Ann Lee – peer challenge manager, Local Government Association\n")
+    blocks = blocks_of(clean([text]))
+    assert [t for kind, t in blocks if kind == "heading"] == ["4. Feedback"]
+    assert "Ann Lee – peer challenge manager" in blocks[-1][1] and blocks[-1][0] != "heading"
