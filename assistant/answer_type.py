@@ -229,8 +229,9 @@ ORDINAL_ITEM = re.compile(
     r"(?:(?:key|main|peer|peers['’]?|lga)\s+)?recommendation\b"
     rf"|\bthe\s+(?P<of>{'|'.join(_ORDINALS)}|\d{{1,2}}(?:st|nd|rd|th))\s+of\s+(?:[\w'’]+\s+){{0,4}}?recommendations\b",
     re.I)
-# "which councillor …?": a person by name; not "which peer team …?" (a body)
-_WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join(load_domain().person_nouns) or '(?!)'})s?\b"
+# "which councillor …?", "which chief executive …?": a person by name; not "which peer team …?"
+# (a body)
+_WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join([*load_domain().person_nouns, *load_domain().posts]) or '(?!)'})s?\b"
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
                            r"challenges?)\b)")
 # "who was the lead officer peer …?": the name must come with the words of its role
@@ -418,10 +419,21 @@ def expected_kind(question: str) -> Expected | None:
 
 @lru_cache(maxsize=1)
 def _post_described() -> re.Pattern[str]:
-    """A person named by their post alone, "a serving Chief Executive", "an elected mayor": the
-    answer a document gives to "who led the team?" when it names nobody."""
+    """A person named by their post alone, "a serving Chief Executive", "an elected mayor", or
+    by their post at a body named, "led by the shared Chief Executive of Bromsgrove and Redditch
+    Councils" (not a plan's "… community Leader of the Council" row): the answer a document
+    gives to "who led the team?" when it names nobody.
+
+    >>> bool(_post_described().search("The team was led by the shared Chief Executive of Farby Council."))
+    True
+    >>> bool(_post_described().search("The team was led by the Chief Executive."))  # whose?
+    False
+    >>> bool(_post_described().search("Share it with the wider community Leader of the Council"))
+    False
+    """
     posts = "|".join(sorted(load_domain().posts, key=len, reverse=True))
-    return re.compile(rf"\b(?:a|an)\s+(?:[\w-]+\s+){{0,2}}?(?:{posts})\b", re.I)
+    return re.compile(rf"\b(?:a|an)\s+(?:[\w-]+\s+){{0,2}}?(?:{posts})\b"
+                      rf"|\bby\s+the\s+(?:[\w-]+\s+){{0,2}}?(?:{posts})\s+(?:of|at)\s+(?:the\s+)?(?-i:[A-Z])", re.I)
 
 
 @lru_cache(maxsize=64)

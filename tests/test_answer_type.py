@@ -537,6 +537,18 @@ def test_a_head_of_service_on_the_team_list_did_not_lead_the_team():
     assert not gives(["3. Ann Lee – managing director of Farby Services"], 0, managed)
 
 
+def test_which_post_holder_asks_for_a_person_and_a_post_at_a_body_answers_who_led():
+    """"Which chief executive sat on the team?" asks for a person, like "which councillor …?";
+    "led by the shared Chief Executive of Farby and Southby Councils" answers "who led the
+    team?" though it names nobody, "led by the Chief Executive" (whose?) does not."""
+    which = expected_answer("Which chief executive sat on Northby's 2015 peer challenge team?")
+    assert which.kind == "name"
+    assert gives(["• Jo Bloggs – Chief Executive, Farby Borough Council • Ann Lee – Leader, Southby"], 0, which)
+    led = expected_answer("Who led the peer review team that came to Northby in 2022?")
+    assert gives(["The review team was led by the shared Chief Executive of Farby and Southby Councils."], 0, led)
+    assert not gives(["The review team was led by the Chief Executive."], 0, led)
+
+
 def test_a_rank_written_before_a_name_leaves_the_name_a_name():
     led = expected_answer("Who led the peer challenge team?")
     assert gives(["The team, led by Chief Fire Officer Jo Bloggs from Farby Fire and Rescue Service, "
