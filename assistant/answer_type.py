@@ -141,7 +141,7 @@ _GIVES = {
                         r"\b\d[\d,.]*\s?(?:million|billion)\b", re.I),
     "date": re.compile(rf"\b(?:19|20)\d\d\b|\b{_MONTH_NAMES}\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|"
                        rf"\b(?:spring|summer|autumn|winter)\b|\b(?:next|last|this|previous|following) "
-                       rf"(?:year|month|week|financial year)\b|\bwithin (?:the )?(?:next )?\S+ (?:{_UNITS})\b|"
+                       rf"(?:year|month|week|financial year)\b|\b(?:with)?in (?:the )?(?:next )?\S+ (?:{_UNITS})\b|"
                        rf"\b(?:{_UNITS}) (?:ago|later|after)\b", re.I),
     # a share of a whole: "69 per cent", "15%", "half", "two thirds", "12 of the 20 actions"
     "share": re.compile(r"\d\s?%|\bper\s?cent\b|\bpercent\b|\b(?:half|halves|thirds?|quarters?|fifths?|"

@@ -549,6 +549,14 @@ def test_which_post_holder_asks_for_a_person_and_a_post_at_a_body_answers_who_le
     assert not gives(["The review team was led by the Chief Executive."], 0, led)
 
 
+def test_in_so_many_weeks_is_a_date_as_within_them_is():
+    """A slide's "Written Report in 4 weeks" tells when the report was due, as "within the
+    next 2 years" tells when a visit is; "in 3 areas" tells no time."""
+    when = expected_answer("When did the peer team promise its written report?")
+    assert gives(["• Written Report in 4 weeks"], 0, when)
+    assert not gives(["The team looked in 3 areas of the council's work."], 0, when)
+
+
 def test_a_rank_written_before_a_name_leaves_the_name_a_name():
     led = expected_answer("Who led the peer challenge team?")
     assert gives(["The team, led by Chief Fire Officer Jo Bloggs from Farby Fire and Rescue Service, "
