@@ -563,6 +563,10 @@ def _post_pattern(post: str) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{forms})\b", re.I)
 
 
+_NOUN_OF = re.compile(r"\b([a-z]+)\s+of\s+(?:about|around|approximately|some|over|nearly|almost|"
+                      r"more\s+than|fewer\s+than|less\s+than|roughly|just\s+over|just\s+under)?\s*$", re.I)
+
+
 def _counts(words: Sequence[str], counted: Sequence[str]) -> bool:
     """Do the words after a figure name what is counted? Stems of one word count too
     ("employees" → employe, "employs" → employ), when the shorter is at least five letters,
@@ -615,7 +619,10 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
             # Councillor X" does not count councillors
             phrase = re.split(r"[,;:.()]", text[m.end():], maxsplit=1)[0]
             following = " ".join(re.split(r"[\s-]+", phrase.lstrip(" -"))[:4])
-            if _counts(stems(following), expected.counted):
+            # …or it is the figure "of" a noun before it: "a population of 34,590", "a
+            # workforce of around 1,450"
+            of = _NOUN_OF.search(text[:m.start()])
+            if _counts(stems(following), expected.counted) or (of and _counts(stems(of.group(1)), expected.counted)):
                 return True
         return False
     if expected.kind == "name":

@@ -509,6 +509,17 @@ def test_how_much_is_made_or_earned_asks_for_an_amount_of_money(question):
     assert not gives(["81% of residents were happy with the council's parking services."], 0, income)
 
 
+def test_a_figure_of_a_noun_before_it_counts_that_noun():
+    """"a population of 34,590" counts residents, "a workforce of around 1,450" staff; a
+    town's population is not how many people the peers met."""
+    residents = expected_answer("How many residents does Morecambe have?")
+    assert gives(["Morecambe is a seaside town with a population of 34,590."], 0, residents)
+    staff = expected_answer("How many staff does the council employ?")
+    assert gives(["The council has a workforce of around 1,450."], 0, staff)
+    met = expected_answer("How many people did the peer team meet at Morecambe?")
+    assert not gives(["Morecambe is a seaside town with a population of 34,590."], 0, met)
+
+
 def test_how_many_counts_the_noun_not_its_modifier():
     """"How many fire stations …?" is not answered by "three senior fire officers"."""
     stations = expected_answer("How many fire stations did the peer team visit?")
