@@ -9,7 +9,7 @@ from pathlib import Path
 from assistant.errors import CatalogError
 from assistant.types import DOC_TYPES, UNKNOWN_COUNCIL, DocumentMeta
 from ingest.loaders import PageFacts
-from ingest.metadata import infer_council, infer_date, infer_doc_type, infer_title
+from ingest.metadata import infer_council, infer_date, infer_doc_type, infer_title, year_in_file_name
 
 CATALOG_NAME = "catalog.yaml"
 NO_FACTS = PageFacts()  # a document that says nothing about itself outside its text
@@ -106,7 +106,7 @@ def infer_meta(path: Path, text: str, facts: PageFacts = NO_FACTS) -> DocumentMe
     what the page says about itself (ingest/metadata.py)."""
     council = infer_council(path, text, facts.about(), facts.furniture)
     doc_type = infer_doc_type(text, path.suffix, facts.furniture)
-    when = infer_date(text, published=facts.published)
+    when = infer_date(text, published=facts.published) or year_in_file_name(path)
     known = "" if council == UNKNOWN_COUNCIL else council
     return DocumentMeta(
         doc_id=doc_id_for(path),

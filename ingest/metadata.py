@@ -21,7 +21,7 @@ from assistant.types import UNKNOWN_COUNCIL
 # Bump when what is inferred from a document's text changes (council, date, type, title), or
 # how its text is cleaned: a re-ingest then reads every document again instead of keeping the
 # old guesses and text. (A change to assistant/domain.yaml does the same on its own.)
-INFERENCE_VERSION = 15
+INFERENCE_VERSION = 16
 HEAD = 600  # characters of the opening that decide most
 HEAD_WEIGHT = 8  # evidence in the opening counts this many times
 ABOUT_WEIGHT = 2 * HEAD_WEIGHT  # a web page's own title, site name and description
@@ -82,6 +82,20 @@ def infer_date(text: str, today: date | None = None, published: str = "") -> str
     years = Counter({y: n for y, n in years.items() if y <= today.year and y not in horizon} or
                     {y: n for y, n in years.items() if y <= today.year})
     return str(max(years, key=lambda y: (years[y], y))) if years else ""
+
+
+def year_in_file_name(path: Path, today: date | None = None) -> str:
+    """The year a file name gives ("southampton-press-2025.txt", "CPC report 2019.pdf") for a
+    text that dates itself nowhere: one year, not in the future; "" otherwise.
+
+    >>> year_in_file_name(Path("southampton-press-2025.txt"), date(2026, 1, 1))
+    '2025'
+    >>> year_in_file_name(Path("vision-2030-and-2040.txt"), date(2026, 1, 1))
+    ''
+    """
+    today = today or date.today()
+    years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", path.stem)}
+    return str(years.pop()) if len(years) == 1 and min(years) <= today.year else ""
 
 
 def _first_date(text: str, today: date, days: bool = False, months: bool = False) -> str:
@@ -181,8 +195,24 @@ def _council_in_file_name(path: Path, text: str) -> str:
                 return named  # "broads-authority-…" of a text saying "The Broads Authority"
             form = domain.kind(word if word in kinds else "unitary").forms[0]
             return form.replace("{place}", _place_as_written(run, text) or " ".join(
-                w if w == "and" else "St" if w == "st" else w.capitalize() for w in run))
+                w if w == "and" else "St" if w == "st" else w.capitalize() for w in _written_prefix(run, text)))
     return UNKNOWN_COUNCIL
+
+
+def _written_prefix(words: list[str], text: str) -> list[str]:
+    """A file name's run of place words up to the first the text uses elsewhere but never
+    after the word before it: "redbridge-scrutiny-summary" of a text saying "Redbridge is
+    ambitious" and "Overview and Scrutiny Committee" is Redbridge's; "fenby-north-marsh" of a
+    text that never writes "north" or "marsh" keeps them (a slug of a longer name)."""
+    for i in range(1, len(words)):
+        if words[i] == "and":  # "fenby-and-north-marsh": judged by the word after it
+            continue
+        before = words[i - 2] if words[i - 1] == "and" else words[i - 1]
+        used = re.search(rf"\b{re.escape(words[i])}\b", text, re.I)
+        after = re.search(rf"\b{re.escape(before)}\s+(?:and\s+|&\s+)?{re.escape(words[i])}\b", text, re.I)
+        if used and not after:
+            return words[:i - 1] if words[i - 1] == "and" else words[:i]
+    return words
 
 
 def _place_as_written(words: list[str], text: str) -> str:

@@ -456,3 +456,22 @@ def test_a_body_not_called_a_council_keeps_the_name_its_text_and_file_give_it(tm
     """A file named after "The Fenland Authority", whose text names no council, is that
     authority's, not a "Fenland Council"."""
     assert infer_council(tmp_path / name, text) == body
+
+
+def test_a_file_names_place_stops_at_a_word_the_text_uses_elsewhere(tmp_path):
+    """"greyminster-scrutiny-summary" of a summary that says "Greyminster is ambitious" and
+    "the Overview and Scrutiny Committee" is Greyminster's, not a "Greyminster Scrutiny
+    Summary"; words the text never writes stay (a slug of a longer place's name)."""
+    text = ("Summary\n\nThe Overview and Scrutiny Committee met to discuss the findings of a corporate peer "
+            "challenge. The report found that Greyminster is ambitious and delivers strong outcomes.")
+    assert infer_council(tmp_path / "greyminster-scrutiny-summary-undated.txt", text) == "Greyminster Council"
+
+
+def test_a_text_dated_nowhere_takes_the_year_its_file_name_gives(tmp_path):
+    """A press report saying only "on Tuesday, May 27" is of the year its file name gives; a
+    dated text keeps its own date, and a name with two years gives none."""
+    undated = "Greyminster Council lacks a shared vision, a new report has found, presented on Tuesday, May 27."
+    assert infer_meta(tmp_path / "greyminster-press-2025.txt", undated).date == "2025"
+    assert infer_meta(tmp_path / "greyminster-press-2040-2045.txt", undated).date == ""
+    dated = "Greyminster Council: feedback report, 4 March 2023. The peers found a shared vision."
+    assert infer_meta(tmp_path / "greyminster-press-2025.txt", dated).date == "2023-03-04"
