@@ -436,6 +436,13 @@ def _post_described() -> re.Pattern[str]:
                       rf"|\bby\s+the\s+(?:[\w-]+\s+){{0,2}}?(?:{posts})\s+(?:of|at)\s+(?:the\s+)?(?-i:[A-Z])", re.I)
 
 
+def heading_names_item(heading: str, expected: Expected | None) -> bool:
+    """Is ``heading`` the label of the numbered item asked for ("Recommendation 1", "Recommendation
+    1: Finances")? The text under it is that item, though no sentence of it names the number."""
+    return bool(expected and expected.kind == "item" and heading
+                and _item_pattern(expected.item).match(heading.strip(" #*")))
+
+
 @lru_cache(maxsize=64)
 def _item_pattern(item: str) -> re.Pattern[str]:
     """A line naming ``item`` ("recommendation 1"): "Recommendation 1 -", "Recommendation no. 1",

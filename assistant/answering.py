@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer_type import YEAR, Expected, date_spans, gives, person_names, with_antecedent
+from assistant.answer_type import YEAR, Expected, date_spans, gives, heading_names_item, person_names, with_antecedent
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf, stems
@@ -133,6 +133,8 @@ def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore
         if _of_another_year(query, p, facts) or not _names_asked(query, p):
             continue
         sentences = sentence_texts(p)
+        if sentences and heading_names_item(p.chunk.section[-1] if p.chunk.section else "", query.expected):
+            return True  # the text under "Recommendation 1" is recommendation 1
         heading = _own_heading(p, store) if events else ""
         if any(gives(sentences, i, query.expected, councils, names, facts.registry.common_words)
                and (not events or _dates_event(events, sentences, i, heading, facts))

@@ -5,7 +5,9 @@ features (below); a logistic model turns them into the probability that the sent
 the question. Its weights are fitted on the dev split of the fixture questions
 (``peerqa fit``) and live in ``Settings.selection``. Then:
 
-* a sentence below the relevance floor is never quoted, even if that leaves one quote;
+* a sentence below the relevance floor is never quoted, even if that leaves one quote, but
+  for the best sentence giving the kind of answer asked for (a date, a figure, a name, a
+  numbered item), which comes first;
 * the rest are taken best first, each discounted by its word overlap with the sentences already
   taken (maximal marginal relevance), so a second quote adds something;
 * a sentence that leans on the one before it ("This…", "However…", "These…") brings that
@@ -25,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from assistant.answer_type import ENDS_SENTENCE, gives, leans_back, name_sentence
+from assistant.answer_type import ENDS_SENTENCE, gives, heading_names_item, leans_back, name_sentence
 from assistant.dates import states_own_date
 from assistant.lexical import stems
 from assistant.query import Query
@@ -183,7 +185,9 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
     for p_index, passage in enumerate(passages):
         texts = sentence_texts(passage)
         headings = set(stems(" ".join([*passage.chunk.section, passage.meta.title])))
-        typed = {i for i in range(len(texts)) if expected and gives(texts, i, expected, councils, not_names, common)}
+        under_item = heading_names_item(passage.chunk.section[-1] if passage.chunk.section else "", expected)
+        typed = {i for i in range(len(texts))
+                 if expected and (under_item or gives(texts, i, expected, councils, not_names, common))}
         if expected and expected.kind == "post_holder":  # the post and the name may be two rows
             names = {i: j for i in typed for j in [name_sentence(texts, i, not_names, common=common)] if j is not None}
             name_rows.update({(p_index, i): j for i, j in names.items()})
@@ -218,15 +222,18 @@ def select(scored: Sequence[Candidate], cfg: SelectionSettings,
     if not scored:
         return []
     pool = [c for c in scored if c.score >= cfg.floor] or [scored[0]]
-    words = {c.key: set(stems(c.text)) for c in pool}  # only the pool is ever compared
     chosen: list[Candidate] = []
-    # a question asking for a kind of answer (a date, a figure, a name) is answered first by
-    # the best sentence giving one: "• Jo Williams, Torbay Council – Lead Peer" before the
-    # prose about what the peer team did
-    typed = [c for c in pool if len(c.features) > _TYPED and c.features[_TYPED]]
-    if typed:
-        pool.remove(typed[0])
-        chosen.append(typed[0])
+    # a question asking for a kind of answer (a date, a figure, a name, a numbered item) is
+    # answered first by the best sentence giving one: "• Jo Williams, Torbay Council – Lead
+    # Peer" before the prose about what the peer team did; below the floor too, as the answer
+    # is given (the answerability model decided so): the text under a heading "Recommendation
+    # 1" shares few words with "what was recommendation 1 about money?"
+    typed = next((c for c in scored if len(c.features) > _TYPED and c.features[_TYPED]), None)
+    if typed is not None:
+        if typed in pool:
+            pool.remove(typed)
+        chosen.append(typed)
+    words = {c.key: set(stems(c.text)) for c in [*pool, *chosen]}  # only these are ever compared
     while pool and len(chosen) < cfg.max_quotes:
         best = max(pool, key=lambda c: c.score - cfg.redundancy * _overlap(words[c.key], chosen, words))
         pool.remove(best)

@@ -177,8 +177,24 @@ def test_the_best_sentence_giving_the_kind_asked_for_is_quoted_first():
     cfg = replace(SelectionSettings(), floor=0.03, max_quotes=2)
     assert [c.text for c in select(pool, cfg)] == ["Jo Williams, Torbay Council – Lead Peer",
                                                   "The peer team used their experience of adult social care."]
-    below = replace(cfg, floor=0.1)  # below the floor it is not quoted at all
-    assert "Jo Williams, Torbay Council – Lead Peer" not in [c.text for c in select(pool, below)]
+    below = replace(cfg, floor=0.1)  # below the floor it still comes first; the prose above it follows
+    assert [c.text for c in select(pool, below)] == ["Jo Williams, Torbay Council – Lead Peer",
+                                                    "The peer team used their experience of adult social care."]
+
+
+def test_the_text_under_a_numbered_items_own_heading_gives_that_item():
+    """A progress review lists "Recommendation 1" / "Recommendation 2" as headings, each over its
+    text: for "what was recommendation 1 about money?" the sentences under the first heading
+    give the item asked for, those under the second do not."""
+    query = Query("what was recommendation 1 about money?", expected=expected_answer("what was recommendation 1 about money?"))
+    under_first = passage(["Clarify quickly the council's strategy for the gap of future years."], [0.3],
+                          section=("Summary of the approach", "Recommendation 1"))
+    under_second = passage(["Develop a clear business change programme and narrative."], [0.3],
+                           section=("Summary of the approach", "Recommendation 2"))
+    found, _ = candidates(query, [under_first, under_second], 25)
+    typed = {c.text: c.features[FEATURES.index("typed")] for c in found}
+    assert typed == {"Clarify quickly the council's strategy for the gap of future years.": 1.0,
+                     "Develop a clear business change programme and narrative.": 0.0}
 
 
 def test_scores_are_probabilities_best_first():
