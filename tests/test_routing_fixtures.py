@@ -12,7 +12,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 COUNCILS = FIXTURES / "councils"
 ROUTES = ("answer", "comparison", "listing", "register")
 KINDS = {"city", "unitary", "county", "metropolitan borough", "london borough", "royal borough", "borough",
-         "district", "fire and rescue authority", "combined authority"}
+         "district", "fire and rescue authority", "combined authority", "county borough"}
 
 # Questions quoted in the issues, which the tables must hold verbatim.
 ISSUE_12_QUESTIONS = [
