@@ -24,7 +24,7 @@ from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf, stems
 from assistant.query import CorpusFacts, Query, corpus_facts, event_years
 from assistant.retrieval import RetrievalResult, Retriever
-from assistant.selection import Candidate, candidates, score, select, sentence_texts
+from assistant.selection import Candidate, candidates, gives_kind, quotable, score, select, sentence_texts
 from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import Answer, Filters, Passage
@@ -89,7 +89,7 @@ def answer_passages(query: Query, retriever: Retriever, store: IndexStore, setti
         return replace(pool, passages=pool.passages[:k]), None
     evidence = gather_evidence(query, pool, store, settings)
     best = [0.0] * len(pool.passages)
-    for c in evidence.candidates:
+    for c in _as_evidence(evidence.candidates, settings):
         best[c.passage] = max(best[c.passage], c.score)
     # asked where someone served as a peer, the passages naming them come first (a peer list
     # shares few words with the question)
@@ -115,8 +115,15 @@ def _kept(evidence: Evidence, order: list[int], query: Query, result: RetrievalR
     place = {old: new for new, old in enumerate(order)}
     scored = [replace(c, passage=place[c.passage]) for c in evidence.candidates if c.passage in place]
     name_rows = {(place[p], i): j for (p, i), j in evidence.name_rows.items() if p in place}
-    features = answerability_features(query, result, scored, corpus_idf(store), given)
+    features = answerability_features(query, result, _as_evidence(scored, settings), corpus_idf(store), given)
     return Evidence(tuple(scored), name_rows, features, given, evidence.other_years)
+
+
+def _as_evidence(scored: Sequence[Candidate], settings: Settings) -> list[Candidate]:
+    """The candidates that are evidence on their own: a list's lead-in ("The three additional
+    areas were:") and its short items are quoted for the list, and neither rank passages nor
+    decide answerability, as the models were fitted without them."""
+    return [c for c in scored if quotable(c.text, settings.answer.min_sentence_chars) or gives_kind(c)]
 
 
 def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore, settings: Settings) -> bool:
@@ -449,7 +456,7 @@ def gather_evidence(query: Query, result: RetrievalResult, store: IndexStore, se
     scored = score([c for c in found if c.passage not in other], settings.selection)
     given = _gives_expected(query, sorted(result.passages, key=lambda p: p.score - p.lift, reverse=True),
                             store, settings)
-    features = answerability_features(query, result, scored, idf, given)
+    features = answerability_features(query, result, _as_evidence(scored, settings), idf, given)
     return Evidence(tuple(scored), name_rows, features, given, bool(other))
 
 

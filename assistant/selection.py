@@ -21,6 +21,7 @@ the question. Its weights are fitted on the dev split of the fixture questions
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -72,6 +73,11 @@ class Candidate:
     @property
     def key(self) -> tuple[int, int]:
         return self.passage, self.sentence
+
+
+def gives_kind(candidate: Candidate) -> bool:
+    """Does the candidate give the kind of answer the question expects (its ``typed`` feature)?"""
+    return len(candidate.features) > _TYPED and bool(candidate.features[_TYPED])
 
 
 def sentence_texts(passage: Passage) -> list[str]:
@@ -139,10 +145,15 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
         topic |= set(stems(query.expected.post.removesuffix(" peer")))
     aliases = dict(query.aliases)
     rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names, common, naming)
-    rank_of: dict[float, int] = {}  # cosine → its rank among the candidates (ties share one)
-    for rank, cosine in enumerate(sorted((row[3] for row in rows), reverse=True)):
+    # cosine → its rank among the candidates (ties share one); a list's lead-in and short items,
+    # let in for the list, are ranked among the others without moving them
+    rank_of: dict[float, int] = {}
+    evidence = sorted((row[3] for row in rows if quotable(row[2], min_chars) or row[4]), reverse=True)
+    for rank, cosine in enumerate(evidence):
         rank_of.setdefault(cosine, rank)
-    best_dense = max(rank_of, default=0.0)
+    for row in rows:
+        rank_of.setdefault(row[3], bisect.bisect_left([-c for c in evidence], -row[3]))
+    best_dense = max(evidence, default=0.0)
     top_score = max((p.score for p in passages), default=0.0) or 1.0
     sections = [set(stems(" ".join(p.chunk.section))) for p in passages]
     asks_date = bool(query.expected) and query.expected.kind == "date"
@@ -166,6 +177,26 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
             own_date=asks_date and states_own_date(text, passage.meta) and query.expected.in_years(text),
             own_kind=kinds[p_index], aliases=aliases)))
     return found, name_rows
+
+
+_ITEM = re.compile(r"^\s*(?:[•●▪◦*–-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+\S")
+
+
+def list_lines(texts: Sequence[str]) -> set[int]:
+    """Indexes of the lead-ins (ending ":") directly followed by list items, and of those items.
+
+    >>> sorted(list_lines(["The three additional areas were:", "1. Wellbeing", "2. Pace", "Then more."]))
+    [0, 1, 2]
+    """
+    found: set[int] = set()
+    for i, text in enumerate(texts):
+        if text.rstrip().endswith(":") and i + 1 < len(texts) and _ITEM.match(texts[i + 1]):
+            found.add(i)
+            j = i + 1
+            while j < len(texts) and _ITEM.match(texts[j]):
+                found.add(j)
+                j += 1
+    return found
 
 
 def _share(words: set[str], among: set[str]) -> float:
@@ -192,11 +223,14 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
             names = {i: j for i in typed for j in [name_sentence(texts, i, not_names, common=common)] if j is not None}
             name_rows.update({(p_index, i): j for i, j in names.items()})
             typed |= set(names.values())
+        listed = list_lines(texts)
         for s_index, text in enumerate(texts):
             # a short line or a lead-in is a heading or a label, unless it is the kind of answer
             # asked for ("24 March 2022" under a letter's title answers "what date is on the
-            # letter?"; "The team spent 3.5 days onsite, during which they:" "how long …?")
-            fits = s_index in typed and bool(_WORDS.search(text))
+            # letter?"; "The team spent 3.5 days onsite, during which they:" "how long …?"), or
+            # a list's lead-in or item: "The three additional areas were:" is quoted with its
+            # items ("1. Our approach to wellbeing", "• focus on finance")
+            fits = (s_index in typed or s_index in listed) and bool(_WORDS.search(text))
             key = (passage.meta.doc_id, passage.chunk.sentences[s_index].start)
             if text in seen or not (fits or (quotable(text, min_chars) and not echoes(text, headings))) \
                     or (key in standard and not (fits and key in naming)):
@@ -204,7 +238,16 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
             seen.add(text)
             dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
             rows.append((p_index, s_index, text, dense, s_index in typed))
+        # a lead-in whose items are not quoted here (standard text, or another chunk's) says nothing
+        kept = {row[1] for row in rows if row[0] == p_index}
+        rows = [row for row in rows if row[0] != p_index or not _dangling(row[1], texts, listed, typed, kept)]
     return rows, name_rows
+
+
+def _dangling(index: int, texts: Sequence[str], listed: set[int], typed: set[int], kept: set[int]) -> bool:
+    """Is sentence ``index`` a list's lead-in, let in for its list, whose first item is not kept?"""
+    return index in listed and index not in typed and texts[index].rstrip().endswith(":") \
+        and index + 1 not in kept
 
 
 def score(found: Sequence[Candidate], cfg: SelectionSettings) -> list[Candidate]:
@@ -258,6 +301,12 @@ def _with_context(chosen: list[Candidate], scored: Sequence[Candidate],
             shown.append(before)  # even when chosen on its own: it belongs just before
         if c not in shown:
             shown.append(c)
+        if c.text.rstrip().endswith(":"):  # a lead-in brings its list's items, in order
+            following = c.sentence + 1
+            while (item := by_key.get((c.passage, following))) is not None and _ITEM.match(item.text):
+                if item not in shown:
+                    shown.append(item)
+                following += 1
         partner = by_key.get((c.passage, name_rows.get(c.key, -1)))
         if partner is not None and partner not in shown and partner not in chosen:
             shown.append(partner)

@@ -197,6 +197,28 @@ def test_the_text_under_a_numbered_items_own_heading_gives_that_item():
                      "Develop a clear business change programme and narrative.": 0.0}
 
 
+def test_a_lists_lead_in_is_quoted_with_its_items():
+    """"The three additional areas were:" and its short items ("1. Wellbeing") are candidates
+    for the list's sake, and a chosen lead-in brings its items after it; a lead-in whose items
+    are standard text (left out) is no candidate, as it would say nothing alone."""
+    query = Query("What extra areas did the council ask the peers to look at?")
+    texts = ["The council asked for five core areas and three additional areas.",
+             "The three additional areas were:", "1. Wellbeing", "2. Partnership working", "3. Pace",
+             "The peers met over 200 people."]
+    listed = passage(texts, [0.5, 0.6, 0.2, 0.2, 0.1, 0.1])
+    found, _ = candidates(query, [listed], 25)
+    assert {"The three additional areas were:", "1. Wellbeing", "3. Pace"} <= {c.text for c in found}
+    by_text = {c.text: c for c in found}
+    chosen = select([replace(by_text["The three additional areas were:"], score=0.9),
+                     *(replace(by_text[t], score=0.01) for t in ("1. Wellbeing", "2. Partnership working", "3. Pace"))],
+                    replace(SelectionSettings(), floor=0.5, max_quotes=1))
+    assert [c.text for c in chosen] == ["The three additional areas were:", "1. Wellbeing",
+                                        "2. Partnership working", "3. Pace"]
+    standard = frozenset({("d", listed.chunk.sentences[i].start) for i in (2, 3, 4)})
+    found, _ = candidates(query, [listed], 25, standard)
+    assert "The three additional areas were:" not in {c.text for c in found}
+
+
 def test_scores_are_probabilities_best_first():
     p = passage(["The council should rebuild its reserves by 2026.", "Peers met many people."], [0.7, 0.1])
     found, _ = candidates(Query(text="How should the council rebuild reserves?"), [p], 10)
