@@ -178,6 +178,9 @@ _POST_QUESTION = re.compile(rf"^\s*(?:who\s+(?:is|was|are|were)|(?:what|which)(?
 # "who chairs the audit committee?": a post used as a verb asks for its holder like "who is the chair"
 _POST_VERB = re.compile(rf"^\s*who\s+(?:(?P<post>{_POSTS})(?:s|ed)|(?:will|would|is\s+to|was\s+to|is\s+going\s+to)\s+"
                         rf"(?P<future>{_POSTS}))\b", re.I)  # "who chairs / will chair the panel?"
+# "who replaced Jo Bloggs as chief executive?": the post's holder after her
+_SUCCEEDED_AS = re.compile(rf"^\s*who\s+(?:replaced|succeeded|followed|took\s+over\s+from)\s+[^?]{{1,60}}?\s+as\s+"
+                           rf"(?:the\s+|its\s+|their\s+)?(?P<post>{_POSTS})\b", re.I)
 # "who leads X?": a verb that asks for a post's holder (post_question_verbs in domain.yaml)
 _POST_OF_VERB = {verb: post for post, verbs in load_domain().post_question_verbs for verb in verbs}
 # …when what follows names a council ("who leads the savings action?" asks for a lead officer)
@@ -344,7 +347,7 @@ def expected_kind(question: str) -> Expected | None:
     if led := _WHO_LED.match(q):  # "who led the peer team?": a name given with leading ("led by …"),
         return Expected("name", "a name", role=led.group("verb"))  # not the council's leader
     post = (_POST_QUESTION.match(question.strip()) or _POST_VERB.match(question)
-            or _TERSE_POST.match(question) or _VERB_POST.match(question))
+            or _TERSE_POST.match(question) or _VERB_POST.match(question) or _SUCCEEDED_AS.match(question))
     if post:
         asked = (post.group("post") or post.group("future")).lower()
         name = _POST_OF_VERB.get(asked, asked) + (" peer" if post.groupdict().get("peer") else "")

@@ -568,6 +568,18 @@ def test_in_so_many_weeks_is_a_date_as_within_them_is():
     assert not gives(["The team looked in 3 areas of the council's work."], 0, when)
 
 
+def test_who_replaced_someone_as_a_post_asks_for_the_posts_next_holder():
+    """"Who replaced Jo Bloggs as chief executive of Northby?" asks for the chief executive
+    after her: "interim chief executive Jo Bloggs, who has now left, and leader Cllr Ann Lee"
+    names no other chief executive; "appointed Sam Reed as its new chief executive" does."""
+    replaced = expected_answer("Who replaced Jo Bloggs as chief executive of Northby District Council?")
+    assert replaced.kind == "post_holder" and replaced.post == "chief executive" and replaced.besides == ("Jo Bloggs",)
+    councils = ["northby district council"]
+    assert not gives(["Interim chief executive Jo Bloggs, who has now left the council, and leader Cllr Ann Lee "
+                      "brought stability."], 0, replaced, councils)
+    assert gives(["The council appointed Sam Reed as its new chief executive in May."], 0, replaced, councils)
+
+
 def test_a_rank_written_before_a_name_leaves_the_name_a_name():
     led = expected_answer("Who led the peer challenge team?")
     assert gives(["The team, led by Chief Fire Officer Jo Bloggs from Farby Fire and Rescue Service, "
