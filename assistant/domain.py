@@ -20,6 +20,12 @@ from assistant.lexical import stems
 _DATED = re.compile(r"\b(?:19|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|"
                     r"October|November|December)\b")
 
+# …or told as done, in the perfect or the past passive: "A corporate peer challenge progress
+# review has now been produced", "the progress review was held onsite"
+_DONE = re.compile(r"\b(?:has|have|had)\s+(?:now\s+|recently\s+|since\s+)?been\s+(?:\w+ed|held|undertaken|done|"
+                   r"carried\s+out|made|written|given|taken)\b|\b(?:was|were)\s+(?:\w+ed|held|undertaken|done|"
+                   r"carried\s+out|made|written|given|taken)\b", re.I)
+
 DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
 
 
@@ -244,10 +250,15 @@ class Domain:
         True
         >>> load_domain().tells_of("progress review", "The peer team would revisit the council in December.", True)
         True
+        >>> [load_domain().tells_of("progress review", s) for s in (
+        ...     "A corporate peer challenge progress review has now been produced by the LGA.",
+        ...     "The progress review is an integral part of the process.")]
+        [True, False]
         """
         cues = next((t.cues for t in self.document_types if t.type == doc_type), ())
-        # dated by a year or a month ("The peer team would revisit the council in December")
-        return (any(c.search(sentence) for c in cues) and bool(_DATED.search(sentence))
+        # dated by a year or a month ("The peer team would revisit the council in December"),
+        # or told as done ("A progress review has now been produced")
+        return (any(c.search(sentence) for c in cues) and bool(_DATED.search(sentence) or _DONE.search(sentence))
                 and (planned or not self.in_future(sentence)))
 
     @cached_property
