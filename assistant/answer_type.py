@@ -439,11 +439,12 @@ def _post_described() -> re.Pattern[str]:
                       rf"|\bby\s+the\s+(?:[\w-]+\s+){{0,2}}?(?:{posts})\s+(?:of|at)\s+(?:the\s+)?(?-i:[A-Z])", re.I)
 
 
-def heading_names_item(heading: str, expected: Expected | None) -> bool:
-    """Is ``heading`` the label of the numbered item asked for ("Recommendation 1", "Recommendation
-    1: Finances")? The text under it is that item, though no sentence of it names the number."""
-    return bool(expected and expected.kind == "item" and heading
-                and _item_pattern(expected.item).match(heading.strip(" #*")))
+def heading_names_item(section: Sequence[str], expected: Expected | None) -> bool:
+    """Is a passage's own heading (the last of its ``section`` path) the label of the numbered
+    item asked for ("Recommendation 1", "Recommendation 1: Finances")? The text under it is that
+    item, though no sentence of it names the number."""
+    return bool(expected and expected.kind == "item" and section
+                and _item_pattern(expected.item).match(section[-1].strip(" #*")))
 
 
 @lru_cache(maxsize=64)

@@ -24,7 +24,7 @@ from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf, stems
 from assistant.query import CorpusFacts, Query, corpus_facts, event_years
 from assistant.retrieval import RetrievalResult, Retriever
-from assistant.selection import Candidate, candidates, gives_kind, quotable, score, select, sentence_texts
+from assistant.selection import Candidate, candidates, gives_kind, score, select, sentence_texts, stands_alone
 from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import Answer, Filters, Passage
@@ -120,10 +120,8 @@ def _kept(evidence: Evidence, order: list[int], query: Query, result: RetrievalR
 
 
 def _as_evidence(scored: Sequence[Candidate], settings: Settings) -> list[Candidate]:
-    """The candidates that are evidence on their own: a list's lead-in ("The three additional
-    areas were:") and its short items are quoted for the list, and neither rank passages nor
-    decide answerability, as the models were fitted without them."""
-    return [c for c in scored if quotable(c.text, settings.answer.min_sentence_chars) or gives_kind(c)]
+    """The candidates that are evidence on their own (``selection.stands_alone``)."""
+    return [c for c in scored if stands_alone(c.text, gives_kind(c), settings.answer.min_sentence_chars)]
 
 
 def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore, settings: Settings) -> bool:
@@ -140,7 +138,7 @@ def _gives_expected(query: Query, passages: Sequence[Passage], store: IndexStore
         if _of_another_year(query, p, facts) or not _names_asked(query, p):
             continue
         sentences = sentence_texts(p)
-        if sentences and heading_names_item(p.chunk.section[-1] if p.chunk.section else "", query.expected):
+        if sentences and heading_names_item(p.chunk.section, query.expected):
             return True  # the text under "Recommendation 1" is recommendation 1
         heading = _own_heading(p, store) if events else ""
         if any(gives(sentences, i, query.expected, councils, names, facts.registry.common_words)

@@ -80,6 +80,14 @@ def gives_kind(candidate: Candidate) -> bool:
     return len(candidate.features) > _TYPED and bool(candidate.features[_TYPED])
 
 
+def stands_alone(text: str, typed: bool, min_chars: int) -> bool:
+    """Is a candidate evidence on its own: quotable, or the kind of answer asked for? A list's
+    lead-in ("The three additional areas were:") and its short items are quoted for the list
+    only, and neither rank passages nor decide answerability (the models were fitted without
+    them)."""
+    return typed or quotable(text, min_chars)
+
+
 def sentence_texts(passage: Passage) -> list[str]:
     return passage.chunk.sentence_texts()
 
@@ -145,15 +153,11 @@ def candidates(query: Query, passages: Sequence[Passage], min_chars: int,
         topic |= set(stems(query.expected.post.removesuffix(" peer")))
     aliases = dict(query.aliases)
     rows, name_rows = _quotable_rows(query, passages, min_chars, standard, not_names, common, naming)
-    # cosine → its rank among the candidates (ties share one); a list's lead-in and short items,
-    # let in for the list, are ranked among the others without moving them
-    rank_of: dict[float, int] = {}
-    evidence = sorted((row[3] for row in rows if quotable(row[2], min_chars) or row[4]), reverse=True)
-    for rank, cosine in enumerate(evidence):
-        rank_of.setdefault(cosine, rank)
-    for row in rows:
-        rank_of.setdefault(row[3], bisect.bisect_left([-c for c in evidence], -row[3]))
-    best_dense = max(evidence, default=0.0)
+    # cosine → its rank among the candidates (how many are higher; ties share one); a list's
+    # lead-in and short items, let in for the list, are ranked among the others without moving them
+    evidence = sorted(row[3] for row in rows if stands_alone(row[2], row[4], min_chars))
+    rank_of = {row[3]: len(evidence) - bisect.bisect_right(evidence, row[3]) for row in rows}
+    best_dense = evidence[-1] if evidence else 0.0
     top_score = max((p.score for p in passages), default=0.0) or 1.0
     sections = [set(stems(" ".join(p.chunk.section))) for p in passages]
     asks_date = bool(query.expected) and query.expected.kind == "date"
@@ -216,7 +220,7 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
     for p_index, passage in enumerate(passages):
         texts = sentence_texts(passage)
         headings = set(stems(" ".join([*passage.chunk.section, passage.meta.title])))
-        under_item = heading_names_item(passage.chunk.section[-1] if passage.chunk.section else "", expected)
+        under_item = heading_names_item(passage.chunk.section, expected)
         typed = {i for i in range(len(texts))
                  if expected and (under_item or gives(texts, i, expected, councils, not_names, common))}
         if expected and expected.kind == "post_holder":  # the post and the name may be two rows
@@ -224,6 +228,7 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
             name_rows.update({(p_index, i): j for i, j in names.items()})
             typed |= set(names.values())
         listed = list_lines(texts)
+        own: list[tuple[int, int, str, float, bool]] = []
         for s_index, text in enumerate(texts):
             # a short line or a lead-in is a heading or a label, unless it is the kind of answer
             # asked for ("24 March 2022" under a letter's title answers "what date is on the
@@ -237,10 +242,10 @@ def _quotable_rows(query: Query, passages: Sequence[Passage], min_chars: int,
                 continue
             seen.add(text)
             dense = passage.sentence_scores[s_index] if s_index < len(passage.sentence_scores) else 0.0
-            rows.append((p_index, s_index, text, dense, s_index in typed))
+            own.append((p_index, s_index, text, dense, s_index in typed))
         # a lead-in whose items are not quoted here (standard text, or another chunk's) says nothing
-        kept = {row[1] for row in rows if row[0] == p_index}
-        rows = [row for row in rows if row[0] != p_index or not _dangling(row[1], texts, listed, typed, kept)]
+        kept = {row[1] for row in own}
+        rows += [row for row in own if not _dangling(row[1], texts, listed, typed, kept)]
     return rows, name_rows
 
 
@@ -271,7 +276,7 @@ def select(scored: Sequence[Candidate], cfg: SelectionSettings,
     # Peer" before the prose about what the peer team did; below the floor too, as the answer
     # is given (the answerability model decided so): the text under a heading "Recommendation
     # 1" shares few words with "what was recommendation 1 about money?"
-    typed = next((c for c in scored if len(c.features) > _TYPED and c.features[_TYPED]), None)
+    typed = next((c for c in scored if gives_kind(c)), None)
     if typed is not None:
         if typed in pool:
             pool.remove(typed)

@@ -286,11 +286,15 @@ def _next_item(current: _Para | None, line: str) -> bool:
     """Is ``line`` the next item of a numbered list whose previous item is the line just before
     it ("3. Jo Bloggs – chief executive" / "4. Ann Lee – peer challenge manager, LGA")? A list's
     last item is no heading, though nothing follows it."""
-    if current is None or not current.lines:
-        return False
-    before, this = _NUMBERED.match(current.lines[-1]), _NUMBERED.match(line)
-    return bool(before and this and before.group(1).rstrip(".").isdigit() and this.group(1).rstrip(".").isdigit()
-                and int(this.group(1).rstrip(".")) == int(before.group(1).rstrip(".")) + 1)
+    before = _item_number(current.lines[-1]) if current is not None and current.lines else None
+    return before is not None and _item_number(line) == before + 1
+
+
+def _item_number(line: str) -> int | None:
+    """The whole number opening a numbered line ("4. Ann Lee …" → 4; "4.3 Finance" → None)."""
+    match = _NUMBERED.match(line)
+    number = match.group(1).rstrip(".") if match else ""
+    return int(number) if number.isdigit() else None
 
 
 def _ends_open(para: _Para) -> bool:
