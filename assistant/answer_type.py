@@ -69,6 +69,9 @@ class Expected:
     # date only, unit "day": the month the question names ("on which dates in April 2025 …?"); a
     # day of another month ("11 March 2026") does not answer it
     month: str = ""
+    # name only: the answer is an organisation ("which consultancy …?"): a word only a name can be
+    # (``organisation_names``) answers it, two capitalised words need not
+    organisation: bool = False
     # date only, unit "month": the year the question names ("in which month of 2022 …?"); a
     # month of another year ("September 5, 2023") does not answer it
     year: int | None = None
@@ -237,6 +240,12 @@ ORDINAL_ITEM = re.compile(
 _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join([*load_domain().person_nouns, *load_domain().posts]) or '(?!)'})s?\b"
                            r"(?!\s+(?:teams?|councils?|authorit(?:y|ies)|bod(?:y|ies)|organisations?|reviews?|"
                            r"challenges?)\b)")
+# "which consultancy …?", "what IT supplier …?": an organisation by name
+_WHICH_ORGANISATION = re.compile(
+    r"\s*(?:(?:from|by|with|for|to|at)\s+)?(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?P<noun>"
+    + ("|".join(re.escape(plural) for noun in load_domain().organisation_nouns
+                for plural in (noun, noun + "s", noun[:-1] + "ies" if noun.endswith("y") else noun))
+       or "(?!)") + r")\b", re.I)
 # "who was the lead officer peer …?": the name must come with the words of its role
 _WHO_PEER = re.compile(r"\s*who\s+(?:was|is|were|are)\s+(?:the\s+|their\s+|its\s+)?"
                        r"(?P<role>(?:(?!(?:the|their|its)\b)[\w-]+\s+){1,3}?)peers?\b", re.I)
@@ -361,6 +370,8 @@ def expected_kind(question: str) -> Expected | None:
         return None
     if _WHO_ON_TEAM.match(q):  # a team's members are people, not "the Equality Framework"
         return Expected("name", "a name", person=True)
+    if asked := _WHICH_ORGANISATION.match(q):  # "which consultancy …?": an organisation's name
+        return Expected("name", f"the name of a {asked.group('noun').lower()}", organisation=True)
     if re.match(r"who(?:m|se)?\b", q) or _WHICH_PERSON.match(q):  # "who managed the review?": a person or
         return Expected("name", "a name")  # a body, by name; "which officer leads …?"
     if named := _NAME_OF_PERSON.match(q):  # "the name of the finance officer": a name given with "finance"
@@ -502,6 +513,43 @@ def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Se
     return found
 
 
+# An organisation named as the one doing or giving something: after "from", "by", "with" or a
+# verb of engaging ("a senior manager from BT", "commissioned Farby Consulting"), not a plan's or
+# a programme's capitalised title at a sentence's start ("The Spaces and Movement Document …")
+_INTRODUCED = re.compile(r"\b(?:from|by|with|via|through|appointed|commissioned|engaged|hired|procured|"
+                         r"contracted|selected|chose|chosen)\s+(?:the\s+|a\s+|an\s+)?"
+                         r"((?:[A-Z][\w&'’-]*)(?:\s+(?:[A-Z][\w&'’-]*|&))*)")
+# words of councils' names ("Council", "DC"): a council is no consultancy or supplier
+_COUNCIL_FORM_WORDS = frozenset(w for k in load_domain().council_kinds for f in k.forms
+                                for w in f.replace("{place}", " ").lower().split())
+
+
+def organisation_names(text: str, not_names: frozenset[str] = frozenset(),
+                       common: frozenset[str] = frozenset()) -> list[str]:
+    """The organisations ``text`` names as doing or giving something (``_INTRODUCED``): names
+    with a word that is neither one the domain never takes for a name, a word of councils' names
+    nor one of ``not_names`` (the corpus's council and place words); a name of one word, not one
+    the documents also write in lower case (``common``).
+
+    >>> organisation_names("The team included a senior manager from BT and an adviser from the LGA.")
+    ['BT']
+    >>> organisation_names("Agree with Farby DC whether to share more services.", frozenset({"farby"}))
+    []
+    >>> organisation_names("Advice came from Finance and then from Local Partnerships.", common=frozenset({"finance", "partnerships"}))
+    ['Local Partnerships']
+    """
+    found = []
+    for m in _INTRODUCED.finditer(text):
+        words = [re.sub(r"['’]s?$", "", w).lower() for w in m.group(1).split()]
+        # one word the documents also write in lower case is a term ("from Finance"); a run
+        # of capitalised words is a name whatever its words ("support from Local Partnerships")
+        lower = common if len(words) == 1 else frozenset()
+        if any(w and w.isalpha() and w not in _NOT_NAMES and w not in _COUNCIL_FORM_WORDS and w not in not_names
+               and w not in lower for w in words):
+            found.append(m.group(1))
+    return found
+
+
 _NAME_WORD = r"[A-Z][\w'’-]+"
 _TITLED = re.compile(_TITLES + rf"({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})")
 _NAME_PAIR = re.compile(rf"(?=\b({_NAME_WORD})[ \t]+({_NAME_WORD}))")  # overlapping: "Jo Ann Bloggs"
@@ -636,6 +684,8 @@ def gives(sentences: Sequence[str], index: int, expected: Expected, councils: Se
             if _counts(stems(following), expected.counted) or (of and _counts(stems(of.group(1)), expected.counted)):
                 return True
         return False
+    if expected.kind == "name" and expected.organisation:
+        return bool(organisation_names(text, not_names, common))
     if expected.kind == "name":
         # "Jo Bloggs, Head of Communications" or "… managing director of Farby Services" holds
         # a post at her own body: it names no one's leading or managing of the review asked about

@@ -116,6 +116,7 @@ class Domain:
     review_words: tuple[str, ...] = ()  # a post "of" a review, its panel or team is the review's
     status_kinds: tuple[str, ...] = ()  # kinds one council moves between (a borough made a city)
     person_nouns: tuple[str, ...] = ()  # "which councillor …?" asks for a name
+    organisation_nouns: tuple[str, ...] = ()  # "which consultancy …?" asks for an organisation's name
     future_words: tuple[str, ...] = ()  # "will", "is due": a sentence telling of what is to come
     role_families: tuple[tuple[str, ...], ...] = ()  # words naming the same role ("finance", "treasurer")
     post_question_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # "who leads X?" → leader
@@ -396,6 +397,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         review_words=_optional_words(data, "review_words", where),
         status_kinds=_optional_words(data, "status_kinds", where),
         person_nouns=_optional_words(data, "person_nouns", where),
+        organisation_nouns=_optional_words(data, "organisation_nouns", where),
         future_words=_optional_words(data, "future_words", where),
     )
 

@@ -268,6 +268,25 @@ def test_which_person_wants_a_name_but_not_which_body(question, kind):
     assert (found.kind if found else None) == kind
 
 
+def test_which_organisation_wants_an_organisation_named():
+    """"Which consultancy …?", "which supplier …?" ask for an organisation by name: a sentence
+    naming one as doing or giving something answers them; one about the topic that names none,
+    a council, or a plan's capitalised title at a sentence's start does not."""
+    asked = "Which supplier is providing the council's new finance system?"
+    found = expected_answer(asked)
+    assert (found.kind, found.organisation, found.label) == ("name", True, "the name of a supplier")
+    assert one("The new finance system is being supplied by Farbridge Software under a five-year contract.", asked)
+    assert one("The team included a senior manager from BT.", "Which company had a manager on the team?")
+    assert one("Work began with facilitated support from Local Partnerships.", "Which firm supported the council?")
+    assert not one("The council has recognised the need to modernise the finance system.", asked)
+    assert not gives(["Agree with Northby DC whether to share the finance system."], 0, found,
+                     not_names=frozenset({"northby"}))  # the corpus's place words
+    assert not one("The Finance Improvement Programme will replace the system.", asked)
+    # which councils or which people are other kinds of answer
+    assert expected_answer("Which councils were told to review scrutiny?") is None
+    assert expected_answer("Which councillor chairs the audit committee?").organisation is False
+
+
 def test_a_who_question_wants_a_name():
     """"Who managed the review?" is answered by a sentence naming someone (or a body), not by
     one describing the review."""
