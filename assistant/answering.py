@@ -15,7 +15,7 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer_type import YEAR, Expected, date_spans, gives, heading_names_item, person_names, with_antecedent
@@ -50,7 +50,8 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
     base = Answer(question=query.text, text="", abstained=True, passages=result.passages, citations=(),
                   index_version=store.version, filters=filters, confidence=result.confidence)
     facts = corpus_facts(store)
-    refusal = _refusal(query, result, facts, settings) or _unnamed_peer(query, result, facts)
+    refusal = (_refusal(query, result, facts, settings) or _unnamed_peer(query, result, facts)
+               or _unmentioned_topic(query, store, facts))
     if not refusal:
         evidence = evidence or gather_evidence(query, result, store, settings)
         refusal = _evidence_refusal(query, evidence, settings)
@@ -397,6 +398,39 @@ def _unnamed_peer(query: Query, result: RetrievalResult, facts: CorpusFacts) -> 
     who = f"{place}'s {' or '.join(query.peer_posts)}" if query.peer_posts else f"anyone from {place}"
     return "not_stated", (f"None of the passages found in other councils' documents names {who}, so "
                           f"the documents do not say where that person served as a peer. {RELATED}")
+
+
+def _unmentioned_topic(query: Query, store: IndexStore, facts: CorpusFacts) -> tuple[str, str] | None:
+    """A council service the question names ("libraries", "tourism") that no document of the
+    councils it asks about (any document, when it names none) mentions by any word of its family
+    (``Domain.topics_named``): the documents cannot say what peers found on it. A fact about the
+    corpus, like a council it lacks, so it stays outside the answerability model."""
+    if not query.topics:
+        return None
+    if query.councils:
+        words = _council_words(store)
+        scope: frozenset[str] | set[str] = set().union(*(words.get(c, frozenset()) for c in (*query.councils, "")))
+    else:
+        scope = facts.vocabulary
+    missing = [written for written, family in query.topics if not facts.domain.mentions(family, scope)]
+    if not missing:
+        return None
+    whose = f" about {_some(list(query.councils))}" if query.councils else ""
+    named = " or ".join(f'"{words}"' for words in missing)
+    return "unknown_topic", (f"The documents{whose} never mention {named} or the like, so they cannot "
+                             f"answer this. {RELATED}")
+
+
+def _council_words(store: IndexStore) -> Mapping[str, frozenset[str]]:
+    """Council → the lower-case words of its documents ("" for documents of no known council),
+    read once per index."""
+    def build() -> dict[str, frozenset[str]]:
+        words: dict[str, set[str]] = {}
+        for doc_id, document in store.documents.items():
+            meta = store.metas.get(doc_id)
+            words.setdefault(meta.council if meta else "", set()).update(re.findall(r"[a-z]+", document.text.lower()))
+        return {council: frozenset(found) for council, found in words.items()}
+    return store.derived("council_words", build)
 
 
 def _evidence_refusal(query: Query, evidence: Evidence, settings: Settings) -> tuple[str, str] | None:

@@ -109,6 +109,9 @@ class Domain:
     post_verbs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # post → "led by", … naming its holder
     peer_service: PeerService | None = None  # questions about where someone served as a peer
     count_families: tuple[tuple[str, ...], ...] = ()  # nouns counting the same things
+    # council services and subjects, each the words naming it ("library", "libraries"): a
+    # question naming one that no document of the council asked about uses is refused
+    service_topics: tuple[tuple[str, ...], ...] = ()
     # (a general noun, the nouns of its kinds): "how many people …?" is answered by "160 staff,
     # councillors and partners", "how many staff …?" not by "160 people"
     count_kinds: tuple[tuple[str, ...], ...] = ()
@@ -157,6 +160,43 @@ class Domain:
     def _role_stems(self) -> tuple[frozenset[str], ...]:
         """Each role family as stems, stemmed once (``role_words`` is asked per sentence)."""
         return tuple(frozenset(stems(" ".join(f))) for f in self.role_families)
+
+    @cached_property
+    def _topic_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """Each service topic family as one pattern of its words, singular or plural."""
+        return tuple(re.compile(r"\b(?:" + "|".join(_plural_pattern(t) for t in sorted(f, key=len, reverse=True))
+                                + r")\b", re.I) for f in self.service_topics)
+
+    def topics_named(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(the words as ``text`` writes them, their family) for each service topic it names.
+
+        >>> Domain((), frozenset(), (), (), frozenset(), (), service_topics=(("library", "libraries"),)
+        ...        ).topics_named("Did the Libraries close?")
+        (('Libraries', ('library', 'libraries')),)
+        >>> Domain((), frozenset(), (), (), frozenset(), (), service_topics=(("street",), ("high street",))
+        ...        ).topics_named("What about the high street?")
+        (('high street', ('high street',)),)
+        """
+        found = sorted(((m.start(), m.end(), family) for family, pattern in zip(self.service_topics, self._topic_patterns)
+                        for m in pattern.finditer(text)), key=lambda f: (f[0] - f[1], f[0]))
+        taken: list[tuple[int, int]] = []  # the longest words first: "high street" is no street
+        named: dict[tuple[str, ...], str] = {}
+        for start, end, family in found:
+            if not any(start < e and s < end for s, e in taken):
+                taken.append((start, end))
+                named.setdefault(family, text[start:end])
+        order = {family: i for i, family in enumerate(self.service_topics)}
+        return tuple((words, family) for family, words in sorted(named.items(), key=lambda n: order[n[0]]))
+
+    @staticmethod
+    def mentions(family: Sequence[str], vocabulary: frozenset[str] | set[str]) -> bool:
+        """Does ``vocabulary`` (lower-case words) hold a word of ``family``, singular or plural
+        (a phrase's words all)?"""
+        def held(word: str) -> bool:
+            forms = {word, word + "s", word + "es", word[:-1] + "ies" if word.endswith("y") else word,
+                     word[:-1] if word.endswith("s") else word}
+            return bool(forms & vocabulary)
+        return any(all(held(w) for w in re.findall(r"[a-z]+", term)) for term in family)
 
     def count_family(self, counted: Sequence[str]) -> tuple[str, ...]:
         """The words of the families of the nouns whose stems are ``counted`` ("how many
@@ -386,6 +426,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         post_question_verbs=_post_verbs(data, where, "post_question_verbs"),
         peer_service=_peer_service(data, where),
         count_families=_families(data, where, "count_families"),
+        service_topics=_families(data, where, "service_topics"),
         count_kinds=_families(data, where, "count_kinds"),
         role_families=_families(data, where, "role_families"),
         place_short_forms=_families(data, where, "place_short_forms"),
@@ -400,6 +441,14 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         organisation_nouns=_optional_words(data, "organisation_nouns", where),
         future_words=_optional_words(data, "future_words", where),
     )
+
+
+def _plural_pattern(term: str) -> str:
+    """A regex for ``term`` and its plural, its words apart by spaces or hyphens."""
+    words = [re.escape(w) for w in re.split(r"[\s-]+", term.strip())]
+    last = words[-1]
+    words[-1] = f"{last[:-1]}(?:y|ies)" if last.endswith("y") else f"{last}(?:s|es)?"
+    return r"[\s-]+".join(words)
 
 
 def _optional_words(data: dict, key: str, where: str) -> tuple[str, ...]:

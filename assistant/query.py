@@ -216,6 +216,9 @@ class Query:
     # people and bodies the question names by words that stand together in a document ("Stephen
     # Moir", "Planning Advisory Service"), not councils or places
     proper_names: tuple[str, ...] = ()
+    # council services and subjects the question names, each (its words as written, the words
+    # of its family; service_topics in domain.yaml): "libraries" → ("libraries", ("library", …))
+    topics: tuple[tuple[str, tuple[str, ...]], ...] = ()
     expected: Expected | None = None
     route: str = "answer"
     compared: tuple[str, ...] = ()  # comparison only: the councils compared, in order
@@ -378,6 +381,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         unknown_names=unknown_names(_blanked(text, mentions), facts.vocabulary),
         unknown_people=unknown_people(text, facts),
         proper_names=known_names(_blanked(text, mentions), facts),
+        topics=facts.domain.topics_named(_blanked(text, mentions)),
         expected=expected,
         route=route,
         compared=_compared(text, councils, held, subjects, facts.registry.held)

@@ -292,6 +292,26 @@ def test_a_council_page_telling_when_its_progress_review_was_answers_that(tmp_pa
         == "unknown_document"
 
 
+def test_a_service_no_document_of_the_council_mentions_is_refused_as_unknown(tmp_path):
+    """A question naming a council service (domain.yaml service_topics) that no document of the
+    council asked about mentions by any word of its family is refused as unknown_topic, naming
+    it; another council's page mentioning it does not open the question for this one, and a
+    word of the family the council's documents use ("visitor economy" for tourism) does."""
+    store, ask = _asked_over(tmp_path, {
+        "northby-peer-challenge-page.txt":
+            "Corporate Peer Challenge - Northby District Council\n\nA team of peers visited Northby "
+            "District Council in May 2022. The peers praised the libraries and the museum service, "
+            "and said the visitor economy had recovered well since the pandemic.\n"})
+    refused = ask("What did the peers say about Cambridge City Council's libraries?")
+    assert refused.abstained and refused.reason == "unknown_topic", refused.text
+    assert '"libraries"' in refused.text and "Cambridge City Council" in refused.text
+    assert ask("What did the peers say about libraries in Northby?").reason != "unknown_topic"
+    assert ask("What did the peers say about tourism in Northby?").reason != "unknown_topic"
+    # no council named: the whole corpus is asked, and Northby's page mentions libraries
+    assert ask("What did the peers say about libraries?").reason != "unknown_topic"
+    assert ask("What did the peers say about leisure centres?").reason == "unknown_topic"
+
+
 def test_a_later_page_telling_of_an_earlier_review_answers_about_it(tmp_path):
     """A council whose only document is a 2023 page saying what its 2019 peer challenge did is
     asked about "the 2019 peer challenge" from that page, not refused for lacking a 2019

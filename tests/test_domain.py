@@ -65,3 +65,21 @@ def test_examples_are_filled_from_the_corpus_councils():
     assert not any(re.search(r"\{\w+\}", q) for q in filled)
     one = example_questions(["Wexcombe City Council"])
     assert not any("{council2}" in q or "Barton" in q for q in one) and len(one) < len(filled)
+
+
+def test_service_topics_are_named_by_their_longest_words_and_found_in_any_form():
+    """A question names a service by the longest words of the families (``service_topics``): "high
+    street" is regeneration, not highways; a family is mentioned by any of its words, singular
+    or plural, a phrase by all of its words."""
+    domain = load_domain()
+    named = dict((words, family[0]) for words, family in domain.topics_named(
+        "What about the high street, on-street parking and the Libraries?"))
+    assert named == {"high street": "regeneration", "on-street parking": "parking", "Libraries": "library"}
+    assert domain.topics_named("What did the peers say about the council's finances?") == ()
+    library = next(f for f in domain.service_topics if f[0] == "library")
+    assert domain.mentions(library, {"the", "library"}) and domain.mentions(library, {"libraries"})
+    assert not domain.mentions(library, {"librarian", "books"})
+    tourism = next(f for f in domain.service_topics if f[0] == "tourism")
+    assert domain.mentions(tourism, {"visitor", "economy"}) and not domain.mentions(tourism, {"economy"})
+    # a combined authority called "mayoral" names no mayor
+    assert not any(f[0] == "mayor" for _, f in domain.topics_named("How do they work with the mayoral authority?"))
