@@ -278,6 +278,15 @@ class OnnxEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text], [[]]).vectors[0]
 
+    def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """``embed_query`` of each text in one forward pass, whatever ``batch_size``: the same
+        vectors (padding is masked and pooling skips it) for less than two passes cost."""
+        from assistant.tokens import model_tokenizer
+
+        ids = [_truncate(list(e.ids), self.max_tokens) for e in model_tokenizer(self.model_path).encode_batch(list(texts))]
+        output = self._forward(ids)
+        return [_normalise(output[row, : len(item)].mean(axis=0, keepdims=True))[0] for row, item in enumerate(ids)]
+
 
 def make_embedder(settings: Settings) -> Embedder:
     """The passage encoder ``settings.encoder`` names (see ``ENCODERS``), loaded on first use."""
@@ -423,6 +432,14 @@ class QueryEncoder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _query_model(self.model_id, self.onnx_dir).embed_query(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """``embed_query`` of each of a few texts (a question and its topic), in one pass of the
+        ONNX model when that is the query model (~2 ms less a question than two passes)."""
+        model = _query_model(self.model_id, self.onnx_dir)
+        if isinstance(model, OnnxEmbedder) and len(texts) > 1:
+            return model.embed_queries(texts)
+        return [model.embed_query(t) for t in texts]
 
     def embed_many(self, texts: Sequence[str]) -> np.ndarray:
         """``embed_query`` of each text, batched when the ONNX model is there (the same vectors

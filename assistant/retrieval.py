@@ -208,11 +208,14 @@ class Retriever:
         # The model is given the question with its abbreviations glossed ("LGA (local government
         # association)"), which it cannot expand itself; BM25 keeps the words as asked: the long
         # form's common words ("local", "government") only blurred its ranking on the dev split.
-        qvec = self.encoder.embed_query(query.search_text)
         # Sentences are scored on what the question asks, not on the council it names: every
         # sentence naming that council would otherwise outrank the answer.
         topic, text = query.search_topic, query.search_text
-        svec = self.encoder.embed_query(topic) if topic != text else qvec
+        if topic != text and hasattr(self.encoder, "embed_queries"):  # both in one pass
+            qvec, svec = self.encoder.embed_queries([text, topic])
+        else:
+            qvec = self.encoder.embed_query(text)
+            svec = self.encoder.embed_query(topic) if topic != text else qvec
         passages, confidence = self._ranked(query, qvec, svec, allowed, k or cfg.k)
         if evidence_filters is not None and evidence_filters != filters:
             _, confidence = self._ranked(query, qvec, svec, self.allowed_rows(evidence_filters), k or cfg.k)

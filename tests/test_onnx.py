@@ -189,6 +189,10 @@ def test_questions_use_the_exported_fp32_model_when_it_is_there(tmp_path, monkey
         assert isinstance(embedding._query_model(DEFAULT_MODEL), OnnxEmbedder)
         for text, expected in zip(PASSAGES[:3], numpy_vectors):
             assert float(QueryEncoder(DEFAULT_MODEL).embed_query(text) @ expected) > 0.9999
+        # a question and its topic in one pass: the vectors of one pass each (padding masked)
+        together = QueryEncoder(DEFAULT_MODEL).embed_queries([PASSAGES[0], "shared services"])
+        for text, vector in zip([PASSAGES[0], "shared services"], together):
+            assert float(vector @ QueryEncoder(DEFAULT_MODEL).embed_query(text)) > 0.99999
         # a configured onnx_dir is where questions look too, not only the default folder
         elsewhere = tmp_path / "configured"
         assert isinstance(embedding._query_model(DEFAULT_MODEL, str(elsewhere)), NumpyMiniLM)
