@@ -51,7 +51,7 @@ def ask(query: Query, store: IndexStore, settings: Settings | None = None,
                   index_version=store.version, filters=filters, confidence=result.confidence)
     facts = corpus_facts(store)
     refusal = (_refusal(query, result, facts, settings) or _unnamed_peer(query, result, facts)
-               or _unmentioned_topic(query, store, facts))
+               or _unmentioned_topic(query, store))
     if not refusal:
         evidence = evidence or gather_evidence(query, result, store, settings)
         refusal = _evidence_refusal(query, evidence, settings)
@@ -400,25 +400,33 @@ def _unnamed_peer(query: Query, result: RetrievalResult, facts: CorpusFacts) -> 
                           f"the documents do not say where that person served as a peer. {RELATED}")
 
 
-def _unmentioned_topic(query: Query, store: IndexStore, facts: CorpusFacts) -> tuple[str, str] | None:
+def _unmentioned_topic(query: Query, store: IndexStore) -> tuple[str, str] | None:
     """A council service the question names ("libraries", "tourism") that no document of the
     councils it asks about (any document, when it names none) mentions by any word of its family
     (``Domain.topics_named``): the documents cannot say what peers found on it. A fact about the
     corpus, like a council it lacks, so it stays outside the answerability model."""
-    if not query.topics:
-        return None
-    if query.councils:
-        words = _council_words(store)
-        scope: frozenset[str] | set[str] = set().union(*(words.get(c, frozenset()) for c in (*query.councils, "")))
-    else:
-        scope = facts.vocabulary
-    missing = [written for written, family in query.topics if not facts.domain.mentions(family, scope)]
+    missing = unmentioned_topics(query, store, query.councils)
     if not missing:
         return None
     whose = f" about {_some(list(query.councils))}" if query.councils else ""
     named = " or ".join(f'"{words}"' for words in missing)
     return "unknown_topic", (f"The documents{whose} never mention {named} or the like, so they cannot "
                              f"answer this. {RELATED}")
+
+
+def unmentioned_topics(query: Query, store: IndexStore, councils: Sequence[str]) -> list[str]:
+    """The words of each service topic the question names (``Query.topics``) that no document
+    of ``councils`` (of any council, when none) nor of no known council mentions by any word of
+    its family."""
+    if not query.topics:
+        return []
+    facts = corpus_facts(store)
+    if councils:
+        words = _council_words(store)
+        scope: frozenset[str] | set[str] = set().union(*(words.get(c, frozenset()) for c in (*councils, "")))
+    else:
+        scope = facts.vocabulary
+    return [written for written, family in query.topics if not facts.domain.mentions(family, scope)]
 
 
 def _council_words(store: IndexStore) -> Mapping[str, frozenset[str]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answering import extractive_answer, gather_evidence, tell_of
+from assistant.answering import extractive_answer, gather_evidence, tell_of, unmentioned_topics
 from assistant.boilerplate import standard_text
 from assistant.errors import UsageError
 from assistant.query import Query, corpus_facts
@@ -97,6 +97,9 @@ def compare(
     advice = listing and query.advice and not by_kind
     advised = _advice_strengths(query, store, retriever) if advice else {}
     for council in (c for c in targets if c in held):
+        if unmentioned_topics(query, store, (council,)):  # "libraries" where its documents never say so
+            unanswered.append(council)
+            continue
         # what the peers recommended it, not what its documents mention: a council no
         # recommendation of which is close is not searched at all (hundreds at 1,000 documents)
         if advised.get(council, 1.0) < settings.compare.advice_threshold:

@@ -378,3 +378,14 @@ def test_which_councils_had_a_follow_up_visit_lists_councils_whose_pages_tell_of
     assert "Northby District Council" in comp.councils
     assert "Cambridgeshire County Council" in comp.councils  # it has a progress review document
     assert "Southby Borough Council" not in comp.councils and "Cambridge City Council" not in comp.councils
+
+
+
+@pytest.mark.slow
+def test_a_council_whose_documents_never_mention_the_service_is_not_compared(councils):
+    """Compared on a council service (domain.yaml service_topics), a council whose documents use
+    no word of its family is named as unanswered, not quoted on something else; Ellesford's
+    report speaks of its visitor economy, so it is compared on tourism."""
+    comp = _respond(councils, "Compare what the peers said about tourism in Ellesford and Hollinford")
+    assert comp.kind == "comparison"
+    assert comp.councils == ("Royal Borough of Ellesford",) and comp.unanswered == ("Hollinford Council",)
