@@ -46,8 +46,10 @@ MRR_AT_10_MIN = 0.785
 QUOTE_RATE_MIN = 0.83
 ABSTAIN_PRECISION_MIN = 0.95
 # 2026-11-27: a figure only from a sentence naming what it measures, "what <quantity> did …?"
-# read as asking for a figure: abstention recall 0.677 -> 0.710 (22 of 31), the rest unchanged
-ABSTAIN_RECALL_MIN = 0.70
+# read as asking for a figure: abstention recall 0.677 -> 0.710 (22 of 31), the rest unchanged.
+# Twenty-second session ("which consultancy …?" asks for an organisation; a council service no
+# document of the council mentions is refused): 0.742 -> 0.871 (23 -> 27 of 31), precision 0.964
+ABSTAIN_RECALL_MIN = 0.84
 ANSWERABLE_REFUSED_MAX = 0.02
 BASELINE_MARGIN = 0.15  # hybrid Recall@5 over the tutorial baseline's (0.21 today)
 
@@ -154,6 +156,8 @@ def test_many_council_corpus_does_not_regress(councils_index):
     # 0.975, 0.862, 0.921, abstention unchanged. Sixteenth session (273 questions: a figure
     # only from a sentence naming what it measures; "what council tax rise did …?" asks for a
     # figure): 0.975, 0.859, 0.922, abstention precision 0.984, recall 0.884 (61 of 69).
+    # Twenty-second session (293 questions, 17 new): 0.971, 0.869, 0.923, abstention precision
+    # 0.987, recall 0.881 (74 of 84; 68 of 84 on 09e64d6).
     assert summary.recall[5] >= 0.95, f"Recall@5 {summary.recall[5]:.3f}\n{report}"
     assert summary.mrr >= 0.85, f"MRR@10 {summary.mrr:.3f}"
     assert summary.quote_rate >= 0.90, f"quote rate {summary.quote_rate:.3f}"
