@@ -416,8 +416,8 @@ def _unmentioned_topic(query: Query, store: IndexStore) -> tuple[str, str] | Non
 
 def unmentioned_topics(query: Query, store: IndexStore, councils: Sequence[str]) -> list[str]:
     """The words of each service topic the question names (``Query.topics``) that no document
-    of ``councils`` (of any council, when none) nor of no known council mentions by any word of
-    its family."""
+    of ``councils`` (of any council, when none are given) mentions by any word of its family;
+    documents of no known council count for every council."""
     if not query.topics:
         return []
     facts = corpus_facts(store)

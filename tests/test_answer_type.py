@@ -284,6 +284,7 @@ def test_which_organisation_wants_an_organisation_named():
     assert not one("The Finance Improvement Programme will replace the system.", asked)
     # which councils or which people are other kinds of answer
     assert expected_answer("Which councils were told to review scrutiny?") is None
+    assert expected_answer("What business did the cabinet take on the peer report?") is None
     assert expected_answer("Which councillor chairs the audit committee?").organisation is False
 
 
