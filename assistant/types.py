@@ -146,7 +146,9 @@ class Answer:
     citations: tuple[int, ...]
     mode: str = "extractive"  # or "generative"
     notice: str = ""  # e.g. why generation fell back, or why the answer abstained
-    reason: str = ""  # "", "no_evidence", "filtered_out", "unknown_council", "unknown_year"
+    # "", "no_evidence", "filtered_out", "unknown_council", "unknown_year", "unknown_document",
+    # "unknown_name", "unknown_topic", "not_stated" (README: JSON answer schema)
+    reason: str = ""
     index_version: str = ""
     filters: Filters = field(default_factory=Filters)
     confidence: float = 0.0  # the retrieval evidence the answer (or refusal) rests on
