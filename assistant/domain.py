@@ -112,6 +112,9 @@ class Domain:
     # council services and subjects, each the words naming it ("library", "libraries"): a
     # question naming one that no document of the council asked about uses is refused
     service_topics: tuple[tuple[str, ...], ...] = ()
+    # per service topic, the words that mention it in a document without naming it in a
+    # question ("climate" beside "the financial climate"); empty for most
+    service_mentions: tuple[tuple[str, ...], ...] = ()
     # (a general noun, the nouns of its kinds): "how many people …?" is answered by "160 staff,
     # councillors and partners", "how many staff …?" not by "160 people"
     count_kinds: tuple[tuple[str, ...], ...] = ()
@@ -168,7 +171,8 @@ class Domain:
                                 + r")\b", re.I) for f in self.service_topics)
 
     def topics_named(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """(the words as ``text`` writes them, their family) for each service topic it names.
+        """(the words as ``text`` writes them, the words that mention their topic: its family
+        and ``service_mentions``) for each service topic it names.
 
         >>> Domain((), frozenset(), (), (), frozenset(), (), service_topics=(("library", "libraries"),)
         ...        ).topics_named("Did the Libraries close?")
@@ -186,7 +190,9 @@ class Domain:
                 taken.append((start, end))
                 named.setdefault(family, text[start:end])
         order = {family: i for i, family in enumerate(self.service_topics)}
-        return tuple((words, family) for family, words in sorted(named.items(), key=lambda n: order[n[0]]))
+        also = dict(zip(self.service_topics, self.service_mentions))
+        return tuple((words, family + also.get(family, ()))
+                     for family, words in sorted(named.items(), key=lambda n: order[n[0]]))
 
     @staticmethod
     def mentions(family: Sequence[str], vocabulary: frozenset[str] | set[str]) -> bool:
@@ -426,7 +432,7 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         post_question_verbs=_post_verbs(data, where, "post_question_verbs"),
         peer_service=_peer_service(data, where),
         count_families=_families(data, where, "count_families"),
-        service_topics=_families(data, where, "service_topics"),
+        **_service_topics(data, where),
         count_kinds=_families(data, where, "count_kinds"),
         role_families=_families(data, where, "role_families"),
         place_short_forms=_families(data, where, "place_short_forms"),
@@ -441,6 +447,25 @@ def parse_domain(data: object, where: str = "domain.yaml") -> Domain:
         organisation_nouns=_optional_words(data, "organisation_nouns", where),
         future_words=_optional_words(data, "future_words", where),
     )
+
+
+def _service_topics(data: dict, where: str) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """``service_topics`` and ``service_mentions`` from the domain file's ``service_topics``: each
+    a list of words, or a mapping of the words that name the topic (``names``) and those that
+    only mention it (``mentioned_by``)."""
+    value = data.get("service_topics") or []
+    if not isinstance(value, list):
+        raise DomainError(f"{where}: service_topics is a list of lists of words")
+    names, mentions = [], []
+    for item in value:
+        named, also = (item.get("names"), item.get("mentioned_by") or []) if isinstance(item, dict) else (item, [])
+        if not (isinstance(named, list) and named and isinstance(also, list)
+                and all(isinstance(w, str) and w.strip() for w in [*named, *also])):
+            raise DomainError(f"{where}: each service topic is a list of words, or names: [...] with "
+                              "mentioned_by: [...]")
+        names.append(tuple(w.strip().lower() for w in named))
+        mentions.append(tuple(w.strip().lower() for w in also))
+    return {"service_topics": tuple(names), "service_mentions": tuple(mentions)}
 
 
 def _plural_pattern(term: str) -> str:

@@ -83,3 +83,14 @@ def test_service_topics_are_named_by_their_longest_words_and_found_in_any_form()
     assert domain.mentions(tourism, {"visitor", "economy"}) and not domain.mentions(tourism, {"economy"})
     # a combined authority called "mayoral" names no mayor
     assert not any(f[0] == "mayor" for _, f in domain.topics_named("How do they work with the mayoral authority?"))
+
+
+def test_a_word_of_another_sense_mentions_a_service_but_does_not_name_it():
+    """"The financial climate" names no climate work in a question, but a document's "Climate
+    implications" heading mentions it (``mentioned_by``): the refusal errs towards answering."""
+    domain = load_domain()
+    assert domain.topics_named("How does the financial climate affect the council?") == ()
+    [(words, family)] = domain.topics_named("What did peers say about the council's carbon plans?")
+    assert words == "carbon" and domain.mentions(family, {"climate", "implications"})
+    with pytest.raises(DomainError):
+        parse_domain({**yaml.safe_load(DOMAIN_FILE.read_text()), "service_topics": [{"mentioned_by": ["x"]}]})
