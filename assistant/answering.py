@@ -15,14 +15,14 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer_type import YEAR, Expected, date_spans, gives, heading_names_item, person_names, with_antecedent
 from assistant.answerability import answerability_features, answerable
 from assistant.boilerplate import standard_text
 from assistant.lexical import stem_idf, stems
-from assistant.query import CorpusFacts, Query, corpus_facts, event_years
+from assistant.query import CorpusFacts, Query, corpus_facts, council_vocabulary, event_years
 from assistant.retrieval import RetrievalResult, Retriever
 from assistant.selection import Candidate, candidates, gives_kind, score, select, sentence_texts, stands_alone
 from assistant.settings import Settings
@@ -422,23 +422,11 @@ def unmentioned_topics(query: Query, store: IndexStore, councils: Sequence[str])
         return []
     facts = corpus_facts(store)
     if councils:
-        words = _council_words(store)
+        words = council_vocabulary(store)
         scope: frozenset[str] | set[str] = set().union(*(words.get(c, frozenset()) for c in (*councils, "")))
     else:
         scope = facts.vocabulary
     return [written for written, family in query.topics if not facts.domain.mentions(family, scope)]
-
-
-def _council_words(store: IndexStore) -> Mapping[str, frozenset[str]]:
-    """Council → the lower-case words of its documents ("" for documents of no known council),
-    read once per index."""
-    def build() -> dict[str, frozenset[str]]:
-        words: dict[str, set[str]] = {}
-        for doc_id, document in store.documents.items():
-            meta = store.metas.get(doc_id)
-            words.setdefault(meta.council if meta else "", set()).update(re.findall(r"[a-z]+", document.text.lower()))
-        return {council: frozenset(found) for council, found in words.items()}
-    return store.derived("council_words", build)
 
 
 def _evidence_refusal(query: Query, evidence: Evidence, settings: Settings) -> tuple[str, str] | None:

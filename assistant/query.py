@@ -164,12 +164,33 @@ def text_facts(text: str, domain: Domain) -> dict[str, list]:
     document, so a re-ingest reads only the documents that changed)."""
     return {
         "names": council_names_in([text], domain),
-        "vocabulary": sorted(set(re.findall(r"[a-z]+", text.lower()))),
+        "vocabulary": sorted(words_of(text)),
         "common": sorted(set(re.findall(r"(?<=[a-z,;] )[a-z]+", text))),
         "years": sorted({int(y) for y in _YEAR.findall(text)}),
         "abbreviations": [list(pair) for pair in definitions(text)],
         "pairs": sorted(name_pairs(text)),
     }
+
+
+def words_of(text: str) -> set[str]:
+    """The lower-case words of ``text`` (the ``vocabulary`` of its text facts)."""
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def council_vocabulary(store: IndexStore) -> Mapping[str, frozenset[str]]:
+    """Council → the lower-case words of its documents ("" for documents of no known council),
+    from the per-document text facts ingest stored, else read from the texts; once per index."""
+    def build() -> dict[str, frozenset[str]]:
+        stored = store.persisted(TEXT_FACTS)
+        per_doc = stored.get("documents", {}) if isinstance(stored, dict) else {}
+        words: dict[str, set[str]] = {}
+        for doc_id, document in store.documents.items():
+            meta = store.metas.get(doc_id)
+            found = (per_doc.get(doc_id) or {}).get("vocabulary")
+            words.setdefault(meta.council if meta else "", set()).update(
+                found if isinstance(found, list) else words_of(document.text))
+        return {council: frozenset(found) for council, found in words.items()}
+    return store.derived("council_vocabulary", build)
 
 
 def merge_text_facts(parts: Iterable[Mapping[str, list]]) -> dict[str, list]:
@@ -252,6 +273,7 @@ class Query:
 
 
 CORPUS_FACTS = "corpus_facts"  # name of the merged text facts ingest stores with an index
+TEXT_FACTS = "text_facts"  # doc_id → text_facts of that document, for the next re-ingest
 
 
 TEXT_FACTS_FORMAT = 3  # what ``text_facts`` reads from a text; 2: abbreviations; 3: name pairs
@@ -353,6 +375,7 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
                            share_of=tuple(w for w in expected.share_of if w in in_topic))
     if expected and expected.kind in ("number", "money") and not (expected.counted or expected.quantity):
         expected = replace(expected, measured=measured_stems(topic, facts.registry.name_words))
+    blanked = _blanked(text, mentions)  # a council's name is neither an unknown name nor a service
     return Query(
         text=text, asked=asked, inherited_from=inherited, topic=topic,
         search_text=gloss(text, facts.glossary), search_topic=gloss(topic, facts.glossary),
@@ -378,10 +401,10 @@ def analyse(question: str, facts: CorpusFacts, history: Sequence[str] = (),
         doc_types=asked_types,
         missing_doc_types=tuple(t for t in asked_types if councils and t not in held_types),
         # a council's abbreviation is one name ("B&NES"), not an unknown "NES"
-        unknown_names=unknown_names(_blanked(text, mentions), facts.vocabulary),
+        unknown_names=unknown_names(blanked, facts.vocabulary),
         unknown_people=unknown_people(text, facts),
-        proper_names=known_names(_blanked(text, mentions), facts),
-        topics=facts.domain.topics_named(_blanked(text, mentions)),
+        proper_names=known_names(blanked, facts),
+        topics=facts.domain.topics_named(blanked),
         expected=expected,
         route=route,
         compared=_compared(text, councils, held, subjects, facts.registry.held)

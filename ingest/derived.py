@@ -25,6 +25,7 @@ from assistant.domain import load_domain
 from assistant.errors import IndexCorrupt
 from assistant.query import (
     CORPUS_FACTS,
+    TEXT_FACTS,
     corpus_facts,
     domain_fingerprint,
     facts_of,
@@ -35,7 +36,6 @@ from assistant.settings import Settings
 from assistant.store import IndexStore, StoredArrays, filed_councils, read_persisted
 from assistant.types import Chunk, Document
 
-TEXT_FACTS = "text_facts"  # doc_id → text_facts of that document, for the next re-ingest
 STANDARD_STATE = "standard_text_state"  # the standard-text search's arrays, for the next one
 
 

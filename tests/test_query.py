@@ -416,3 +416,22 @@ def test_a_place_the_corpus_does_not_hold_asked_about_as_the_subject_is_an_unkno
         assert analyse(question, facts).unknown_councils == ("Oakbury Wells",), question
     # …and a place the documents use is no unknown council
     assert analyse("When did Northby last have a peer challenge?", facts).unknown_councils == ()
+
+
+def test_council_vocabulary_reads_what_ingest_stored_or_the_texts(fake_index, monkeypatch):
+    """Each council's words come from the per-document text facts ingest stored; an index
+    without them (an older ingest) gives the same words read from its texts."""
+    from assistant.query import TEXT_FACTS, council_vocabulary, words_of
+    from assistant.store import IndexStore, load_index
+
+    settings, store = fake_index
+    stored = council_vocabulary(store)
+    texts: dict[str, set[str]] = {}
+    for doc_id, document in store.documents.items():
+        texts.setdefault(store.metas[doc_id].council, set()).update(words_of(document.text))
+    assert stored == {council: frozenset(words) for council, words in texts.items()}
+    assert "libraries" not in stored["Cambridge City Council"] and "peers" in stored["Cambridge City Council"]
+    persisted = IndexStore.persisted
+    monkeypatch.setattr(IndexStore, "persisted",
+                        lambda self, name: None if name == TEXT_FACTS else persisted(self, name))
+    assert council_vocabulary(load_index(settings)) == stored
