@@ -18,7 +18,7 @@ from typing import Sequence
 
 from assistant.councils import council_names_in
 from assistant.dates import month_number
-from assistant.domain import load_domain
+from assistant.domain import load_domain, plural_pattern
 from assistant.lexical import stems
 
 
@@ -187,8 +187,10 @@ _SUCCEEDED_AS = re.compile(rf"^\s*who\s+(?:replaced|succeeded|followed|took\s+ov
 # "who leads X?": a verb that asks for a post's holder (post_question_verbs in domain.yaml)
 _POST_OF_VERB = {verb: post for post, verbs in load_domain().post_question_verbs for verb in verbs}
 # …when what follows names a council ("who leads the savings action?" asks for a lead officer)
-_COUNCIL_WORDS = "|".join(sorted({w for k in load_domain().council_kinds for f in k.forms
-                                  for w in f.replace("{place}", " ").lower().split() if len(w) > 3}))
+# words of councils' names ("council", "borough", "dc")
+_COUNCIL_FORM_WORDS = frozenset(w for k in load_domain().council_kinds for f in k.forms
+                                for w in f.replace("{place}", " ").lower().split())
+_COUNCIL_WORDS = "|".join(sorted(w for w in _COUNCIL_FORM_WORDS if len(w) > 3))
 _VERB_POST = re.compile(rf"^\s*who\s+(?P<post>{'|'.join(map(re.escape, _POST_OF_VERB)) or '(?!)'})\b"
                         rf"(?=\s+(?:the\s+)?(?:[\w'’-]+\s+){{0,5}}?(?:{_COUNCIL_WORDS})\b)", re.I)
 # what a post is of: "who chairs | the audit committee?", "who is the chair | of the audit committee?"
@@ -243,9 +245,7 @@ _WHICH_PERSON = re.compile(rf"(?:which|what)\s+(?:{'|'.join([*load_domain().pers
 # "which consultancy …?", "what IT supplier …?": an organisation by name
 _WHICH_ORGANISATION = re.compile(
     r"\s*(?:(?:from|by|with|for|to|at)\s+)?(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?P<noun>"
-    + ("|".join(re.escape(plural) for noun in load_domain().organisation_nouns
-                for plural in (noun, noun + "s", noun[:-1] + "ies" if noun.endswith("y") else noun))
-       or "(?!)") + r")\b", re.I)
+    + ("|".join(map(plural_pattern, load_domain().organisation_nouns)) or "(?!)") + r")\b", re.I)
 # "who was the lead officer peer …?": the name must come with the words of its role
 _WHO_PEER = re.compile(r"\s*who\s+(?:was|is|were|are)\s+(?:the\s+|their\s+|its\s+)?"
                        r"(?P<role>(?:(?!(?:the|their|its)\b)[\w-]+\s+){1,3}?)peers?\b", re.I)
@@ -519,9 +519,6 @@ def person_names(text: str, not_names: frozenset[str] = frozenset(), besides: Se
 _INTRODUCED = re.compile(r"\b(?:from|by|with|via|through|appointed|commissioned|engaged|hired|procured|"
                          r"contracted|selected|chose|chosen)\s+(?:the\s+|a\s+|an\s+)?"
                          r"((?:[A-Z][\w&'’-]*)(?:\s+(?:[A-Z][\w&'’-]*|&))*)")
-# words of councils' names ("Council", "DC"): a council is no consultancy or supplier
-_COUNCIL_FORM_WORDS = frozenset(w for k in load_domain().council_kinds for f in k.forms
-                                for w in f.replace("{place}", " ").lower().split())
 
 
 def organisation_names(text: str, not_names: frozenset[str] = frozenset(),

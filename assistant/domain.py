@@ -167,7 +167,7 @@ class Domain:
     @cached_property
     def _topic_patterns(self) -> tuple[re.Pattern[str], ...]:
         """Each service topic family as one pattern of its words, singular or plural."""
-        return tuple(re.compile(r"\b(?:" + "|".join(_plural_pattern(t) for t in sorted(f, key=len, reverse=True))
+        return tuple(re.compile(r"\b(?:" + "|".join(plural_pattern(t) for t in sorted(f, key=len, reverse=True))
                                 + r")\b", re.I) for f in self.service_topics)
 
     def topics_named(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -468,7 +468,7 @@ def _service_topics(data: dict, where: str) -> dict[str, tuple[tuple[str, ...], 
     return {"service_topics": tuple(names), "service_mentions": tuple(mentions)}
 
 
-def _plural_pattern(term: str) -> str:
+def plural_pattern(term: str) -> str:
     """A regex for ``term`` and its plural, its words apart by spaces or hyphens."""
     words = [re.escape(w) for w in re.split(r"[\s-]+", term.strip())]
     last = words[-1]

@@ -245,7 +245,9 @@ class OnnxEmbedder:
         return self._load().run(None, feeds)[0]
 
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[Span]],
-                       show_progress: bool = False) -> Embedded:
+                       show_progress: bool = False, batch_size: int = 0) -> Embedded:
+        """Each text's vector and its spans' vectors, ``batch_size`` texts a pass (default: the
+        embedder's own)."""
         from assistant.tokens import model_tokenizer
 
         if not texts:
@@ -255,13 +257,14 @@ class OnnxEmbedder:
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         span_vectors: list[np.ndarray] = [np.empty(0)] * len(texts)
-        starts = range(0, len(order), self.batch_size)
+        batch_size = batch_size or self.batch_size
+        starts = range(0, len(order), batch_size)
         if show_progress and sys.stderr.isatty():
             from tqdm import tqdm
 
             starts = tqdm(starts, desc="embedding", unit="batch")
         for start in starts:
-            batch = order[start: start + self.batch_size]
+            batch = order[start: start + batch_size]
             output = self._forward([ids[i] for i in batch])
             for row, i in enumerate(batch):
                 tokens = output[row, : len(ids[i])]
@@ -281,11 +284,7 @@ class OnnxEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
         """``embed_query`` of each text in one forward pass, whatever ``batch_size``: the same
         vectors (padding is masked and pooling skips it) for less than two passes cost."""
-        from assistant.tokens import model_tokenizer
-
-        ids = [_truncate(list(e.ids), self.max_tokens) for e in model_tokenizer(self.model_path).encode_batch(list(texts))]
-        output = self._forward(ids)
-        return [_normalise(output[row, : len(item)].mean(axis=0, keepdims=True))[0] for row, item in enumerate(ids)]
+        return list(self.embed_passages(texts, [[] for _ in texts], batch_size=len(texts)).vectors)
 
 
 def make_embedder(settings: Settings) -> Embedder:
